@@ -1,0 +1,95 @@
+//! Reading input tables and turning their columns into engine views.
+
+use crate::BadInput;
+use anyhow::{Context, Result};
+use std::path::Path;
+use xinrong_scorecard::{target_from_numeric, FeatureData, FeatureView};
+use xinrong_tabular::{read_table, CellPolicy, ColumnData, ReadOptions, Table};
+
+/// Cell policies a model config may set under `[input]`.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputConfig {
+    /// "error" (default) or "missing": text in a numeric column.
+    pub non_numeric: Policy,
+    /// "error" (default) or "missing": NaN or infinities.
+    pub non_finite: Policy,
+    /// Columns to read as text.
+    pub text_columns: Vec<String>,
+    /// Columns to read as numbers.
+    pub numeric_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    #[default]
+    Error,
+    Missing,
+}
+
+impl InputConfig {
+    pub fn options(&self, required: Vec<String>) -> ReadOptions {
+        let p = |x: Policy| if x == Policy::Missing { CellPolicy::Missing } else { CellPolicy::Error };
+        ReadOptions {
+            non_numeric: p(self.non_numeric),
+            non_finite: p(self.non_finite),
+            text_columns: self.text_columns.clone(),
+            numeric_columns: self.numeric_columns.clone(),
+            required,
+        }
+    }
+}
+
+pub fn load(path: &Path, options: &ReadOptions) -> Result<Table> {
+    if !path.exists() {
+        return Err(BadInput(format!("{}: no such file", path.display())).into());
+    }
+    Ok(read_table(path, options)?)
+}
+
+/// Feature views of every column except the excluded ones.
+pub fn views<'a>(table: &'a Table, exclude: &[&str]) -> Vec<FeatureView<'a>> {
+    table
+        .columns
+        .iter()
+        .filter(|c| !exclude.contains(&c.name.as_str()))
+        .map(|c| FeatureView { name: &c.name, data: view_data(&c.data) })
+        .collect()
+}
+
+pub fn view_data(d: &ColumnData) -> FeatureData<'_> {
+    match d {
+        ColumnData::Numeric(v) => FeatureData::Numeric(v),
+        ColumnData::Text { codes, levels } => FeatureData::Categorical { codes, levels },
+    }
+}
+
+/// The 0/1 target of a table, with the file named in any error.
+pub fn target(table: &Table, name: &str) -> Result<Vec<u8>> {
+    let col = table
+        .column(name)
+        .ok_or_else(|| BadInput(format!("{}: no target column '{name}'", table.source.display())))?;
+    let values = match &col.data {
+        ColumnData::Numeric(v) => v.clone(),
+        ColumnData::Text { codes, levels } => {
+            // "0"/"1" stored as text (e.g. declared text) still work; anything else is refused.
+            let mut out = Vec::with_capacity(codes.len());
+            for (i, &c) in codes.iter().enumerate() {
+                let v = if c == u32::MAX { f64::NAN } else { levels[c as usize].trim().parse::<f64>().unwrap_or(-1.0) };
+                if v != 0.0 && v != 1.0 && !v.is_nan() {
+                    return Err(BadInput(format!(
+                        "{}: target '{name}': data row {} holds '{}'; the target must be 0 (good) or 1 (bad)",
+                        table.source.display(),
+                        i + 1,
+                        levels[c as usize]
+                    ))
+                    .into());
+                }
+                out.push(v);
+            }
+            out
+        }
+    };
+    target_from_numeric(name, &values).with_context(|| table.source.display().to_string())
+}

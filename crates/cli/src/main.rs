@@ -1,0 +1,62 @@
+//! `xinrong`: the Xinrong command line. Each subcommand lives in a module of its own and stays
+//! thin: reading files and printing tables here, all modelling in `xinrong-scorecard`.
+
+mod data;
+mod dictionary;
+mod fit_cmd;
+mod progress;
+mod report;
+mod score_cmd;
+mod synth;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Xinrong (信融): credit scorecards for technology SMEs.
+#[derive(Parser)]
+#[command(name = "xinrong", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a scorecard: binning, WOE, screening, stepwise logistic regression, scaling, grades.
+    Fit(fit_cmd::FitArgs),
+    /// Score a table with a fitted model: id, score, PD, grade and reason codes per row.
+    Score(score_cmd::ScoreArgs),
+    /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
+    Synth(synth::SynthArgs),
+}
+
+/// Marks an error caused by the user's input or invocation: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => fit_cmd::run(a),
+        Command::Score(a) => score_cmd::run(a),
+        Command::Synth(a) => synth::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if is_bad_input(&e) { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+fn is_bad_input(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<BadInput>()
+            || c.is::<xinrong_tabular::ReadError>()
+            || c.is::<xinrong_scorecard::ScorecardError>()
+            || c.is::<toml::de::Error>()
+            || c.is::<serde_json::Error>()
+    })
+}

@@ -1,0 +1,119 @@
+//! `xinrong score`: id, score, PD, grade and reason codes for every row of a table.
+
+use crate::data;
+use crate::fit_cmd::write_atomic;
+use crate::BadInput;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use xinrong_scorecard::binning::BinRule;
+use xinrong_scorecard::{Lang, Scorecard};
+use xinrong_tabular::{ColumnData, ReadOptions};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LabelLang {
+    /// Feature names as in the data.
+    Code,
+    /// English labels from the model's dictionary.
+    En,
+    /// Chinese labels from the model's dictionary.
+    Zh,
+}
+
+/// Arguments of `xinrong score`.
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// Model file written by `xinrong fit`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Table to score (CSV or Parquet) holding the model's feature columns.
+    #[arg(long)]
+    data: PathBuf,
+    /// Output CSV, or - for stdout.
+    #[arg(long, short, default_value = "-")]
+    out: PathBuf,
+    /// Identifier column to copy to the output (default: the model's id column, if present).
+    #[arg(long)]
+    id: Option<String>,
+    /// Reason codes per row (default: the model's setting, 4).
+    #[arg(long)]
+    reasons: Option<usize>,
+    /// How reason codes are written.
+    #[arg(long, value_enum, default_value = "code")]
+    labels: LabelLang,
+}
+
+pub fn run(a: ScoreArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&a.model).map_err(|e| BadInput(format!("{}: {e}", a.model.display())))?;
+    let model = Scorecard::from_json(&text).with_context(|| a.model.display().to_string())?;
+    let mut opts = ReadOptions { required: model.feature_names().iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    for f in &model.features {
+        match f.binning.rule {
+            BinRule::Numeric { .. } => opts.numeric_columns.push(f.name.clone()),
+            BinRule::Categorical { .. } => opts.text_columns.push(f.name.clone()),
+        }
+    }
+    let id_col = a.id.clone().or_else(|| model.id_column.clone());
+    if let Some(id) = &a.id {
+        opts.required.push(id.clone());
+        opts.text_columns.push(id.clone());
+    } else if let Some(id) = &model.id_column {
+        opts.text_columns.push(id.clone());
+    }
+    let table = data::load(&a.data, &opts)?;
+    let n = table.n_rows;
+    let by_name: HashMap<&str, _> = table.columns.iter().map(|c| (c.name.as_str(), data::view_data(&c.data))).collect();
+    let top_n = a.reasons.unwrap_or(model.config.reasons.top_n);
+    let scores = model.score(&by_name, n, top_n).with_context(|| a.data.display().to_string())?;
+
+    let id_values: Option<&ColumnData> = id_col.as_deref().and_then(|c| table.column(c)).map(|c| &c.data);
+    let names: Vec<String> = model
+        .features
+        .iter()
+        .map(|f| match a.labels {
+            LabelLang::Code => f.name.clone(),
+            LabelLang::En => f.display(Lang::En).to_string(),
+            LabelLang::Zh => f.display(Lang::Zh).to_string(),
+        })
+        .collect();
+    let mut buf: Vec<u8> = Vec::with_capacity(n * 48);
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        let mut header: Vec<String> = Vec::new();
+        if id_values.is_some() {
+            header.push(id_col.clone().unwrap_or_default());
+        }
+        header.extend(["score", "pd", "grade"].map(String::from));
+        header.extend((1..=top_n).map(|k| format!("reason_{k}")));
+        w.write_record(&header)?;
+        let mut rec: Vec<String> = Vec::with_capacity(header.len());
+        for i in 0..n {
+            rec.clear();
+            match id_values {
+                Some(ColumnData::Text { codes, levels }) => {
+                    rec.push(levels.get(codes[i] as usize).cloned().unwrap_or_default())
+                }
+                Some(ColumnData::Numeric(v)) => rec.push(if v[i].is_nan() { String::new() } else { v[i].to_string() }),
+                None => {}
+            }
+            rec.push(format!("{:.2}", scores.score[i]));
+            rec.push(format!("{:.6}", scores.pd[i]));
+            rec.push(scores.grade[i].to_string());
+            for k in 0..top_n {
+                let r = scores.reasons[i * top_n + k];
+                rec.push(if r == u16::MAX { String::new() } else { names[r as usize].clone() });
+            }
+            w.write_record(&rec)?;
+        }
+        w.flush()?;
+    }
+    if a.out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(&buf)?;
+    } else {
+        write_atomic(&a.out, &buf)?;
+        eprintln!("{n} rows scored → {}", a.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! Delimited text: encoding and delimiter detection, type inference, typed parsing.
+
+use crate::table::{check_header, parse_num, CellPolicy, ColumnData, ColumnKind, NumCell, TextBuilder};
+use crate::{Column, ReadError, ReadOptions, Table};
+use std::borrow::Cow;
+use std::path::Path;
+
+/// Rows looked at to decide whether an undeclared column is numeric or text.
+const INFER_ROWS: usize = 10_000;
+
+pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
+    let (text, encoding_note) = decode(path, &bytes)?;
+    if text.trim().is_empty() {
+        return Err(ReadError::Empty { path: path.into(), what: "the file is empty" });
+    }
+    let delimiter = detect_delimiter(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| malformed(path, &e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    check_header(path, &names)?;
+
+    let mut records = reader.byte_records();
+    let mut head: Vec<(u64, csv::ByteRecord)> = Vec::new();
+    for rec in records.by_ref().take(INFER_ROWS) {
+        let rec = rec.map_err(|e| malformed(path, &e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        head.push((line, rec));
+    }
+    if head.is_empty() {
+        return Err(ReadError::Empty { path: path.into(), what: "the file has a header but no data rows" });
+    }
+    let kinds: Vec<ColumnKind> = names
+        .iter()
+        .enumerate()
+        .map(|(j, n)| options.declared(n).unwrap_or_else(|| infer(head.iter().map(|(_, r)| field(r, j)))))
+        .collect();
+
+    let mut builders: Vec<Builder> = kinds
+        .iter()
+        .map(|k| match k {
+            ColumnKind::Numeric => Builder::Num(Vec::with_capacity(head.len()), 0),
+            ColumnKind::Text => Builder::Text(TextBuilder::default()),
+        })
+        .collect();
+    let mut push = |line: u64, rec: &csv::ByteRecord| -> Result<(), ReadError> {
+        for (j, b) in builders.iter_mut().enumerate() {
+            b.push(field(rec, j), options, path, line, &names[j])?;
+        }
+        Ok(())
+    };
+    for (line, rec) in &head {
+        push(*line, rec)?;
+    }
+    let mut n_rows = head.len();
+    drop(head);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match records.reader_mut().read_byte_record(&mut rec) {
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                push(line, &rec)?;
+                n_rows += 1;
+            }
+            Ok(false) => break,
+            Err(e) => return Err(malformed(path, &e)),
+        }
+    }
+
+    let mut notes: Vec<String> = encoding_note.into_iter().collect();
+    let columns = names
+        .into_iter()
+        .zip(builders)
+        .map(|(name, b)| {
+            let (data, replaced) = b.finish();
+            if replaced > 0 {
+                notes.push(format!("column '{name}': {replaced} unreadable cell(s) read as missing"));
+            }
+            Column { name, data }
+        })
+        .collect();
+    Ok(Table { source: path.into(), columns, n_rows, notes })
+}
+
+enum Builder {
+    /// Values and the count of cells replaced by missing under a `Missing` policy.
+    Num(Vec<f64>, usize),
+    Text(TextBuilder),
+}
+
+impl Builder {
+    fn push(&mut self, cell: &str, opt: &ReadOptions, path: &Path, line: u64, name: &str) -> Result<(), ReadError> {
+        match self {
+            Builder::Text(t) => {
+                let v = cell.trim();
+                t.push((!crate::table::is_missing_token(v)).then_some(v));
+            }
+            Builder::Num(values, replaced) => {
+                let v = cell.trim();
+                let x = match parse_num(v) {
+                    NumCell::Value(x) => x,
+                    NumCell::Missing => f64::NAN,
+                    NumCell::NonFinite if opt.non_finite == CellPolicy::Missing => {
+                        *replaced += 1;
+                        f64::NAN
+                    }
+                    NumCell::NotANumber if opt.non_numeric == CellPolicy::Missing => {
+                        *replaced += 1;
+                        f64::NAN
+                    }
+                    NumCell::NonFinite => {
+                        return Err(ReadError::NonFinite {
+                            path: path.into(),
+                            line,
+                            column: name.into(),
+                            value: v.into(),
+                        })
+                    }
+                    NumCell::NotANumber => {
+                        return Err(ReadError::NonNumeric {
+                            path: path.into(),
+                            line,
+                            column: name.into(),
+                            value: v.into(),
+                        })
+                    }
+                };
+                values.push(x);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> (ColumnData, usize) {
+        match self {
+            Builder::Num(v, r) => (ColumnData::Numeric(v), r),
+            Builder::Text(t) => (t.finish(), 0),
+        }
+    }
+}
+
+fn field(rec: &csv::ByteRecord, j: usize) -> &str {
+    // The whole text was validated as UTF-8 and delimiters are ASCII, so fields are UTF-8.
+    std::str::from_utf8(rec.get(j).unwrap_or_default()).unwrap_or_default()
+}
+
+/// A column is text when more than 1% of its non-missing sampled cells are not numbers; with
+/// fewer, the odd cells are taken as errors in a numeric column and reported as such.
+fn infer<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
+    let (mut filled, mut text) = (0usize, 0usize);
+    for c in cells {
+        match parse_num(c.trim()) {
+            NumCell::Missing => {}
+            NumCell::NotANumber => {
+                filled += 1;
+                text += 1;
+            }
+            _ => filled += 1,
+        }
+    }
+    if text > 0 && text * 100 >= filled {
+        ColumnKind::Text
+    } else {
+        ColumnKind::Numeric
+    }
+}
+
+fn malformed(path: &Path, e: &csv::Error) -> ReadError {
+    let line = e.position().map_or(0, |p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("has {len} fields where the header has {expected_len}")
+        }
+        _ => e.to_string(),
+    };
+    ReadError::Malformed { path: path.into(), line, message }
+}
+
+/// UTF-8 (with or without BOM) is taken as is; anything else must decode as GB18030, the
+/// superset of GBK that Chinese spreadsheets write.
+fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Option<String>), ReadError> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(s) => Ok((Cow::Borrowed(s), None)),
+        Err(utf8_err) => {
+            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
+            if had_errors {
+                return Err(ReadError::Encoding { path: path.into(), offset: utf8_err.valid_up_to() });
+            }
+            Ok((Cow::Owned(text.into_owned()), Some("decoded from GBK/GB18030".to_string())))
+        }
+    }
+}
+
+/// The delimiter is the candidate that splits the header into the most fields and splits the
+/// next line into as many.
+fn detect_delimiter(text: &str) -> u8 {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines.next().unwrap_or_default();
+    let second = lines.next();
+    let mut best = (b',', 0usize);
+    for d in [b',', b'\t', b';', b'|'] {
+        let n = header.bytes().filter(|&b| b == d).count();
+        let consistent = second.is_none_or(|s| s.bytes().filter(|&b| b == d).count() >= n);
+        if n > best.1 && consistent {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{read_table, MISSING_CODE};
+    use std::io::Write;
+
+    fn write(content: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        f.write_all(content).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_gbk_semicolon_with_chinese_header() {
+        let utf8 = "企业名称;营业收入;违约\n甲公司;1.5;0\n乙公司;;1\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(utf8);
+        let f = write(&gbk);
+        let t = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(t.n_rows, 2);
+        assert_eq!(t.columns[0].name, "企业名称");
+        match &t.column("企业名称").unwrap().data {
+            ColumnData::Text { codes, levels } => {
+                assert_eq!(levels, &["甲公司", "乙公司"]);
+                assert_eq!(codes, &[0, 1]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &t.column("营业收入").unwrap().data {
+            ColumnData::Numeric(v) => assert!(v[0] == 1.5 && v[1].is_nan()),
+            other => panic!("{other:?}"),
+        }
+        assert!(t.notes.iter().any(|n| n.contains("GBK")));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let mut body = String::from("a,b\n");
+        for i in 0..500 {
+            body.push_str(&format!("{i},x\n"));
+        }
+        body.push_str("oops,x\n");
+        let f = write(body.as_bytes());
+        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("line 502") && err.contains("'a'") && err.contains("oops"), "{err}");
+
+        let opts = ReadOptions { non_numeric: CellPolicy::Missing, ..Default::default() };
+        let t = read_table(f.path(), &opts).unwrap();
+        assert_eq!(t.n_rows, 501);
+        assert!(t.notes[0].contains("1 unreadable"));
+    }
+
+    #[test]
+    fn non_finite_and_ragged_rows_are_errors() {
+        let f = write(b"a,b\n1,2\ninf,3\n");
+        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("not a finite number"), "{err}");
+        let f = write(b"a,b\n1,2\n1,2,3\n");
+        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("3 fields"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_duplicate_headers() {
+        let f = write(b"");
+        assert!(matches!(read_table(f.path(), &ReadOptions::default()), Err(ReadError::Empty { .. })));
+        let f = write(b"a,b\n");
+        assert!(matches!(read_table(f.path(), &ReadOptions::default()), Err(ReadError::Empty { .. })));
+        let f = write(b"a,b,a\n1,2,3\n");
+        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, ReadError::DuplicateColumn { first: 1, second: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn declared_text_and_missing_tokens() {
+        let f = write(b"code\tv\n01\tNA\n02\t3\n\t4\n");
+        let opts = ReadOptions { text_columns: vec!["code".into()], ..Default::default() };
+        let t = read_table(f.path(), &opts).unwrap();
+        match &t.column("code").unwrap().data {
+            ColumnData::Text { codes, levels } => {
+                assert_eq!(levels, &["01", "02"]);
+                assert_eq!(codes[2], MISSING_CODE);
+            }
+            other => panic!("{other:?}"),
+        }
+        let opts = ReadOptions { required: vec!["v".into(), "bad".into(), "zz".into()], ..Default::default() };
+        let err = read_table(f.path(), &opts).unwrap_err().to_string();
+        assert!(err.ends_with("missing column(s): bad, zz"), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! The in-memory table and the options that shape how cells are read.
+
+use crate::ReadError;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Code of a missing cell in a text column.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// A column's values, stored contiguously for fast column scans.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; `NaN` marks a missing cell.
+    Numeric(Vec<f64>),
+    /// Text as codes into `levels`; [`MISSING_CODE`] marks a missing cell.
+    Text {
+        /// One code per row.
+        codes: Vec<u32>,
+        /// Distinct values in order of first appearance.
+        levels: Vec<String>,
+    },
+}
+
+/// A named column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Header name as written in the file (trimmed).
+    pub name: String,
+    /// Values.
+    pub data: ColumnData,
+}
+
+/// The kind a column is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Read as numbers.
+    Numeric,
+    /// Read as text categories.
+    Text,
+}
+
+/// What to do with a cell that cannot be read as the column's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CellPolicy {
+    /// Stop with an error naming file, line and column (the default: nothing is hidden).
+    #[default]
+    Error,
+    /// Read the cell as missing and count it in the table's notes.
+    Missing,
+}
+
+/// How to read a table.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Text in a numeric column.
+    pub non_numeric: CellPolicy,
+    /// NaN or infinities in a numeric column.
+    pub non_finite: CellPolicy,
+    /// Columns to read as text whatever they look like (e.g. codes such as "01").
+    pub text_columns: Vec<String>,
+    /// Columns to read as numbers whatever they look like.
+    pub numeric_columns: Vec<String>,
+    /// Columns that must be present; all absent ones are listed in one error.
+    pub required: Vec<String>,
+}
+
+impl ReadOptions {
+    /// The kind the caller declared for `name`, if any.
+    pub(crate) fn declared(&self, name: &str) -> Option<ColumnKind> {
+        if self.text_columns.iter().any(|c| c == name) {
+            Some(ColumnKind::Text)
+        } else if self.numeric_columns.iter().any(|c| c == name) {
+            Some(ColumnKind::Numeric)
+        } else {
+            None
+        }
+    }
+}
+
+/// A table read from one file.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Where it came from.
+    pub source: PathBuf,
+    /// Columns in file order.
+    pub columns: Vec<Column>,
+    /// Number of data rows.
+    pub n_rows: usize,
+    /// Things the reader did that the user should know (cells read as missing, encoding).
+    pub notes: Vec<String>,
+}
+
+impl Table {
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Index of the column called `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub(crate) fn check_required(&self, options: &ReadOptions) -> Result<(), ReadError> {
+        let missing: Vec<String> = options
+            .required
+            .iter()
+            .filter(|r| self.column(r).is_none())
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ReadError::MissingColumns { path: self.source.clone(), columns: missing })
+        }
+    }
+}
+
+/// Checks header names: none blank, none repeated.
+pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(), ReadError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            return Err(ReadError::EmptyColumnName { path: path.to_path_buf(), position: i + 1 });
+        }
+        if let Some(first) = seen.insert(n.as_str(), i + 1) {
+            return Err(ReadError::DuplicateColumn {
+                path: path.to_path_buf(),
+                name: n.clone(),
+                first,
+                second: i + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Builds a text column by interning values.
+#[derive(Default)]
+pub(crate) struct TextBuilder {
+    codes: Vec<u32>,
+    levels: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl TextBuilder {
+    pub(crate) fn push(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => MISSING_CODE,
+            Some(v) => match self.index.get(v) {
+                Some(&c) => c,
+                None => {
+                    let c = self.levels.len() as u32;
+                    self.levels.push(v.to_string());
+                    self.index.insert(v.to_string(), c);
+                    c
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+
+    pub(crate) fn finish(self) -> ColumnData {
+        ColumnData::Text { codes: self.codes, levels: self.levels }
+    }
+}
+
+/// Cells that mean "no value" in the files analysts exchange.
+pub(crate) fn is_missing_token(s: &str) -> bool {
+    matches!(s, "" | "NA" | "N/A" | "NULL" | "null" | "None" | "#N/A")
+}
+
+/// Outcome of reading one numeric cell.
+pub(crate) enum NumCell {
+    Value(f64),
+    Missing,
+    NonFinite,
+    NotANumber,
+}
+
+pub(crate) fn parse_num(s: &str) -> NumCell {
+    if is_missing_token(s) {
+        return NumCell::Missing;
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => NumCell::Value(v),
+        Ok(_) => NumCell::NonFinite,
+        Err(_) => NumCell::NotANumber,
+    }
+}
