@@ -3,8 +3,8 @@
 use crate::BadInput;
 use anyhow::{Context, Result};
 use std::path::Path;
-use xinrong_scorecard::{target_from_numeric, FeatureData, FeatureView};
-use xinrong_tabular::{read_table, CellPolicy, ColumnData, ReadOptions, Table};
+use xinrong_scorecard::{FeatureData, FeatureView, target_from_numeric};
+use xinrong_tabular::{CellPolicy, ColumnData, ReadOptions, Table, read_table};
 
 /// Cell policies a model config may set under `[input]`.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -30,7 +30,13 @@ pub enum Policy {
 
 impl InputConfig {
     pub fn options(&self, required: Vec<String>) -> ReadOptions {
-        let p = |x: Policy| if x == Policy::Missing { CellPolicy::Missing } else { CellPolicy::Error };
+        let p = |x: Policy| {
+            if x == Policy::Missing {
+                CellPolicy::Missing
+            } else {
+                CellPolicy::Error
+            }
+        };
         ReadOptions {
             non_numeric: p(self.non_numeric),
             non_finite: p(self.non_finite),
@@ -54,7 +60,10 @@ pub fn views<'a>(table: &'a Table, exclude: &[&str]) -> Vec<FeatureView<'a>> {
         .columns
         .iter()
         .filter(|c| !exclude.contains(&c.name.as_str()))
-        .map(|c| FeatureView { name: &c.name, data: view_data(&c.data) })
+        .map(|c| FeatureView {
+            name: &c.name,
+            data: view_data(&c.data),
+        })
         .collect()
 }
 
@@ -67,16 +76,23 @@ pub fn view_data(d: &ColumnData) -> FeatureData<'_> {
 
 /// The 0/1 target of a table, with the file named in any error.
 pub fn target(table: &Table, name: &str) -> Result<Vec<u8>> {
-    let col = table
-        .column(name)
-        .ok_or_else(|| BadInput(format!("{}: no target column '{name}'", table.source.display())))?;
+    let col = table.column(name).ok_or_else(|| {
+        BadInput(format!(
+            "{}: no target column '{name}'",
+            table.source.display()
+        ))
+    })?;
     let values = match &col.data {
         ColumnData::Numeric(v) => v.clone(),
         ColumnData::Text { codes, levels } => {
             // "0"/"1" stored as text (e.g. declared text) still work; anything else is refused.
             let mut out = Vec::with_capacity(codes.len());
             for (i, &c) in codes.iter().enumerate() {
-                let v = if c == u32::MAX { f64::NAN } else { levels[c as usize].trim().parse::<f64>().unwrap_or(-1.0) };
+                let v = if c == u32::MAX {
+                    f64::NAN
+                } else {
+                    levels[c as usize].trim().parse::<f64>().unwrap_or(-1.0)
+                };
                 if v != 0.0 && v != 1.0 && !v.is_nan() {
                     return Err(BadInput(format!(
                         "{}: target '{name}': data row {} holds '{}'; the target must be 0 (good) or 1 (bad)",

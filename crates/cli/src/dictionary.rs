@@ -5,7 +5,7 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
 use xinrong_scorecard::Label;
-use xinrong_tabular::{read_table, ColumnData, ReadOptions};
+use xinrong_tabular::{ColumnData, ReadOptions, read_table};
 
 /// Reads `feature,en,zh` CSV (headers may also be name/english/chinese or 特征/英文名/中文名;
 /// UTF-8 or GBK) or TOML `[features.NAME] en = "…" zh = "…"`.
@@ -16,12 +16,18 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Label>> {
         struct File {
             features: BTreeMap<String, Label>,
         }
-        let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-        let f: File = toml::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+        let f: File =
+            toml::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
         return Ok(f.features);
     }
     let t = read_table(path, &ReadOptions::default())?;
-    let find = |names: &[&str]| t.columns.iter().position(|c| names.contains(&c.name.to_lowercase().as_str()));
+    let find = |names: &[&str]| {
+        t.columns
+            .iter()
+            .position(|c| names.contains(&c.name.to_lowercase().as_str()))
+    };
     let key = find(&["feature", "name", "variable", "特征", "变量", "变量名"])
         .ok_or_else(|| BadInput(format!("{}: needs a 'feature' column", path.display())))?;
     let en = find(&["en", "english", "label_en", "英文名"]);
@@ -35,7 +41,13 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Label>> {
     let mut out = BTreeMap::new();
     for r in 0..t.n_rows {
         if let Some(k) = cell(Some(key), r) {
-            out.insert(k, Label { en: cell(en, r), zh: cell(zh, r) });
+            out.insert(
+                k,
+                Label {
+                    en: cell(en, r),
+                    zh: cell(zh, r),
+                },
+            );
         }
     }
     Ok(out)

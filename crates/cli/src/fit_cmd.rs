@@ -2,7 +2,7 @@
 
 use crate::data::{self, InputConfig};
 use crate::progress::Bars;
-use crate::{dictionary, report, BadInput};
+use crate::{BadInput, dictionary, report};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use xinrong_scorecard::binning::BinRule;
 use xinrong_scorecard::config::{
-    BinningConfig, FeatureBinSpec, GradeConfig, ReasonConfig, ScalingConfig, ScreeningConfig, SelectionConfig,
+    BinningConfig, FeatureBinSpec, GradeConfig, ReasonConfig, ScalingConfig, ScreeningConfig,
+    SelectionConfig,
 };
-use xinrong_scorecard::{fit, Dataset, FitConfig, FitInput};
+use xinrong_scorecard::{Dataset, FitConfig, FitInput, fit};
 use xinrong_tabular::ColumnData;
 
 /// Arguments of `xinrong fit`.
@@ -79,7 +80,8 @@ pub struct BinsFile {
 }
 
 fn read_structured<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let parsed = if path.extension().is_some_and(|e| e == "json") {
         serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", path.display())))?
     } else {
@@ -112,9 +114,16 @@ pub fn run(a: FitArgs) -> Result<()> {
         }
     }
     for name in &a.exclude {
-        config.binning.features.entry(name.clone()).or_default().exclude = true;
+        config
+            .binning
+            .features
+            .entry(name.clone())
+            .or_default()
+            .exclude = true;
     }
-    config.validate().map_err(|e| BadInput(format!("configuration: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| BadInput(format!("configuration: {e}")))?;
     let labels = match &a.dictionary {
         Some(p) => dictionary::load(p)?,
         None => BTreeMap::new(),
@@ -146,17 +155,24 @@ pub fn run(a: FitArgs) -> Result<()> {
         None => None,
     };
     let test_set = match &test {
-        Some(t) => Some(Dataset { features: data::views(t, &skip), target: data::target(t, &a.target)? }),
+        Some(t) => Some(Dataset {
+            features: data::views(t, &skip),
+            target: data::target(t, &a.target)?,
+        }),
         None => None,
     };
     let input = FitInput {
-        train: Dataset { features: data::views(&train, &skip), target },
+        train: Dataset {
+            features: data::views(&train, &skip),
+            target,
+        },
         test: test_set,
         target_name: a.target.clone(),
         id_column: a.id.clone(),
         labels,
     };
-    let mut model = fit(&input, &config, &bars).with_context(|| format!("fitting on {}", a.train.display()))?;
+    let mut model =
+        fit(&input, &config, &bars).with_context(|| format!("fitting on {}", a.train.display()))?;
     for n in train.notes.iter().chain(test.iter().flat_map(|t| &t.notes)) {
         model.notes.push(n.clone());
     }
@@ -167,7 +183,10 @@ pub fn run(a: FitArgs) -> Result<()> {
     }
     let timings = bars.finish();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report::summary_json(&model, &timings))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::summary_json(&model, &timings))?
+        );
     } else {
         report::print_fit_summary(&model, &timings, t0.elapsed());
         eprintln!("model written to {}", a.out.display());
@@ -189,12 +208,18 @@ fn write_bins(path: &Path, model: &xinrong_scorecard::Scorecard) -> Result<()> {
         .iter()
         .map(|b| {
             let spec = match &b.rule {
-                BinRule::Numeric { cuts, special_values } => FeatureBinSpec {
+                BinRule::Numeric {
+                    cuts,
+                    special_values,
+                } => FeatureBinSpec {
                     cuts: Some(cuts.clone()),
                     special_values: (!special_values.is_empty()).then(|| special_values.clone()),
                     ..Default::default()
                 },
-                BinRule::Categorical { groups } => FeatureBinSpec { groups: Some(groups.clone()), ..Default::default() },
+                BinRule::Categorical { groups } => FeatureBinSpec {
+                    groups: Some(groups.clone()),
+                    ..Default::default()
+                },
             };
             (b.feature.clone(), spec)
         })

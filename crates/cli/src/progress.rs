@@ -14,7 +14,11 @@ pub struct Bars {
 
 impl Bars {
     pub fn new(quiet: bool) -> Self {
-        Bars { quiet, current: Mutex::new(None), timings: Mutex::new(Vec::new()) }
+        Bars {
+            quiet,
+            current: Mutex::new(None),
+            timings: Mutex::new(Vec::new()),
+        }
     }
 
     /// Closes the running phase and returns every phase with its duration.
@@ -31,7 +35,10 @@ impl Bars {
     fn close(&self) {
         if let Some((name, bar, t0)) = self.current.lock().expect("lock").take() {
             bar.finish_and_clear();
-            self.timings.lock().expect("lock").push((name, t0.elapsed()));
+            self.timings
+                .lock()
+                .expect("lock")
+                .push((name, t0.elapsed()));
         }
     }
 }
@@ -39,13 +46,21 @@ impl Bars {
 impl Progress for Bars {
     fn phase(&self, name: &str, total: u64) {
         self.close();
-        let bar = if self.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+        let bar = if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(total)
+        };
         let template = if total > 0 {
             "{msg:>22} [{bar:30}] {pos}/{len} ({elapsed})"
         } else {
             "{msg:>22} {spinner} ({elapsed})"
         };
-        bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
         bar.set_message(name.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
         *self.current.lock().expect("lock") = Some((name.to_string(), bar, Instant::now()));

@@ -1,6 +1,6 @@
 //! The end-of-fit summary: tables for people, JSON for machines.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use std::time::Duration;
 use xinrong_scorecard::metrics::Band;
@@ -9,7 +9,7 @@ use xinrong_scorecard::{Lang, Scorecard, SetMetrics};
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(header.iter().map(|h| Cell::new(h)).collect::<Vec<_>>());
+    t.set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
     t
 }
 
@@ -28,7 +28,9 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
         "Data 数据: train {} rows, bad rate {:.4}{}; fingerprint {}",
         d.train_rows,
         d.train_bads as f64 / d.train_rows as f64,
-        d.test_rows.map(|r| format!("; test {r} rows")).unwrap_or_default(),
+        d.test_rows
+            .map(|r| format!("; test {r} rows"))
+            .unwrap_or_default(),
         &d.train_sha256[..16]
     );
     let kept = m.screening.iter().filter(|r| r.kept).count();
@@ -41,22 +43,50 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
 
     let mut ivs: Vec<_> = m.screening.iter().collect();
     ivs.sort_by(|a, b| b.iv.total_cmp(&a.iv));
-    let mut t = table(&["Feature 特征", "IV", "Missing 缺失率", "PSI", "Outcome 结论"]);
+    let mut t = table(&[
+        "Feature 特征",
+        "IV",
+        "Missing 缺失率",
+        "PSI",
+        "Outcome 结论",
+    ]);
     for r in ivs.iter().take(15) {
         t.add_row(vec![
             r.feature.clone(),
             format!("{:.4}", r.iv),
             format!("{:.3}", r.missing_rate),
-            r.psi.map(|p| format!("{p:.4}")).unwrap_or_else(|| "-".into()),
-            if r.kept { r.reason.clone() } else { format!("dropped: {}", r.reason) },
+            r.psi
+                .map(|p| format!("{p:.4}"))
+                .unwrap_or_else(|| "-".into()),
+            if r.kept {
+                r.reason.clone()
+            } else {
+                format!("dropped: {}", r.reason)
+            },
         ]);
     }
     right(&mut t, 1);
-    println!("Top information values 信息值排名 (of {}):\n{t}\n", m.screening.len());
+    println!(
+        "Top information values 信息值排名 (of {}):\n{t}\n",
+        m.screening.len()
+    );
 
-    let mut t = table(&["#", "Feature 特征", "Coef 系数", "Std err", "p-value", "VIF", "IV", "Bins 分箱"]);
+    let mut t = table(&[
+        "#",
+        "Feature 特征",
+        "Coef 系数",
+        "Std err",
+        "p-value",
+        "VIF",
+        "IV",
+        "Bins 分箱",
+    ]);
     for (i, f) in m.features.iter().enumerate() {
-        let name = if f.display(Lang::En) != f.name { format!("{} ({})", f.name, f.display(Lang::En)) } else { f.name.clone() };
+        let name = if f.display(Lang::En) != f.name {
+            format!("{} ({})", f.name, f.display(Lang::En))
+        } else {
+            f.name.clone()
+        };
         t.add_row(vec![
             format!("{}", i + 1),
             name,
@@ -65,13 +95,28 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
             format!("{:.2e}", f.p_value),
             format!("{:.2}", f.vif),
             format!("{:.4}", f.binning.iv),
-            format!("{}", f.binning.bins.iter().filter(|b| b.counts.n() > 0).count()),
+            format!(
+                "{}",
+                f.binning.bins.iter().filter(|b| b.counts.n() > 0).count()
+            ),
         ]);
     }
     right(&mut t, 2);
-    println!("Model 模型 (intercept {:.4}, base points {:.2}):\n{t}\n", m.intercept, m.base_points);
+    println!(
+        "Model 模型 (intercept {:.4}, base points {:.2}):\n{t}\n",
+        m.intercept, m.base_points
+    );
 
-    let mut t = table(&["Set 数据集", "Rows", "Bad rate", "AUC", "KS", "KS at score", "Gini", "H-L p"]);
+    let mut t = table(&[
+        "Set 数据集",
+        "Rows",
+        "Bad rate",
+        "AUC",
+        "KS",
+        "KS at score",
+        "Gini",
+        "H-L p",
+    ]);
     let mut row = |name: &str, s: &SetMetrics| {
         t.add_row(vec![
             name.to_string(),
@@ -96,7 +141,15 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
     println!();
 
     let cuts = &m.grades.cuts;
-    let mut t = table(&["Grade 等级", "Score 分数", "Train n", "Train share", "Train bad rate", "Test n", "Test bad rate"]);
+    let mut t = table(&[
+        "Grade 等级",
+        "Score 分数",
+        "Train n",
+        "Train share",
+        "Train bad rate",
+        "Test n",
+        "Test bad rate",
+    ]);
     let test: Option<&Vec<Band>> = m.metrics.test.as_ref().map(|s| &s.grades);
     for (g, b) in m.metrics.train.grades.iter().enumerate() {
         let range = match g {
@@ -119,13 +172,24 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
     println!(
         "Grades 等级 ({}; bad rates {}monotone on train):\n{t}\n",
         m.grades.method,
-        if m.metrics.grades_monotone { "" } else { "NOT " }
+        if m.metrics.grades_monotone {
+            ""
+        } else {
+            "NOT "
+        }
     );
     for n in &m.notes {
         println!("note: {n}");
     }
-    let phases: Vec<String> = timings.iter().map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64())).collect();
-    println!("Time 用时: {:.2}s ({})", total.as_secs_f64(), phases.join(", "));
+    let phases: Vec<String> = timings
+        .iter()
+        .map(|(n, d)| format!("{n} {:.2}s", d.as_secs_f64()))
+        .collect();
+    println!(
+        "Time 用时: {:.2}s ({})",
+        total.as_secs_f64(),
+        phases.join(", ")
+    );
 }
 
 pub fn summary_json(m: &Scorecard, timings: &[(String, Duration)]) -> serde_json::Value {

@@ -1,8 +1,8 @@
 //! `xinrong score`: id, score, PD, grade and reason codes for every row of a table.
 
+use crate::BadInput;
 use crate::data;
 use crate::fit_cmd::write_atomic;
-use crate::BadInput;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use std::collections::HashMap;
@@ -46,9 +46,17 @@ pub struct ScoreArgs {
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.model).map_err(|e| BadInput(format!("{}: {e}", a.model.display())))?;
+    let text = std::fs::read_to_string(&a.model)
+        .map_err(|e| BadInput(format!("{}: {e}", a.model.display())))?;
     let model = Scorecard::from_json(&text).with_context(|| a.model.display().to_string())?;
-    let mut opts = ReadOptions { required: model.feature_names().iter().map(|s| s.to_string()).collect(), ..Default::default() };
+    let mut opts = ReadOptions {
+        required: model
+            .feature_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..Default::default()
+    };
     for f in &model.features {
         match f.binning.rule {
             BinRule::Numeric { .. } => opts.numeric_columns.push(f.name.clone()),
@@ -64,11 +72,20 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     }
     let table = data::load(&a.data, &opts)?;
     let n = table.n_rows;
-    let by_name: HashMap<&str, _> = table.columns.iter().map(|c| (c.name.as_str(), data::view_data(&c.data))).collect();
+    let by_name: HashMap<&str, _> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), data::view_data(&c.data)))
+        .collect();
     let top_n = a.reasons.unwrap_or(model.config.reasons.top_n);
-    let scores = model.score(&by_name, n, top_n).with_context(|| a.data.display().to_string())?;
+    let scores = model
+        .score(&by_name, n, top_n)
+        .with_context(|| a.data.display().to_string())?;
 
-    let id_values: Option<&ColumnData> = id_col.as_deref().and_then(|c| table.column(c)).map(|c| &c.data);
+    let id_values: Option<&ColumnData> = id_col
+        .as_deref()
+        .and_then(|c| table.column(c))
+        .map(|c| &c.data);
     let names: Vec<String> = model
         .features
         .iter()
@@ -95,7 +112,11 @@ pub fn run(a: ScoreArgs) -> Result<()> {
                 Some(ColumnData::Text { codes, levels }) => {
                     rec.push(levels.get(codes[i] as usize).cloned().unwrap_or_default())
                 }
-                Some(ColumnData::Numeric(v)) => rec.push(if v[i].is_nan() { String::new() } else { v[i].to_string() }),
+                Some(ColumnData::Numeric(v)) => rec.push(if v[i].is_nan() {
+                    String::new()
+                } else {
+                    v[i].to_string()
+                }),
                 None => {}
             }
             rec.push(format!("{:.2}", scores.score[i]));
@@ -103,7 +124,11 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             rec.push(scores.grade[i].to_string());
             for k in 0..top_n {
                 let r = scores.reasons[i * top_n + k];
-                rec.push(if r == u16::MAX { String::new() } else { names[r as usize].clone() });
+                rec.push(if r == u16::MAX {
+                    String::new()
+                } else {
+                    names[r as usize].clone()
+                });
             }
             w.write_record(&rec)?;
         }

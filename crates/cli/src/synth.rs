@@ -5,7 +5,6 @@
 //! `logit = −2.5 + Σ βj xj + 0.4 (x00² − 1)` with `βj = 0.6` for j < 10, `0.3` for 10 ≤ j < 20,
 //! 0 otherwise, and `bad ~ Bernoulli(sigmoid(logit))`.
 
-use crate::fit_cmd::write_atomic;
 use anyhow::{Context, Result};
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
@@ -73,19 +72,29 @@ pub fn run(a: SynthArgs) -> Result<()> {
     let names: Vec<String> = (0..a.cols).map(|j| format!("x{j:02}")).collect();
     let bar = ProgressBar::new(a.rows as u64);
     let parquet = a.out.extension().is_some_and(|e| e == "parquet");
+    // Written to a temporary name and renamed at the end, so a crash never leaves half a table.
     let tmp = a.out.with_extension("tmp~");
-    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     if parquet {
-        let mut fields: Vec<Field> = names.iter().map(|n| Field::new(n, DataType::Float64, false)).collect();
+        let mut fields: Vec<Field> = names
+            .iter()
+            .map(|n| Field::new(n, DataType::Float64, false))
+            .collect();
         fields.push(Field::new("bad", DataType::Int64, false));
         let schema = Arc::new(Schema::new(fields));
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
         let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
         let mut done = 0;
         while done < a.rows {
             let n = BATCH.min(a.rows - done);
             let (x, y) = batch(&mut rng, n, a.cols);
-            let mut arrays: Vec<ArrayRef> = x.into_iter().map(|c| Arc::new(Float64Array::from(c)) as ArrayRef).collect();
+            let mut arrays: Vec<ArrayRef> = x
+                .into_iter()
+                .map(|c| Arc::new(Float64Array::from(c)) as ArrayRef)
+                .collect();
             arrays.push(Arc::new(Int64Array::from(y)));
             w.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
             done += n;
@@ -103,7 +112,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
             for (i, yi) in y.iter().enumerate() {
                 line.clear();
                 for col in &x {
-                    line.push_str(ryu_like(col[i]).as_str());
+                    line.push_str(&col[i].to_string());
                     line.push(',');
                 }
                 line.push_str(if *yi == 1 { "1\n" } else { "0\n" });
@@ -116,12 +125,11 @@ pub fn run(a: SynthArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     std::fs::rename(&tmp, &a.out)?;
-    let _ = write_atomic; // same atomic pattern: temporary file, then rename
-    eprintln!("{} rows × {} features → {}", a.rows, a.cols, a.out.display());
+    eprintln!(
+        "{} rows × {} features → {}",
+        a.rows,
+        a.cols,
+        a.out.display()
+    );
     Ok(())
-}
-
-/// Shortest round-trip text of a float.
-fn ryu_like(v: f64) -> String {
-    format!("{v}")
 }

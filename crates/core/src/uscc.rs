@@ -7,7 +7,9 @@ use std::str::FromStr;
 /// The 31 characters a code may use (no I, O, Z, S, V), in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1..=17 for the check character.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// An 18-character Unified Social Credit Code whose check character is correct.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -26,7 +28,9 @@ pub enum UsccError {
         len: usize,
     },
     /// A character outside the code's alphabet.
-    #[error("'{code}' has '{ch}' at position {position}, which a Unified Social Credit Code never uses")]
+    #[error(
+        "'{code}' has '{ch}' at position {position}, which a Unified Social Credit Code never uses"
+    )]
     Character {
         /// The rejected input.
         code: String,
@@ -76,16 +80,26 @@ impl FromStr for Uscc {
         let code = s.trim().to_ascii_uppercase();
         let len = code.chars().count();
         if len != 18 {
-            return Err(UsccError::Length { code: s.to_string(), len });
+            return Err(UsccError::Length {
+                code: s.to_string(),
+                len,
+            });
         }
         for (i, ch) in code.chars().enumerate() {
             if !ch.is_ascii() || value_of(ch as u8).is_none() {
-                return Err(UsccError::Character { code: s.to_string(), ch, position: i + 1 });
+                return Err(UsccError::Character {
+                    code: s.to_string(),
+                    ch,
+                    position: i + 1,
+                });
             }
         }
         let expected = Uscc::check_char(&code[..17]).expect("17 valid characters");
         if code.as_bytes()[17] as char != expected {
-            return Err(UsccError::Check { code: s.to_string(), expected });
+            return Err(UsccError::Check {
+                code: s.to_string(),
+                expected,
+            });
         }
         Ok(Uscc(code))
     }
@@ -117,14 +131,21 @@ mod tests {
     #[test]
     fn accepts_published_codes() {
         // Codes printed on public business licences.
-        for c in ["91350100M000100Y43", "91110000600037341L", "911100001000054748"] {
+        for c in [
+            "91350100M000100Y43",
+            "91110000600037341L",
+            "911100001000054748",
+        ] {
             assert!(c.parse::<Uscc>().is_ok(), "{c}");
         }
     }
 
     #[test]
     fn rejects_bad_codes_with_reason() {
-        assert!(matches!("9135".parse::<Uscc>(), Err(UsccError::Length { len: 4, .. })));
+        assert!(matches!(
+            "9135".parse::<Uscc>(),
+            Err(UsccError::Length { len: 4, .. })
+        ));
         assert!(matches!(
             "91350100M000100Y4I".parse::<Uscc>(),
             Err(UsccError::Character { position: 18, .. })

@@ -198,6 +198,12 @@ pub struct SelectionConfig {
     pub l1: f64,
     /// L2 penalty per row (default 0).
     pub l2: f64,
+    /// Refit each selected characteristic's points bin by bin, keeping its bad-rate shape
+    /// (default true; false gives the classic points `β·WOE`).
+    pub refine_points: bool,
+    /// Standard deviation of the prior that holds a refined bin's log-odds near `β·WOE`
+    /// (default 0.25: a bin moves away only as far as its data insist).
+    pub refine_prior_sd: f64,
 }
 
 impl Default for SelectionConfig {
@@ -209,6 +215,8 @@ impl Default for SelectionConfig {
             solver: Solver::Irls,
             l1: 0.0,
             l2: 0.0,
+            refine_points: true,
+            refine_prior_sd: 0.25,
         }
     }
 }
@@ -227,7 +235,11 @@ pub struct ScalingConfig {
 
 impl Default for ScalingConfig {
     fn default() -> Self {
-        Self { base_score: 600.0, base_odds: 50.0, pdo: 20.0 }
+        Self {
+            base_score: 600.0,
+            base_odds: 50.0,
+            pdo: 20.0,
+        }
     }
 }
 
@@ -258,23 +270,55 @@ impl FitConfig {
     /// Checks ranges so that a bad setting fails before any work, naming the key.
     pub fn validate(&self) -> Result<(), String> {
         let b = &self.binning;
-        let checks: [(bool, &str); 12] = [
-            (b.max_prebins >= 2 && b.max_prebins <= 250, "binning.max_prebins must be 2..=250"),
-            (b.max_bins >= 1 && b.max_bins <= 200, "binning.max_bins must be 1..=200"),
-            ((0.0..0.5).contains(&b.min_bin_share), "binning.min_bin_share must be in [0, 0.5)"),
-            (b.significance.is_none_or(|a| a > 0.0 && a < 1.0), "binning.significance must be in (0, 1)"),
+        let checks: [(bool, &str); 13] = [
+            (
+                b.max_prebins >= 2 && b.max_prebins <= 250,
+                "binning.max_prebins must be 2..=250",
+            ),
+            (
+                b.max_bins >= 1 && b.max_bins <= 200,
+                "binning.max_bins must be 1..=200",
+            ),
+            (
+                (0.0..0.5).contains(&b.min_bin_share),
+                "binning.min_bin_share must be in [0, 0.5)",
+            ),
+            (
+                b.significance.is_none_or(|a| a > 0.0 && a < 1.0),
+                "binning.significance must be in (0, 1)",
+            ),
             (b.shape_gain >= 1.0, "binning.shape_gain must be >= 1"),
-            ((0.0..0.5).contains(&b.rare_category_share), "binning.rare_category_share must be in [0, 0.5)"),
-            (b.special_values.iter().all(|v| v.is_finite()), "binning.special_values must be finite"),
-            (self.selection.max_features >= 1, "selection.max_features must be at least 1"),
-            (self.selection.l1 >= 0.0 && self.selection.l2 >= 0.0, "selection.l1 and l2 must be >= 0"),
-            (self.scaling.pdo > 0.0 && self.scaling.base_odds > 0.0, "scaling.pdo and base_odds must be > 0"),
+            (
+                (0.0..0.5).contains(&b.rare_category_share),
+                "binning.rare_category_share must be in [0, 0.5)",
+            ),
+            (
+                b.special_values.iter().all(|v| v.is_finite()),
+                "binning.special_values must be finite",
+            ),
+            (
+                self.selection.max_features >= 1,
+                "selection.max_features must be at least 1",
+            ),
+            (
+                self.selection.l1 >= 0.0 && self.selection.l2 >= 0.0,
+                "selection.l1 and l2 must be >= 0",
+            ),
+            (
+                self.scaling.pdo > 0.0 && self.scaling.base_odds > 0.0,
+                "scaling.pdo and base_odds must be > 0",
+            ),
             (
                 self.grades.cuts.is_empty()
-                    || (self.grades.cuts.len() == 6 && self.grades.cuts.windows(2).all(|w| w[0] > w[1])),
+                    || (self.grades.cuts.len() == 6
+                        && self.grades.cuts.windows(2).all(|w| w[0] > w[1])),
                 "grades.cuts must be six strictly descending scores",
             ),
             (self.reasons.top_n <= 50, "reasons.top_n must be at most 50"),
+            (
+                self.selection.refine_prior_sd > 0.0,
+                "selection.refine_prior_sd must be > 0",
+            ),
         ];
         for (ok, msg) in checks {
             if !ok {
@@ -282,10 +326,12 @@ impl FitConfig {
             }
         }
         for (name, spec) in &b.features {
-            if let Some(c) = &spec.cuts {
-                if c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]) {
-                    return Err(format!("binning.features.{name}.cuts must be finite and strictly ascending"));
-                }
+            if let Some(c) = &spec.cuts
+                && (c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]))
+            {
+                return Err(format!(
+                    "binning.features.{name}.cuts must be finite and strictly ascending"
+                ));
             }
         }
         Ok(())

@@ -18,7 +18,11 @@ pub struct Counts {
 impl Counts {
     /// Counts of one row.
     pub fn of(bad: bool) -> Self {
-        if bad { Counts { good: 0, bad: 1 } } else { Counts { good: 1, bad: 0 } }
+        if bad {
+            Counts { good: 0, bad: 1 }
+        } else {
+            Counts { good: 1, bad: 0 }
+        }
     }
 
     /// Rows in the bin.
@@ -28,7 +32,11 @@ impl Counts {
 
     /// Share of bads; 0 for an empty bin.
     pub fn bad_rate(&self) -> f64 {
-        if self.n() == 0 { 0.0 } else { self.bad as f64 / self.n() as f64 }
+        if self.n() == 0 {
+            0.0
+        } else {
+            self.bad as f64 / self.n() as f64
+        }
     }
 
     /// True when the bin has rows but only one class: its WOE needs smoothing.
@@ -40,7 +48,10 @@ impl Counts {
 impl Add for Counts {
     type Output = Counts;
     fn add(self, o: Counts) -> Counts {
-        Counts { good: self.good + o.good, bad: self.bad + o.bad }
+        Counts {
+            good: self.good + o.good,
+            bad: self.bad + o.bad,
+        }
     }
 }
 

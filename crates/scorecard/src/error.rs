@@ -7,7 +7,9 @@ pub enum ScorecardError {
     #[error("configuration: {0}")]
     Config(String),
     /// The target column has a value other than 0 or 1.
-    #[error("target '{name}': data row {row} holds {value}; the target must be 0 (good) or 1 (bad)")]
+    #[error(
+        "target '{name}': data row {row} holds {value}; the target must be 0 (good) or 1 (bad)"
+    )]
     TargetValue {
         /// Target column.
         name: String,
@@ -25,7 +27,9 @@ pub enum ScorecardError {
         row: usize,
     },
     /// Only goods or only bads.
-    #[error("target '{name}': all {rows} rows are {class}; a scorecard needs both goods (0) and bads (1)")]
+    #[error(
+        "target '{name}': all {rows} rows are {class}; a scorecard needs both goods (0) and bads (1)"
+    )]
     OneClass {
         /// Target column.
         name: String,

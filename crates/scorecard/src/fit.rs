@@ -1,14 +1,17 @@
 //! The fitting pipeline: bin → screen → select → scale → grade → measure.
 
-use crate::binning::{fit_feature, BinnedFeature, FeatureData, FeatureView};
+use crate::ScorecardError;
+use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_feature};
 use crate::config::FitConfig;
 use crate::design::WoeColumn;
 use crate::metrics::{auc, bands, deciles, hosmer_lemeshow, ks, psi, quantile_cuts};
-use crate::model::{DataFingerprint, Label, Metrics, ModelFeature, Scorecard, SetMetrics, SCHEMA_VERSION};
-use crate::scaling::{default_grades, monotone_bad_rates, GradeScale, Scaling};
-use crate::screening::{by_correlation, by_vif, vif, ScreenRecord};
+use crate::model::{
+    DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
+};
+use crate::refine::{RefineInput, Shape, refine};
+use crate::scaling::{GradeScale, Scaling, default_grades, monotone_bad_rates};
+use crate::screening::{ScreenRecord, by_correlation, by_vif, vif};
 use crate::stepwise::select;
-use crate::ScorecardError;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -56,16 +59,27 @@ pub fn target_from_numeric(name: &str, values: &[f64]) -> Result<Vec<u8>, Scorec
         .iter()
         .enumerate()
         .map(|(i, &v)| match v {
-            v if v == 0.0 => Ok(0),
-            v if v == 1.0 => Ok(1),
-            v if v.is_nan() => Err(ScorecardError::TargetMissing { name: name.into(), row: i + 1 }),
-            v => Err(ScorecardError::TargetValue { name: name.into(), row: i + 1, value: v.to_string() }),
+            0.0 => Ok(0),
+            1.0 => Ok(1),
+            v if v.is_nan() => Err(ScorecardError::TargetMissing {
+                name: name.into(),
+                row: i + 1,
+            }),
+            v => Err(ScorecardError::TargetValue {
+                name: name.into(),
+                row: i + 1,
+                value: v.to_string(),
+            }),
         })
         .collect()
 }
 
 /// Fits a scorecard.
-pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) -> Result<Scorecard, ScorecardError> {
+pub fn fit(
+    input: &FitInput<'_>,
+    config: &FitConfig,
+    progress: &dyn Progress,
+) -> Result<Scorecard, ScorecardError> {
     config.validate().map_err(ScorecardError::Config)?;
     let train = &input.train;
     let y = &train.target;
@@ -73,18 +87,29 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     let bads = y.iter().filter(|&&t| t == 1).count();
     if bads == 0 || bads == n {
         let class = if bads == 0 { "good" } else { "bad" };
-        return Err(ScorecardError::OneClass { name: input.target_name.clone(), rows: n, class });
+        return Err(ScorecardError::OneClass {
+            name: input.target_name.clone(),
+            rows: n,
+            class,
+        });
     }
     for (name, spec) in &config.binning.features {
-        let slots = spec.cuts.as_ref().map_or(0, |c| c.len() + 1) + spec.groups.as_ref().map_or(0, |g| g.len());
+        let slots = spec.cuts.as_ref().map_or(0, |c| c.len() + 1)
+            + spec.groups.as_ref().map_or(0, |g| g.len());
         if slots > 250 {
-            return Err(ScorecardError::Config(format!("binning.features.{name}: at most 250 bins")));
+            return Err(ScorecardError::Config(format!(
+                "binning.features.{name}: at most 250 bins"
+            )));
         }
     }
     if let Some(test) = &input.test {
         let have: std::collections::HashSet<&str> = test.features.iter().map(|f| f.name).collect();
-        let missing: Vec<String> =
-            train.features.iter().filter(|f| !have.contains(f.name)).map(|f| f.name.to_string()).collect();
+        let missing: Vec<String> = train
+            .features
+            .iter()
+            .filter(|f| !have.contains(f.name))
+            .map(|f| f.name.to_string())
+            .collect();
         if !missing.is_empty() {
             return Err(ScorecardError::MissingFeatures { features: missing });
         }
@@ -95,7 +120,13 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     let candidates: Vec<&FeatureView<'_>> = train
         .features
         .iter()
-        .filter(|f| !config.binning.features.get(f.name).is_some_and(|s| s.exclude))
+        .filter(|f| {
+            !config
+                .binning
+                .features
+                .get(f.name)
+                .is_some_and(|s| s.exclude)
+        })
         .collect();
     progress.phase("binning", candidates.len() as u64);
     let binned: Vec<Result<BinnedFeature, String>> = candidates
@@ -135,9 +166,15 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
                     ));
                 }
                 let reason = if bf.missing_rate > sc.max_missing_rate {
-                    Some(format!("missing rate {:.3} above {}", bf.missing_rate, sc.max_missing_rate))
+                    Some(format!(
+                        "missing rate {:.3} above {}",
+                        bf.missing_rate, sc.max_missing_rate
+                    ))
                 } else if bf.single_value_rate > sc.max_single_value_rate {
-                    Some(format!("single-value rate {:.3} above {}", bf.single_value_rate, sc.max_single_value_rate))
+                    Some(format!(
+                        "single-value rate {:.3} above {}",
+                        bf.single_value_rate, sc.max_single_value_rate
+                    ))
                 } else if bf.binning.iv < sc.min_iv {
                     Some(format!("IV {:.4} below {}", bf.binning.iv, sc.min_iv))
                 } else {
@@ -160,8 +197,10 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     }
 
     // 3. Stability against the test set, on the features still in.
-    let test_data: Option<(&Dataset<'_>, HashMap<&str, FeatureData<'_>>)> =
-        input.test.as_ref().map(|t| (t, t.features.iter().map(|f| (f.name, f.data)).collect()));
+    let test_data: Option<(&Dataset<'_>, HashMap<&str, FeatureData<'_>>)> = input
+        .test
+        .as_ref()
+        .map(|t| (t, t.features.iter().map(|f| (f.name, f.data)).collect()));
     let mut test_slots: HashMap<usize, Vec<u8>> = HashMap::new();
     if let Some((t, by_name)) = &test_data {
         progress.phase("test stability", ok.len() as u64);
@@ -174,7 +213,11 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
             })
             .collect::<Result<_, ScorecardError>>()?;
         for (ri, slots) in encoded {
-            let bf = ok.iter().find(|(r, _)| *r == ri).map(|(_, b)| *b).expect("encoded from ok");
+            let bf = ok
+                .iter()
+                .find(|(r, _)| *r == ri)
+                .map(|(_, b)| *b)
+                .expect("encoded from ok");
             let k = bf.binning.n_slots();
             let train_counts: Vec<u64> = bf.binning.bins.iter().map(|b| b.counts.n()).collect();
             let mut test_counts = vec![0u64; k];
@@ -183,7 +226,8 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
             records[ri].psi = Some(p);
             if p > sc.max_psi {
                 records[ri].kept = false;
-                records[ri].reason = format!("PSI {p:.3} between train and test above {}", sc.max_psi);
+                records[ri].reason =
+                    format!("PSI {p:.3} between train and test above {}", sc.max_psi);
             }
             test_slots.insert(ri, slots);
         }
@@ -192,7 +236,10 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
 
     // 4. Correlation and VIF among the survivors.
     let cols: Vec<WoeColumn<'_>> = ok.iter().map(|(_, bf)| woe_column(bf)).collect();
-    let names: Vec<String> = ok.iter().map(|(ri, _)| records[*ri].feature.clone()).collect();
+    let names: Vec<String> = ok
+        .iter()
+        .map(|(ri, _)| records[*ri].feature.clone())
+        .collect();
     let ivs: Vec<f64> = ok.iter().map(|(_, bf)| bf.binning.iv).collect();
     progress.phase("correlation and VIF", 1);
     let all: Vec<usize> = (0..ok.len()).collect();
@@ -206,13 +253,18 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     progress.inc(1);
     if kept.is_empty() {
         let n_cand = candidates.len();
-        return Err(ScorecardError::NothingSelected(format!("{n_cand} candidate(s), none passed")));
+        return Err(ScorecardError::NothingSelected(format!(
+            "{n_cand} candidate(s), none passed"
+        )));
     }
 
     // 5. Selection.
     let sel_cols: Vec<WoeColumn<'_>> = kept.iter().map(|&i| cols[i]).collect();
     let sel_names: Vec<String> = kept.iter().map(|&i| names[i].clone()).collect();
-    progress.phase("stepwise regression", config.selection.max_features.min(kept.len()) as u64);
+    progress.phase(
+        "stepwise regression",
+        config.selection.max_features.min(kept.len()) as u64,
+    );
     let last = std::sync::atomic::AtomicU64::new(0);
     let tick = |k: usize| {
         let prev = last.swap(k as u64, std::sync::atomic::Ordering::Relaxed);
@@ -222,17 +274,27 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     };
     let selection = select(&sel_cols, &sel_names, y, &config.selection, &tick);
     if selection.selected.is_empty() {
-        return Err(ScorecardError::NothingSelected("no feature improved the criterion".into()));
+        return Err(ScorecardError::NothingSelected(
+            "no feature improved the criterion".into(),
+        ));
     }
     for r in &mut records {
-        if r.kept && !selection.selected.iter().any(|&s| sel_names[s] == r.feature) {
+        if r.kept
+            && !selection
+                .selected
+                .iter()
+                .any(|&s| sel_names[s] == r.feature)
+        {
             r.reason = "screened in; not chosen by stepwise selection".into();
         } else if r.kept {
             r.reason = "in the model".into();
         }
     }
     if !selection.fit.converged {
-        notes.push("the regression reached its iteration limit before converging (quasi-separation?)".into());
+        notes.push(
+            "the regression reached its iteration limit before converging (quasi-separation?)"
+                .into(),
+        );
     }
 
     // 6. Points.
@@ -241,26 +303,64 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     let final_cols: Vec<WoeColumn<'_>> = selection.selected.iter().map(|&s| sel_cols[s]).collect();
     let vifs = vif(&final_cols);
     let p_values = lr.p_values();
-    let chosen: Vec<&(usize, &BinnedFeature)> = selection.selected.iter().map(|&s| &ok[kept[s]]).collect();
+    let chosen: Vec<&(usize, &BinnedFeature)> =
+        selection.selected.iter().map(|&s| &ok[kept[s]]).collect();
+    let (contrib, intercept) = if config.selection.refine_points {
+        let inputs: Vec<RefineInput<'_>> = chosen
+            .iter()
+            .enumerate()
+            .map(|(j, (_, bf))| RefineInput {
+                slots: &bf.slots,
+                bins: &bf.binning.bins,
+                beta: lr.coef[j + 1],
+                shape: Shape::of(
+                    bf.binning.trend,
+                    bf.binning.hand_set,
+                    matches!(bf.binning.rule, BinRule::Categorical { .. }),
+                ),
+            })
+            .collect();
+        progress.phase("refining points", 1);
+        let r = refine(&inputs, y, lr.coef[0], config.selection.refine_prior_sd);
+        if r.ties > 0 {
+            notes.push(format!(
+                "point refinement tied {} pair(s) of neighbouring bins to keep their shapes",
+                r.ties
+            ));
+        }
+        (r.contrib, r.intercept)
+    } else {
+        let c = chosen
+            .iter()
+            .enumerate()
+            .map(|(j, (_, bf))| {
+                bf.binning
+                    .bins
+                    .iter()
+                    .map(|b| lr.coef[j + 1] * b.woe)
+                    .collect()
+            })
+            .collect();
+        (c, lr.coef[0])
+    };
     let features: Vec<ModelFeature> = chosen
         .iter()
         .enumerate()
         .map(|(j, (_, bf))| {
-            let beta = lr.coef[j + 1];
             let name = bf.binning.feature.clone();
             ModelFeature {
                 label: input.labels.get(&name).cloned().unwrap_or_default(),
                 name,
-                coefficient: beta,
+                coefficient: lr.coef[j + 1],
                 std_err: lr.std_err[j + 1],
                 p_value: p_values[j + 1],
                 vif: vifs[j],
-                points: bf.binning.bins.iter().map(|b| scaling.points(beta * b.woe)).collect(),
+                points: contrib[j].iter().map(|c| scaling.points(*c)).collect(),
                 binning: bf.binning.clone(),
             }
         })
         .collect();
-    let base_points = crate::scaling::round2(scaling.offset - scaling.factor * lr.coef[0]);
+    let base_points = crate::scaling::round2(scaling.offset - scaling.factor * intercept);
     let mut model = Scorecard {
         schema_version: SCHEMA_VERSION.into(),
         producer: format!("xinrong-scorecard {}", env!("CARGO_PKG_VERSION")),
@@ -276,14 +376,26 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
         },
         config: config.clone(),
         scaling,
-        intercept: lr.coef[0],
+        intercept,
         base_points,
         features,
-        grades: GradeScale { cuts: vec![0.0; 6], method: String::new() },
-        metrics: Metrics { train: empty_metrics(), test: None, score_psi: None, grades_monotone: false },
+        grades: GradeScale {
+            cuts: vec![0.0; 6],
+            method: String::new(),
+        },
+        metrics: Metrics {
+            train: empty_metrics(),
+            test: None,
+            score_psi: None,
+            grades_monotone: false,
+        },
         screening: records,
         selection: selection.log.clone(),
-        candidate_bins: binned.iter().filter_map(|b| b.as_ref().ok()).map(|b| b.binning.clone()).collect(),
+        candidate_bins: binned
+            .iter()
+            .filter_map(|b| b.as_ref().ok())
+            .map(|b| b.binning.clone())
+            .collect(),
         notes,
     };
 
@@ -294,31 +406,55 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
     let (scale, monotone) = if config.grades.cuts.is_empty() {
         default_grades(&train_scores.score, y)
     } else {
-        let s = GradeScale { cuts: config.grades.cuts.clone(), method: "configured".into() };
+        let s = GradeScale {
+            cuts: config.grades.cuts.clone(),
+            method: "configured".into(),
+        };
         let m = monotone_bad_rates(&s, &train_scores.score, y);
         (s, m)
     };
     if !monotone {
-        model.notes.push("grade bad rates do not rise monotonically from A to F on the training data".into());
+        model.notes.push(
+            "grade bad rates do not rise monotonically from A to F on the training data".into(),
+        );
     }
     model.grades = scale;
     model.metrics.grades_monotone = monotone;
     let train_scores = model.score_slots(&train_slots, n, 0);
-    model.metrics.train = set_metrics(&model, &train_scores.score, &train_scores.score, &train_scores.pd, y);
+    model.metrics.train = set_metrics(
+        &model,
+        &train_scores.score,
+        &train_scores.score,
+        &train_scores.pd,
+        y,
+    );
     if let Some((t, by_name)) = &test_data {
         let slots: Vec<Vec<u8>> = chosen
             .iter()
             .map(|(ri, bf)| match test_slots.remove(ri) {
                 Some(s) => Ok(s),
-                None => Ok(bf.binning.encoder(&by_name[bf.binning.feature.as_str()])?.slots(t.target.len())),
+                None => Ok(bf
+                    .binning
+                    .encoder(&by_name[bf.binning.feature.as_str()])?
+                    .slots(t.target.len())),
             })
             .collect::<Result<_, ScorecardError>>()?;
         let ts = model.score_slots(&slots, t.target.len(), 0);
-        model.metrics.test = Some(set_metrics(&model, &train_scores.score, &ts.score, &ts.pd, &t.target));
-        let cuts = quantile_cuts(&train_scores.score, &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+        model.metrics.test = Some(set_metrics(
+            &model,
+            &train_scores.score,
+            &ts.score,
+            &ts.pd,
+            &t.target,
+        ));
+        let cuts = quantile_cuts(
+            &train_scores.score,
+            &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        );
         let count = |s: &[f64]| {
             let mut c = vec![0u64; 10];
-            s.iter().for_each(|v| c[cuts.partition_point(|&x| x <= *v)] += 1);
+            s.iter()
+                .for_each(|v| c[cuts.partition_point(|&x| x <= *v)] += 1);
             c
         };
         model.metrics.score_psi = Some(psi(&count(&train_scores.score), &count(&ts.score)));
@@ -328,7 +464,10 @@ pub fn fit(input: &FitInput<'_>, config: &FitConfig, progress: &dyn Progress) ->
 }
 
 fn woe_column<'a>(bf: &'a BinnedFeature) -> WoeColumn<'a> {
-    WoeColumn { slots: &bf.slots, woe: &bf.woe }
+    WoeColumn {
+        slots: &bf.slots,
+        woe: &bf.woe,
+    }
 }
 
 fn empty_metrics() -> SetMetrics {
@@ -346,14 +485,26 @@ fn empty_metrics() -> SetMetrics {
     }
 }
 
-fn set_metrics(model: &Scorecard, reference: &[f64], score: &[f64], pd: &[f64], y: &[u8]) -> SetMetrics {
+fn set_metrics(
+    model: &Scorecard,
+    reference: &[f64],
+    score: &[f64],
+    pd: &[f64],
+    y: &[u8],
+) -> SetMetrics {
     let risk: Vec<f64> = score.iter().map(|s| -s).collect();
     let a = auc(&risk, y);
     let (k, at) = ks(&risk, y);
     let dec = deciles(reference, score, pd, y);
     let (hl, hl_p) = hosmer_lemeshow(&dec);
     let labels: Vec<String> = Grade::ALL.iter().map(|g| g.to_string()).collect();
-    let grades = bands(&labels, |i| model.grades.grade(score[i]).rank(), score, pd, y);
+    let grades = bands(
+        &labels,
+        |i| model.grades.grade(score[i]).rank(),
+        score,
+        pd,
+        y,
+    );
     let bads = y.iter().filter(|&&t| t == 1).count();
     SetMetrics {
         rows: y.len() as u64,

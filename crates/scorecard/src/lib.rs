@@ -26,13 +26,15 @@
 pub mod binning;
 pub mod config;
 pub mod counts;
-mod design;
+pub mod design;
 mod error;
 mod fit;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
 mod model;
+mod nan_null;
+mod refine;
 pub mod scaling;
 pub mod screening;
 pub mod stepwise;
@@ -42,5 +44,8 @@ pub use binning::{FeatureBinning, FeatureData, FeatureView};
 pub use config::FitConfig;
 pub use design::WoeColumn;
 pub use error::ScorecardError;
-pub use fit::{fingerprint, fit, target_from_numeric, Dataset, FitInput, Progress, Silent};
-pub use model::{DataFingerprint, Label, Lang, Metrics, ModelFeature, Scorecard, Scores, SetMetrics, SCHEMA_VERSION};
+pub use fit::{Dataset, FitInput, Progress, Silent, fingerprint, fit, target_from_numeric};
+pub use model::{
+    DataFingerprint, Label, Lang, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, Scores,
+    SetMetrics,
+};

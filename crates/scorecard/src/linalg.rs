@@ -48,7 +48,10 @@ pub(crate) fn robust_cholesky(a: &[f64], n: usize) -> Vec<f64> {
     if let Some(l) = cholesky(a, n) {
         return l;
     }
-    let scale = (0..n).map(|i| a[i * n + i].abs()).fold(0.0, f64::max).max(1e-300);
+    let scale = (0..n)
+        .map(|i| a[i * n + i].abs())
+        .fold(0.0, f64::max)
+        .max(1e-300);
     let mut ridge = scale * 1e-12;
     loop {
         let mut b = a.to_vec();
@@ -105,6 +108,34 @@ pub(crate) fn add_at_b(a: &[f64], b: &[f64], rows: usize, p: usize, q: usize, c:
     }
 }
 
+/// `C += Sᵀ S` for a column-major `S` (rows × p, column j at `s[j·rows..]`); `C` is p × p.
+pub(crate) fn add_ct_c(s: &[f64], rows: usize, p: usize, c: &mut [f64]) {
+    debug_assert!(s.len() >= rows * p && c.len() >= p * p);
+    if rows == 0 || p == 0 {
+        return;
+    }
+    // SAFETY: `s` holds rows × p elements addressed with row stride 1 and column stride `rows`,
+    // and `c` holds p × p; both checked above in debug builds and sized so by the caller.
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            rows,
+            p,
+            1.0,
+            s.as_ptr(),
+            rows as isize,
+            1,
+            s.as_ptr(),
+            1,
+            rows as isize,
+            1.0,
+            c.as_mut_ptr(),
+            p as isize,
+            1,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +159,20 @@ mod tests {
         assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
         let l = robust_cholesky(&[1.0, 1.0, 1.0, 1.0], 2);
         assert!(l.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn gram_of_column_major_matches_loops() {
+        let (rows, p) = (5, 3);
+        let s: Vec<f64> = (0..rows * p).map(|v| (v as f64).sin()).collect();
+        let mut c = vec![0.0; p * p];
+        add_ct_c(&s, rows, p, &mut c);
+        for i in 0..p {
+            for j in 0..p {
+                let want: f64 = (0..rows).map(|r| s[i * rows + r] * s[j * rows + r]).sum();
+                assert!((c[i * p + j] - want).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Wald tests come from the unpenalised information matrix at the solution.
 
 use crate::config::Solver;
-use crate::design::{newton_pass, NewtonPass, WoeColumn};
+use crate::design::{ColumnDesign, Design, NewtonPass, WoeColumn};
 use crate::linalg::{cholesky_solve, inverse_from_cholesky, robust_cholesky};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -23,7 +23,12 @@ pub struct LrOptions {
 
 impl Default for LrOptions {
     fn default() -> Self {
-        Self { solver: Solver::Irls, l1: 0.0, l2: 0.0, max_iter: 100 }
+        Self {
+            solver: Solver::Irls,
+            l1: 0.0,
+            l2: 0.0,
+            max_iter: 100,
+        }
     }
 }
 
@@ -43,29 +48,82 @@ pub struct LrFit {
     /// Inverse of the information matrix (row-major), for score tests of further columns.
     #[serde(skip)]
     pub covariance: Vec<f64>,
+    /// Score vector `Xᵀ(y − μ)` at `coef` (zero at an exact unpenalised optimum).
+    #[serde(skip)]
+    pub gradient: Vec<f64>,
 }
 
 impl LrFit {
     /// Wald z statistics.
     pub fn z(&self) -> Vec<f64> {
-        self.coef.iter().zip(&self.std_err).map(|(b, s)| if *s > 0.0 { b / s } else { 0.0 }).collect()
+        self.coef
+            .iter()
+            .zip(&self.std_err)
+            .map(|(b, s)| if *s > 0.0 { b / s } else { 0.0 })
+            .collect()
     }
 
     /// Two-sided Wald p-values.
     pub fn p_values(&self) -> Vec<f64> {
         let normal = Normal::standard();
-        self.z().iter().map(|z| 2.0 * (1.0 - normal.cdf(z.abs()))).collect()
+        self.z()
+            .iter()
+            .map(|z| 2.0 * (1.0 - normal.cdf(z.abs())))
+            .collect()
     }
 }
 
-fn penalty(beta: &[f64], n: f64, o: &LrOptions) -> f64 {
-    // On the deviance scale (2 × negative log-likelihood), hence the factors of 2.
-    beta[1..].iter().map(|b| 2.0 * n * (o.l1 * b.abs() + 0.5 * o.l2 * b * b)).sum()
+/// A penalty on the non-intercept coefficients, on the negative log-likelihood scale:
+/// `Σ l1·|βj| + ½·ridge·(βj − centerj)²`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Penalty {
+    pub l1: f64,
+    pub ridge: f64,
+    /// Where the ridge pulls to (zero when empty).
+    pub center: Vec<f64>,
+}
+
+impl Penalty {
+    fn c(&self, j: usize) -> f64 {
+        self.center.get(j).copied().unwrap_or(0.0)
+    }
+
+    /// On the deviance scale (2 × negative log-likelihood), to add to the deviance.
+    fn value(&self, beta: &[f64]) -> f64 {
+        (1..beta.len())
+            .map(|j| {
+                let d = beta[j] - self.c(j);
+                2.0 * (self.l1 * beta[j].abs() + 0.5 * self.ridge * d * d)
+            })
+            .sum()
+    }
 }
 
 /// Fits `y ~ cols`, starting from `start` (intercept first) when given.
 pub fn fit(cols: &[WoeColumn<'_>], y: &[u8], options: &LrOptions, start: Option<&[f64]>) -> LrFit {
-    let p = cols.len() + 1;
+    let n = y.len() as f64;
+    let penalty = Penalty {
+        l1: n * options.l1,
+        ridge: n * options.l2,
+        center: Vec::new(),
+    };
+    let use_cd = options.solver == Solver::CoordinateDescent || options.l1 > 0.0;
+    let design = ColumnDesign {
+        cols: cols.to_vec(),
+    };
+    fit_penalized(&design, y, &penalty, use_cd, options.max_iter, start)
+}
+
+/// Fits with an explicit penalty; `use_cd` selects coordinate descent for the inner problem.
+pub(crate) fn fit_penalized<D: Design + ?Sized>(
+    cols: &D,
+    y: &[u8],
+    pen: &Penalty,
+    use_cd: bool,
+    max_iter: usize,
+    start: Option<&[f64]>,
+) -> LrFit {
+    let p = cols.n_coef();
     let n = y.len() as f64;
     let mut beta = match start {
         Some(s) if s.len() == p => s.to_vec(),
@@ -77,21 +135,36 @@ pub fn fit(cols: &[WoeColumn<'_>], y: &[u8], options: &LrOptions, start: Option<
             b
         }
     };
-    let use_cd = options.solver == Solver::CoordinateDescent || options.l1 > 0.0;
-    let mut pass = newton_pass(cols, y, &beta);
-    let mut objective = pass.deviance + penalty(&beta, n, options);
+    let mut pass = cols.pass(y, &beta);
+    let mut objective = pass.deviance + pen.value(&beta);
     let mut converged = false;
     let mut iterations = 0;
-    while iterations < options.max_iter {
+    while iterations < max_iter {
         iterations += 1;
-        let target = if use_cd { cd_step(&pass, &beta, n, options) } else { newton_step(&pass, &beta, n, options) };
+        let target = if use_cd {
+            cd_step(&pass, &beta, pen)
+        } else {
+            newton_step(&pass, &beta, pen)
+        };
         let delta: Vec<f64> = target.iter().zip(&beta).map(|(t, b)| t - b).collect();
+        // Newton decrement: the objective cannot fall by more than about this; stop when it is
+        // negligible instead of paying for one more pass to confirm it.
+        let decrement: f64 = delta
+            .iter()
+            .zip(&pass.grad)
+            .map(|(d, g)| d * g)
+            .sum::<f64>()
+            .abs();
+        if decrement < 1e-9 * objective.abs().max(1.0) {
+            converged = true;
+            break;
+        }
         // Step halving keeps every accepted step a descent step.
         let mut step = 1.0;
         let (next, next_pass, next_obj) = loop {
             let cand: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + step * d).collect();
-            let cp = newton_pass(cols, y, &cand);
-            let obj = cp.deviance + penalty(&cand, n, options);
+            let cp = cols.pass(y, &cand);
+            let obj = cp.deviance + pen.value(&cand);
             if obj <= objective + 1e-12 * objective.abs().max(1.0) || step < 1e-6 {
                 break (cand, cp, obj);
             }
@@ -107,32 +180,56 @@ pub fn fit(cols: &[WoeColumn<'_>], y: &[u8], options: &LrOptions, start: Option<
             break;
         }
     }
+    summarise(beta, pass, iterations, converged)
+}
+
+fn summarise(coef: Vec<f64>, pass: NewtonPass, iterations: usize, converged: bool) -> LrFit {
+    let p = coef.len();
     let l = robust_cholesky(&pass.info, p);
     let inv = inverse_from_cholesky(&l, p);
     let std_err = (0..p).map(|i| inv[i * p + i].max(0.0).sqrt()).collect();
-    LrFit { coef: beta, std_err, deviance: pass.deviance, iterations, converged, covariance: inv }
+    LrFit {
+        coef,
+        std_err,
+        deviance: pass.deviance,
+        iterations,
+        converged,
+        covariance: inv,
+        gradient: pass.grad,
+    }
 }
 
-/// Newton target `β + (I + n λ₂ P)⁻¹ (g − n λ₂ P β)`, intercept unpenalised.
-fn newton_step(pass: &NewtonPass, beta: &[f64], n: f64, o: &LrOptions) -> Vec<f64> {
+/// The model at `coef` as it stands, from one pass (no iteration).
+pub(crate) fn evaluate(cols: &[WoeColumn<'_>], y: &[u8], coef: Vec<f64>) -> LrFit {
+    let pass = ColumnDesign {
+        cols: cols.to_vec(),
+    }
+    .pass(y, &coef);
+    summarise(coef, pass, 0, false)
+}
+
+/// Newton target `β + (I + r P)⁻¹ (g − r P (β − c))`, intercept unpenalised (L1 ignored).
+fn newton_step(pass: &NewtonPass, beta: &[f64], pen: &Penalty) -> Vec<f64> {
     let p = beta.len();
     let mut h = pass.info.clone();
     let mut g = pass.grad.clone();
     for j in 1..p {
-        h[j * p + j] += n * o.l2;
-        g[j] -= n * o.l2 * beta[j];
+        h[j * p + j] += pen.ridge;
+        g[j] -= pen.ridge * (beta[j] - pen.c(j));
     }
     let l = robust_cholesky(&h, p);
     let d = cholesky_solve(&l, p, &g);
     beta.iter().zip(d).map(|(b, d)| b + d).collect()
 }
 
-/// Coordinate descent on the quadratic approximation `½ βᵀ H β − bᵀ β + n(λ₁|β| + ½λ₂β²)` with
-/// `b = H β₀ + g`, to convergence.
-fn cd_step(pass: &NewtonPass, beta0: &[f64], n: f64, o: &LrOptions) -> Vec<f64> {
+/// Coordinate descent on the quadratic approximation `½ βᵀ H β − bᵀ β + l1|β| + ½r(β − c)²`
+/// with `b = H β₀ + g`, to convergence.
+fn cd_step(pass: &NewtonPass, beta0: &[f64], pen: &Penalty) -> Vec<f64> {
     let p = beta0.len();
     let h = &pass.info;
-    let b: Vec<f64> = (0..p).map(|i| (0..p).map(|k| h[i * p + k] * beta0[k]).sum::<f64>() + pass.grad[i]).collect();
+    let b: Vec<f64> = (0..p)
+        .map(|i| (0..p).map(|k| h[i * p + k] * beta0[k]).sum::<f64>() + pass.grad[i])
+        .collect();
     let mut beta = beta0.to_vec();
     for _ in 0..1000 {
         let mut max_change: f64 = 0.0;
@@ -141,11 +238,15 @@ fn cd_step(pass: &NewtonPass, beta0: &[f64], n: f64, o: &LrOptions) -> Vec<f64> 
             if hjj <= 0.0 {
                 continue;
             }
-            let partial: f64 = b[j] - (0..p).filter(|&k| k != j).map(|k| h[j * p + k] * beta[k]).sum::<f64>();
+            let partial: f64 = b[j]
+                - (0..p)
+                    .filter(|&k| k != j)
+                    .map(|k| h[j * p + k] * beta[k])
+                    .sum::<f64>();
             let new = if j == 0 {
                 partial / hjj
             } else {
-                soft_threshold(partial, n * o.l1) / (hjj + n * o.l2)
+                soft_threshold(partial + pen.ridge * pen.c(j), pen.l1) / (hjj + pen.ridge)
             };
             max_change = max_change.max((new - beta[j]).abs());
             beta[j] = new;
@@ -185,9 +286,20 @@ mod tests {
             y.extend(std::iter::repeat_n(0u8, good));
         }
         let woe = [0.0, 1.0];
-        let cols = [WoeColumn { slots: &slots, woe: &woe }];
+        let cols = [WoeColumn {
+            slots: &slots,
+            woe: &woe,
+        }];
         for solver in [Solver::Irls, Solver::CoordinateDescent] {
-            let f = fit(&cols, &y, &LrOptions { solver, ..Default::default() }, None);
+            let f = fit(
+                &cols,
+                &y,
+                &LrOptions {
+                    solver,
+                    ..Default::default()
+                },
+                None,
+            );
             assert!(f.converged);
             let b0 = (30.0f64 / 70.0).ln();
             let b1 = (60.0f64 / 40.0).ln() - b0;
@@ -203,12 +315,33 @@ mod tests {
     #[test]
     fn penalties_shrink() {
         let slots: Vec<u8> = (0..2000).map(|i| (i % 2) as u8).collect();
-        let y: Vec<u8> = (0..2000).map(|i| u8::from(i % 2 == 1 && i % 3 == 0 || i % 7 == 0)).collect();
+        let y: Vec<u8> = (0..2000)
+            .map(|i| u8::from(i % 2 == 1 && i % 3 == 0 || i % 7 == 0))
+            .collect();
         let woe = [-0.5, 0.5];
-        let cols = [WoeColumn { slots: &slots, woe: &woe }];
+        let cols = [WoeColumn {
+            slots: &slots,
+            woe: &woe,
+        }];
         let free = fit(&cols, &y, &LrOptions::default(), None);
-        let ridge = fit(&cols, &y, &LrOptions { l2: 0.05, ..Default::default() }, None);
-        let lasso = fit(&cols, &y, &LrOptions { l1: 10.0, ..Default::default() }, None);
+        let ridge = fit(
+            &cols,
+            &y,
+            &LrOptions {
+                l2: 0.05,
+                ..Default::default()
+            },
+            None,
+        );
+        let lasso = fit(
+            &cols,
+            &y,
+            &LrOptions {
+                l1: 10.0,
+                ..Default::default()
+            },
+            None,
+        );
         assert!(ridge.coef[1].abs() < free.coef[1].abs());
         assert_eq!(lasso.coef[1], 0.0);
     }

@@ -96,8 +96,10 @@ pub struct Band {
     /// Band name.
     pub label: String,
     /// Lowest score in the band.
+    #[serde(with = "crate::nan_null")]
     pub min_score: f64,
     /// Highest score in the band.
+    #[serde(with = "crate::nan_null")]
     pub max_score: f64,
     /// Rows.
     pub count: u64,
@@ -110,7 +112,13 @@ pub struct Band {
 }
 
 /// Bands of rows: `band_of(i)` gives row i's band among `labels`.
-pub fn bands(labels: &[String], band_of: impl Fn(usize) -> usize, score: &[f64], pd: &[f64], y: &[u8]) -> Vec<Band> {
+pub fn bands(
+    labels: &[String],
+    band_of: impl Fn(usize) -> usize,
+    score: &[f64],
+    pd: &[f64],
+    y: &[u8],
+) -> Vec<Band> {
     let mut out: Vec<Band> = labels
         .iter()
         .map(|l| Band {
@@ -158,7 +166,13 @@ pub fn quantile_cuts(score: &[f64], quantiles: &[f64]) -> Vec<f64> {
 pub fn deciles(reference: &[f64], score: &[f64], pd: &[f64], y: &[u8]) -> Vec<Band> {
     let cuts = quantile_cuts(reference, &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
     let labels: Vec<String> = (1..=10).map(|d| format!("D{d}")).collect();
-    bands(&labels, |i| cuts.partition_point(|&c| c <= score[i]), score, pd, y)
+    bands(
+        &labels,
+        |i| cuts.partition_point(|&c| c <= score[i]),
+        score,
+        pd,
+        y,
+    )
 }
 
 /// Hosmer–Lemeshow chi-square over the given bands, and its p-value with (bands − 2) degrees
@@ -172,11 +186,17 @@ pub fn hosmer_lemeshow(bands: &[Band]) -> (f64, f64) {
             let n = b.count as f64;
             let e = n * b.mean_pd;
             let v = e * (1.0 - b.mean_pd);
-            if v > 0.0 { (b.bads as f64 - e).powi(2) / v } else { 0.0 }
+            if v > 0.0 {
+                (b.bads as f64 - e).powi(2) / v
+            } else {
+                0.0
+            }
         })
         .sum();
     let df = used.len().saturating_sub(2).max(1) as f64;
-    let p = ChiSquared::new(df).map(|d| 1.0 - d.cdf(chi)).unwrap_or(f64::NAN);
+    let p = ChiSquared::new(df)
+        .map(|d| 1.0 - d.cdf(chi))
+        .unwrap_or(f64::NAN);
     (chi, p)
 }
 

@@ -1,13 +1,13 @@
 //! The model artifact: everything needed to score, explain and audit a scorecard, as
 //! versioned JSON that serialises byte-identically for the same fit.
 
+use crate::ScorecardError;
 use crate::binning::{FeatureBinning, FeatureData};
 use crate::config::FitConfig;
 use crate::metrics::Band;
 use crate::scaling::{GradeScale, Scaling};
 use crate::screening::ScreenRecord;
 use crate::stepwise::StepRecord;
-use crate::ScorecardError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -72,7 +72,10 @@ pub struct ModelFeature {
 impl ModelFeature {
     /// Highest points this characteristic can give (reason codes measure losses from it).
     pub fn max_points(&self) -> f64 {
-        self.points.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        self.points
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
     }
 
     /// The label in the requested language, falling back to the column name.
@@ -103,20 +106,26 @@ pub struct SetMetrics {
     /// Bad rate.
     pub bad_rate: f64,
     /// ROC AUC.
+    #[serde(with = "crate::nan_null")]
     pub auc: f64,
     /// 2·AUC − 1.
+    #[serde(with = "crate::nan_null")]
     pub gini: f64,
     /// Kolmogorov–Smirnov statistic.
+    #[serde(with = "crate::nan_null")]
     pub ks: f64,
     /// Score at which KS peaks.
+    #[serde(with = "crate::nan_null")]
     pub ks_score: f64,
     /// Bad rate by score decile (cut at training deciles), riskiest first.
     pub deciles: Vec<Band>,
     /// Bad rate by grade, A first.
     pub grades: Vec<Band>,
     /// Hosmer–Lemeshow chi-square over the deciles (observed vs predicted PD).
+    #[serde(with = "crate::nan_null")]
     pub hosmer_lemeshow: f64,
     /// Its p-value.
+    #[serde(with = "crate::nan_null")]
     pub hosmer_lemeshow_p: f64,
 }
 
@@ -191,12 +200,20 @@ pub struct Scores {
 impl Scorecard {
     /// Parses a model file, refusing other schema versions with a clear message.
     pub fn from_json(text: &str) -> Result<Self, ScorecardError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ScorecardError::Corrupt(e.to_string()))?;
-        let found = value.get("schema_version").and_then(|v| v.as_str()).unwrap_or("(none)");
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ScorecardError::Corrupt(e.to_string()))?;
+        let found = value
+            .get("schema_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or("(none)");
         if found != SCHEMA_VERSION {
-            return Err(ScorecardError::Schema { found: found.to_string(), expected: SCHEMA_VERSION });
+            return Err(ScorecardError::Schema {
+                found: found.to_string(),
+                expected: SCHEMA_VERSION,
+            });
         }
-        let model: Scorecard = serde_json::from_value(value).map_err(|e| ScorecardError::Corrupt(e.to_string()))?;
+        let model: Scorecard =
+            serde_json::from_value(value).map_err(|e| ScorecardError::Corrupt(e.to_string()))?;
         model.check()?;
         Ok(model)
     }
@@ -209,11 +226,16 @@ impl Scorecard {
     fn check(&self) -> Result<(), ScorecardError> {
         for f in &self.features {
             if f.points.len() != f.binning.bins.len() || f.points.iter().any(|p| !p.is_finite()) {
-                return Err(ScorecardError::Corrupt(format!("feature '{}' has points that do not match its bins", f.name)));
+                return Err(ScorecardError::Corrupt(format!(
+                    "feature '{}' has points that do not match its bins",
+                    f.name
+                )));
             }
         }
         if self.grades.cuts.len() != 6 {
-            return Err(ScorecardError::Corrupt("grade scale needs six cut points".into()));
+            return Err(ScorecardError::Corrupt(
+                "grade scale needs six cut points".into(),
+            ));
         }
         Ok(())
     }
@@ -225,9 +247,17 @@ impl Scorecard {
 
     /// Slots of every row for every feature; `data` must hold each model feature (all absent
     /// ones are listed in one error).
-    pub fn encode(&self, data: &HashMap<&str, FeatureData<'_>>, n: usize) -> Result<Vec<Vec<u8>>, ScorecardError> {
-        let missing: Vec<String> =
-            self.features.iter().filter(|f| !data.contains_key(f.name.as_str())).map(|f| f.name.clone()).collect();
+    pub fn encode(
+        &self,
+        data: &HashMap<&str, FeatureData<'_>>,
+        n: usize,
+    ) -> Result<Vec<Vec<u8>>, ScorecardError> {
+        let missing: Vec<String> = self
+            .features
+            .iter()
+            .filter(|f| !data.contains_key(f.name.as_str()))
+            .map(|f| f.name.clone())
+            .collect();
         if !missing.is_empty() {
             return Err(ScorecardError::MissingFeatures { features: missing });
         }
@@ -241,45 +271,62 @@ impl Scorecard {
     pub fn score_slots(&self, slots: &[Vec<u8>], n: usize, top_n: usize) -> Scores {
         const CHUNK: usize = 8192;
         let mut score = vec![self.base_points; n];
-        score.par_chunks_mut(CHUNK).enumerate().for_each(|(k, block)| {
-            let (start, len) = (k * CHUNK, block.len());
-            for (f, s) in self.features.iter().zip(slots) {
-                for (acc, &slot) in block.iter_mut().zip(&s[start..start + len]) {
-                    *acc += f.points[slot as usize];
+        score
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, block)| {
+                let (start, len) = (k * CHUNK, block.len());
+                for (f, s) in self.features.iter().zip(slots) {
+                    for (acc, &slot) in block.iter_mut().zip(&s[start..start + len]) {
+                        *acc += f.points[slot as usize];
+                    }
                 }
-            }
-            for acc in block.iter_mut() {
-                *acc = crate::scaling::round2(*acc);
-            }
-        });
+                for acc in block.iter_mut() {
+                    *acc = crate::scaling::round2(*acc);
+                }
+            });
         let pd: Vec<f64> = score.par_iter().map(|&s| self.scaling.pd(s)).collect();
         let grade: Vec<Grade> = score.par_iter().map(|&s| self.grades.grade(s)).collect();
         let maxes: Vec<f64> = self.features.iter().map(|f| f.max_points()).collect();
         let mut reasons = vec![u16::MAX; n * top_n];
         if top_n > 0 {
-            reasons.par_chunks_mut(top_n * CHUNK).enumerate().for_each(|(k, block)| {
-                let start = k * CHUNK;
-                let mut losses: Vec<(f64, u16)> = Vec::with_capacity(self.features.len());
-                for (r, out) in block.chunks_mut(top_n).enumerate() {
-                    losses.clear();
-                    for (j, f) in self.features.iter().enumerate() {
-                        let lost = maxes[j] - f.points[slots[j][start + r] as usize];
-                        if lost > 0.0 {
-                            losses.push((lost, j as u16));
+            reasons
+                .par_chunks_mut(top_n * CHUNK)
+                .enumerate()
+                .for_each(|(k, block)| {
+                    let start = k * CHUNK;
+                    let mut losses: Vec<(f64, u16)> = Vec::with_capacity(self.features.len());
+                    for (r, out) in block.chunks_mut(top_n).enumerate() {
+                        losses.clear();
+                        for (j, f) in self.features.iter().enumerate() {
+                            let lost = maxes[j] - f.points[slots[j][start + r] as usize];
+                            if lost > 0.0 {
+                                losses.push((lost, j as u16));
+                            }
+                        }
+                        losses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                        for (o, l) in out.iter_mut().zip(&losses) {
+                            *o = l.1;
                         }
                     }
-                    losses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                    for (o, l) in out.iter_mut().zip(&losses) {
-                        *o = l.1;
-                    }
-                }
-            });
+                });
         }
-        Scores { score, pd, grade, reasons, top_n }
+        Scores {
+            score,
+            pd,
+            grade,
+            reasons,
+            top_n,
+        }
     }
 
     /// Encodes and scores in one call.
-    pub fn score(&self, data: &HashMap<&str, FeatureData<'_>>, n: usize, top_n: usize) -> Result<Scores, ScorecardError> {
+    pub fn score(
+        &self,
+        data: &HashMap<&str, FeatureData<'_>>,
+        n: usize,
+        top_n: usize,
+    ) -> Result<Scores, ScorecardError> {
         let slots = self.encode(data, n)?;
         Ok(self.score_slots(&slots, n, top_n))
     }

@@ -86,17 +86,36 @@ pub fn default_grades(score: &[f64], y: &[u8]) -> (GradeScale, bool) {
         })
         .collect();
     let (lo, hi) = (at(0.02), at(0.98));
-    let width: Vec<f64> = (1..=6).map(|k| (hi - (hi - lo) * k as f64 / 7.0).round()).collect();
-    let candidates = [(strictly_descending(quantile), "training-score quantiles 10/15/20/20/15/12/8%"),
-        (strictly_descending(width), "equal-width score bands between the 2nd and 98th percentiles")];
+    let width: Vec<f64> = (1..=6)
+        .map(|k| (hi - (hi - lo) * k as f64 / 7.0).round())
+        .collect();
+    let candidates = [
+        (
+            strictly_descending(quantile),
+            "training-score quantiles 10/15/20/20/15/12/8%",
+        ),
+        (
+            strictly_descending(width),
+            "equal-width score bands between the 2nd and 98th percentiles",
+        ),
+    ];
     for (cuts, method) in &candidates {
-        let scale = GradeScale { cuts: cuts.clone(), method: method.to_string() };
+        let scale = GradeScale {
+            cuts: cuts.clone(),
+            method: method.to_string(),
+        };
         if monotone_bad_rates(&scale, score, y) {
             return (scale, true);
         }
     }
     let (cuts, method) = &candidates[0];
-    (GradeScale { cuts: cuts.clone(), method: format!("{method} (bad rates not monotone on training data)") }, false)
+    (
+        GradeScale {
+            cuts: cuts.clone(),
+            method: format!("{method} (bad rates not monotone on training data)"),
+        },
+        false,
+    )
 }
 
 /// Forces strictly descending cuts (ties from lumpy score distributions are spread by 1 point).
@@ -117,7 +136,11 @@ pub fn monotone_bad_rates(scale: &GradeScale, score: &[f64], y: &[u8]) -> bool {
         counts[g].0 += 1;
         counts[g].1 += u64::from(*t);
     }
-    let rates: Vec<f64> = counts.iter().filter(|c| c.0 > 0).map(|c| c.1 as f64 / c.0 as f64).collect();
+    let rates: Vec<f64> = counts
+        .iter()
+        .filter(|c| c.0 > 0)
+        .map(|c| c.1 as f64 / c.0 as f64)
+        .collect();
     rates.windows(2).all(|w| w[0] <= w[1])
 }
 
@@ -127,7 +150,11 @@ mod tests {
 
     #[test]
     fn scaling_by_hand() {
-        let s = Scaling::new(&ScalingConfig { base_score: 600.0, base_odds: 50.0, pdo: 20.0 });
+        let s = Scaling::new(&ScalingConfig {
+            base_score: 600.0,
+            base_odds: 50.0,
+            pdo: 20.0,
+        });
         assert!((s.factor - 28.853_900_817_779_27).abs() < 1e-9);
         // At the base odds (bad odds 1/50) the score is 600 and PD 1/51.
         let score = s.offset + s.points((1.0f64 / 50.0).ln());
@@ -139,7 +166,10 @@ mod tests {
 
     #[test]
     fn grades_from_cuts() {
-        let g = GradeScale { cuts: vec![700.0, 650.0, 600.0, 550.0, 500.0, 450.0], method: String::new() };
+        let g = GradeScale {
+            cuts: vec![700.0, 650.0, 600.0, 550.0, 500.0, 450.0],
+            method: String::new(),
+        };
         assert_eq!(g.grade(700.0), Grade::A);
         assert_eq!(g.grade(699.99), Grade::B);
         assert_eq!(g.grade(500.0), Grade::C3);

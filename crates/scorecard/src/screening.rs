@@ -1,7 +1,7 @@
 //! Screening: which candidates reach the regression, and why the others do not.
 
 use crate::config::ScreeningConfig;
-use crate::design::{correlation, WoeColumn};
+use crate::design::{WoeColumn, correlation};
 use crate::linalg::{inverse_from_cholesky, robust_cholesky};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +43,9 @@ pub(crate) fn by_correlation(
     let mut survivors: Vec<usize> = Vec::new();
     let mut dropped = Vec::new();
     for a in 0..m {
-        let clash = survivors.iter().find(|&&b| corr[a * m + b].abs() > config.max_correlation);
+        let clash = survivors
+            .iter()
+            .find(|&&b| corr[a * m + b].abs() > config.max_correlation);
         match clash {
             Some(&b) => dropped.push((
                 order[a],
@@ -74,17 +76,31 @@ pub(crate) fn vif(cols: &[WoeColumn<'_>]) -> Vec<f64> {
 }
 
 /// Drops, one at a time, the feature with the highest VIF while it exceeds the threshold.
-pub(crate) fn by_vif(cols: &[WoeColumn<'_>], kept: &[usize], config: &ScreeningConfig) -> (Vec<usize>, Vec<(usize, String)>) {
+pub(crate) fn by_vif(
+    cols: &[WoeColumn<'_>],
+    kept: &[usize],
+    config: &ScreeningConfig,
+) -> (Vec<usize>, Vec<(usize, String)>) {
     let mut kept = kept.to_vec();
     let mut dropped = Vec::new();
     loop {
         let sub: Vec<WoeColumn<'_>> = kept.iter().map(|&i| cols[i]).collect();
         let v = vif(&sub);
-        let Some((k, worst)) = v.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)) else { break };
+        let Some((k, worst)) = v
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            break;
+        };
         if worst <= config.max_vif {
             break;
         }
-        dropped.push((kept.remove(k), format!("VIF {worst:.1} above {}", config.max_vif)));
+        dropped.push((
+            kept.remove(k),
+            format!("VIF {worst:.1} above {}", config.max_vif),
+        ));
     }
     (kept, dropped)
 }

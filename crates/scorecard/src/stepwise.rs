@@ -8,8 +8,8 @@
 //! and features whose Wald statistic no longer pays for their parameter.
 
 use crate::config::{Criterion, SelectionConfig, SelectionMethod};
-use crate::design::{cross_pass, linear_predictor, sigmoid, WoeColumn};
-use crate::logistic::{fit, LrFit, LrOptions};
+use crate::design::{WoeColumn, cross_pass, linear_predictor, sigmoid};
+use crate::logistic::{LrFit, LrOptions, evaluate, fit as fit_lr};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -59,7 +59,18 @@ pub fn select(
     config: &SelectionConfig,
     tick: &(dyn Fn(usize) + Sync),
 ) -> Selection {
-    let options = LrOptions { solver: config.solver, l1: config.l1, l2: config.l2, ..Default::default() };
+    let options = LrOptions {
+        solver: config.solver,
+        l1: config.l1,
+        l2: config.l2,
+        ..Default::default()
+    };
+    // Trial models take one safeguarded Newton step from a warm start: each later step refits
+    // every coefficient again, and the final model is fitted to convergence below.
+    let quick = LrOptions {
+        max_iter: 1,
+        ..options
+    };
     let n = y.len() as f64;
     let penalty = match config.criterion {
         Criterion::Bic => n.ln(),
@@ -67,37 +78,63 @@ pub fn select(
     };
     let crit = |f: &LrFit| f.deviance + penalty * f.coef.len() as f64;
     let cols_of = |sel: &[usize]| sel.iter().map(|&i| cands[i]).collect::<Vec<_>>();
+    let fit =
+        |sel: &[usize], o: &LrOptions, start: Option<&[f64]>| fit_lr(&cols_of(sel), y, o, start);
     let mut log = Vec::new();
     let mut step = 0;
 
     if config.method == SelectionMethod::All {
         let mut selected: Vec<usize> = (0..cands.len()).collect();
-        let mut current = fit(&cols_of(&selected), y, &options, None);
-        remove_wrong_signs(&mut selected, &mut current, cands, names, y, &options, &crit, &mut log, &mut step);
+        let mut current = fit(&selected, &options, None);
+        remove_wrong_signs(
+            &mut selected,
+            &mut current,
+            names,
+            &|sel| fit(sel, &options, None),
+            &crit,
+            &mut log,
+            &mut step,
+        );
         while selected.len() > config.max_features {
             let z = current.z();
-            let (k, _) = (0..selected.len()).map(|k| (k, z[k + 1].abs())).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, 0.0));
+            let (k, _) = (0..selected.len())
+                .map(|k| (k, z[k + 1].abs()))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((0, 0.0));
             let gone = selected.remove(k);
-            current = fit(&cols_of(&selected), y, &options, None);
+            current = fit(&selected, &options, None);
             step += 1;
-            log.push(record(step, StepAction::Removed, &names[gone], crit(&current), "over max_features: weakest Wald z"));
+            log.push(record(
+                step,
+                StepAction::Removed,
+                &names[gone],
+                crit(&current),
+                "over max_features: weakest Wald z",
+            ));
         }
-        return Selection { selected, fit: current, log };
+        return Selection {
+            selected,
+            fit: current,
+            log,
+        };
     }
 
     let mut selected: Vec<usize> = Vec::new();
     let mut rejected: HashSet<usize> = HashSet::new();
     let mut visited: HashSet<Vec<usize>> = HashSet::new();
-    let mut current = fit(&[], y, &options, None);
+    let mut current = fit(&[], &options, None);
     loop {
         if selected.len() >= config.max_features {
             break;
         }
-        let eligible: Vec<usize> = (0..cands.len()).filter(|i| !selected.contains(i) && !rejected.contains(i)).collect();
+        let eligible: Vec<usize> = (0..cands.len())
+            .filter(|i| !selected.contains(i) && !rejected.contains(i))
+            .collect();
         if eligible.is_empty() {
             break;
         }
-        let stats = score_statistics(&cols_of(&selected), &cols_of(&eligible), y, &current);
+        let scores = score_statistics(&cols_of(&selected), &cols_of(&eligible), y, &current);
+        let (stats, signed) = (&scores.stat, &scores.score);
         let mut order: Vec<usize> = (0..eligible.len()).collect();
         order.sort_by(|&a, &b| stats[b].total_cmp(&stats[a]).then(a.cmp(&b)));
         let mut entered = false;
@@ -106,15 +143,39 @@ pub fn select(
                 break;
             }
             let c = eligible[k];
+            if signed[k] < 0.0 {
+                // The score's sign is the sign the coefficient would enter with.
+                step += 1;
+                rejected.insert(c);
+                log.push(record(
+                    step,
+                    StepAction::Rejected,
+                    &names[c],
+                    crit(&current),
+                    "conditional effect has the wrong sign",
+                ));
+                continue;
+            }
             let mut trial = selected.clone();
             trial.push(c);
-            let mut start = current.coef.clone();
-            start.push(0.0);
-            let f = fit(&cols_of(&trial), y, &options, Some(&start));
+            // One Newton step on the enlarged model, checked by one pass; a full fit only when
+            // that step did not improve the fit.
+            let mut f = evaluate(&cols_of(&trial), y, scores.newton_step(k, &current));
+            if f.deviance.partial_cmp(&current.deviance) != Some(std::cmp::Ordering::Less) {
+                let mut start = current.coef.clone();
+                start.push(0.0);
+                f = fit(&trial, &options, Some(&start));
+            }
             step += 1;
             if f.coef[trial.len()] <= 0.0 {
                 rejected.insert(c);
-                log.push(record(step, StepAction::Rejected, &names[c], crit(&current), "coefficient has the wrong sign"));
+                log.push(record(
+                    step,
+                    StepAction::Rejected,
+                    &names[c],
+                    crit(&current),
+                    "coefficient has the wrong sign",
+                ));
                 continue;
             }
             if crit(&f) >= crit(&current) {
@@ -130,7 +191,10 @@ pub fn select(
                 StepAction::Added,
                 &names[c],
                 crit(&f),
-                &format!("score statistic {:.1}, deviance {:.1} -> {:.1}", stats[k], current.deviance, f.deviance),
+                &format!(
+                    "score statistic {:.1}, deviance {:.1} -> {:.1}",
+                    stats[k], current.deviance, f.deviance
+                ),
             ));
             selected = trial;
             current = f;
@@ -141,12 +205,21 @@ pub fn select(
         if !entered {
             break;
         }
-        remove_wrong_signs(&mut selected, &mut current, cands, names, y, &options, &crit, &mut log, &mut step);
+        remove_wrong_signs(
+            &mut selected,
+            &mut current,
+            names,
+            &|sel| fit(sel, &options, None),
+            &crit,
+            &mut log,
+            &mut step,
+        );
         // Backward: drop the weakest feature while its Wald chi-square is below the penalty.
         loop {
             let z = current.z();
-            let Some((k, z2)) =
-                (0..selected.len()).map(|k| (k, z[k + 1] * z[k + 1])).min_by(|a, b| a.1.total_cmp(&b.1))
+            let Some((k, z2)) = (0..selected.len())
+                .map(|k| (k, z[k + 1] * z[k + 1]))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
             else {
                 break;
             };
@@ -156,7 +229,7 @@ pub fn select(
             let gone = selected.remove(k);
             let mut start = current.coef.clone();
             start.remove(k + 1);
-            current = fit(&cols_of(&selected), y, &options, Some(&start));
+            current = fit(&selected, &quick, Some(&start));
             step += 1;
             log.push(record(
                 step,
@@ -167,22 +240,33 @@ pub fn select(
             ));
         }
     }
-    Selection { selected, fit: current, log }
+    let start = current.coef.clone();
+    let fit = fit(&selected, &options, Some(&start));
+    Selection { selected, fit, log }
 }
 
-fn record(step: usize, action: StepAction, feature: &str, criterion: f64, reason: &str) -> StepRecord {
-    StepRecord { step, action, feature: feature.to_string(), criterion, reason: reason.to_string() }
+fn record(
+    step: usize,
+    action: StepAction,
+    feature: &str,
+    criterion: f64,
+    reason: &str,
+) -> StepRecord {
+    StepRecord {
+        step,
+        action,
+        feature: feature.to_string(),
+        criterion,
+        reason: reason.to_string(),
+    }
 }
 
 /// Removes features with non-positive coefficients, most negative z first, refitting each time.
-#[allow(clippy::too_many_arguments)]
 fn remove_wrong_signs(
     selected: &mut Vec<usize>,
     current: &mut LrFit,
-    cands: &[WoeColumn<'_>],
     names: &[String],
-    y: &[u8],
-    options: &LrOptions,
+    refit: &dyn Fn(&[usize]) -> LrFit,
     crit: &dyn Fn(&LrFit) -> f64,
     log: &mut Vec<StepRecord>,
     step: &mut usize,
@@ -194,31 +278,107 @@ fn remove_wrong_signs(
             .min_by(|&a, &b| z[a + 1].total_cmp(&z[b + 1]));
         let Some(k) = worst else { break };
         let gone = selected.remove(k);
-        let cols: Vec<WoeColumn<'_>> = selected.iter().map(|&i| cands[i]).collect();
-        *current = fit(&cols, y, options, None);
+        *current = refit(selected);
         *step += 1;
-        log.push(record(*step, StepAction::Removed, &names[gone], crit(current), "coefficient turned to the wrong sign"));
+        log.push(record(
+            *step,
+            StepAction::Removed,
+            &names[gone],
+            crit(current),
+            "coefficient turned to the wrong sign",
+        ));
     }
 }
 
-/// Rao score statistic of each candidate against the fitted model.
-fn score_statistics(model: &[WoeColumn<'_>], cands: &[WoeColumn<'_>], y: &[u8], current: &LrFit) -> Vec<f64> {
+/// Score tests of every candidate against the current model.
+struct ScoreTests {
+    /// Rao statistic (approximate deviance drop).
+    stat: Vec<f64>,
+    /// Score `Σ x (y − μ)` net of what the current columns would still absorb: its sign is the
+    /// sign the coefficient would enter with.
+    score: Vec<f64>,
+    /// Its variance given the model.
+    var: Vec<f64>,
+    /// `Cᵀ W M` rows, one per candidate.
+    cross: Vec<f64>,
+    /// Model columns including the intercept.
+    p: usize,
+}
+
+impl ScoreTests {
+    /// The Newton step from the current coefficients for the model enlarged by candidate `k`,
+    /// by block elimination with the current inverse information `A⁻¹`:
+    /// `γ = (u − bᵀA⁻¹g)/s`, `Δ = A⁻¹(g − bγ)`, where `b` is the candidate's cross-information,
+    /// `g` the current score vector and `s` the candidate's conditional variance.
+    fn newton_step(&self, k: usize, current: &LrFit) -> Vec<f64> {
+        let p = self.p;
+        let gamma = if self.var[k] > 0.0 {
+            self.score[k] / self.var[k]
+        } else {
+            0.0
+        };
+        let b = &self.cross[k * p..(k + 1) * p];
+        let cov = &current.covariance;
+        let rhs: Vec<f64> = (0..p)
+            .map(|a| current.gradient.get(a).copied().unwrap_or(0.0) - b[a] * gamma)
+            .collect();
+        let mut next: Vec<f64> = (0..p)
+            .map(|a| current.coef[a] + (0..p).map(|c| cov[a * p + c] * rhs[c]).sum::<f64>())
+            .collect();
+        next.push(gamma);
+        next
+    }
+}
+
+/// Rao score tests of each candidate against the fitted model (allowing for the current
+/// coefficients not being exactly at their optimum).
+fn score_statistics(
+    model: &[WoeColumn<'_>],
+    cands: &[WoeColumn<'_>],
+    y: &[u8],
+    current: &LrFit,
+) -> ScoreTests {
     let eta = linear_predictor(model, &current.coef, y.len());
     let mu: Vec<f64> = eta.iter().map(|&e| sigmoid(e)).collect();
     let cp = cross_pass(model, cands, y, &mu);
     let p = model.len() + 1;
     let cov = &current.covariance;
-    (0..cands.len())
-        .map(|j| {
-            let c = &cp.cross[j * p..(j + 1) * p];
-            let mut quad = 0.0;
-            for a in 0..p {
-                for b in 0..p {
-                    quad += c[a] * cov[a * p + b] * c[b];
-                }
-            }
-            let v = cp.diag[j] - quad;
-            if v > 1e-12 * cp.diag[j].max(1e-300) { cp.score[j] * cp.score[j] / v } else { 0.0 }
+    // A⁻¹g: how the current columns would move on their own.
+    let drift: Vec<f64> = (0..p)
+        .map(|a| {
+            (0..p)
+                .map(|c| cov[a * p + c] * current.gradient.get(c).copied().unwrap_or(0.0))
+                .sum()
         })
-        .collect()
+        .collect();
+    let mut var = Vec::with_capacity(cands.len());
+    let mut score = Vec::with_capacity(cands.len());
+    for j in 0..cands.len() {
+        let b = &cp.cross[j * p..(j + 1) * p];
+        let mut quad = 0.0;
+        for a in 0..p {
+            for c in 0..p {
+                quad += b[a] * cov[a * p + c] * b[c];
+            }
+        }
+        let v = cp.diag[j] - quad;
+        var.push(if v > 1e-12 * cp.diag[j].max(1e-300) {
+            v
+        } else {
+            0.0
+        });
+        score.push(cp.score[j] - b.iter().zip(&drift).map(|(x, d)| x * d).sum::<f64>());
+    }
+    let stat = var
+        .iter()
+        .zip(&score)
+        .map(|(v, u)| if *v > 0.0 { u * u / v } else { 0.0 })
+        .collect();
+    ScoreTests {
+        stat,
+        score,
+        var,
+        cross: cp.cross,
+        p,
+    }
 }

@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn woe_iv_by_hand() {
-        let total = Counts { bad: 100, good: 900 };
+        let total = Counts {
+            bad: 100,
+            good: 900,
+        };
         // Bin with 30 bads, 120 goods: shares 0.3 and 0.13333.
         let (w, iv) = woe_iv(Counts { bad: 30, good: 120 }, total);
         assert!((w - (0.3f64 / (120.0 / 900.0)).ln()).abs() < 1e-12);

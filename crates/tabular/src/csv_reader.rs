@@ -1,6 +1,8 @@
 //! Delimited text: encoding and delimiter detection, type inference, typed parsing.
 
-use crate::table::{check_header, parse_num, CellPolicy, ColumnData, ColumnKind, NumCell, TextBuilder};
+use crate::table::{
+    CellPolicy, ColumnData, ColumnKind, NumCell, TextBuilder, check_header, parse_num,
+};
 use crate::{Column, ReadError, ReadOptions, Table};
 use std::borrow::Cow;
 use std::path::Path;
@@ -9,10 +11,16 @@ use std::path::Path;
 const INFER_ROWS: usize = 10_000;
 
 pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
     let (text, encoding_note) = decode(path, &bytes)?;
     if text.trim().is_empty() {
-        return Err(ReadError::Empty { path: path.into(), what: "the file is empty" });
+        return Err(ReadError::Empty {
+            path: path.into(),
+            what: "the file is empty",
+        });
     }
     let delimiter = detect_delimiter(&text);
     let mut reader = csv::ReaderBuilder::new()
@@ -36,12 +44,19 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         head.push((line, rec));
     }
     if head.is_empty() {
-        return Err(ReadError::Empty { path: path.into(), what: "the file has a header but no data rows" });
+        return Err(ReadError::Empty {
+            path: path.into(),
+            what: "the file has a header but no data rows",
+        });
     }
     let kinds: Vec<ColumnKind> = names
         .iter()
         .enumerate()
-        .map(|(j, n)| options.declared(n).unwrap_or_else(|| infer(head.iter().map(|(_, r)| field(r, j)))))
+        .map(|(j, n)| {
+            options
+                .declared(n)
+                .unwrap_or_else(|| infer(head.iter().map(|(_, r)| field(r, j))))
+        })
         .collect();
 
     let mut builders: Vec<Builder> = kinds
@@ -82,12 +97,19 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .map(|(name, b)| {
             let (data, replaced) = b.finish();
             if replaced > 0 {
-                notes.push(format!("column '{name}': {replaced} unreadable cell(s) read as missing"));
+                notes.push(format!(
+                    "column '{name}': {replaced} unreadable cell(s) read as missing"
+                ));
             }
             Column { name, data }
         })
         .collect();
-    Ok(Table { source: path.into(), columns, n_rows, notes })
+    Ok(Table {
+        source: path.into(),
+        columns,
+        n_rows,
+        notes,
+    })
 }
 
 enum Builder {
@@ -97,7 +119,14 @@ enum Builder {
 }
 
 impl Builder {
-    fn push(&mut self, cell: &str, opt: &ReadOptions, path: &Path, line: u64, name: &str) -> Result<(), ReadError> {
+    fn push(
+        &mut self,
+        cell: &str,
+        opt: &ReadOptions,
+        path: &Path,
+        line: u64,
+        name: &str,
+    ) -> Result<(), ReadError> {
         match self {
             Builder::Text(t) => {
                 let v = cell.trim();
@@ -122,7 +151,7 @@ impl Builder {
                             line,
                             column: name.into(),
                             value: v.into(),
-                        })
+                        });
                     }
                     NumCell::NotANumber => {
                         return Err(ReadError::NonNumeric {
@@ -130,7 +159,7 @@ impl Builder {
                             line,
                             column: name.into(),
                             value: v.into(),
-                        })
+                        });
                     }
                 };
                 values.push(x);
@@ -176,12 +205,18 @@ fn infer<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
 fn malformed(path: &Path, e: &csv::Error) -> ReadError {
     let line = e.position().map_or(0, |p| p.line());
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("has {len} fields where the header has {expected_len}")
         }
         _ => e.to_string(),
     };
-    ReadError::Malformed { path: path.into(), line, message }
+    ReadError::Malformed {
+        path: path.into(),
+        line,
+        message,
+    }
 }
 
 /// UTF-8 (with or without BOM) is taken as is; anything else must decode as GB18030, the
@@ -193,9 +228,15 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Option<Stri
         Err(utf8_err) => {
             let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
             if had_errors {
-                return Err(ReadError::Encoding { path: path.into(), offset: utf8_err.valid_up_to() });
+                return Err(ReadError::Encoding {
+                    path: path.into(),
+                    offset: utf8_err.valid_up_to(),
+                });
             }
-            Ok((Cow::Owned(text.into_owned()), Some("decoded from GBK/GB18030".to_string())))
+            Ok((
+                Cow::Owned(text.into_owned()),
+                Some("decoded from GBK/GB18030".to_string()),
+            ))
         }
     }
 }
@@ -220,7 +261,7 @@ fn detect_delimiter(text: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{read_table, MISSING_CODE};
+    use crate::{MISSING_CODE, read_table};
     use std::io::Write;
 
     fn write(content: &[u8]) -> tempfile::NamedTempFile {
@@ -259,10 +300,18 @@ mod tests {
         }
         body.push_str("oops,x\n");
         let f = write(body.as_bytes());
-        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("line 502") && err.contains("'a'") && err.contains("oops"), "{err}");
+        let err = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 502") && err.contains("'a'") && err.contains("oops"),
+            "{err}"
+        );
 
-        let opts = ReadOptions { non_numeric: CellPolicy::Missing, ..Default::default() };
+        let opts = ReadOptions {
+            non_numeric: CellPolicy::Missing,
+            ..Default::default()
+        };
         let t = read_table(f.path(), &opts).unwrap();
         assert_eq!(t.n_rows, 501);
         assert!(t.notes[0].contains("1 unreadable"));
@@ -271,28 +320,54 @@ mod tests {
     #[test]
     fn non_finite_and_ragged_rows_are_errors() {
         let f = write(b"a,b\n1,2\ninf,3\n");
-        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("line 3") && err.contains("not a finite number"), "{err}");
+        let err = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("not a finite number"),
+            "{err}"
+        );
         let f = write(b"a,b\n1,2\n1,2,3\n");
-        let err = read_table(f.path(), &ReadOptions::default()).unwrap_err().to_string();
+        let err = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("3 fields"), "{err}");
     }
 
     #[test]
     fn empty_and_duplicate_headers() {
         let f = write(b"");
-        assert!(matches!(read_table(f.path(), &ReadOptions::default()), Err(ReadError::Empty { .. })));
+        assert!(matches!(
+            read_table(f.path(), &ReadOptions::default()),
+            Err(ReadError::Empty { .. })
+        ));
         let f = write(b"a,b\n");
-        assert!(matches!(read_table(f.path(), &ReadOptions::default()), Err(ReadError::Empty { .. })));
+        assert!(matches!(
+            read_table(f.path(), &ReadOptions::default()),
+            Err(ReadError::Empty { .. })
+        ));
         let f = write(b"a,b,a\n1,2,3\n");
         let err = read_table(f.path(), &ReadOptions::default()).unwrap_err();
-        assert!(matches!(err, ReadError::DuplicateColumn { first: 1, second: 3, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ReadError::DuplicateColumn {
+                    first: 1,
+                    second: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn declared_text_and_missing_tokens() {
         let f = write(b"code\tv\n01\tNA\n02\t3\n\t4\n");
-        let opts = ReadOptions { text_columns: vec!["code".into()], ..Default::default() };
+        let opts = ReadOptions {
+            text_columns: vec!["code".into()],
+            ..Default::default()
+        };
         let t = read_table(f.path(), &opts).unwrap();
         match &t.column("code").unwrap().data {
             ColumnData::Text { codes, levels } => {
@@ -301,7 +376,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let opts = ReadOptions { required: vec!["v".into(), "bad".into(), "zz".into()], ..Default::default() };
+        let opts = ReadOptions {
+            required: vec!["v".into(), "bad".into(), "zz".into()],
+            ..Default::default()
+        };
         let err = read_table(f.path(), &opts).unwrap_err().to_string();
         assert!(err.ends_with("missing column(s): bad, zz"), "{err}");
     }

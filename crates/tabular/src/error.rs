@@ -15,7 +15,9 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// Neither valid UTF-8 nor valid GBK/GB18030.
-    #[error("{path}: the text is neither UTF-8 nor GBK/GB18030 (first bad byte near offset {offset})")]
+    #[error(
+        "{path}: the text is neither UTF-8 nor GBK/GB18030 (first bad byte near offset {offset})"
+    )]
     Encoding {
         /// File.
         path: PathBuf,
@@ -31,7 +33,9 @@ pub enum ReadError {
         what: &'static str,
     },
     /// Two columns share a name.
-    #[error("{path}: column name '{name}' appears twice (columns {first} and {second}); rename one")]
+    #[error(
+        "{path}: column name '{name}' appears twice (columns {first} and {second}); rename one"
+    )]
     DuplicateColumn {
         /// File.
         path: PathBuf,
@@ -99,7 +103,9 @@ pub enum ReadError {
         columns: Vec<String>,
     },
     /// A Parquet column type that has no numeric or text meaning here.
-    #[error("{path}: column '{column}' has Parquet/Arrow type {data_type}, which is neither numeric nor text")]
+    #[error(
+        "{path}: column '{column}' has Parquet/Arrow type {data_type}, which is neither numeric nor text"
+    )]
     UnsupportedType {
         /// File.
         path: PathBuf,

@@ -20,7 +20,7 @@ mod parquet_reader;
 mod table;
 
 pub use error::ReadError;
-pub use table::{CellPolicy, Column, ColumnData, ColumnKind, ReadOptions, Table, MISSING_CODE};
+pub use table::{CellPolicy, Column, ColumnData, ColumnKind, MISSING_CODE, ReadOptions, Table};
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Parquet through Arrow: numeric types become `f64`, string types become text codes.
 
-use crate::table::{check_header, CellPolicy, ColumnData, ColumnKind, TextBuilder};
+use crate::table::{CellPolicy, ColumnData, ColumnKind, TextBuilder, check_header};
 use crate::{Column, ReadError, ReadOptions, Table};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
@@ -10,21 +10,36 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
 
 pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
-    let file = std::fs::File::open(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
-    let pq = |e: &dyn std::fmt::Display| ReadError::Parquet { path: path.into(), message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let pq = |e: &dyn std::fmt::Display| ReadError::Parquet {
+        path: path.into(),
+        message: e.to_string(),
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq(&e))?;
     let schema = builder.schema().clone();
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().trim().to_string()).collect();
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().trim().to_string())
+        .collect();
     check_header(path, &names)?;
     let kinds: Vec<ColumnKind> = schema
         .fields()
         .iter()
         .map(|f| kind_of(path, f.name(), f.data_type(), options))
         .collect::<Result<_, _>>()?;
-    let reader = builder.with_batch_size(65_536).build().map_err(|e| pq(&e))?;
+    let reader = builder
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| pq(&e))?;
 
-    let mut builders: Vec<(Vec<f64>, TextBuilder, usize)> =
-        kinds.iter().map(|_| (Vec::new(), TextBuilder::default(), 0)).collect();
+    let mut builders: Vec<(Vec<f64>, TextBuilder, usize)> = kinds
+        .iter()
+        .map(|_| (Vec::new(), TextBuilder::default(), 0))
+        .collect();
     let mut n_rows = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| pq(&e))?;
@@ -36,7 +51,11 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
                     let arr = cast(path, &names[j], col, &DataType::Float64)?;
                     let arr = arr.as_primitive::<Float64Type>();
                     for i in 0..arr.len() {
-                        let v = if arr.is_null(i) { f64::NAN } else { arr.value(i) };
+                        let v = if arr.is_null(i) {
+                            f64::NAN
+                        } else {
+                            arr.value(i)
+                        };
                         if !v.is_finite() && !arr.is_null(i) {
                             if options.non_finite == CellPolicy::Error {
                                 return Err(ReadError::NonFinite {
@@ -66,7 +85,10 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         n_rows += batch.num_rows();
     }
     if n_rows == 0 {
-        return Err(ReadError::Empty { path: path.into(), what: "the file has a schema but no rows" });
+        return Err(ReadError::Empty {
+            path: path.into(),
+            what: "the file has a schema but no rows",
+        });
     }
     let mut notes = Vec::new();
     let columns = names
@@ -75,7 +97,9 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .zip(builders)
         .map(|((name, kind), (nums, text, replaced))| {
             if replaced > 0 {
-                notes.push(format!("column '{name}': {replaced} non-finite value(s) read as missing"));
+                notes.push(format!(
+                    "column '{name}': {replaced} non-finite value(s) read as missing"
+                ));
             }
             let data = match kind {
                 ColumnKind::Numeric => ColumnData::Numeric(nums),
@@ -84,13 +108,25 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
             Column { name, data }
         })
         .collect();
-    Ok(Table { source: path.into(), columns, n_rows, notes })
+    Ok(Table {
+        source: path.into(),
+        columns,
+        n_rows,
+        notes,
+    })
 }
 
-fn kind_of(path: &Path, name: &str, dt: &DataType, options: &ReadOptions) -> Result<ColumnKind, ReadError> {
+fn kind_of(
+    path: &Path,
+    name: &str,
+    dt: &DataType,
+    options: &ReadOptions,
+) -> Result<ColumnKind, ReadError> {
     let natural = match dt {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(ColumnKind::Text),
-        DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) => Some(ColumnKind::Text),
+        DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) => {
+            Some(ColumnKind::Text)
+        }
         d if d.is_numeric() || *d == DataType::Boolean => Some(ColumnKind::Numeric),
         _ => None,
     };
@@ -106,7 +142,10 @@ fn kind_of(path: &Path, name: &str, dt: &DataType, options: &ReadOptions) -> Res
 }
 
 fn cast(path: &Path, name: &str, col: &ArrayRef, to: &DataType) -> Result<ArrayRef, ReadError> {
-    let options = arrow_cast::CastOptions { safe: false, ..Default::default() };
+    let options = arrow_cast::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
     arrow_cast::cast_with_options(col, to, &options).map_err(|e| ReadError::NonNumeric {
         path: path.into(),
         line: 0,

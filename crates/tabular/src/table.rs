@@ -111,7 +111,10 @@ impl Table {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(ReadError::MissingColumns { path: self.source.clone(), columns: missing })
+            Err(ReadError::MissingColumns {
+                path: self.source.clone(),
+                columns: missing,
+            })
         }
     }
 }
@@ -121,7 +124,10 @@ pub(crate) fn check_header(path: &std::path::Path, names: &[String]) -> Result<(
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
-            return Err(ReadError::EmptyColumnName { path: path.to_path_buf(), position: i + 1 });
+            return Err(ReadError::EmptyColumnName {
+                path: path.to_path_buf(),
+                position: i + 1,
+            });
         }
         if let Some(first) = seen.insert(n.as_str(), i + 1) {
             return Err(ReadError::DuplicateColumn {
@@ -161,7 +167,10 @@ impl TextBuilder {
     }
 
     pub(crate) fn finish(self) -> ColumnData {
-        ColumnData::Text { codes: self.codes, levels: self.levels }
+        ColumnData::Text {
+            codes: self.codes,
+            levels: self.levels,
+        }
     }
 }
 

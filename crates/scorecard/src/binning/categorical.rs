@@ -1,7 +1,7 @@
 //! Categorical features: rare categories pooled, categories ordered by bad rate, ChiMerge.
 
-use super::merge::{chimerge, Block, MergeLimits};
-use super::{make_bins, totals, BinKind, BinRule, BinnedFeature, FeatureBinning};
+use super::merge::{Block, MergeLimits, chimerge};
+use super::{BinKind, BinRule, BinnedFeature, FeatureBinning, make_bins, totals};
 use crate::config::{BinningConfig, FeatureBinSpec};
 use crate::counts::Counts;
 
@@ -27,7 +27,9 @@ pub(super) fn fit(
             level_counts[c as usize] += Counts::of(t == 1);
         }
     }
-    let present: Vec<usize> = (0..levels.len()).filter(|&l| level_counts[l].n() > 0).collect();
+    let present: Vec<usize> = (0..levels.len())
+        .filter(|&l| level_counts[l].n() > 0)
+        .collect();
     if present.is_empty() {
         return Err("all values missing".into());
     }
@@ -35,18 +37,29 @@ pub(super) fn fit(
         return Err("constant: a single value in every row".into());
     }
     if present.len() > MAX_LEVELS && present.len() * 2 > n {
-        return Err(format!("{} distinct text values: looks like an identifier, not a characteristic", present.len()));
+        return Err(format!(
+            "{} distinct text values: looks like an identifier, not a characteristic",
+            present.len()
+        ));
     }
     let total = totals(target);
-    let single_value_rate = present.iter().map(|&l| level_counts[l].n()).max().unwrap_or(0) as f64 / n as f64;
+    let single_value_rate = present
+        .iter()
+        .map(|&l| level_counts[l].n())
+        .max()
+        .unwrap_or(0) as f64
+        / n as f64;
 
     let (groups, rare_group) = match &spec.groups {
         Some(g) => (g.clone(), None),
         None => merge_levels(&present, levels, &level_counts, n, config),
     };
     let mut slot_of_level = vec![(groups.len() + 1) as u8; levels.len()];
-    let index: std::collections::HashMap<&str, usize> =
-        levels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+    let index: std::collections::HashMap<&str, usize> = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
     for (g, members) in groups.iter().enumerate() {
         for m in members {
             if let Some(&l) = index.get(m.as_str()) {
@@ -59,7 +72,11 @@ pub(super) fn fit(
         .iter()
         .zip(target)
         .map(|(&c, &t)| {
-            let s = if c == u32::MAX { groups.len() as u8 } else { slot_of_level[c as usize] };
+            let s = if c == u32::MAX {
+                groups.len() as u8
+            } else {
+                slot_of_level[c as usize]
+            };
             group_counts[s as usize] += Counts::of(t == 1);
             s
         })
@@ -69,16 +86,22 @@ pub(super) fn fit(
         .enumerate()
         .map(|(g, m)| (group_label(m), BinKind::Regular, group_counts[g]))
         .collect();
-    slot_spec.push(("missing".into(), BinKind::Missing, group_counts[groups.len()]));
-    slot_spec.push(("unseen".into(), BinKind::Unseen, group_counts[groups.len() + 1]));
+    slot_spec.push((
+        "missing".into(),
+        BinKind::Missing,
+        group_counts[groups.len()],
+    ));
+    slot_spec.push((
+        "unseen".into(),
+        BinKind::Unseen,
+        group_counts[groups.len() + 1],
+    ));
     let (mut bins, iv) = make_bins(slot_spec, total);
     // Categories never seen in training score like the pooled rare ones, the closest evidence.
     let unseen = bins.len() - 1;
-    if bins[unseen].counts.n() == 0 {
-        if let Some(r) = rare_group {
-            bins[unseen].woe = bins[r].woe;
-            bins[unseen].label = format!("unseen (as {})", bins[r].label);
-        }
+    if let Some(r) = rare_group.filter(|_| bins[unseen].counts.n() == 0) {
+        bins[unseen].woe = bins[r].woe;
+        bins[unseen].label = format!("unseen (as {})", bins[r].label);
     }
     let mut out = BinnedFeature {
         binning: FeatureBinning {
@@ -108,18 +131,31 @@ fn merge_levels(
     config: &BinningConfig,
 ) -> (Vec<Vec<String>>, Option<usize>) {
     let rare_floor = (config.rare_category_share * n as f64).ceil() as u64;
-    let (rare, common): (Vec<usize>, Vec<usize>) = present.iter().partition(|&&l| counts[l].n() < rare_floor);
+    let (rare, common): (Vec<usize>, Vec<usize>) =
+        present.iter().partition(|&&l| counts[l].n() < rare_floor);
     // Items: each common level alone, and the rare ones together.
-    let mut items: Vec<(Vec<usize>, Counts)> = common.iter().map(|&l| (vec![l], counts[l])).collect();
+    let mut items: Vec<(Vec<usize>, Counts)> =
+        common.iter().map(|&l| (vec![l], counts[l])).collect();
     if !rare.is_empty() {
         items.push((rare.clone(), rare.iter().map(|&l| counts[l]).sum()));
     }
     items.sort_by(|a, b| {
-        let (ra, rb) = (a.1.bad as u128 * b.1.n() as u128, b.1.bad as u128 * a.1.n() as u128);
-        ra.cmp(&rb).then_with(|| levels[a.0[0]].cmp(&levels[b.0[0]]))
+        let (ra, rb) = (
+            a.1.bad as u128 * b.1.n() as u128,
+            b.1.bad as u128 * a.1.n() as u128,
+        );
+        ra.cmp(&rb)
+            .then_with(|| levels[a.0[0]].cmp(&levels[b.0[0]]))
     });
-    let blocks: Vec<Block> =
-        items.iter().enumerate().map(|(i, it)| Block { start: i, end: i + 1, counts: it.1 }).collect();
+    let blocks: Vec<Block> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| Block {
+            start: i,
+            end: i + 1,
+            counts: it.1,
+        })
+        .collect();
     let limits = MergeLimits::new(config, n);
     let merged = chimerge(blocks, limits);
     let mut rare_group = None;
@@ -146,6 +182,10 @@ fn group_label(members: &[String]) -> String {
     if members.len() <= SHOWN {
         members.join(", ")
     } else {
-        format!("{}, … ({} categories)", members[..SHOWN].join(", "), members.len())
+        format!(
+            "{}, … ({} categories)",
+            members[..SHOWN].join(", "),
+            members.len()
+        )
     }
 }

@@ -2,7 +2,7 @@
 //! then ChiMerge under significance, bin-count and bin-size limits.
 
 use crate::config::Trend;
-use crate::counts::{chi_square, Counts};
+use crate::counts::{Counts, chi_square};
 
 /// A run of consecutive pre-bins merged into one bin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,9 @@ impl MergeLimits {
     pub(crate) fn new(config: &crate::config::BinningConfig, n: usize) -> Self {
         use statrs::distribution::{ChiSquared, ContinuousCDF};
         let chi_threshold = match config.significance {
-            Some(a) => ChiSquared::new(1.0).map(|d| d.inverse_cdf(1.0 - a)).unwrap_or(3.841),
+            Some(a) => ChiSquared::new(1.0)
+                .map(|d| d.inverse_cdf(1.0 - a))
+                .unwrap_or(3.841),
             None => 0.0,
         };
         MergeLimits {
@@ -47,12 +49,20 @@ pub(crate) fn blocks_of(prebins: &[Counts]) -> Vec<Block> {
         .iter()
         .enumerate()
         .filter(|(_, c)| c.n() > 0)
-        .map(|(i, &counts)| Block { start: i, end: i + 1, counts })
+        .map(|(i, &counts)| Block {
+            start: i,
+            end: i + 1,
+            counts,
+        })
         .collect()
 }
 
 fn join(a: Block, b: Block) -> Block {
-    Block { start: a.start, end: b.end, counts: a.counts + b.counts }
+    Block {
+        start: a.start,
+        end: b.end,
+        counts: a.counts + b.counts,
+    }
 }
 
 /// Pool adjacent violators: the coarsest merge of neighbours after which bad rates are
@@ -78,43 +88,58 @@ pub(crate) fn pav(blocks: &[Block], ascending: bool) -> Vec<Block> {
     out
 }
 
-/// Merges `blocks[i]` with whichever neighbour it differs from least.
-fn merge_with_closest(blocks: &mut Vec<Block>, i: usize) {
-    let left = (i > 0).then(|| chi_square(blocks[i - 1].counts, blocks[i].counts));
-    let right = (i + 1 < blocks.len()).then(|| chi_square(blocks[i].counts, blocks[i + 1].counts));
-    let j = match (left, right) {
-        (Some(l), Some(r)) if l <= r => i - 1,
-        (Some(_), None) => i - 1,
-        _ => i,
-    };
-    let merged = join(blocks[j], blocks[j + 1]);
-    blocks[j] = merged;
-    blocks.remove(j + 1);
-}
-
 /// ChiMerge: first bins below the size floor are merged into their closest neighbour, then
 /// bins holding one class only, then the least different neighbours while there are too many
 /// bins or their difference is not significant. Merging neighbours never breaks a monotone,
-/// peak or valley shape, so this runs after [`pav`].
+/// peak or valley shape, so this runs after [`pav`]. The chi-square of each neighbour pair is
+/// kept and only the two pairs touching a merge are recomputed.
 pub(crate) fn chimerge(mut blocks: Vec<Block>, limits: MergeLimits) -> Vec<Block> {
+    // chi[i] compares blocks i and i+1.
+    let mut chi: Vec<f64> = blocks
+        .windows(2)
+        .map(|w| chi_square(w[0].counts, w[1].counts))
+        .collect();
+    let merge = |blocks: &mut Vec<Block>, chi: &mut Vec<f64>, i: usize| {
+        blocks[i] = join(blocks[i], blocks[i + 1]);
+        blocks.remove(i + 1);
+        chi.remove(i);
+        if i > 0 {
+            chi[i - 1] = chi_square(blocks[i - 1].counts, blocks[i].counts);
+        }
+        if i < chi.len() {
+            chi[i] = chi_square(blocks[i].counts, blocks[i + 1].counts);
+        }
+    };
+    // Pair to merge for block i: with the neighbour it differs from least.
+    let closest = |chi: &[f64], i: usize| -> usize {
+        match (i.checked_sub(1).map(|l| chi[l]), chi.get(i).copied()) {
+            (Some(l), Some(r)) if l <= r => i - 1,
+            (Some(_), None) => i - 1,
+            _ => i,
+        }
+    };
     while blocks.len() > 1 {
-        let smallest = (0..blocks.len()).min_by_key(|&i| (blocks[i].counts.n(), i)).unwrap_or(0);
+        let smallest = (0..blocks.len())
+            .min_by_key(|&i| (blocks[i].counts.n(), i))
+            .unwrap_or(0);
         if blocks[smallest].counts.n() < limits.min_count {
-            merge_with_closest(&mut blocks, smallest);
+            let i = closest(&chi, smallest);
+            merge(&mut blocks, &mut chi, i);
             continue;
         }
         if let Some(pure) = blocks.iter().position(|b| b.counts.is_pure()) {
-            merge_with_closest(&mut blocks, pure);
+            let i = closest(&chi, pure);
+            merge(&mut blocks, &mut chi, i);
             continue;
         }
-        let (i, chi) = (0..blocks.len() - 1)
-            .map(|i| (i, chi_square(blocks[i].counts, blocks[i + 1].counts)))
+        let (i, least) = chi
+            .iter()
+            .copied()
+            .enumerate()
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap_or((0, f64::INFINITY));
-        if blocks.len() > limits.max_bins || chi < limits.chi_threshold {
-            let merged = join(blocks[i], blocks[i + 1]);
-            blocks[i] = merged;
-            blocks.remove(i + 1);
+        if blocks.len() > limits.max_bins || least < limits.chi_threshold {
+            merge(&mut blocks, &mut chi, i);
             continue;
         }
         break;
@@ -124,7 +149,10 @@ pub(crate) fn chimerge(mut blocks: Vec<Block>, limits: MergeLimits) -> Vec<Block
 
 /// Information value of a partition, with the class totals of the whole feature.
 pub(crate) fn iv_of(blocks: &[Block], total: Counts) -> f64 {
-    blocks.iter().map(|b| crate::woe::woe_iv(b.counts, total).1).sum()
+    blocks
+        .iter()
+        .map(|b| crate::woe::woe_iv(b.counts, total).1)
+        .sum()
 }
 
 /// The best partition under `trend`, and the shape it took (for `Auto`, the one chosen).
@@ -156,8 +184,11 @@ pub(crate) fn fit_shape(
         Trend::Auto => {
             let asc = monotone(true);
             let desc = monotone(false);
-            let (best, best_trend) =
-                if iv_of(&asc, total) >= iv_of(&desc, total) { (asc, Trend::Ascending) } else { (desc, Trend::Descending) };
+            let (best, best_trend) = if iv_of(&asc, total) >= iv_of(&desc, total) {
+                (asc, Trend::Ascending)
+            } else {
+                (desc, Trend::Descending)
+            };
             let base_iv = iv_of(&best, total);
             let mut choice = (best, best_trend);
             for (peak, t) in [(true, Trend::Peak), (false, Trend::Valley)] {
@@ -199,15 +230,31 @@ mod tests {
         // Neighbour chi-squares: (1,2) identical rates -> 0; (2,3) large; so with threshold
         // 3.84 the first two merge and the third stays apart.
         let pre = [c(10, 90), c(10, 90), c(50, 50)];
-        let limits = MergeLimits { max_bins: 10, min_count: 0, chi_threshold: 3.841 };
+        let limits = MergeLimits {
+            max_bins: 10,
+            min_count: 0,
+            chi_threshold: 3.841,
+        };
         let out = chimerge(blocks_of(&pre), limits);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].counts, c(20, 180));
         // A bin cap of one forces a single bin.
-        let out = chimerge(blocks_of(&pre), MergeLimits { max_bins: 1, ..limits });
+        let out = chimerge(
+            blocks_of(&pre),
+            MergeLimits {
+                max_bins: 1,
+                ..limits
+            },
+        );
         assert_eq!(out.len(), 1);
         // A pure bin is merged into its closest neighbour.
-        let out = chimerge(blocks_of(&[c(0, 50), c(10, 40), c(40, 10)]), MergeLimits { chi_threshold: 0.0, ..limits });
+        let out = chimerge(
+            blocks_of(&[c(0, 50), c(10, 40), c(40, 10)]),
+            MergeLimits {
+                chi_threshold: 0.0,
+                ..limits
+            },
+        );
         assert!(out.iter().all(|b| !b.counts.is_pure()));
         assert_eq!(out.len(), 2);
     }
@@ -216,7 +263,11 @@ mod tests {
     fn auto_picks_valley_only_when_much_better() {
         let total = |p: &[Counts]| p.iter().copied().sum::<Counts>();
         let valley = [c(40, 60), c(20, 80), c(5, 95), c(20, 80), c(40, 60)];
-        let limits = MergeLimits { max_bins: 10, min_count: 0, chi_threshold: 0.0 };
+        let limits = MergeLimits {
+            max_bins: 10,
+            min_count: 0,
+            chi_threshold: 0.0,
+        };
         let (b, t) = fit_shape(&valley, Trend::Auto, limits, total(&valley), 1.15);
         assert_eq!(t, Trend::Valley);
         assert_eq!(b.len(), 5);

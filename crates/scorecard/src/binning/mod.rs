@@ -10,10 +10,10 @@ pub(crate) mod merge;
 mod numeric;
 pub(crate) mod prebin;
 
+use crate::ScorecardError;
 use crate::config::{BinningConfig, Trend};
 use crate::counts::Counts;
 use crate::woe::woe_iv;
-use crate::ScorecardError;
 use serde::{Deserialize, Serialize};
 
 /// A feature's raw values, borrowed from whatever table holds them.
@@ -155,7 +155,9 @@ pub fn fit_feature(
         }
         FeatureData::Numeric(values) => {
             let (codes, levels) = numeric_as_levels(values);
-            Ok(categorical::fit(view.name, &codes, &levels, target, config, &spec))
+            Ok(categorical::fit(
+                view.name, &codes, &levels, target, config, &spec,
+            ))
         }
         FeatureData::Categorical { codes, levels } => {
             if spec.cuts.is_some() {
@@ -164,7 +166,9 @@ pub fn fit_feature(
                     view.name
                 )));
             }
-            Ok(categorical::fit(view.name, codes, levels, target, config, &spec))
+            Ok(categorical::fit(
+                view.name, codes, levels, target, config, &spec,
+            ))
         }
     }
 }
@@ -195,7 +199,14 @@ pub(crate) fn make_bins(slots: Vec<(String, BinKind, Counts)>, total: Counts) ->
         .into_iter()
         .map(|(label, kind, counts)| {
             let (woe, iv) = woe_iv(counts, total);
-            Bin { label, kind, counts, woe, iv, smoothed: counts.is_pure() }
+            Bin {
+                label,
+                kind,
+                counts,
+                woe,
+                iv,
+                smoothed: counts.is_pure(),
+            }
         })
         .collect();
     let iv = bins.iter().map(|b| b.iv).sum();
@@ -204,8 +215,16 @@ pub(crate) fn make_bins(slots: Vec<(String, BinKind, Counts)>, total: Counts) ->
 
 /// Interval label for bin `i` of `cuts`.
 pub(crate) fn interval_label(cuts: &[f64], i: usize) -> String {
-    let lo = if i == 0 { "-inf".to_string() } else { fmt_num(cuts[i - 1]) };
-    let hi = if i == cuts.len() { "+inf".to_string() } else { fmt_num(cuts[i]) };
+    let lo = if i == 0 {
+        "-inf".to_string()
+    } else {
+        fmt_num(cuts[i - 1])
+    };
+    let hi = if i == cuts.len() {
+        "+inf".to_string()
+    } else {
+        fmt_num(cuts[i])
+    };
     format!("[{lo}, {hi})")
 }
 
@@ -217,7 +236,10 @@ pub fn fmt_num(v: f64) -> String {
 /// Total goods and bads of a target vector.
 pub(crate) fn totals(target: &[u8]) -> Counts {
     let bad = target.iter().filter(|&&t| t == 1).count() as u64;
-    Counts { bad, good: target.len() as u64 - bad }
+    Counts {
+        bad,
+        good: target.len() as u64 - bad,
+    }
 }
 
 /// Maps values of new data to the slots of a fitted binning.
@@ -226,8 +248,16 @@ pub struct Encoder<'a> {
 }
 
 enum EncoderKind<'a> {
-    Numeric { values: &'a [f64], cuts: &'a [f64], specials: &'a [f64] },
-    Categorical { codes: &'a [u32], map: Vec<u8>, missing: u8 },
+    Numeric {
+        values: &'a [f64],
+        cuts: &'a [f64],
+        specials: &'a [f64],
+    },
+    Categorical {
+        codes: &'a [u32],
+        map: Vec<u8>,
+        missing: u8,
+    },
     Precomputed(Vec<u8>),
 }
 
@@ -236,10 +266,22 @@ impl Encoder<'_> {
     #[inline]
     pub fn slot(&self, i: usize) -> u8 {
         match &self.inner {
-            EncoderKind::Numeric { values, cuts, specials } => numeric_slot(values[i], cuts, specials),
-            EncoderKind::Categorical { codes, map, missing } => {
+            EncoderKind::Numeric {
+                values,
+                cuts,
+                specials,
+            } => numeric_slot(values[i], cuts, specials),
+            EncoderKind::Categorical {
+                codes,
+                map,
+                missing,
+            } => {
                 let c = codes[i];
-                if c == u32::MAX { *missing } else { map[c as usize] }
+                if c == u32::MAX {
+                    *missing
+                } else {
+                    map[c as usize]
+                }
             }
             EncoderKind::Precomputed(s) => s[i],
         }
@@ -276,22 +318,45 @@ impl FeatureBinning {
     /// file is matched by the numbers' text; a numeric feature given text is an error.
     pub fn encoder<'a>(&'a self, data: &FeatureData<'a>) -> Result<Encoder<'a>, ScorecardError> {
         let inner = match (&self.rule, data) {
-            (BinRule::Numeric { cuts, special_values }, FeatureData::Numeric(values)) => {
-                EncoderKind::Numeric { values, cuts, specials: special_values }
-            }
+            (
+                BinRule::Numeric {
+                    cuts,
+                    special_values,
+                },
+                FeatureData::Numeric(values),
+            ) => EncoderKind::Numeric {
+                values,
+                cuts,
+                specials: special_values,
+            },
             (BinRule::Categorical { groups }, FeatureData::Categorical { codes, levels }) => {
-                EncoderKind::Categorical { codes, map: level_map(groups, levels), missing: groups.len() as u8 }
+                EncoderKind::Categorical {
+                    codes,
+                    map: level_map(groups, levels),
+                    missing: groups.len() as u8,
+                }
             }
             (BinRule::Categorical { groups }, FeatureData::Numeric(values)) => {
                 let (codes, levels) = numeric_as_levels(values);
                 let map = level_map(groups, &levels);
                 let missing = groups.len() as u8;
                 EncoderKind::Precomputed(
-                    codes.iter().map(|&c| if c == u32::MAX { missing } else { map[c as usize] }).collect(),
+                    codes
+                        .iter()
+                        .map(|&c| {
+                            if c == u32::MAX {
+                                missing
+                            } else {
+                                map[c as usize]
+                            }
+                        })
+                        .collect(),
                 )
             }
             (BinRule::Numeric { .. }, FeatureData::Categorical { .. }) => {
-                return Err(ScorecardError::KindMismatch { feature: self.feature.clone() });
+                return Err(ScorecardError::KindMismatch {
+                    feature: self.feature.clone(),
+                });
             }
         };
         Ok(Encoder { inner })
@@ -306,5 +371,8 @@ fn level_map(groups: &[Vec<String>], levels: &[String]) -> Vec<u8> {
         .flat_map(|(g, members)| members.iter().map(move |m| (m.as_str(), g as u8)))
         .collect();
     let unseen = (groups.len() + 1) as u8;
-    levels.iter().map(|l| lookup.get(l.as_str()).copied().unwrap_or(unseen)).collect()
+    levels
+        .iter()
+        .map(|l| lookup.get(l.as_str()).copied().unwrap_or(unseen))
+        .collect()
 }

@@ -1,8 +1,11 @@
 //! Numeric features: quantile pre-bins, shape constraint, ChiMerge; specials and missing apart.
 
-use super::merge::{fit_shape, MergeLimits};
+use super::merge::{MergeLimits, fit_shape};
 use super::prebin::{quantile_cuts, sorted_sample};
-use super::{interval_label, make_bins, numeric_slot, totals, BinKind, BinRule, BinnedFeature, FeatureBinning};
+use super::{
+    BinKind, BinRule, BinnedFeature, FeatureBinning, interval_label, make_bins, numeric_slot,
+    totals,
+};
 use crate::config::{BinningConfig, FeatureBinSpec};
 use crate::counts::Counts;
 
@@ -14,7 +17,10 @@ pub(super) fn fit(
     spec: &FeatureBinSpec,
 ) -> Result<BinnedFeature, String> {
     let n = values.len();
-    let specials: Vec<f64> = spec.special_values.clone().unwrap_or_else(|| config.special_values.clone());
+    let specials: Vec<f64> = spec
+        .special_values
+        .clone()
+        .unwrap_or_else(|| config.special_values.clone());
     let is_regular = |x: &f64| !x.is_nan() && !specials.contains(x);
     let n_regular = values.iter().filter(|x| is_regular(x)).count();
     let n_missing = values.iter().filter(|x| x.is_nan()).count();
@@ -42,18 +48,35 @@ pub(super) fn fit(
         })
         .collect();
     let total = totals(target);
-    let distinct_regular = sample.first().zip(sample.last()).is_some_and(|(a, b)| a != b);
+    let distinct_regular = sample
+        .first()
+        .zip(sample.last())
+        .is_some_and(|(a, b)| a != b);
     if !distinct_regular && specials.is_empty() && n_missing == 0 {
         return Err("constant: a single value in every row".into());
     }
 
     let (cuts, trend, remap) = if hand_cuts.is_some() {
-        (prebin_cuts.clone(), None, (0..n_pre as u8).collect::<Vec<u8>>())
+        (
+            prebin_cuts.clone(),
+            None,
+            (0..n_pre as u8).collect::<Vec<u8>>(),
+        )
     } else {
         let trend = spec.trend.unwrap_or(config.trend);
         let limits = MergeLimits::new(config, n);
-        let (blocks, chosen) = fit_shape(&pre_counts[..n_pre], trend, limits, total, config.shape_gain);
-        let cuts: Vec<f64> = blocks.iter().skip(1).map(|b| prebin_cuts[b.start - 1]).collect();
+        let (blocks, chosen) = fit_shape(
+            &pre_counts[..n_pre],
+            trend,
+            limits,
+            total,
+            config.shape_gain,
+        );
+        let cuts: Vec<f64> = blocks
+            .iter()
+            .skip(1)
+            .map(|b| prebin_cuts[b.start - 1])
+            .collect();
         // Pre-bin k goes to the last block starting at or before k.
         let remap: Vec<u8> = (0..n_pre)
             .map(|k| blocks.iter().rposition(|b| b.start <= k).unwrap_or(0) as u8)
@@ -65,25 +88,49 @@ pub(super) fn fit(
     for (k, c) in pre_counts[..n_pre].iter().enumerate() {
         slots_counts[remap[k] as usize] += *c;
     }
-    let mut slot_spec: Vec<(String, BinKind, Counts)> =
-        (0..n_bins).map(|i| (interval_label(&cuts, i), BinKind::Regular, slots_counts[i])).collect();
+    let mut slot_spec: Vec<(String, BinKind, Counts)> = (0..n_bins)
+        .map(|i| (interval_label(&cuts, i), BinKind::Regular, slots_counts[i]))
+        .collect();
     for (k, s) in specials.iter().enumerate() {
-        slot_spec.push((format!("special {}", super::fmt_num(*s)), BinKind::Special, pre_counts[n_pre + k]));
+        slot_spec.push((
+            format!("special {}", super::fmt_num(*s)),
+            BinKind::Special,
+            pre_counts[n_pre + k],
+        ));
     }
-    slot_spec.push(("missing".into(), BinKind::Missing, pre_counts[n_pre + specials.len()]));
+    slot_spec.push((
+        "missing".into(),
+        BinKind::Missing,
+        pre_counts[n_pre + specials.len()],
+    ));
     let (bins, iv) = make_bins(slot_spec, total);
 
     let remap_slot = |s: u8| -> u8 {
         let s = s as usize;
-        if s < n_pre { remap[s] } else { (s - n_pre + n_bins) as u8 }
+        if s < n_pre {
+            remap[s]
+        } else {
+            (s - n_pre + n_bins) as u8
+        }
     };
     let slots: Vec<u8> = pre_slots.into_iter().map(remap_slot).collect();
-    let special_max = pre_counts[n_pre..n_pre + specials.len()].iter().map(|c| c.n()).max().unwrap_or(0);
-    let regular_mode = if sample.is_empty() { 0.0 } else { max_run as f64 / sample.len() as f64 * n_regular as f64 };
+    let special_max = pre_counts[n_pre..n_pre + specials.len()]
+        .iter()
+        .map(|c| c.n())
+        .max()
+        .unwrap_or(0);
+    let regular_mode = if sample.is_empty() {
+        0.0
+    } else {
+        max_run as f64 / sample.len() as f64 * n_regular as f64
+    };
     let mut out = BinnedFeature {
         binning: FeatureBinning {
             feature: name.to_string(),
-            rule: BinRule::Numeric { cuts, special_values: specials },
+            rule: BinRule::Numeric {
+                cuts,
+                special_values: specials,
+            },
             bins,
             iv,
             trend,
@@ -102,7 +149,11 @@ fn longest_run(sorted: &[f64]) -> usize {
     let mut best = 0;
     let mut run = 0;
     for (i, v) in sorted.iter().enumerate() {
-        run = if i > 0 && sorted[i - 1] == *v { run + 1 } else { 1 };
+        run = if i > 0 && sorted[i - 1] == *v {
+            run + 1
+        } else {
+            1
+        };
         best = best.max(run);
     }
     best

@@ -2,7 +2,7 @@
 
 /// Above this many values the cut points are read off a deterministic sample; counting
 /// afterwards is always over every row, so only the candidate cut positions are approximate.
-pub(crate) const SAMPLE_SIZE: usize = 200_000;
+pub(crate) const SAMPLE_SIZE: usize = 50_000;
 
 /// Sorted sample of the values (all of them when there are few enough).
 pub(crate) fn sorted_sample(values: impl Iterator<Item = f64>, n: usize) -> Vec<f64> {
@@ -95,7 +95,9 @@ fn round_sig(x: f64, digits: i32) -> f64 {
     }
     let r = (x * scale).round() / scale;
     // Dividing can land one ulp off the decimal; parsing the printed value snaps it back.
-    format!("{r:.*e}", (digits - 1).max(0) as usize).parse().unwrap_or(r)
+    format!("{r:.*e}", (digits - 1).max(0) as usize)
+        .parse()
+        .unwrap_or(r)
 }
 
 #[cfg(test)]
@@ -116,7 +118,11 @@ mod tests {
         assert_eq!(cuts.len(), 3);
         for c in &cuts {
             let below = s.iter().filter(|&&v| v < *c).count();
-            assert!((below as i64 - 250).abs() <= 1 || (below as i64 - 500).abs() <= 1 || (below as i64 - 750).abs() <= 1);
+            assert!(
+                (below as i64 - 250).abs() <= 1
+                    || (below as i64 - 500).abs() <= 1
+                    || (below as i64 - 750).abs() <= 1
+            );
             assert!(format!("{c}").len() <= 6, "{c}");
         }
         assert_eq!(nice_between(1.0, 2.0), 2.0);

@@ -1,0 +1,490 @@
+//! End-to-end tests of the `xinrong` binary: fit and score round trips, determinism, input
+//! formats, hand-edited bins, and the errors users get for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn xinrong(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xinrong"))
+        .args(args)
+        .output()
+        .expect("run xinrong")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = xinrong(args);
+    assert!(
+        out.status.success(),
+        "xinrong {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command expected to fail with exit 2 and returns its stderr.
+fn bad(args: &[&str]) -> String {
+    let out = xinrong(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "xinrong {args:?} should exit 2; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Self {
+        Dir(tempfile::tempdir().unwrap())
+    }
+    fn p(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+    fn s(&self, name: &str) -> String {
+        self.p(name).to_string_lossy().into_owned()
+    }
+    fn write(&self, name: &str, content: &[u8]) -> String {
+        std::fs::write(self.p(name), content).unwrap();
+        self.s(name)
+    }
+}
+
+fn synth(d: &Dir, name: &str, rows: usize, seed: u64) -> String {
+    ok(&[
+        "synth",
+        "--rows",
+        &rows.to_string(),
+        "--cols",
+        "8",
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        &d.s(name),
+    ]);
+    d.s(name)
+}
+
+fn model_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn fit_then_score_round_trip_is_deterministic() {
+    let d = Dir::new();
+    let train = synth(&d, "train.csv", 6000, 1);
+    let test = synth(&d, "test.csv", 3000, 2);
+    let m1 = d.s("m1.json");
+    let summary = ok(&[
+        "fit", "--train", &train, "--test", &test, "--target", "bad", "--out", &m1, "-q",
+    ]);
+    assert!(
+        summary.contains("Performance") && summary.contains("Grades"),
+        "{summary}"
+    );
+    let model = model_json(&d.p("m1.json"));
+    assert_eq!(model["schema_version"], "xinrong.scorecard/1");
+    let test_auc = model["metrics"]["test"]["auc"].as_f64().unwrap();
+    // The generator's signal is strong; a working engine finds it out of sample.
+    assert!(test_auc > 0.75, "test AUC {test_auc}");
+    let n_features = model["features"].as_array().unwrap().len();
+    assert!((3..=8).contains(&n_features), "{n_features} features");
+
+    // Same input, same bytes.
+    let m2 = d.s("m2.json");
+    ok(&[
+        "fit", "--train", &train, "--test", &test, "--target", "bad", "--out", &m2, "-q",
+    ]);
+    assert_eq!(std::fs::read(&m1).unwrap(), std::fs::read(&m2).unwrap());
+
+    // Scoring writes every row; scores are the sum of points and repeat exactly.
+    let s1 = d.s("s1.csv");
+    ok(&["score", "--model", &m1, "--data", &test, "--out", &s1]);
+    let s2 = ok(&["score", "--model", &m2, "--data", &test]);
+    let text = std::fs::read_to_string(&s1).unwrap();
+    assert_eq!(text, s2);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "score,pd,grade,reason_1,reason_2,reason_3,reason_4"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3000);
+    for r in &rows[..50] {
+        let f: Vec<&str> = r.split(',').collect();
+        let score: f64 = f[0].parse().unwrap();
+        let pd: f64 = f[1].parse().unwrap();
+        assert!((0.0..=1.0).contains(&pd));
+        assert!(["A", "B", "C1", "C2", "C3", "D", "F"].contains(&f[2]));
+        assert!(score > 200.0 && score < 900.0, "{score}");
+    }
+}
+
+#[test]
+fn parquet_and_csv_give_the_same_model() {
+    let d = Dir::new();
+    let csv = synth(&d, "t.csv", 4000, 5);
+    let pq = synth(&d, "t.parquet", 4000, 5);
+    ok(&[
+        "fit",
+        "--train",
+        &csv,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("a.json"),
+        "-q",
+    ]);
+    ok(&[
+        "fit",
+        "--train",
+        &pq,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("b.json"),
+        "-q",
+    ]);
+    assert_eq!(
+        std::fs::read(d.p("a.json")).unwrap(),
+        std::fs::read(d.p("b.json")).unwrap()
+    );
+}
+
+#[test]
+fn gbk_chinese_csv_with_dictionary_and_reasons_in_chinese() {
+    let d = Dir::new();
+    let mut body = String::from("企业编号;营业收入;行业;违约\n");
+    for i in 0..3000u32 {
+        let income = (i * 7919 % 1000) as f64;
+        let industry = ["制造", "软件", "贸易"][(i % 3) as usize];
+        // Bad more often with low income and in trade.
+        let bad = (income < 300.0 && i % 3 != 1) || (industry == "贸易" && i % 5 == 0);
+        body.push_str(&format!("E{i:05};{income};{industry};{}\n", u8::from(bad)));
+    }
+    let (gbk, _, _) = encoding_rs::GBK.encode(&body);
+    let data = d.write("企业.csv", &gbk);
+    let dict = d.write(
+        "dict.csv",
+        "feature,en,zh\n营业收入,Operating income,营业收入\n行业,Industry,所属行业\n".as_bytes(),
+    );
+    let model = d.s("m.json");
+    ok(&[
+        "fit",
+        "--train",
+        &data,
+        "--target",
+        "违约",
+        "--id",
+        "企业编号",
+        "--dictionary",
+        &dict,
+        "--out",
+        &model,
+        "-q",
+    ]);
+    let out = ok(&[
+        "score",
+        "--model",
+        &model,
+        "--data",
+        &data,
+        "--labels",
+        "zh",
+        "--reasons",
+        "2",
+    ]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "企业编号,score,pd,grade,reason_1,reason_2"
+    );
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("E00000,"), "{first}");
+    assert!(
+        out.contains("所属行业") || out.contains("营业收入"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hand_edited_bins_are_used_and_round_trip() {
+    let d = Dir::new();
+    let train = synth(&d, "t.csv", 5000, 9);
+    let bins = d.s("bins.toml");
+    ok(&[
+        "fit",
+        "--train",
+        &train,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+        "--write-bins",
+        &bins,
+        "-q",
+    ]);
+    let text = std::fs::read_to_string(&bins).unwrap();
+    assert!(
+        text.contains("[features.x00]") && text.contains("cuts = ["),
+        "{text}"
+    );
+    // Fix x00 at three hand-picked cut points and refit from the edited file.
+    let edited = d.write("edited.toml", b"[features.x00]\ncuts = [-1.0, 0.0, 1.0]\n");
+    ok(&[
+        "fit",
+        "--train",
+        &train,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m2.json"),
+        "--bins",
+        &edited,
+        "-q",
+    ]);
+    let m = model_json(&d.p("m2.json"));
+    let x00 = m["candidate_bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["feature"] == "x00")
+        .unwrap();
+    assert_eq!(x00["rule"]["cuts"], serde_json::json!([-1.0, 0.0, 1.0]));
+    assert_eq!(x00["hand_set"], true);
+    // Refitting with the written file reproduces the fitted cut points exactly.
+    ok(&[
+        "fit",
+        "--train",
+        &train,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m3.json"),
+        "--bins",
+        &bins,
+        "-q",
+    ]);
+    let (a, b) = (model_json(&d.p("m.json")), model_json(&d.p("m3.json")));
+    for (x, y) in a["candidate_bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["candidate_bins"].as_array().unwrap())
+    {
+        assert_eq!(x["rule"], y["rule"]);
+    }
+}
+
+#[test]
+fn bad_target_and_files_are_clear_errors() {
+    let d = Dir::new();
+    let good = "x,y,bad\n1,a,0\n2,b,1\n3,a,0\n4,b,1\n";
+    let f = d.write("ok.csv", good.as_bytes());
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "default",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("missing column(s): default"), "{err}");
+
+    let f = d.write("t2.csv", b"x,bad\n1,0\n2,2\n3,1\n");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("data row 2 holds 2"), "{err}");
+
+    let f = d.write("t3.csv", b"x,bad\n1,0\n2,0\n3,0\n");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("all 3 rows are good"), "{err}");
+
+    let f = d.write("empty.csv", b"");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("empty"), "{err}");
+
+    let f = d.write("dup.csv", b"x,x,bad\n1,2,0\n");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("'x' appears twice"), "{err}");
+
+    let mut rows = String::from("x,bad\n");
+    for i in 0..400 {
+        rows.push_str(&format!(
+            "{},{}\n",
+            i,
+            u8::from(i < 150 && i % 3 != 0 || i % 11 == 0)
+        ));
+    }
+    rows.push_str("n/a?,1\n");
+    let f = d.write("text.csv", rows.as_bytes());
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(
+        err.contains("line 402") && err.contains("column 'x'") && err.contains("'n/a?'"),
+        "{err}"
+    );
+    let cfg = d.write("c.toml", b"[input]\nnon_numeric = \"missing\"\n");
+    ok(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--config",
+        &cfg,
+        "--out",
+        &d.s("m.json"),
+        "-q",
+    ]);
+
+    let f = d.write("inf.csv", b"x,bad\n1,0\ninf,1\n");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("not a finite number"), "{err}");
+
+    let cfg = d.write("typo.toml", b"[binning]\nmax_binz = 3\n");
+    let err = bad(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--config",
+        &cfg,
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("max_binz"), "{err}");
+
+    let err = bad(&[
+        "fit",
+        "--train",
+        &d.s("nope.csv"),
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+    ]);
+    assert!(err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn constant_columns_are_noted_not_fatal() {
+    let d = Dir::new();
+    let mut rows = String::from("k,blank,x,bad\n");
+    for i in 0..2000 {
+        let bad = u8::from(i % 10 < 3 && i % 7 != 0 || i % 13 == 0);
+        rows.push_str(&format!(
+            "5,,{},{}\n",
+            (i % 10) as f64 + if bad == 1 { 0.5 } else { 0.0 },
+            bad
+        ));
+    }
+    let f = d.write("c.csv", rows.as_bytes());
+    let out = ok(&[
+        "fit",
+        "--train",
+        &f,
+        "--target",
+        "bad",
+        "--out",
+        &d.s("m.json"),
+        "-q",
+    ]);
+    assert!(out.contains("'k' dropped: constant"), "{out}");
+    assert!(out.contains("'blank' dropped: all values missing"), "{out}");
+}
+
+#[test]
+fn scoring_errors_list_every_missing_feature_and_refuse_bad_models() {
+    let d = Dir::new();
+    let train = synth(&d, "t.csv", 5000, 3);
+    let model = d.s("m.json");
+    ok(&[
+        "fit", "--train", &train, "--target", "bad", "--out", &model, "-q",
+    ]);
+    let m = model_json(&d.p("m.json"));
+    let names: Vec<String> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    let f = d.write("other.csv", b"zzz\n1\n");
+    let err = bad(&["score", "--model", &model, "--data", &f]);
+    for n in &names {
+        assert!(err.contains(n.as_str()), "{err} lacks {n}");
+    }
+    let broken = d.write(
+        "broken.json",
+        b"{\"schema_version\": \"xinrong.scorecard/1\", \"features\": 3}",
+    );
+    let err = bad(&["score", "--model", &broken, "--data", &train]);
+    assert!(err.contains("not a valid scorecard"), "{err}");
+    let text = std::fs::read_to_string(&model)
+        .unwrap()
+        .replace("xinrong.scorecard/1", "xinrong.scorecard/9");
+    let other = d.write("v9.json", text.as_bytes());
+    let err = bad(&["score", "--model", &other, "--data", &train]);
+    assert!(
+        err.contains("xinrong.scorecard/9") && err.contains("not supported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_exists_for_every_command() {
+    for c in ["fit", "score", "synth"] {
+        let out = ok(&[c, "--help"]);
+        assert!(out.contains("Usage"), "{out}");
+    }
+}
