@@ -29,8 +29,9 @@ pub struct FitConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Trend {
-    /// Ascending or descending, whichever keeps more information value; a peak or valley only
-    /// when it keeps markedly more (see [`BinningConfig::shape_gain`]).
+    /// Whichever of ascending, descending, peak and valley keeps the most information value
+    /// (with [`BinningConfig::shape_gain`] above 1, a peak or valley must beat the better
+    /// monotone shape by that factor).
     #[default]
     Auto,
     /// Bad rate rises with the value.
@@ -45,12 +46,27 @@ pub enum Trend {
     None,
 }
 
+/// How neighbouring pre-bins are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BinningMethod {
+    /// The partition with the highest information value under the shape, size and count limits,
+    /// found exactly by dynamic programming (default).
+    #[default]
+    Optimal,
+    /// Pool-adjacent-violators for the shape, then ChiMerge: repeatedly merge the neighbours
+    /// with the smallest chi-square (classic, greedy).
+    Chimerge,
+}
+
 /// Binning settings; the defaults follow common practice at Chinese bureaus and in optbinning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BinningConfig {
-    /// Quantile pre-bins before ChiMerge (default 50). More pre-bins give ChiMerge finer cut
-    /// points to choose from.
+    /// Merging algorithm (default optimal).
+    pub method: BinningMethod,
+    /// Quantile pre-bins before merging (default 20, as optbinning): finer pre-bins let the
+    /// cut points chase noise in small samples.
     pub max_prebins: usize,
     /// Most bins a feature may end with, missing and special bins not counted (default 8).
     pub max_bins: usize,
@@ -65,7 +81,8 @@ pub struct BinningConfig {
     /// Shape constraint on bad rates (default auto).
     pub trend: Trend,
     /// In `auto`, a peak or valley is preferred to a monotone shape only when its IV is at
-    /// least this factor higher (default 1.15); monotone bins are easier to defend.
+    /// least this factor higher (default 1.0: the best shape wins; raise it, e.g. to 1.15, to
+    /// favour monotone bins, which are easier to defend).
     pub shape_gain: f64,
     /// Values with a meaning of their own (e.g. -999 "not applicable"); each gets its own bin
     /// in every numeric feature.
@@ -79,12 +96,13 @@ pub struct BinningConfig {
 impl Default for BinningConfig {
     fn default() -> Self {
         Self {
-            max_prebins: 50,
+            method: BinningMethod::Optimal,
+            max_prebins: 20,
             max_bins: 8,
             min_bin_share: 0.05,
             significance: None,
             trend: Trend::Auto,
-            shape_gain: 1.15,
+            shape_gain: 1.0,
             special_values: Vec::new(),
             rare_category_share: 0.01,
             features: BTreeMap::new(),
@@ -153,10 +171,13 @@ impl Default for ScreeningConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Criterion {
-    /// Bayesian information criterion: penalty ln(n) per parameter (default; parsimonious).
-    #[default]
+    /// Bayesian information criterion: penalty ln(n) per parameter (parsimonious; the
+    /// reference model's choice).
     Bic,
-    /// Akaike information criterion: penalty 2 per parameter.
+    /// Akaike information criterion: penalty 2 per parameter (default: in 5-fold
+    /// cross-validation on the public data sets it predicted better out of sample than BIC,
+    /// markedly so on small samples; see bench/RESULTS.md).
+    #[default]
     Aic,
 }
 
@@ -188,21 +209,22 @@ pub enum Solver {
 pub struct SelectionConfig {
     /// Stepwise or all (default stepwise).
     pub method: SelectionMethod,
-    /// BIC or AIC (default BIC).
+    /// AIC or BIC (default AIC).
     pub criterion: Criterion,
     /// Most features in the model (default 20).
     pub max_features: usize,
     /// Solver (default IRLS; L1 forces coordinate descent).
     pub solver: Solver,
-    /// L1 penalty per row (default 0).
+    /// L1 penalty `l1·Σ|βj|` on the negative log-likelihood (default 0).
     pub l1: f64,
-    /// L2 penalty per row (default 0).
+    /// L2 penalty `½·l2·Σβj²` on the negative log-likelihood (default 1, scikit-learn's C = 1):
+    /// a weak prior that steadies coefficients in small samples and vanishes in large ones.
     pub l2: f64,
     /// Refit each selected characteristic's points bin by bin, keeping its bad-rate shape
     /// (default true; false gives the classic points `β·WOE`).
     pub refine_points: bool,
     /// Standard deviation of the prior that holds a refined bin's log-odds near `β·WOE`
-    /// (default 0.25: a bin moves away only as far as its data insist).
+    /// (default 0.15: a bin moves away only as far as its data insist).
     pub refine_prior_sd: f64,
 }
 
@@ -210,13 +232,13 @@ impl Default for SelectionConfig {
     fn default() -> Self {
         Self {
             method: SelectionMethod::Stepwise,
-            criterion: Criterion::Bic,
+            criterion: Criterion::Aic,
             max_features: 20,
             solver: Solver::Irls,
             l1: 0.0,
-            l2: 0.0,
+            l2: 1.0,
             refine_points: true,
-            refine_prior_sd: 0.25,
+            refine_prior_sd: 0.15,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The fitting pipeline: bin → screen → select → scale → grade → measure.
 
 use crate::ScorecardError;
+use crate::binning::optimal::Shape;
 use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_feature};
 use crate::config::FitConfig;
 use crate::design::WoeColumn;
@@ -8,7 +9,7 @@ use crate::metrics::{auc, bands, deciles, hosmer_lemeshow, ks, psi, quantile_cut
 use crate::model::{
     DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
 };
-use crate::refine::{RefineInput, Shape, refine};
+use crate::refine::{RefineInput, refine};
 use crate::scaling::{GradeScale, Scaling, default_grades, monotone_bad_rates};
 use crate::screening::{ScreenRecord, by_correlation, by_vif, vif};
 use crate::stepwise::select;

@@ -13,9 +13,9 @@ use statrs::distribution::{ContinuousCDF, Normal};
 pub struct LrOptions {
     /// Algorithm.
     pub solver: Solver,
-    /// L1 penalty per row.
+    /// L1 penalty `l1·Σ|βj|` on the negative log-likelihood.
     pub l1: f64,
-    /// L2 penalty per row.
+    /// L2 penalty `½·l2·Σβj²` on the negative log-likelihood.
     pub l2: f64,
     /// Most outer iterations.
     pub max_iter: usize,
@@ -101,10 +101,9 @@ impl Penalty {
 
 /// Fits `y ~ cols`, starting from `start` (intercept first) when given.
 pub fn fit(cols: &[WoeColumn<'_>], y: &[u8], options: &LrOptions, start: Option<&[f64]>) -> LrFit {
-    let n = y.len() as f64;
     let penalty = Penalty {
-        l1: n * options.l1,
-        ridge: n * options.l2,
+        l1: options.l1,
+        ridge: options.l2,
         center: Vec::new(),
     };
     let use_cd = options.solver == Solver::CoordinateDescent || options.l1 > 0.0;
@@ -328,7 +327,7 @@ mod tests {
             &cols,
             &y,
             &LrOptions {
-                l2: 0.05,
+                l2: 100.0,
                 ..Default::default()
             },
             None,
@@ -337,7 +336,7 @@ mod tests {
             &cols,
             &y,
             &LrOptions {
-                l1: 10.0,
+                l1: 20_000.0,
                 ..Default::default()
             },
             None,

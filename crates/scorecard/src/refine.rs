@@ -9,8 +9,8 @@
 //! together and the model refitted, until every shape holds. The result is still a table of
 //! points per bin: as transparent as before, and closer to the data.
 
+use crate::binning::optimal::Shape;
 use crate::binning::{Bin, BinKind};
-use crate::config::Trend;
 use crate::design::IndicatorDesign;
 use crate::logistic::{Penalty, fit_penalized};
 
@@ -24,35 +24,6 @@ pub(crate) struct RefineInput<'a> {
     pub beta: f64,
     /// Shape the contributions of the regular bins must keep.
     pub shape: Shape,
-}
-
-/// Order constraint on the regular bins' contributions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    Ascending,
-    Descending,
-    Peak,
-    Valley,
-    Free,
-}
-
-impl Shape {
-    pub(crate) fn of(trend: Option<Trend>, hand_set: bool, categorical: bool) -> Shape {
-        if hand_set {
-            return Shape::Free;
-        }
-        if categorical {
-            // Groups are ordered by bad rate when fitted.
-            return Shape::Ascending;
-        }
-        match trend {
-            Some(Trend::Ascending) => Shape::Ascending,
-            Some(Trend::Descending) => Shape::Descending,
-            Some(Trend::Peak) => Shape::Peak,
-            Some(Trend::Valley) => Shape::Valley,
-            _ => Shape::Free,
-        }
-    }
 }
 
 /// Refined log-odds contributions.

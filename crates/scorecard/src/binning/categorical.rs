@@ -157,7 +157,15 @@ fn merge_levels(
         })
         .collect();
     let limits = MergeLimits::new(config, n);
-    let merged = chimerge(blocks, limits);
+    // Items are in bad-rate order, so any merge of neighbours keeps the rates ascending.
+    let total: Counts = items.iter().map(|it| it.1).sum();
+    let merged = match config.method {
+        crate::config::BinningMethod::Optimal => {
+            super::optimal::optimal(&blocks, super::optimal::Shape::Ascending, limits, total)
+        }
+        crate::config::BinningMethod::Chimerge => None,
+    }
+    .unwrap_or_else(|| chimerge(blocks, limits));
     let mut rare_group = None;
     let groups = merged
         .iter()

@@ -1,6 +1,7 @@
 //! Turning pre-bin counts into final bins: pool-adjacent-violators for the shape constraint,
 //! then ChiMerge under significance, bin-count and bin-size limits.
 
+use super::optimal::Shape;
 use crate::config::Trend;
 use crate::counts::{Counts, chi_square};
 
@@ -156,16 +157,19 @@ pub(crate) fn iv_of(blocks: &[Block], total: Counts) -> f64 {
 }
 
 /// The best partition under `trend`, and the shape it took (for `Auto`, the one chosen).
+/// `optimal` selects the IV-optimal search ([`super::optimal`]); otherwise, and wherever no
+/// partition meets the limits, pool-adjacent-violators and ChiMerge decide.
 pub(crate) fn fit_shape(
     prebins: &[Counts],
     trend: Trend,
     limits: MergeLimits,
     total: Counts,
     shape_gain: f64,
+    optimal: bool,
 ) -> (Vec<Block>, Trend) {
     let blocks = blocks_of(prebins);
-    let monotone = |asc: bool| chimerge(pav(&blocks, asc), limits);
-    let unimodal = |peak: bool| {
+    let chi_monotone = |asc: bool| chimerge(pav(&blocks, asc), limits);
+    let chi_unimodal = |peak: bool| {
         (1..blocks.len())
             .map(|t| {
                 let mut left = pav(&blocks[..t], peak);
@@ -173,17 +177,27 @@ pub(crate) fn fit_shape(
                 chimerge(left, limits)
             })
             .max_by(|a, b| iv_of(a, total).total_cmp(&iv_of(b, total)))
-            .unwrap_or_else(|| monotone(peak))
+            .unwrap_or_else(|| chi_monotone(peak))
+    };
+    let solve = |t: Trend| -> Vec<Block> {
+        let shape = Shape::from_trend(t);
+        let found = if optimal {
+            super::optimal::optimal(&blocks, shape, limits, total)
+        } else {
+            None
+        };
+        found.unwrap_or_else(|| match t {
+            Trend::Ascending => chi_monotone(true),
+            Trend::Descending => chi_monotone(false),
+            Trend::Peak => chi_unimodal(true),
+            Trend::Valley => chi_unimodal(false),
+            Trend::None | Trend::Auto => chimerge(blocks.clone(), limits),
+        })
     };
     match trend {
-        Trend::Ascending => (monotone(true), Trend::Ascending),
-        Trend::Descending => (monotone(false), Trend::Descending),
-        Trend::Peak => (unimodal(true), Trend::Peak),
-        Trend::Valley => (unimodal(false), Trend::Valley),
-        Trend::None => (chimerge(blocks, limits), Trend::None),
         Trend::Auto => {
-            let asc = monotone(true);
-            let desc = monotone(false);
+            let asc = solve(Trend::Ascending);
+            let desc = solve(Trend::Descending);
             let (best, best_trend) = if iv_of(&asc, total) >= iv_of(&desc, total) {
                 (asc, Trend::Ascending)
             } else {
@@ -191,18 +205,18 @@ pub(crate) fn fit_shape(
             };
             let base_iv = iv_of(&best, total);
             let mut choice = (best, best_trend);
-            for (peak, t) in [(true, Trend::Peak), (false, Trend::Valley)] {
-                let cand = unimodal(peak);
+            for t in [Trend::Peak, Trend::Valley] {
+                let cand = solve(t);
                 let iv = iv_of(&cand, total);
-                if iv > base_iv * shape_gain && iv > iv_of(&choice.0, total) {
+                if iv > base_iv * shape_gain && iv > iv_of(&choice.0, total) + 1e-12 {
                     choice = (cand, t);
                 }
             }
             choice
         }
+        t => (solve(t), t),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,11 +282,11 @@ mod tests {
             min_count: 0,
             chi_threshold: 0.0,
         };
-        let (b, t) = fit_shape(&valley, Trend::Auto, limits, total(&valley), 1.15);
+        let (b, t) = fit_shape(&valley, Trend::Auto, limits, total(&valley), 1.15, false);
         assert_eq!(t, Trend::Valley);
         assert_eq!(b.len(), 5);
         let mono = [c(5, 95), c(10, 90), c(20, 80), c(40, 60)];
-        let (b, t) = fit_shape(&mono, Trend::Auto, limits, total(&mono), 1.15);
+        let (b, t) = fit_shape(&mono, Trend::Auto, limits, total(&mono), 1.15, false);
         assert_eq!((t, b.len()), (Trend::Ascending, 4));
     }
 }

@@ -8,6 +8,7 @@
 mod categorical;
 pub(crate) mod merge;
 mod numeric;
+pub(crate) mod optimal;
 pub(crate) mod prebin;
 
 use crate::ScorecardError;

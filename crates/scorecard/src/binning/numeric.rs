@@ -71,6 +71,7 @@ pub(super) fn fit(
             limits,
             total,
             config.shape_gain,
+            config.method == crate::config::BinningMethod::Optimal,
         );
         let cuts: Vec<f64> = blocks
             .iter()
