@@ -43,6 +43,7 @@ impl InputConfig {
             text_columns: self.text_columns.clone(),
             numeric_columns: self.numeric_columns.clone(),
             required,
+            select: None,
         }
     }
 }

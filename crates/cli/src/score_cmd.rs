@@ -5,7 +5,9 @@ use crate::data;
 use crate::fit_cmd::write_atomic;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use xinrong_scorecard::binning::BinRule;
@@ -70,6 +72,10 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     } else if let Some(id) = &model.id_column {
         opts.text_columns.push(id.clone());
     }
+    // Only the model's columns (and the id) are read; the rest of a wide table is skipped.
+    let mut select = opts.required.clone();
+    select.extend(id_col.iter().cloned());
+    opts.select = Some(select);
     let table = data::load(&a.data, &opts)?;
     let n = table.n_rows;
     let by_name: HashMap<&str, _> = table
@@ -95,44 +101,53 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             LabelLang::Zh => f.display(Lang::Zh).to_string(),
         })
         .collect();
-    let mut buf: Vec<u8> = Vec::with_capacity(n * 48);
-    {
-        let mut w = csv::Writer::from_writer(&mut buf);
-        let mut header: Vec<String> = Vec::new();
-        if id_values.is_some() {
-            header.push(id_col.clone().unwrap_or_default());
-        }
-        header.extend(["score", "pd", "grade"].map(String::from));
-        header.extend((1..=top_n).map(|k| format!("reason_{k}")));
-        w.write_record(&header)?;
-        let mut rec: Vec<String> = Vec::with_capacity(header.len());
-        for i in 0..n {
-            rec.clear();
-            match id_values {
-                Some(ColumnData::Text { codes, levels }) => {
-                    rec.push(levels.get(codes[i] as usize).cloned().unwrap_or_default())
+    let mut header: Vec<String> = Vec::new();
+    if id_values.is_some() {
+        header.push(id_col.clone().unwrap_or_default());
+    }
+    header.extend(["score", "pd", "grade"].map(String::from));
+    header.extend((1..=top_n).map(|k| format!("reason_{k}")));
+    let mut head = csv::Writer::from_writer(Vec::new());
+    head.write_record(&header)?;
+    let mut buf = head.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Rows are formatted on all cores in blocks and joined in order.
+    const ROWS: usize = 65_536;
+    let blocks: Vec<Vec<u8>> = (0..n.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|b| -> Result<Vec<u8>> {
+            let mut w = csv::Writer::from_writer(Vec::with_capacity(ROWS * 48));
+            let mut cell = String::new();
+            for i in b * ROWS..((b + 1) * ROWS).min(n) {
+                match id_values {
+                    Some(ColumnData::Text { codes, levels }) => {
+                        w.write_field(levels.get(codes[i] as usize).map_or("", String::as_str))?
+                    }
+                    Some(ColumnData::Numeric(v)) if v[i].is_nan() => w.write_field("")?,
+                    Some(ColumnData::Numeric(v)) => w.write_field(v[i].to_string())?,
+                    None => {}
                 }
-                Some(ColumnData::Numeric(v)) => rec.push(if v[i].is_nan() {
-                    String::new()
-                } else {
-                    v[i].to_string()
-                }),
-                None => {}
+                cell.clear();
+                write!(cell, "{:.2}", scores.score[i])?;
+                w.write_field(&cell)?;
+                cell.clear();
+                write!(cell, "{:.6}", scores.pd[i])?;
+                w.write_field(&cell)?;
+                w.write_field(scores.grade[i].as_str())?;
+                for k in 0..top_n {
+                    let r = scores.reasons[i * top_n + k];
+                    w.write_field(if r == u16::MAX {
+                        ""
+                    } else {
+                        names[r as usize].as_str()
+                    })?;
+                }
+                w.write_record(None::<&[u8]>)?;
             }
-            rec.push(format!("{:.2}", scores.score[i]));
-            rec.push(format!("{:.6}", scores.pd[i]));
-            rec.push(scores.grade[i].to_string());
-            for k in 0..top_n {
-                let r = scores.reasons[i * top_n + k];
-                rec.push(if r == u16::MAX {
-                    String::new()
-                } else {
-                    names[r as usize].clone()
-                });
-            }
-            w.write_record(&rec)?;
-        }
-        w.flush()?;
+            w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .collect::<Result<_>>()?;
+    for b in blocks {
+        buf.extend(b);
     }
     if a.out.as_os_str() == "-" {
         std::io::stdout().lock().write_all(&buf)?;

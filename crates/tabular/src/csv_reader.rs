@@ -4,6 +4,7 @@ use crate::table::{
     CellPolicy, ColumnData, ColumnKind, NumCell, TextBuilder, check_header, parse_num,
 };
 use crate::{Column, ReadError, ReadOptions, Table};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -35,6 +36,8 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .map(|h| h.trim().to_string())
         .collect();
     check_header(path, &names)?;
+    let body_start = reader.position().byte() as usize;
+    let body_first_line = reader.position().line();
 
     let mut records = reader.byte_records();
     let mut head: Vec<(u64, csv::ByteRecord)> = Vec::new();
@@ -59,49 +62,81 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         })
         .collect();
 
-    let mut builders: Vec<Builder> = kinds
-        .iter()
-        .map(|k| match k {
-            ColumnKind::Numeric => Builder::Num(Vec::with_capacity(head.len()), 0),
-            ColumnKind::Text => Builder::Text(TextBuilder::default()),
+    drop(head);
+    drop(records);
+    let keep: Vec<bool> = names.iter().map(|n| options.keeps(n)).collect();
+
+    // The body is cut at line ends into pieces parsed on all cores, unless a quote could hide a
+    // line end inside a field; pieces are joined in order, so the result is the same either way.
+    let body = &text.as_bytes()[body_start..];
+    let pieces = split_lines(body, !body.contains(&b'"'));
+    let parsed: Vec<Result<(Vec<Builder>, usize), ReadError>> = pieces
+        .par_iter()
+        .map(|&(from, to, lines_before)| {
+            let first_line = body_first_line + lines_before;
+            let mut builders = new_builders(&kinds, &keep);
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&body[from..to]);
+            let mut rec = csv::ByteRecord::new();
+            let mut rows = 0;
+            loop {
+                match reader.read_byte_record(&mut rec) {
+                    Ok(true) => {
+                        let line = first_line + rec.position().map_or(1, |p| p.line()) - 1;
+                        if rec.len() != names.len() {
+                            return Err(ReadError::Malformed {
+                                path: path.into(),
+                                line,
+                                message: format!(
+                                    "has {} fields where the header has {}",
+                                    rec.len(),
+                                    names.len()
+                                ),
+                            });
+                        }
+                        for (j, b) in builders.iter_mut().enumerate() {
+                            b.push(field(&rec, j), options, path, line, &names[j])?;
+                        }
+                        rows += 1;
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = first_line + e.position().map_or(1, |p| p.line()) - 1;
+                        return Err(ReadError::Malformed {
+                            path: path.into(),
+                            line,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Ok((builders, rows))
         })
         .collect();
-    let mut push = |line: u64, rec: &csv::ByteRecord| -> Result<(), ReadError> {
-        for (j, b) in builders.iter_mut().enumerate() {
-            b.push(field(rec, j), options, path, line, &names[j])?;
+    let mut builders = new_builders(&kinds, &keep);
+    let mut n_rows = 0;
+    for piece in parsed {
+        let (part, rows) = piece?;
+        for (b, p) in builders.iter_mut().zip(part) {
+            b.append(p);
         }
-        Ok(())
-    };
-    for (line, rec) in &head {
-        push(*line, rec)?;
+        n_rows += rows;
     }
-    let mut n_rows = head.len();
-    drop(head);
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match records.reader_mut().read_byte_record(&mut rec) {
-            Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                push(line, &rec)?;
-                n_rows += 1;
-            }
-            Ok(false) => break,
-            Err(e) => return Err(malformed(path, &e)),
-        }
-    }
-
     let mut notes: Vec<String> = encoding_note.into_iter().collect();
     let columns = names
         .into_iter()
         .zip(builders)
-        .map(|(name, b)| {
-            let (data, replaced) = b.finish();
+        .filter_map(|(name, b)| {
+            let (data, replaced) = b.finish()?;
             if replaced > 0 {
                 notes.push(format!(
                     "column '{name}': {replaced} unreadable cell(s) read as missing"
                 ));
             }
-            Column { name, data }
+            Some(Column { name, data })
         })
         .collect();
     Ok(Table {
@@ -116,9 +151,70 @@ enum Builder {
     /// Values and the count of cells replaced by missing under a `Missing` policy.
     Num(Vec<f64>, usize),
     Text(TextBuilder),
+    /// A column not selected: its cells are not parsed.
+    Skip,
+}
+
+fn new_builders(kinds: &[ColumnKind], keep: &[bool]) -> Vec<Builder> {
+    kinds
+        .iter()
+        .zip(keep)
+        .map(|(k, &keep)| match (k, keep) {
+            (_, false) => Builder::Skip,
+            (ColumnKind::Numeric, true) => Builder::Num(Vec::new(), 0),
+            (ColumnKind::Text, true) => Builder::Text(TextBuilder::default()),
+        })
+        .collect()
+}
+
+/// Pieces `(from, to, line ends before from)` of `body`, each ending just after a line end, of
+/// a few MiB each; a single piece when `split` is false.
+fn split_lines(body: &[u8], split: bool) -> Vec<(usize, usize, u64)> {
+    const PIECE: usize = 4 << 20;
+    if !split || body.len() <= PIECE {
+        return vec![(0, body.len(), 0)];
+    }
+    let mut cuts = vec![0];
+    let mut at = PIECE;
+    while at < body.len() {
+        match body[at..].iter().position(|&b| b == b'\n') {
+            Some(k) if at + k + 1 < body.len() => {
+                cuts.push(at + k + 1);
+                at = at + k + 1 + PIECE;
+            }
+            _ => break,
+        }
+    }
+    cuts.push(body.len());
+    let lines_before: Vec<u64> = cuts
+        .windows(2)
+        .map(|w| body[w[0]..w[1]].iter().filter(|&&b| b == b'\n').count() as u64)
+        .collect();
+    let mut first = 0;
+    cuts.windows(2)
+        .zip(lines_before)
+        .map(|(w, n)| {
+            let piece = (w[0], w[1], first);
+            first += n;
+            piece
+        })
+        .collect()
 }
 
 impl Builder {
+    /// Appends the rows of a later piece.
+    fn append(&mut self, other: Builder) {
+        match (self, other) {
+            (Builder::Num(v, r), Builder::Num(w, q)) => {
+                v.extend(w);
+                *r += q;
+            }
+            (Builder::Text(t), Builder::Text(u)) => t.append(u),
+            (Builder::Skip, Builder::Skip) => {}
+            _ => unreachable!("pieces share the column kinds"),
+        }
+    }
+
     fn push(
         &mut self,
         cell: &str,
@@ -128,6 +224,7 @@ impl Builder {
         name: &str,
     ) -> Result<(), ReadError> {
         match self {
+            Builder::Skip => {}
             Builder::Text(t) => {
                 let v = cell.trim();
                 t.push((!crate::table::is_missing_token(v)).then_some(v));
@@ -168,17 +265,21 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(self) -> (ColumnData, usize) {
+    fn finish(self) -> Option<(ColumnData, usize)> {
         match self {
-            Builder::Num(v, r) => (ColumnData::Numeric(v), r),
-            Builder::Text(t) => (t.finish(), 0),
+            Builder::Num(v, r) => Some((ColumnData::Numeric(v), r)),
+            Builder::Text(t) => Some((t.finish(), 0)),
+            Builder::Skip => None,
         }
     }
 }
 
 fn field(rec: &csv::ByteRecord, j: usize) -> &str {
-    // The whole text was validated as UTF-8 and delimiters are ASCII, so fields are UTF-8.
-    std::str::from_utf8(rec.get(j).unwrap_or_default()).unwrap_or_default()
+    let bytes = rec.get(j).unwrap_or_default();
+    // SAFETY: the whole text was validated (or decoded) as UTF-8 before parsing, and the csv
+    // reader splits only at ASCII bytes (delimiter, quote, line end), which never occur inside
+    // a multi-byte UTF-8 sequence; so every field is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 /// A column is text when more than 1% of its non-missing sampled cells are not numbers; with
@@ -332,6 +433,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3") && err.contains("3 fields"), "{err}");
+    }
+
+    #[test]
+    fn large_files_parse_in_pieces_with_exact_lines_and_levels() {
+        // About 9 MiB: several pieces. Text levels must keep first-appearance order across
+        // pieces, and an error deep in the file must name its true line.
+        let mut body = String::from("x,cat,y\n");
+        for i in 0..400_000u32 {
+            let cat = ["b", "a", "c"][(i / 150_000) as usize];
+            body.push_str(&format!("{}.25,{cat},{}\n", i, i % 2));
+        }
+        let f = write(body.as_bytes());
+        let t = read_table(f.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(t.n_rows, 400_000);
+        match &t.column("cat").unwrap().data {
+            ColumnData::Text { codes, levels } => {
+                assert_eq!(levels, &["b", "a", "c"]);
+                assert_eq!((codes[0], codes[150_000], codes[399_999]), (0, 1, 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &t.column("x").unwrap().data {
+            ColumnData::Numeric(v) => assert_eq!(v[399_999], 399_999.25),
+            other => panic!("{other:?}"),
+        }
+        let bad = body.replacen("300000.25,c", "300000.25x,c", 1);
+        let f = write(bad.as_bytes());
+        let err = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 300002") && err.contains("'300000.25x'"),
+            "{err}"
+        );
+        let ragged = body.replacen("350000.25,c,0", "350000.25,c", 1);
+        let f = write(ragged.as_bytes());
+        let err = read_table(f.path(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 350002") && err.contains("2 fields"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,12 +26,21 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .map(|f| f.name().trim().to_string())
         .collect();
     check_header(path, &names)?;
-    let kinds: Vec<ColumnKind> = schema
-        .fields()
+    let picked: Vec<usize> = (0..names.len())
+        .filter(|&i| options.keeps(&names[i]))
+        .collect();
+    let kinds: Vec<ColumnKind> = picked
         .iter()
-        .map(|f| kind_of(path, f.name(), f.data_type(), options))
+        .map(|&i| {
+            let f = &schema.fields()[i];
+            kind_of(path, f.name(), f.data_type(), options)
+        })
         .collect::<Result<_, _>>()?;
+    let names: Vec<String> = picked.iter().map(|&i| names[i].clone()).collect();
+    let mask =
+        parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), picked.iter().copied());
     let reader = builder
+        .with_projection(mask)
         .with_batch_size(65_536)
         .build()
         .map_err(|e| pq(&e))?;

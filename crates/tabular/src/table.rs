@@ -62,9 +62,18 @@ pub struct ReadOptions {
     pub numeric_columns: Vec<String>,
     /// Columns that must be present; all absent ones are listed in one error.
     pub required: Vec<String>,
+    /// Read only these columns (others are skipped, not parsed); `None` reads all.
+    pub select: Option<Vec<String>>,
 }
 
 impl ReadOptions {
+    /// True when column `name` is to be read.
+    pub(crate) fn keeps(&self, name: &str) -> bool {
+        self.select
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|c| c == name))
+    }
+
     /// The kind the caller declared for `name`, if any.
     pub(crate) fn declared(&self, name: &str) -> Option<ColumnKind> {
         if self.text_columns.iter().any(|c| c == name) {
@@ -164,6 +173,31 @@ impl TextBuilder {
             },
         };
         self.codes.push(code);
+    }
+
+    /// Appends a builder of later rows, mapping its codes into this dictionary; levels keep
+    /// their order of first appearance over the whole column.
+    pub(crate) fn append(&mut self, other: TextBuilder) {
+        let remap: Vec<u32> = other
+            .levels
+            .into_iter()
+            .map(|l| match self.index.get(&l) {
+                Some(&c) => c,
+                None => {
+                    let c = self.levels.len() as u32;
+                    self.index.insert(l.clone(), c);
+                    self.levels.push(l);
+                    c
+                }
+            })
+            .collect();
+        self.codes.extend(other.codes.into_iter().map(|c| {
+            if c == MISSING_CODE {
+                c
+            } else {
+                remap[c as usize]
+            }
+        }));
     }
 
     pub(crate) fn finish(self) -> ColumnData {
