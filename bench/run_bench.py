@@ -128,7 +128,7 @@ def main():
         lines += ["### Scale: 1,000,000 rows x 200 features (Parquet)", "",
                   "| step | wall seconds | peak memory MiB |", "|---|---|---|",
                   f"| xinrong fit (read + fit + write) | {secs:.1f} | {rss:.0f} |",
-                  f"| xinrong score (read 200 columns + score + write CSV) | {score_s:.1f} | {score_rss:.0f} |", ""]
+                  f"| xinrong score (reads the model's columns of the 200, scores with reasons, writes CSV) | {score_s:.1f} | {score_rss:.0f} |", ""]
     report = "\n".join(lines) + "\n"
     print(report)
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as f:
