@@ -59,12 +59,25 @@ pub enum BinningMethod {
     Chimerge,
 }
 
+/// Where candidate cut points come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Prebinning {
+    /// At quantiles of the values (default).
+    #[default]
+    Quantile,
+    /// Where a classification tree (Gini, leaves of at least `min_bin_share`) would split.
+    Cart,
+}
+
 /// Binning settings; the defaults follow common practice at Chinese bureaus and in optbinning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BinningConfig {
     /// Merging algorithm (default optimal).
     pub method: BinningMethod,
+    /// Pre-binning (default quantile).
+    pub prebinning: Prebinning,
     /// Quantile pre-bins before merging (default 20, as optbinning): finer pre-bins let the
     /// cut points chase noise in small samples.
     pub max_prebins: usize,
@@ -97,6 +110,7 @@ impl Default for BinningConfig {
     fn default() -> Self {
         Self {
             method: BinningMethod::Optimal,
+            prebinning: Prebinning::Quantile,
             max_prebins: 20,
             max_bins: 8,
             min_bin_share: 0.05,

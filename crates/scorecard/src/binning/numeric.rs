@@ -1,12 +1,12 @@
 //! Numeric features: quantile pre-bins, shape constraint, ChiMerge; specials and missing apart.
 
 use super::merge::{MergeLimits, fit_shape};
-use super::prebin::{quantile_cuts, sorted_sample};
+use super::prebin::{cart_cuts, quantile_cuts, sorted_sample};
 use super::{
     BinKind, BinRule, BinnedFeature, FeatureBinning, interval_label, make_bins, numeric_slot,
     totals,
 };
-use crate::config::{BinningConfig, FeatureBinSpec};
+use crate::config::{BinningConfig, FeatureBinSpec, Prebinning};
 use crate::counts::Counts;
 
 pub(super) fn fit(
@@ -27,12 +27,29 @@ pub(super) fn fit(
     if n_missing == n {
         return Err("all values missing".into());
     }
-    let sample = sorted_sample(values.iter().copied().filter(is_regular), n_regular);
+    let sample = sorted_sample(
+        values
+            .iter()
+            .copied()
+            .zip(target.iter().copied())
+            .filter(|(x, _)| is_regular(x)),
+        n_regular,
+    );
     let max_run = longest_run(&sample);
     let hand_cuts = spec.cuts.clone();
     let prebin_cuts = match &hand_cuts {
         Some(c) => c.clone(),
-        None => quantile_cuts(&sample, config.max_prebins),
+        None => match config.prebinning {
+            Prebinning::Cart => cart_cuts(
+                &sample,
+                config.max_prebins,
+                ((config.min_bin_share * sample.len() as f64).ceil() as usize).max(1),
+            ),
+            Prebinning::Quantile => {
+                let plain: Vec<f64> = sample.iter().map(|p| p.0).collect();
+                quantile_cuts(&plain, config.max_prebins)
+            }
+        },
     };
 
     // One pass: pre-bin slot of every row and the counts per slot.
@@ -51,7 +68,7 @@ pub(super) fn fit(
     let distinct_regular = sample
         .first()
         .zip(sample.last())
-        .is_some_and(|(a, b)| a != b);
+        .is_some_and(|(a, b)| a.0 != b.0);
     if !distinct_regular && specials.is_empty() && n_missing == 0 {
         return Err("constant: a single value in every row".into());
     }
@@ -146,11 +163,11 @@ pub(super) fn fit(
     Ok(out)
 }
 
-fn longest_run(sorted: &[f64]) -> usize {
+fn longest_run(sorted: &[(f64, u8)]) -> usize {
     let mut best = 0;
     let mut run = 0;
     for (i, v) in sorted.iter().enumerate() {
-        run = if i > 0 && sorted[i - 1] == *v {
+        run = if i > 0 && sorted[i - 1].0 == v.0 {
             run + 1
         } else {
             1

@@ -1,16 +1,17 @@
-//! Quantile pre-binning of numeric values into candidate cut points.
+//! Pre-binning of numeric values into candidate cut points: at quantiles, or where a
+//! classification tree would split (CART, Gini impurity, as optbinning does).
 
 /// Above this many values the cut points are read off a deterministic sample; counting
 /// afterwards is always over every row, so only the candidate cut positions are approximate.
 pub(crate) const SAMPLE_SIZE: usize = 50_000;
 
-/// Sorted sample of the values (all of them when there are few enough).
-pub(crate) fn sorted_sample(values: impl Iterator<Item = f64>, n: usize) -> Vec<f64> {
-    let mut s: Vec<f64> = if n <= SAMPLE_SIZE {
+/// Sorted sample of `(value, target)` pairs (all of them when there are few enough).
+pub(crate) fn sorted_sample(values: impl Iterator<Item = (f64, u8)>, n: usize) -> Vec<(f64, u8)> {
+    let mut s: Vec<(f64, u8)> = if n <= SAMPLE_SIZE {
         values.collect()
     } else {
         // Every value has the same chance; the stream of picks is fixed so fits repeat exactly.
-        let all: Vec<f64> = values.collect();
+        let all: Vec<(f64, u8)> = values.collect();
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         (0..SAMPLE_SIZE)
             .map(|_| {
@@ -19,7 +20,7 @@ pub(crate) fn sorted_sample(values: impl Iterator<Item = f64>, n: usize) -> Vec<
             })
             .collect()
     };
-    s.sort_unstable_by(f64::total_cmp);
+    s.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     s
 }
 
@@ -100,9 +101,99 @@ fn round_sig(x: f64, digits: i32) -> f64 {
         .unwrap_or(r)
 }
 
+/// Cut points where a best-first classification tree over the sorted `(value, target)` pairs
+/// splits (Gini impurity), with at most `max_prebins` leaves of at least `min_leaf` pairs each.
+/// With no more distinct values than `max_prebins`, every distinct value gets its own bin.
+pub(crate) fn cart_cuts(sorted: &[(f64, u8)], max_prebins: usize, min_leaf: usize) -> Vec<f64> {
+    let mut values: Vec<f64> = Vec::new();
+    let mut prefix: Vec<(u64, u64)> = vec![(0, 0)];
+    for &(v, y) in sorted {
+        if values.last() != Some(&v) {
+            values.push(v);
+            prefix.push(*prefix.last().unwrap_or(&(0, 0)));
+        }
+        let last = prefix.len() - 1;
+        if y == 1 {
+            prefix[last].1 += 1;
+        } else {
+            prefix[last].0 += 1;
+        }
+    }
+    if values.len() <= max_prebins {
+        let plain: Vec<f64> = sorted.iter().map(|p| p.0).collect();
+        return quantile_cuts(&plain, max_prebins);
+    }
+    // `n × Gini` of distinct-value range [a, b): 2·goods·bads / n.
+    let impurity = |a: usize, b: usize| {
+        let (g, d) = (prefix[b].0 - prefix[a].0, prefix[b].1 - prefix[a].1);
+        let n = (g + d) as f64;
+        if n == 0.0 {
+            0.0
+        } else {
+            2.0 * g as f64 * d as f64 / n
+        }
+    };
+    let size =
+        |a: usize, b: usize| (prefix[b].0 + prefix[b].1 - prefix[a].0 - prefix[a].1) as usize;
+    let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
+        let whole = impurity(a, b);
+        (a + 1..b)
+            .filter(|&s| size(a, s) >= min_leaf && size(s, b) >= min_leaf)
+            .map(|s| (whole - impurity(a, s) - impurity(s, b), s))
+            .filter(|x| x.0 > 1e-9)
+            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)))
+    };
+    let mut leaves: Vec<(usize, usize, Option<(f64, usize)>)> =
+        vec![(0, values.len(), best_split(0, values.len()))];
+    while leaves.len() < max_prebins {
+        let Some((k, _)) = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(k, l)| l.2.map(|g| (k, g.0)))
+            .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+        else {
+            break;
+        };
+        let (a, b, split) = leaves.remove(k);
+        let s = split.map_or(a, |x| x.1);
+        leaves.push((a, s, best_split(a, s)));
+        leaves.push((s, b, best_split(s, b)));
+    }
+    let mut starts: Vec<usize> = leaves.iter().map(|l| l.0).filter(|&a| a > 0).collect();
+    starts.sort_unstable();
+    starts
+        .iter()
+        .map(|&s| nice_between(values[s - 1], values[s]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cart_splits_where_the_target_changes() {
+        // Bad rate jumps at 30 and again at 70; a tree finds both, quantiles would not.
+        let pairs: Vec<(f64, u8)> = (0..1000)
+            .map(|i| {
+                let v = (i % 100) as f64;
+                (
+                    v,
+                    u8::from(if v < 30.0 {
+                        i % 10 == 0
+                    } else if v < 70.0 {
+                        i % 3 == 0
+                    } else {
+                        i % 3 != 0
+                    }),
+                )
+            })
+            .collect();
+        let mut sorted = pairs.clone();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let cuts = cart_cuts(&sorted, 3, 50);
+        assert_eq!(cuts, vec![30.0, 70.0]);
+    }
 
     #[test]
     fn distinct_values_each_get_a_bin() {
