@@ -143,8 +143,9 @@ pub(crate) fn cart_cuts(sorted: &[(f64, u8)], max_prebins: usize, min_leaf: usiz
             .filter(|x| x.0 > 1e-9)
             .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)))
     };
-    let mut leaves: Vec<(usize, usize, Option<(f64, usize)>)> =
-        vec![(0, values.len(), best_split(0, values.len()))];
+    // Leaves as (first distinct value, one past the last, best split as (gain, position)).
+    type Leaf = (usize, usize, Option<(f64, usize)>);
+    let mut leaves: Vec<Leaf> = vec![(0, values.len(), best_split(0, values.len()))];
     while leaves.len() < max_prebins {
         let Some((k, _)) = leaves
             .iter()
