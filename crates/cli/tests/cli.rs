@@ -112,6 +112,15 @@ fn fit_then_score_round_trip_is_deterministic() {
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3000);
+    // The reloaded model scores the test set exactly as the fit measured it.
+    let targets: Vec<u8> = std::fs::read_to_string(&test)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    let risk: Vec<f64> = rows.iter().map(|r| -r.split(',').next().unwrap().parse::<f64>().unwrap()).collect();
+    assert_eq!(xinrong_scorecard::metrics::auc(&risk, &targets), test_auc);
     for r in &rows[..50] {
         let f: Vec<&str> = r.split(',').collect();
         let score: f64 = f[0].parse().unwrap();
@@ -486,5 +495,54 @@ fn help_exists_for_every_command() {
     for c in ["fit", "score", "synth"] {
         let out = ok(&[c, "--help"]);
         assert!(out.contains("Usage"), "{out}");
+    }
+}
+
+#[test]
+fn unseen_categories_missing_values_and_special_values_score() {
+    let d = Dir::new();
+    let mut rows = String::from("region,income,bad\n");
+    for i in 0..4000u32 {
+        let region = ["north", "south", "east", "west"][(i % 4) as usize];
+        // -1 marks "income not reported"; risk falls with income and differs by region.
+        let income = if i % 17 == 0 {
+            -1.0
+        } else {
+            (i * 37 % 1000) as f64
+        };
+        let bad = (income >= 0.0 && income < 250.0 && i % 3 != 0)
+            || (region == "east" && i % 4 == 2 && i % 8 == 2)
+            || (income < 0.0 && i % 2 == 0);
+        rows.push_str(&format!("{region},{income},{}\n", u8::from(bad)));
+    }
+    let train = d.write("train.csv", rows.as_bytes());
+    let cfg = d.write("c.toml", b"[binning]\nspecial_values = [-1]\n");
+    let model = d.s("m.json");
+    ok(&[
+        "fit", "--train", &train, "--target", "bad", "--config", &cfg, "--out", &model, "-q",
+    ]);
+    let m = model_json(&d.p("m.json"));
+    let income = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "income")
+        .expect("income selected");
+    let special = income["binning"]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "special")
+        .unwrap();
+    assert_eq!(special["label"], "special -1");
+    assert!(special["counts"]["bad"].as_u64().unwrap() > 0);
+    // A region never seen in training, a missing income and a special value all score.
+    let new = d.write("new.csv", b"region,income\nmars,500\nnorth,\nsouth,-1\n");
+    let out = ok(&["score", "--model", &model, "--data", &new]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for l in &lines[1..] {
+        let score: f64 = l.split(',').next().unwrap().parse().unwrap();
+        assert!(score.is_finite());
     }
 }

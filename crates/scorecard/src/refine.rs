@@ -132,14 +132,17 @@ pub(crate) fn refine(features: &[RefineInput<'_>], y: &[u8], intercept: f64, sd:
                     }
                     k += 1;
                 }
-                // Slots without training rows that borrowed another bin's WOE (unseen
-                // categories) follow that bin's refined value.
-                for s in 0..f.bins.len() {
-                    if f.bins[s].counts.n() == 0
-                        && let Some(src) = (0..f.bins.len())
-                            .find(|&r| f.bins[r].counts.n() > 0 && f.bins[r].woe == f.bins[s].woe)
-                    {
-                        c[s] = c[src];
+                // The unseen-category slot, when it borrowed the pooled rare group's WOE, follows
+                // that group's refined value.
+                for u in (0..f.bins.len())
+                    .filter(|&u| f.bins[u].kind == BinKind::Unseen && f.bins[u].counts.n() == 0)
+                {
+                    if let Some(src) = (0..f.bins.len()).find(|&r| {
+                        f.bins[r].kind == BinKind::Regular
+                            && f.bins[r].counts.n() > 0
+                            && f.bins[r].woe == f.bins[u].woe
+                    }) {
+                        c[u] = c[src];
                     }
                 }
                 contrib.push(c);
