@@ -119,7 +119,10 @@ fn fit_then_score_round_trip_is_deterministic() {
         .skip(1)
         .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
         .collect();
-    let risk: Vec<f64> = rows.iter().map(|r| -r.split(',').next().unwrap().parse::<f64>().unwrap()).collect();
+    let risk: Vec<f64> = rows
+        .iter()
+        .map(|r| -r.split(',').next().unwrap().parse::<f64>().unwrap())
+        .collect();
     assert_eq!(xinrong_scorecard::metrics::auc(&risk, &targets), test_auc);
     for r in &rows[..50] {
         let f: Vec<&str> = r.split(',').collect();
@@ -510,7 +513,7 @@ fn unseen_categories_missing_values_and_special_values_score() {
         } else {
             (i * 37 % 1000) as f64
         };
-        let bad = (income >= 0.0 && income < 250.0 && i % 3 != 0)
+        let bad = ((0.0..250.0).contains(&income) && i % 3 != 0)
             || (region == "east" && i % 4 == 2 && i % 8 == 2)
             || (income < 0.0 && i % 2 == 0);
         rows.push_str(&format!("{region},{income},{}\n", u8::from(bad)));
