@@ -48,6 +48,25 @@ impl InputConfig {
     }
 }
 
+/// Reads a model file, naming the file in any error.
+pub fn load_model(path: &Path) -> Result<xinrong_scorecard::Scorecard> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    xinrong_scorecard::Scorecard::from_json(&text).with_context(|| path.display().to_string())
+}
+
+/// Writes `bytes` to stdout when `out` is `-`, else atomically to the file; true for a file.
+pub fn write_output(out: &Path, bytes: &[u8]) -> Result<bool> {
+    use std::io::Write;
+    if out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(bytes)?;
+        Ok(false)
+    } else {
+        crate::fit_cmd::write_atomic(out, bytes)?;
+        Ok(true)
+    }
+}
+
 pub fn load(path: &Path, options: &ReadOptions) -> Result<Table> {
     if !path.exists() {
         return Err(BadInput(format!("{}: no such file", path.display())).into());

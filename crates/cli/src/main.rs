@@ -3,6 +3,7 @@
 
 mod data;
 mod dictionary;
+mod export_cmd;
 mod fit_cmd;
 mod progress;
 mod report;
@@ -26,6 +27,8 @@ enum Command {
     Fit(fit_cmd::FitArgs),
     /// Score a table with a fitted model: id, score, PD, grade and reason codes per row.
     Score(score_cmd::ScoreArgs),
+    /// Export a model for other systems (SQL that any warehouse can run).
+    Export(export_cmd::ExportArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
     Synth(synth::SynthArgs),
 }
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => fit_cmd::run(a),
         Command::Score(a) => score_cmd::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Export(a) => export_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,17 +1,14 @@
 //! `xinrong score`: id, score, PD, grade and reason codes for every row of a table.
 
-use crate::BadInput;
 use crate::data;
-use crate::fit_cmd::write_atomic;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
+use xinrong_scorecard::Lang;
 use xinrong_scorecard::binning::BinRule;
-use xinrong_scorecard::{Lang, Scorecard};
 use xinrong_tabular::{ColumnData, ReadOptions};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -48,9 +45,7 @@ pub struct ScoreArgs {
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.model)
-        .map_err(|e| BadInput(format!("{}: {e}", a.model.display())))?;
-    let model = Scorecard::from_json(&text).with_context(|| a.model.display().to_string())?;
+    let model = data::load_model(&a.model)?;
     let mut opts = ReadOptions {
         required: model
             .feature_names()
@@ -149,10 +144,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     for b in blocks {
         buf.extend(b);
     }
-    if a.out.as_os_str() == "-" {
-        std::io::stdout().lock().write_all(&buf)?;
-    } else {
-        write_atomic(&a.out, &buf)?;
+    if data::write_output(&a.out, &buf)? {
         eprintln!("{n} rows scored → {}", a.out.display());
     }
     Ok(())

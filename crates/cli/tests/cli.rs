@@ -495,7 +495,7 @@ fn scoring_errors_list_every_missing_feature_and_refuse_bad_models() {
 
 #[test]
 fn help_exists_for_every_command() {
-    for c in ["fit", "score", "synth"] {
+    for c in ["fit", "score", "synth", "export"] {
         let out = ok(&[c, "--help"]);
         assert!(out.contains("Usage"), "{out}");
     }

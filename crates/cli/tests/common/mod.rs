@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests that call the libraries directly.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use xinrong_scorecard::{
+    Dataset, FeatureData, FeatureView, FitConfig, FitInput, Scorecard, Silent, fit,
+};
+use xinrong_tabular::{ColumnData, ReadOptions, Table, read_table};
+
+/// `../shared/data` when present; `None` (test skipped, said so) when absent, unless
+/// `XINRONG_REQUIRE_SHARED_DATA=1`, when its absence fails the test.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if dir.join("german_credit_train.csv").exists() {
+        return Some(dir);
+    }
+    if std::env::var("XINRONG_REQUIRE_SHARED_DATA").is_ok_and(|v| v == "1") {
+        panic!(
+            "XINRONG_REQUIRE_SHARED_DATA=1 but {} is absent",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: {} is absent; this test needs the shared data sets",
+        dir.display()
+    );
+    None
+}
+
+/// Every column but `bad` as a feature view.
+pub fn views(t: &Table) -> Vec<FeatureView<'_>> {
+    t.columns
+        .iter()
+        .filter(|c| c.name != "bad")
+        .map(|c| FeatureView {
+            name: &c.name,
+            data: match &c.data {
+                ColumnData::Numeric(v) => FeatureData::Numeric(v),
+                ColumnData::Text { codes, levels } => FeatureData::Categorical { codes, levels },
+            },
+        })
+        .collect()
+}
+
+/// The 0/1 `bad` column.
+pub fn target(t: &Table) -> Vec<u8> {
+    match &t.column("bad").expect("target column").data {
+        ColumnData::Numeric(v) => v.iter().map(|&x| u8::from(x == 1.0)).collect(),
+        ColumnData::Text { .. } => panic!("numeric target"),
+    }
+}
+
+/// NAME_train.csv and NAME_test.csv of the shared data, the test read with the train's kinds.
+pub fn split(dir: &std::path::Path, name: &str) -> (Table, Table) {
+    let train = read_table(
+        &dir.join(format!("{name}_train.csv")),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let text: Vec<String> = train
+        .columns
+        .iter()
+        .filter(|c| matches!(c.data, ColumnData::Text { .. }))
+        .map(|c| c.name.clone())
+        .collect();
+    let test = read_table(
+        &dir.join(format!("{name}_test.csv")),
+        &ReadOptions {
+            text_columns: text,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    (train, test)
+}
+
+/// Fits on `train`, measuring on `test`.
+pub fn fit_on(train: &Table, test: &Table, config: &FitConfig) -> Scorecard {
+    let input = FitInput {
+        train: Dataset {
+            features: views(train),
+            target: target(train),
+        },
+        test: Some(Dataset {
+            features: views(test),
+            target: target(test),
+        }),
+        target_name: "bad".into(),
+        id_column: None,
+        labels: Default::default(),
+    };
+    fit(&input, config, &Silent).unwrap()
+}

@@ -1,0 +1,12 @@
+//! Portable forms of a fitted scorecard, so that batch scoring never needs this program.
+//!
+//! [`sql`] writes one `SELECT` that computes every characteristic's points, the score, the PD
+//! and the grade from the raw columns of a table, with exactly the engine's bins, special and
+//! missing values, rounding and grade cuts.
+//!
+//! This crate only writes text from a model; it reads no files and talks to no database.
+#![deny(missing_docs)]
+
+mod sql;
+
+pub use sql::{Dialect, sql};
