@@ -4,12 +4,14 @@ use crate::data;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use xinrong_exports::{Dialect, sql};
+use xinrong_exports::{Dialect, pmml, sql};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     /// One SELECT computing points, score, PD and grade from the raw columns.
     Sql,
+    /// PMML 4.4 Scorecard with reason codes, PD and grade outputs.
+    Pmml,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,6 +52,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
         SqlDialect::Datafusion => Dialect::DataFusion,
     };
     let body = match a.format {
+        Format::Pmml => pmml(&model, model.config.reasons.top_n),
         Format::Sql => {
             sql(
                 &model,

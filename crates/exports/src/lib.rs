@@ -4,9 +4,17 @@
 //! and the grade from the raw columns of a table, with exactly the engine's bins, special and
 //! missing values, rounding and grade cuts.
 //!
+//! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
+//! reason codes), so any PMML evaluator scores exactly as the engine does.
+//!
+//! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
+//! reason codes), so any PMML evaluator scores as the engine does.
+//!
 //! This crate only writes text from a model; it reads no files and talks to no database.
 #![deny(missing_docs)]
 
+mod pmml;
 mod sql;
 
+pub use pmml::pmml;
 pub use sql::{Dialect, sql};
