@@ -4,7 +4,7 @@ use crate::data;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use xinrong_exports::{Dialect, pmml, sql};
+use xinrong_exports::{Dialect, pmml, sql, xlsx};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -12,6 +12,8 @@ enum Format {
     Sql,
     /// PMML 4.4 Scorecard with reason codes, PD and grade outputs.
     Pmml,
+    /// Excel workbook: scorecard, bins and metrics sheets.
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -52,17 +54,17 @@ pub fn run(a: ExportArgs) -> Result<()> {
         SqlDialect::Datafusion => Dialect::DataFusion,
     };
     let body = match a.format {
-        Format::Pmml => pmml(&model, model.config.reasons.top_n),
-        Format::Sql => {
-            sql(
-                &model,
-                dialect,
-                &a.table,
-                a.id.as_deref().or(model.id_column.as_deref()),
-            ) + ";\n"
-        }
+        Format::Pmml => pmml(&model, model.config.reasons.top_n).into_bytes(),
+        Format::Xlsx => xlsx(&model)?,
+        Format::Sql => (sql(
+            &model,
+            dialect,
+            &a.table,
+            a.id.as_deref().or(model.id_column.as_deref()),
+        ) + ";\n")
+            .into_bytes(),
     };
-    if data::write_output(&a.out, body.as_bytes())? {
+    if data::write_output(&a.out, &body)? {
         eprintln!("written to {}", a.out.display());
     }
     Ok(())

@@ -27,7 +27,7 @@ enum Command {
     Fit(fit_cmd::FitArgs),
     /// Score a table with a fitted model: id, score, PD, grade and reason codes per row.
     Score(score_cmd::ScoreArgs),
-    /// Export a model for other systems (SQL that any warehouse can run).
+    /// Export a model for other systems: SQL any warehouse runs, PMML, or an Excel workbook.
     Export(export_cmd::ExportArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
     Synth(synth::SynthArgs),

@@ -549,3 +549,45 @@ fn unseen_categories_missing_values_and_special_values_score() {
         assert!(score.is_finite());
     }
 }
+
+#[test]
+fn excel_export_holds_every_bin_and_its_points() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let d = Dir::new();
+    let train = synth(&d, "t.csv", 5000, 4);
+    let model = d.s("m.json");
+    ok(&[
+        "fit", "--train", &train, "--test", &train, "--target", "bad", "--out", &model, "-q",
+    ]);
+    let book = d.s("m.xlsx");
+    ok(&[
+        "export", "--model", &model, "--format", "xlsx", "--out", &book,
+    ]);
+    let mut wb: Xlsx<_> = open_workbook(&book).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["Scorecard", "Bins", "Metrics"]);
+    let sheet = wb.worksheet_range("Scorecard").unwrap();
+    let m = model_json(&d.p("m.json"));
+    let mut rows = sheet.rows().skip(1);
+    let base = rows.next().unwrap();
+    assert_eq!(base[3], Data::Float(m["base_points"].as_f64().unwrap()));
+    for f in m["features"].as_array().unwrap() {
+        for (bin, points) in f["binning"]["bins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(f["points"].as_array().unwrap())
+        {
+            let row = rows.next().unwrap();
+            assert_eq!(row[0], Data::String(f["name"].as_str().unwrap().into()));
+            assert_eq!(row[2], Data::String(bin["label"].as_str().unwrap().into()));
+            assert_eq!(row[3], Data::Float(points.as_f64().unwrap()));
+        }
+    }
+    assert!(rows.next().is_none());
+    let metrics = wb.worksheet_range("Metrics").unwrap();
+    assert_eq!(metrics.get((3, 0)), Some(&Data::String("AUC".into())));
+    assert_eq!(
+        metrics.get((3, 1)),
+        Some(&Data::Float(m["metrics"]["train"]["auc"].as_f64().unwrap()))
+    );
+}

@@ -10,11 +10,15 @@
 //! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
 //! reason codes), so any PMML evaluator scores as the engine does.
 //!
-//! This crate only writes text from a model; it reads no files and talks to no database.
+//! [`xlsx`] writes a workbook (scorecard, bins, metrics) for a credit committee.
+//!
+//! This crate only writes text (and workbook bytes) from a model; it reads no files and talks to no database.
 #![deny(missing_docs)]
 
 mod pmml;
 mod sql;
+mod xlsx;
 
 pub use pmml::pmml;
 pub use sql::{Dialect, sql};
+pub use xlsx::{XlsxExportError, xlsx};
