@@ -150,3 +150,117 @@ fn shared_data_sets_match_row_for_row() {
         check(&model, &test);
     }
 }
+
+/// The PostgreSQL URL for tests, or `None` with a note that the test was skipped.
+fn pg_url() -> Option<String> {
+    let url = std::env::var("XINRONG_TEST_PG_URL").ok();
+    if url.is_none() {
+        eprintln!(
+            "SKIPPED: XINRONG_TEST_PG_URL is not set; the PostgreSQL run of the SQL export did not run"
+        );
+    }
+    url
+}
+
+/// Loads `t` into a temporary PostgreSQL table and checks the export against the engine.
+fn check_postgres(client: &mut postgres::Client, model: &Scorecard, t: &Table) {
+    use postgres::types::ToSql;
+    client
+        .batch_execute("DROP TABLE IF EXISTS xr_scored")
+        .unwrap();
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            format!(
+                "\"{}\" {}",
+                c.name,
+                if matches!(c.data, ColumnData::Numeric(_)) {
+                    "DOUBLE PRECISION"
+                } else {
+                    "TEXT"
+                }
+            )
+        })
+        .collect();
+    client
+        .batch_execute(&format!(
+            "CREATE TEMP TABLE xr_scored (rowno BIGINT, {})",
+            cols.join(", ")
+        ))
+        .unwrap();
+    let width = t.columns.len() + 1;
+    for chunk in (0..t.n_rows).collect::<Vec<_>>().chunks(500) {
+        let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        let mut tuples = Vec::new();
+        for (k, &i) in chunk.iter().enumerate() {
+            tuples.push(format!(
+                "({})",
+                (1..=width)
+                    .map(|j| format!("${}", k * width + j))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            values.push(Box::new(i as i64));
+            for c in &t.columns {
+                match &c.data {
+                    ColumnData::Numeric(v) => {
+                        values.push(Box::new((!v[i].is_nan()).then_some(v[i])))
+                    }
+                    ColumnData::Text { codes, levels } => values.push(Box::new(
+                        (codes[i] != u32::MAX).then(|| levels[codes[i] as usize].clone()),
+                    )),
+                }
+            }
+        }
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        client
+            .execute(
+                &format!("INSERT INTO xr_scored VALUES {}", tuples.join(", ")),
+                &refs,
+            )
+            .unwrap();
+    }
+    let query = sql(model, Dialect::Postgres, "xr_scored", Some("rowno"));
+    let rows = client
+        .query(
+            &format!("SELECT id, score, pd, grade FROM ({query}) AS q ORDER BY id"),
+            &[],
+        )
+        .unwrap();
+    let data: HashMap<&str, FeatureData<'_>> =
+        views(t).into_iter().map(|v| (v.name, v.data)).collect();
+    let engine = model.score(&data, t.n_rows, 0).unwrap();
+    assert_eq!(rows.len(), t.n_rows);
+    for (i, row) in rows.iter().enumerate() {
+        let (id, score, pd, grade): (i64, f64, f64, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!(id as usize, i);
+        assert!(
+            (score - engine.score[i]).abs() < 1e-9,
+            "row {i}: PostgreSQL score {score} vs engine {}",
+            engine.score[i]
+        );
+        assert!(
+            (pd - engine.pd[i]).abs() <= 1e-12 * engine.pd[i].max(1e-300),
+            "row {i}: pd {pd} vs {}",
+            engine.pd[i]
+        );
+        assert_eq!(grade, engine.grade[i].as_str(), "row {i}");
+    }
+}
+
+#[test]
+fn postgres_runs_the_export_like_the_engine() {
+    let Some(url) = pg_url() else { return };
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to XINRONG_TEST_PG_URL ({url}): {e}"));
+    for name in ["german_credit", "taiwan_default"] {
+        let (train, test) = common::split(&dir, name);
+        let model = fit_on(&train, &test, &FitConfig::default());
+        check_postgres(&mut client, &model, &test);
+    }
+}
