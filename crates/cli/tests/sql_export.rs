@@ -10,8 +10,8 @@ use xinrong_exports::{Dialect, sql};
 use xinrong_scorecard::{FeatureData, FitConfig, Scorecard};
 use xinrong_tabular::{ColumnData, ReadOptions, Table, read_table};
 
-/// Loads `t` into SQLite table `t` (NULL for missing cells) with a row number.
-fn load(conn: &Connection, t: &Table) {
+/// `CREATE TABLE` for `t` with a leading row number, in the given column types.
+fn create_table(t: &Table, name: &str, temp: &str, int: &str, real: &str, text: &str) -> String {
     let cols: Vec<String> = t
         .columns
         .iter()
@@ -20,34 +20,84 @@ fn load(conn: &Connection, t: &Table) {
                 "\"{}\" {}",
                 c.name,
                 if matches!(c.data, ColumnData::Numeric(_)) {
-                    "REAL"
+                    real
                 } else {
-                    "TEXT"
+                    text
                 }
             )
         })
         .collect();
-    conn.execute(
-        &format!("CREATE TABLE t (rowno INTEGER, {})", cols.join(", ")),
-        [],
+    format!(
+        "CREATE {temp} TABLE {name} (rowno {int}, {})",
+        cols.join(", ")
     )
-    .unwrap();
+}
+
+/// A cell of row `i`: `None` when missing.
+enum Cell {
+    Real(f64),
+    Text(String),
+}
+
+fn cell(data: &ColumnData, i: usize) -> Option<Cell> {
+    match data {
+        ColumnData::Numeric(v) => (!v[i].is_nan()).then_some(Cell::Real(v[i])),
+        ColumnData::Text { codes, levels } => {
+            (codes[i] != u32::MAX).then(|| Cell::Text(levels[codes[i] as usize].clone()))
+        }
+    }
+}
+
+/// The database's `(id, score, pd, grade)` rows against the engine's scores of `t`.
+/// Scores must be equal bit for bit when `exact` (SQLite adds and rounds as the engine does),
+/// else within 1e-9 (PostgreSQL rounds through NUMERIC).
+fn compare(
+    model: &Scorecard,
+    t: &Table,
+    rows: &[(i64, f64, f64, String)],
+    engine_name: &str,
+    exact: bool,
+) {
+    let data: HashMap<&str, FeatureData<'_>> =
+        views(t).into_iter().map(|v| (v.name, v.data)).collect();
+    let engine = model.score(&data, t.n_rows, 0).unwrap();
+    assert_eq!(rows.len(), t.n_rows);
+    for (i, (id, score, pd, grade)) in rows.iter().enumerate() {
+        assert_eq!(*id as usize, i);
+        let close = if exact {
+            *score == engine.score[i]
+        } else {
+            (score - engine.score[i]).abs() < 1e-9
+        };
+        assert!(
+            close,
+            "row {i}: {engine_name} score {score} vs engine {}",
+            engine.score[i]
+        );
+        assert!(
+            (pd - engine.pd[i]).abs() <= 1e-12 * engine.pd[i].max(1e-300),
+            "row {i}: pd {pd} vs {}",
+            engine.pd[i]
+        );
+        assert_eq!(grade, engine.grade[i].as_str(), "row {i}");
+    }
+}
+
+/// Loads `t` into SQLite table `t` (NULL for missing cells) with a row number.
+fn load(conn: &Connection, t: &Table) {
+    conn.execute(&create_table(t, "t", "", "INTEGER", "REAL", "TEXT"), [])
+        .unwrap();
     let marks = vec!["?"; t.columns.len() + 1].join(", ");
     let mut stmt = conn
         .prepare(&format!("INSERT INTO t VALUES ({marks})"))
         .unwrap();
     for i in 0..t.n_rows {
         let mut row = vec![Value::Integer(i as i64)];
-        for c in &t.columns {
-            row.push(match &c.data {
-                ColumnData::Numeric(v) if v[i].is_nan() => Value::Null,
-                ColumnData::Numeric(v) => Value::Real(v[i]),
-                ColumnData::Text { codes, .. } if codes[i] == u32::MAX => Value::Null,
-                ColumnData::Text { codes, levels } => {
-                    Value::Text(levels[codes[i] as usize].clone())
-                }
-            });
-        }
+        row.extend(t.columns.iter().map(|c| match cell(&c.data, i) {
+            None => Value::Null,
+            Some(Cell::Real(x)) => Value::Real(x),
+            Some(Cell::Text(x)) => Value::Text(x),
+        }));
         stmt.execute(params_from_iter(row)).unwrap();
     }
 }
@@ -66,24 +116,7 @@ fn check(model: &Scorecard, test: &Table) {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let data: HashMap<&str, FeatureData<'_>> =
-        views(test).into_iter().map(|v| (v.name, v.data)).collect();
-    let engine = model.score(&data, test.n_rows, 0).unwrap();
-    assert_eq!(rows.len(), test.n_rows);
-    for (i, (id, score, pd, grade)) in rows.iter().enumerate() {
-        assert_eq!(*id as usize, i);
-        assert_eq!(
-            *score, engine.score[i],
-            "row {i}: SQL score {score} vs engine {}",
-            engine.score[i]
-        );
-        assert!(
-            (pd - engine.pd[i]).abs() <= 1e-12 * engine.pd[i].max(1e-300),
-            "row {i}: pd {pd} vs {}",
-            engine.pd[i]
-        );
-        assert_eq!(grade, engine.grade[i].as_str(), "row {i}");
-    }
+    compare(model, test, &rows, "SQLite", true);
 }
 
 /// Generated data with a categorical column, missing values and a special value.
@@ -168,25 +201,14 @@ fn check_postgres(client: &mut postgres::Client, model: &Scorecard, t: &Table) {
     client
         .batch_execute("DROP TABLE IF EXISTS xr_scored")
         .unwrap();
-    let cols: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| {
-            format!(
-                "\"{}\" {}",
-                c.name,
-                if matches!(c.data, ColumnData::Numeric(_)) {
-                    "DOUBLE PRECISION"
-                } else {
-                    "TEXT"
-                }
-            )
-        })
-        .collect();
     client
-        .batch_execute(&format!(
-            "CREATE TEMP TABLE xr_scored (rowno BIGINT, {})",
-            cols.join(", ")
+        .batch_execute(&create_table(
+            t,
+            "xr_scored",
+            "TEMP",
+            "BIGINT",
+            "DOUBLE PRECISION",
+            "TEXT",
         ))
         .unwrap();
     let width = t.columns.len() + 1;
@@ -203,14 +225,12 @@ fn check_postgres(client: &mut postgres::Client, model: &Scorecard, t: &Table) {
             ));
             values.push(Box::new(i as i64));
             for c in &t.columns {
-                match &c.data {
-                    ColumnData::Numeric(v) => {
-                        values.push(Box::new((!v[i].is_nan()).then_some(v[i])))
-                    }
-                    ColumnData::Text { codes, levels } => values.push(Box::new(
-                        (codes[i] != u32::MAX).then(|| levels[codes[i] as usize].clone()),
-                    )),
-                }
+                values.push(match (cell(&c.data, i), &c.data) {
+                    (None, ColumnData::Numeric(_)) => Box::new(None::<f64>),
+                    (None, ColumnData::Text { .. }) => Box::new(None::<String>),
+                    (Some(Cell::Real(x)), _) => Box::new(Some(x)),
+                    (Some(Cell::Text(x)), _) => Box::new(Some(x)),
+                });
             }
         }
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
@@ -222,32 +242,16 @@ fn check_postgres(client: &mut postgres::Client, model: &Scorecard, t: &Table) {
             .unwrap();
     }
     let query = sql(model, Dialect::Postgres, "xr_scored", Some("rowno"));
-    let rows = client
+    let rows: Vec<(i64, f64, f64, String)> = client
         .query(
             &format!("SELECT id, score, pd, grade FROM ({query}) AS q ORDER BY id"),
             &[],
         )
-        .unwrap();
-    let data: HashMap<&str, FeatureData<'_>> =
-        views(t).into_iter().map(|v| (v.name, v.data)).collect();
-    let engine = model.score(&data, t.n_rows, 0).unwrap();
-    assert_eq!(rows.len(), t.n_rows);
-    for (i, row) in rows.iter().enumerate() {
-        let (id, score, pd, grade): (i64, f64, f64, String) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        assert_eq!(id as usize, i);
-        assert!(
-            (score - engine.score[i]).abs() < 1e-9,
-            "row {i}: PostgreSQL score {score} vs engine {}",
-            engine.score[i]
-        );
-        assert!(
-            (pd - engine.pd[i]).abs() <= 1e-12 * engine.pd[i].max(1e-300),
-            "row {i}: pd {pd} vs {}",
-            engine.pd[i]
-        );
-        assert_eq!(grade, engine.grade[i].as_str(), "row {i}");
-    }
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    compare(model, t, &rows, "PostgreSQL", false);
 }
 
 #[test]
