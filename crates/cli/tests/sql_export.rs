@@ -188,8 +188,8 @@ fn shared_data_sets_match_row_for_row() {
 fn pg_url() -> Option<String> {
     let url = std::env::var("XINRONG_TEST_PG_URL").ok();
     if url.is_none() {
-        eprintln!(
-            "SKIPPED: XINRONG_TEST_PG_URL is not set; the PostgreSQL run of the SQL export did not run"
+        common::skipped(
+            "SKIPPED: XINRONG_TEST_PG_URL is not set; the PostgreSQL run of the SQL export did not run",
         );
     }
     url

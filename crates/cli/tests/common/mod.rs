@@ -2,10 +2,27 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+
+/// Says a test skipped, on the real stderr: `cargo test` captures `eprintln!` of passing tests,
+/// and a skip must be visible without `--nocapture`.
+#[macro_export]
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use xinrong_scorecard::{
     Dataset, FeatureData, FeatureView, FitConfig, FitInput, Scorecard, Silent, fit,
 };
 use xinrong_tabular::{ColumnData, ReadOptions, Table, read_table};
+
+/// Says a test skipped, on the real stderr: `cargo test` captures `eprintln!` of passing
+/// tests, and a skip must show without `--nocapture`.
+pub fn skipped(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
 
 /// `../shared/data` when present; `None` (test skipped, said so) when absent, unless
 /// `XINRONG_REQUIRE_SHARED_DATA=1`, when its absence fails the test.
@@ -20,10 +37,10 @@ pub fn shared_data() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!(
+    skipped(&format!(
         "SKIPPED: {} is absent; this test needs the shared data sets",
         dir.display()
-    );
+    ));
     None
 }
 
