@@ -7,6 +7,7 @@ mod export_cmd;
 mod fit_cmd;
 mod progress;
 mod report;
+mod report_cmd;
 mod score_cmd;
 mod synth;
 
@@ -27,6 +28,8 @@ enum Command {
     Fit(fit_cmd::FitArgs),
     /// Score a table with a fitted model: id, score, PD, grade and reason codes per row.
     Score(score_cmd::ScoreArgs),
+    /// Write a self-contained HTML report of a model (tables and inline SVG charts).
+    Report(report_cmd::ReportArgs),
     /// Export a model for other systems: SQL any warehouse runs, PMML, or an Excel workbook.
     Export(export_cmd::ExportArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score_cmd::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export_cmd::run(a),
+        Command::Report(a) => report_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,19 +51,7 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
         "Outcome 结论",
     ]);
     for r in ivs.iter().take(15) {
-        t.add_row(vec![
-            r.feature.clone(),
-            format!("{:.4}", r.iv),
-            format!("{:.3}", r.missing_rate),
-            r.psi
-                .map(|p| format!("{p:.4}"))
-                .unwrap_or_else(|| "-".into()),
-            if r.kept {
-                r.reason.clone()
-            } else {
-                format!("dropped: {}", r.reason)
-            },
-        ]);
+        t.add_row(r.cells("dropped"));
     }
     right(&mut t, 1);
     println!(
@@ -140,7 +128,6 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
     }
     println!();
 
-    let cuts = &m.grades.cuts;
     let mut t = table(&[
         "Grade 等级",
         "Score 分数",
@@ -152,11 +139,7 @@ pub fn print_fit_summary(m: &Scorecard, timings: &[(String, Duration)], total: D
     ]);
     let test: Option<&Vec<Band>> = m.metrics.test.as_ref().map(|s| &s.grades);
     for (g, b) in m.metrics.train.grades.iter().enumerate() {
-        let range = match g {
-            0 => format!(">= {}", cuts[0]),
-            6 => format!("< {}", cuts[5]),
-            _ => format!("[{}, {})", cuts[g], cuts[g - 1]),
-        };
+        let range = m.grades.range_label(g);
         let tb = test.map(|v| &v[g]);
         t.add_row(vec![
             b.label.clone(),

@@ -591,3 +591,142 @@ fn excel_export_holds_every_bin_and_its_points() {
         Some(&Data::Float(m["metrics"]["train"]["auc"].as_f64().unwrap()))
     );
 }
+
+#[test]
+fn report_is_self_contained_with_a_chart_per_characteristic() {
+    let d = Dir::new();
+    let train = synth(&d, "t.csv", 5000, 6);
+    let test = synth(&d, "s.csv", 2000, 7);
+    let model = d.s("m.json");
+    let dict = d.write(
+        "dict.csv",
+        "feature,en,zh\nx00,Revenue growth,营收增长率\n".as_bytes(),
+    );
+    ok(&[
+        "fit",
+        "--train",
+        &train,
+        "--test",
+        &test,
+        "--target",
+        "bad",
+        "--dictionary",
+        &dict,
+        "--out",
+        &model,
+        "-q",
+    ]);
+    let m = model_json(&d.p("m.json"));
+    let n_features = m["features"].as_array().unwrap().len();
+    for (lang, words) in [
+        ("en", ["Scorecard report", "Calibration", "Model card"]),
+        ("zh", ["评分卡模型报告", "分数十分位校准", "模型说明"]),
+    ] {
+        let out = d.s(&format!("r_{lang}.html"));
+        ok(&["report", "--model", &model, "--lang", lang, "--out", &out]);
+        let html = std::fs::read_to_string(&out).unwrap();
+        for w in words {
+            assert!(html.contains(w), "{lang}: missing '{w}'");
+        }
+        // One chart per characteristic plus the calibration chart, all inline.
+        assert_eq!(html.matches("<svg").count(), n_features + 1, "{lang}");
+        assert!(
+            !html.contains("<script")
+                && !html.contains("src=\"http")
+                && !html.contains("href=\"http"),
+            "{lang}: external resource"
+        );
+    }
+    let zh = std::fs::read_to_string(d.p("r_zh.html")).unwrap();
+    assert!(
+        zh.contains("营收增长率"),
+        "Chinese label from the dictionary"
+    );
+}
+
+/// Headless Chromium (Debian's `chromium`): `None`, said so, when absent, unless
+/// `XINRONG_REQUIRE_BROWSER=1` (as in `.ci/run`), when its absence fails the test.
+fn chromium() -> Option<&'static str> {
+    let path = "/usr/bin/chromium";
+    if Path::new(path).exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("XINRONG_REQUIRE_BROWSER").map_or(true, |v| v != "1"),
+        "XINRONG_REQUIRE_BROWSER=1 but {path} is absent"
+    );
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: {path} is absent; the report was not rendered in a browser"
+    );
+    None
+}
+
+#[test]
+fn report_renders_in_headless_chromium_with_every_chart_and_no_errors() {
+    let Some(browser) = chromium() else { return };
+    let d = Dir::new();
+    let train = synth(&d, "t.csv", 4000, 8);
+    let model = d.s("m.json");
+    ok(&[
+        "fit", "--train", &train, "--test", &train, "--target", "bad", "--out", &model, "-q",
+    ]);
+    let html = d.s("r.html");
+    ok(&["report", "--model", &model, "--out", &html]);
+    let n_charts = model_json(&d.p("m.json"))["features"]
+        .as_array()
+        .unwrap()
+        .len()
+        + 1;
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ];
+        let profile = format!("--user-data-dir={}", d.s("profile"));
+        args.push(&profile);
+        args.extend_from_slice(extra);
+        let url = format!("file://{html}");
+        args.push(&url);
+        Command::new(browser)
+            .args(&args)
+            .output()
+            .expect("run chromium")
+    };
+    // The rendered DOM holds every chart.
+    let dom = run(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<svg").count(),
+        n_charts,
+        "charts in the rendered page"
+    );
+    // A screenshot is taken, and the page logs no console errors while rendering.
+    let shot = d.s("r.png");
+    let arg = format!("--screenshot={shot}");
+    let out = run(&[
+        &arg,
+        "--window-size=1200,3000",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("CONSOLE") && l.contains("ERROR") || l.contains("Uncaught")),
+        "{log}"
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
+}

@@ -10,15 +10,19 @@
 //! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
 //! reason codes), so any PMML evaluator scores as the engine does.
 //!
+//! [`report`] writes a self-contained HTML report with inline SVG charts.
+//!
 //! [`xlsx`] writes a workbook (scorecard, bins, metrics) for a credit committee.
 //!
 //! This crate only writes text (and workbook bytes) from a model; it reads no files and talks to no database.
 #![deny(missing_docs)]
 
 mod pmml;
+mod report;
 mod sql;
 mod xlsx;
 
 pub use pmml::pmml;
+pub use report::report;
 pub use sql::{Dialect, sql};
 pub use xlsx::{XlsxExportError, xlsx};

@@ -60,6 +60,16 @@ pub struct GradeScale {
 }
 
 impl GradeScale {
+    /// The scores of grade number `g` (0 = A … 6 = F) as text: `>= 600`, `[580, 600)`, `< 480`.
+    pub fn range_label(&self, g: usize) -> String {
+        let c = &self.cuts;
+        match g {
+            0 => format!(">= {}", c[0]),
+            6 => format!("< {}", c[5]),
+            _ => format!("[{}, {})", c[g], c[g - 1]),
+        }
+    }
+
     /// Grade of a score.
     pub fn grade(&self, score: f64) -> Grade {
         let k = self.cuts.iter().take_while(|&&c| score < c).count();

@@ -25,6 +25,24 @@ pub struct ScreenRecord {
     pub reason: String,
 }
 
+impl ScreenRecord {
+    /// The record as table cells: feature, IV, missing rate, PSI (`-` when unmeasured) and the
+    /// outcome, with `dropped` (e.g. "dropped" or "剔除") before the reason of a dropped one.
+    pub fn cells(&self, dropped: &str) -> Vec<String> {
+        vec![
+            self.feature.clone(),
+            format!("{:.4}", self.iv),
+            format!("{:.3}", self.missing_rate),
+            self.psi.map_or_else(|| "-".into(), |p| format!("{p:.4}")),
+            if self.kept {
+                self.reason.clone()
+            } else {
+                format!("{dropped}: {}", self.reason)
+            },
+        ]
+    }
+}
+
 /// Drops, among `kept` (indices into `cols`, any order), every feature correlated above the
 /// threshold with a feature of higher IV; returns the survivors by descending IV and, for each
 /// dropped index, the reason.
