@@ -628,8 +628,8 @@ fn report_is_self_contained_with_a_chart_per_characteristic() {
         for w in words {
             assert!(html.contains(w), "{lang}: missing '{w}'");
         }
-        // One chart per characteristic plus the calibration chart, all inline.
-        assert_eq!(html.matches("<svg").count(), n_features + 1, "{lang}");
+        // One chart per characteristic plus ROC, KS, score distribution and calibration, inline.
+        assert_eq!(html.matches("<svg").count(), n_features + 4, "{lang}");
         assert!(
             !html.contains("<script")
                 && !html.contains("src=\"http")
@@ -678,7 +678,7 @@ fn report_renders_in_headless_chromium_with_every_chart_and_no_errors() {
         .as_array()
         .unwrap()
         .len()
-        + 1;
+        + 4;
     let run = |extra: &[&str]| {
         let mut args = vec![
             "--headless",

@@ -3,6 +3,7 @@
 
 use plotters::prelude::*;
 use std::fmt::Write;
+use xinrong_scorecard::metrics::ScoreBin;
 use xinrong_scorecard::{Lang, ModelFeature, Scorecard};
 
 /// Labels in the report's language.
@@ -161,6 +162,172 @@ fn calibration_chart(model: &Scorecard, w: &Words) -> String {
     svg
 }
 
+/// The data sets with a histogram, each with a colour.
+fn sets<'a>(model: &'a Scorecard, w: &Words) -> Vec<(String, &'a [ScoreBin], RGBColor)> {
+    std::iter::once((
+        w.t("train", "训练").to_string(),
+        model.metrics.train.histogram.as_slice(),
+        RGBColor(90, 140, 200),
+    ))
+    .chain(model.metrics.test.as_ref().map(|t| {
+        (
+            w.t("test", "测试").to_string(),
+            t.histogram.as_slice(),
+            RGBColor(200, 60, 40),
+        )
+    }))
+    .filter(|s| !s.1.is_empty())
+    .collect()
+}
+
+/// Cumulative shares of bads and goods from the lowest score up, with the score reached.
+fn cumulative(h: &[ScoreBin]) -> Vec<(f64, f64, f64)> {
+    let bads: f64 = h.iter().map(|b| b.bads as f64).sum::<f64>().max(1.0);
+    let goods: f64 = h.iter().map(|b| b.goods as f64).sum::<f64>().max(1.0);
+    let (mut cb, mut cg) = (0.0, 0.0);
+    let mut out = vec![(h.first().map_or(0.0, |b| b.lo), 0.0, 0.0)];
+    for b in h {
+        cb += b.bads as f64 / bads;
+        cg += b.goods as f64 / goods;
+        out.push((b.hi, cb, cg));
+    }
+    out
+}
+
+/// ROC (share of bads caught against share of goods declined, lowest scores first), KS (the
+/// two cumulative shares against the score, the gap marked where widest) and the score
+/// distributions of goods and bads.
+fn curve_charts(model: &Scorecard, w: &Words) -> String {
+    let sets = sets(model, w);
+    if sets.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut roc = String::new();
+    {
+        let root = SVGBackend::with_string(&mut roc, (380, 360)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        if let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        {
+            let _ = chart
+                .configure_mesh()
+                .x_desc(w.t("share of goods", "好客户占比"))
+                .y_desc(w.t("share of bads", "坏客户占比"))
+                .draw();
+            let _ = chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)));
+            for (name, h, color) in &sets {
+                let pts: Vec<(f64, f64)> = cumulative(h).iter().map(|p| (p.2, p.1)).collect();
+                let c = *color;
+                let _ = chart
+                    .draw_series(LineSeries::new(pts, c.stroke_width(2)))
+                    .map(|s| {
+                        s.label(name.as_str()).legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2))
+                        })
+                    });
+            }
+            let _ = chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .border_style(BLACK.mix(0.3))
+                .background_style(WHITE)
+                .draw();
+        }
+        let _ = root.present();
+    }
+    let _ = write!(out, "<h3>ROC</h3><div class=\"chart\">{roc}</div>");
+    let (name, h, _) = &sets[sets.len() - 1];
+    let cum = cumulative(h);
+    let (lo, hi) = (cum[0].0, cum[cum.len() - 1].0);
+    let mut ks = String::new();
+    {
+        let root = SVGBackend::with_string(&mut ks, (640, 300)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        if let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(lo..hi.max(lo + 1.0), 0f64..1f64)
+        {
+            let _ = chart
+                .configure_mesh()
+                .x_desc(w.t("score", "分数"))
+                .y_desc(w.t("cumulative share", "累计占比"))
+                .draw();
+            let _ = chart.draw_series(LineSeries::new(
+                cum.iter().map(|p| (p.0, p.1)),
+                RGBColor(200, 60, 40).stroke_width(2),
+            ));
+            let _ = chart.draw_series(LineSeries::new(
+                cum.iter().map(|p| (p.0, p.2)),
+                RGBColor(90, 140, 200).stroke_width(2),
+            ));
+            if let Some(top) = cum
+                .iter()
+                .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)))
+            {
+                let _ = chart.draw_series(LineSeries::new(
+                    [(top.0, top.2), (top.0, top.1)],
+                    BLACK.stroke_width(2),
+                ));
+            }
+        }
+        let _ = root.present();
+    }
+    let _ = write!(out, "<h3>KS ({name})</h3><div class=\"chart\">{ks}</div>");
+    let mut dist = String::new();
+    {
+        let root = SVGBackend::with_string(&mut dist, (640, 300)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let goods: f64 = h.iter().map(|b| b.goods as f64).sum::<f64>().max(1.0);
+        let bads: f64 = h.iter().map(|b| b.bads as f64).sum::<f64>().max(1.0);
+        let top = h
+            .iter()
+            .map(|b| (b.goods as f64 / goods).max(b.bads as f64 / bads))
+            .fold(0.0, f64::max)
+            .max(0.01)
+            * 1.1;
+        if let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(lo..hi.max(lo + 1.0), 0f64..top)
+        {
+            let _ = chart
+                .configure_mesh()
+                .x_desc(w.t("score", "分数"))
+                .y_desc(w.t("share", "占比"))
+                .draw();
+            let _ = chart.draw_series(h.iter().map(|b| {
+                Rectangle::new(
+                    [(b.lo, 0.0), (b.hi, b.goods as f64 / goods)],
+                    RGBColor(90, 140, 200).mix(0.5).filled(),
+                )
+            }));
+            let _ = chart.draw_series(h.iter().map(|b| {
+                Rectangle::new(
+                    [(b.lo, 0.0), (b.hi, b.bads as f64 / bads)],
+                    RGBColor(200, 60, 40).mix(0.5).filled(),
+                )
+            }));
+        }
+        let _ = root.present();
+    }
+    let _ = write!(
+        out,
+        "<h3>{} ({name})</h3><div class=\"chart\">{dist}</div>",
+        w.t(
+            "Score distribution of goods (blue) and bads (red)",
+            "好（蓝）坏（红）客户分数分布"
+        )
+    );
+    out
+}
+
 fn svg_error() -> String {
     "<p>(chart could not be drawn)</p>".into()
 }
@@ -266,6 +433,7 @@ pub fn report(model: &Scorecard, lang: Lang) -> String {
             w.t("Score PSI, train to test", "评分稳定性 PSI（训练→测试）")
         );
     }
+    h.push_str(&curve_charts(model, &w));
     let _ = write!(
         h,
         "<h3>{}</h3><div class=\"chart\">{}</div>",

@@ -5,7 +5,7 @@ use crate::binning::optimal::Shape;
 use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_feature};
 use crate::config::FitConfig;
 use crate::design::WoeColumn;
-use crate::metrics::{auc, bands, deciles, hosmer_lemeshow, ks, psi, quantile_cuts};
+use crate::metrics::{auc, bands, deciles, histogram, hosmer_lemeshow, ks, psi, quantile_cuts};
 use crate::model::{
     DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
 };
@@ -483,6 +483,7 @@ fn empty_metrics() -> SetMetrics {
         grades: Vec::new(),
         hosmer_lemeshow: f64::NAN,
         hosmer_lemeshow_p: f64::NAN,
+        histogram: Vec::new(),
     }
 }
 
@@ -518,6 +519,7 @@ fn set_metrics(
         grades,
         hosmer_lemeshow: hl,
         hosmer_lemeshow_p: hl_p,
+        histogram: histogram(reference, score, y, 40),
     }
 }
 

@@ -151,6 +151,47 @@ pub fn bands(
     out
 }
 
+/// Goods and bads with scores in `[lo, hi)` (the last interval includes its top).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreBin {
+    /// Lower score edge.
+    pub lo: f64,
+    /// Upper score edge.
+    pub hi: f64,
+    /// Goods.
+    pub goods: u64,
+    /// Bads.
+    pub bads: u64,
+}
+
+/// Counts of goods and bads in `n` equal-width score intervals spanning `reference`'s range;
+/// scores outside it fall in the end intervals.
+pub fn histogram(reference: &[f64], score: &[f64], y: &[u8], n: usize) -> Vec<ScoreBin> {
+    let lo = reference.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = reference.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() || n == 0 {
+        return Vec::new();
+    }
+    let width = ((hi - lo) / n as f64).max(1e-9);
+    let mut bins: Vec<ScoreBin> = (0..n)
+        .map(|k| ScoreBin {
+            lo: lo + width * k as f64,
+            hi: lo + width * (k + 1) as f64,
+            goods: 0,
+            bads: 0,
+        })
+        .collect();
+    for (s, t) in score.iter().zip(y) {
+        let k = (((s - lo) / width).floor().max(0.0) as usize).min(n - 1);
+        if *t == 1 {
+            bins[k].bads += 1;
+        } else {
+            bins[k].goods += 1;
+        }
+    }
+    bins
+}
+
 /// Score cut points at the given quantiles of `score` (ascending).
 pub fn quantile_cuts(score: &[f64], quantiles: &[f64]) -> Vec<f64> {
     let mut s = score.to_vec();
@@ -240,6 +281,19 @@ mod tests {
         // One bad among goods: after the top row (bad) gap = 1 - 0 = 1... here bad in middle:
         let (k, _) = ks(&[0.9, 0.5, 0.1], &[0, 1, 0]);
         assert!((k - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn histogram_counts_every_row() {
+        let reference = [500.0, 600.0];
+        let h = histogram(
+            &reference,
+            &[490.0, 500.0, 549.0, 551.0, 600.0, 700.0],
+            &[1, 0, 1, 0, 0, 1],
+            2,
+        );
+        assert_eq!((h[0].goods, h[0].bads, h[1].goods, h[1].bads), (1, 2, 2, 1));
+        assert_eq!((h[0].lo, h[1].hi), (500.0, 600.0));
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub struct SetMetrics {
     /// Its p-value.
     #[serde(with = "crate::nan_null")]
     pub hosmer_lemeshow_p: f64,
+    /// Goods and bads in 40 equal score intervals over the training range, lowest score
+    /// first: enough to draw ROC and KS curves and the score distributions.
+    #[serde(default)]
+    pub histogram: Vec<crate::metrics::ScoreBin>,
 }
 
 /// Model performance.
