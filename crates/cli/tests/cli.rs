@@ -730,3 +730,35 @@ fn report_renders_in_headless_chromium_with_every_chart_and_no_errors() {
         png.len()
     );
 }
+
+#[test]
+fn report_on_a_one_feature_model_with_empty_grades_renders() {
+    let d = Dir::new();
+    let mut rows = String::from("flag,bad\n");
+    for i in 0..2000u32 {
+        let flag = i % 2;
+        rows.push_str(&format!(
+            "{flag},{}\n",
+            u8::from(if flag == 1 { i % 3 == 0 } else { i % 10 == 0 })
+        ));
+    }
+    let data = d.write("one.csv", rows.as_bytes());
+    let model = d.s("m.json");
+    ok(&[
+        "fit", "--train", &data, "--target", "bad", "--out", &model, "-q",
+    ]);
+    let m = model_json(&d.p("m.json"));
+    assert_eq!(m["features"].as_array().unwrap().len(), 1);
+    let empty = m["metrics"]["train"]["grades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["count"] == 0)
+        .count();
+    assert!(empty >= 4, "{empty} empty grades");
+    let out = d.s("r.html");
+    ok(&["report", "--model", &model, "--out", &out]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<svg").count(), 1 + 4);
+    assert!(html.contains("</html>"));
+}
