@@ -52,6 +52,14 @@ impl Dir {
     }
 }
 
+/// `xinrong fit` of `file` (target `bad`) plus `extra`, expected to fail with exit 2: stderr.
+fn fit_fails(d: &Dir, file: &str, extra: &[&str]) -> String {
+    let out = d.s("m.json");
+    let mut args = vec!["fit", "--train", file, "--target", "bad", "--out", &out];
+    args.extend_from_slice(extra);
+    bad(&args)
+}
+
 fn synth(d: &Dir, name: &str, rows: usize, seed: u64) -> String {
     ok(&[
         "synth",
@@ -307,51 +315,19 @@ fn bad_target_and_files_are_clear_errors() {
     assert!(err.contains("missing column(s): default"), "{err}");
 
     let f = d.write("t2.csv", b"x,bad\n1,0\n2,2\n3,1\n");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(err.contains("data row 2 holds 2"), "{err}");
 
     let f = d.write("t3.csv", b"x,bad\n1,0\n2,0\n3,0\n");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(err.contains("all 3 rows are good"), "{err}");
 
     let f = d.write("empty.csv", b"");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(err.contains("empty"), "{err}");
 
     let f = d.write("dup.csv", b"x,x,bad\n1,2,0\n");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(err.contains("'x' appears twice"), "{err}");
 
     let mut rows = String::from("x,bad\n");
@@ -364,15 +340,7 @@ fn bad_target_and_files_are_clear_errors() {
     }
     rows.push_str("n/a?,1\n");
     let f = d.write("text.csv", rows.as_bytes());
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(
         err.contains("line 402") && err.contains("column 'x'") && err.contains("'n/a?'"),
         "{err}"
@@ -392,40 +360,14 @@ fn bad_target_and_files_are_clear_errors() {
     ]);
 
     let f = d.write("inf.csv", b"x,bad\n1,0\ninf,1\n");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &[]);
     assert!(err.contains("not a finite number"), "{err}");
 
     let cfg = d.write("typo.toml", b"[binning]\nmax_binz = 3\n");
-    let err = bad(&[
-        "fit",
-        "--train",
-        &f,
-        "--target",
-        "bad",
-        "--config",
-        &cfg,
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &f, &["--config", &cfg]);
     assert!(err.contains("max_binz"), "{err}");
 
-    let err = bad(&[
-        "fit",
-        "--train",
-        &d.s("nope.csv"),
-        "--target",
-        "bad",
-        "--out",
-        &d.s("m.json"),
-    ]);
+    let err = fit_fails(&d, &d.s("nope.csv"), &[]);
     assert!(err.contains("no such file"), "{err}");
 }
 
