@@ -16,6 +16,12 @@ pub struct WoeColumn<'a> {
     pub woe: &'a [f64],
 }
 
+/// Adds `part` element-wise into `total` (partial sums are combined in a fixed order, so
+/// results repeat bit for bit).
+fn add_into(total: &mut [f64], part: &[f64]) {
+    total.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+}
+
 /// Rows per block.
 const CHUNK: usize = 1024;
 
@@ -256,16 +262,8 @@ fn sum_passes(partials: Vec<NewtonPass>, p: usize) -> NewtonPass {
     };
     for part in partials {
         total.deviance += part.deviance;
-        total
-            .info
-            .iter_mut()
-            .zip(&part.info)
-            .for_each(|(a, b)| *a += b);
-        total
-            .grad
-            .iter_mut()
-            .zip(&part.grad)
-            .for_each(|(a, b)| *a += b);
+        add_into(&mut total.info, &part.info);
+        add_into(&mut total.grad, &part.grad);
     }
     total
 }
@@ -388,21 +386,9 @@ pub(crate) fn cross_pass(
         score: vec![0.0; m],
     };
     for part in partials {
-        total
-            .cross
-            .iter_mut()
-            .zip(&part.cross)
-            .for_each(|(a, b)| *a += b);
-        total
-            .diag
-            .iter_mut()
-            .zip(&part.diag)
-            .for_each(|(a, b)| *a += b);
-        total
-            .score
-            .iter_mut()
-            .zip(&part.score)
-            .for_each(|(a, b)| *a += b);
+        add_into(&mut total.cross, &part.cross);
+        add_into(&mut total.diag, &part.diag);
+        add_into(&mut total.score, &part.score);
     }
     total
 }
@@ -432,8 +418,8 @@ pub(crate) fn correlation(cols: &[WoeColumn<'_>]) -> Vec<f64> {
     let mut gram = vec![0.0; m * m];
     let mut sums = vec![0.0; m];
     for (g, s) in partials {
-        gram.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
-        sums.iter_mut().zip(&s).for_each(|(a, b)| *a += b);
+        add_into(&mut gram, &g);
+        add_into(&mut sums, &s);
     }
     let nf = n as f64;
     let cov = |i: usize, j: usize| gram[i * m + j] / nf - sums[i] / nf * sums[j] / nf;
