@@ -1,0 +1,152 @@
+//! The kinds of entry the platform writes to its ledger.
+//!
+//! Entries hold identifiers of enterprises and institutions and hashes of content, never
+//! personal data: a person's name, ID number or account is not something a public audit log
+//! may keep forever. Each entry is logged as canonical JSON ([`crate::canonical_json`]), so
+//! its hash can be recomputed by anyone from the fields.
+
+use serde::{Deserialize, Serialize};
+use xinrong_core::Uscc;
+
+use crate::canonical::canonical_json;
+
+/// One event the platform is accountable for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Entry {
+    /// An enterprise data asset (a data file) was registered.
+    DataAssetRegistered {
+        /// The enterprise the data describes.
+        enterprise: Uscc,
+        /// Name of the data set.
+        dataset: String,
+        /// `"<alg>:<hex>"` hash of the file's bytes (SHA-256 or SM3, as the log's suite).
+        content_hash: String,
+        /// Size of the file in bytes.
+        bytes: u64,
+        /// Schema or source name the data follows.
+        schema: String,
+        /// Who provided the data.
+        provider: String,
+        /// When it was registered (RFC 3339, UTC).
+        time: String,
+    },
+    /// An enterprise authorised an institution to query it for a purpose.
+    ConsentGranted {
+        /// Platform id of the consent.
+        consent_id: String,
+        /// The enterprise giving consent.
+        enterprise: Uscc,
+        /// The institution receiving it.
+        institution: String,
+        /// Purpose (pre-loan assessment, in-loan review, …).
+        purpose: String,
+        /// Last day the consent is valid (RFC 3339 date).
+        expires: String,
+        /// When it was granted.
+        time: String,
+    },
+    /// An enterprise withdrew a consent.
+    ConsentRevoked {
+        /// The consent withdrawn.
+        consent_id: String,
+        /// The enterprise.
+        enterprise: Uscc,
+        /// The institution that held the consent.
+        institution: String,
+        /// Its purpose.
+        purpose: String,
+        /// When it was revoked.
+        time: String,
+    },
+    /// An institution obtained an enterprise's score.
+    ScoreQuery {
+        /// Platform id of the query.
+        query_id: String,
+        /// The querying institution.
+        institution: String,
+        /// The enterprise scored.
+        enterprise: Uscc,
+        /// The purpose stated (and consented to).
+        purpose: String,
+        /// The model version used.
+        model_version: String,
+        /// The score returned.
+        score: f64,
+        /// The grade returned.
+        grade: String,
+        /// Hash of the indicator values the score was computed from.
+        inputs_hash: String,
+        /// When.
+        time: String,
+    },
+    /// A model version was published to the registry.
+    ModelPublished {
+        /// The version name.
+        model_version: String,
+        /// Hash of the model artifact.
+        model_hash: String,
+        /// Who published it.
+        publisher: String,
+        /// When.
+        time: String,
+    },
+    /// A guarantor's automatic decision.
+    GuaranteeDecision {
+        /// Platform id of the decision.
+        decision_id: String,
+        /// The guarantor.
+        guarantor: String,
+        /// The enterprise.
+        enterprise: Uscc,
+        /// approve / refer / decline.
+        decision: String,
+        /// Amount guaranteed, in yuan.
+        amount: f64,
+        /// Hash of the rule trace that produced the decision.
+        rule_trace_hash: String,
+        /// When.
+        time: String,
+    },
+}
+
+impl Entry {
+    /// The canonical JSON text to log.
+    pub fn to_canonical(&self) -> String {
+        canonical_json(&serde_json::to_value(self).expect("entries serialise"))
+    }
+
+    /// Parses a logged entry.
+    pub fn parse(text: &str) -> Result<Entry, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The current time in the form entries use.
+    pub fn now() -> String {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_canonical_and_parse_back() {
+        let entry = Entry::ScoreQuery {
+            query_id: "q-1".into(),
+            institution: "bank-a".into(),
+            enterprise: "91350100M000100Y43".parse().unwrap(),
+            purpose: "pre_loan".into(),
+            model_version: "v3".into(),
+            score: 612.0,
+            grade: "C1".into(),
+            inputs_hash: "sha256:00".into(),
+            time: "2026-11-22T06:00:00.000Z".into(),
+        };
+        let text = entry.to_canonical();
+        assert!(text.starts_with(r#"{"enterprise":"91350100M000100Y43","grade":"C1","inputs_hash""#), "{text}");
+        assert!(text.contains(r#""kind":"score_query""#) && text.contains(r#""score":612,"#));
+        assert_eq!(Entry::parse(&text).unwrap(), entry);
+    }
+}

@@ -1,0 +1,345 @@
+//! The log as a running service: one committer thread appends batches of entries
+//! (group commit: one set of fsyncs and one signed checkpoint per batch) while any number
+//! of threads submit entries and read proofs.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use crate::error::LedgerError;
+use crate::keys::{SigningKey, VerifierKey};
+use crate::layout::{Layout, LogConfig, key_mismatch};
+use crate::note::Checkpoint;
+use crate::proof::TreeAt;
+use crate::receipt::Receipt;
+use crate::store::{
+    EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line, recover,
+};
+use crate::suite::{Hash, Suite};
+use crate::tree::{Frontier, node_count};
+
+/// Most entries committed in one batch; bounds the latency one batch adds.
+const MAX_BATCH: usize = 4096;
+/// Submissions waiting beyond this block their submitters (back-pressure).
+const QUEUE_DEPTH: usize = 1 << 16;
+
+/// The latest signed checkpoint, as issued.
+#[derive(Clone, Debug)]
+pub struct SignedCheckpoint {
+    /// The full signed note text.
+    pub note: String,
+    /// Its parsed content.
+    pub checkpoint: Checkpoint,
+}
+
+struct Shared {
+    layout: Layout,
+    config: LogConfig,
+    verifier: VerifierKey,
+    nodes: NodeFile,
+    entries: EntryFile,
+    latest: RwLock<Option<SignedCheckpoint>>,
+}
+
+struct Job {
+    entry: String,
+    reply: SyncSender<Result<Receipt, LedgerError>>,
+}
+
+/// An append that has been submitted; [`Pending::wait`] returns its receipt once the entry
+/// is durable.
+pub struct Pending(Receiver<Result<Receipt, LedgerError>>);
+
+impl Pending {
+    /// Blocks until the entry is on disk and covered by a signed checkpoint.
+    pub fn wait(self) -> Result<Receipt, LedgerError> {
+        self.0
+            .recv()
+            .unwrap_or_else(|_| Err(LedgerError::WriterStopped("the writer exited".to_string())))
+    }
+}
+
+/// An open log with its writer.
+pub struct Ledger {
+    shared: Arc<Shared>,
+    queue: Option<SyncSender<Job>>,
+    committer: Option<JoinHandle<()>>,
+    recovery: Recovery,
+}
+
+impl Ledger {
+    /// Creates a new, empty log in `dir` named `name` (a schema-less URL such as
+    /// `bureau.example/ledger`; the suite is appended to form the origin).
+    pub fn create(dir: impl AsRef<Path>, name: &str, suite: Suite) -> Result<Ledger, LedgerError> {
+        Layout::new(dir.as_ref()).create(name, suite)?;
+        Ledger::open(dir)
+    }
+
+    /// Opens the log in `dir` for appending, recovering from any crash first.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Ledger, LedgerError> {
+        let layout = Layout::new(dir.as_ref());
+        let config = layout.read_config()?;
+        let lock_path = layout.lock();
+        let lock = File::create(&lock_path).map_err(LedgerError::io(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(LedgerError::Locked(layout.dir().to_path_buf()));
+        }
+        let key = layout.read_signing()?;
+        let verifier = layout.read_verifier()?;
+        if key.verifier().encode() != verifier.encode() || key.name() != config.origin {
+            return Err(key_mismatch(layout.signing_key()));
+        }
+        let recovered = recover(&layout, config.suite, &verifier)?;
+        let latest = recovered.last.map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
+        let shared = Arc::new(Shared {
+            nodes: NodeFile::open(&layout.tree())?,
+            entries: EntryFile::open(&layout)?,
+            latest: RwLock::new(latest),
+            layout,
+            config,
+            verifier,
+        });
+        let committer = Committer {
+            entries: append_handle(&shared.layout.entries())?,
+            index: append_handle(&shared.layout.index())?,
+            tree: append_handle(&shared.layout.tree())?,
+            checkpoints: append_handle(&shared.layout.checkpoints())?,
+            entries_len: recovered.entries_len,
+            frontier: recovered.frontier,
+            key,
+            shared: Arc::clone(&shared),
+            _lock: lock,
+        };
+        let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
+        let mut committer = committer;
+        if shared.latest.read().expect("checkpoint lock").as_ref().map(|c| c.checkpoint.size)
+            != Some(committer.frontier.size())
+        {
+            // Entries made durable just before a crash, or a new log: sign the recovered
+            // state so that every size the log serves has a checkpoint.
+            committer.issue_checkpoint()?;
+        }
+        let mut ledger = Ledger { shared, queue: Some(queue), committer: None, recovery: recovered.report };
+        let handle = std::thread::Builder::new()
+            .name("ledger-committer".to_string())
+            .spawn(move || committer.run(jobs))
+            .map_err(LedgerError::io(ledger.shared.layout.dir()))?;
+        ledger.committer = Some(handle);
+        Ok(ledger)
+    }
+
+    /// What recovery did when the log was opened.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The log's identity.
+    pub fn config(&self) -> &LogConfig {
+        &self.shared.config
+    }
+
+    /// The public key that verifies this log's checkpoints.
+    pub fn verifier(&self) -> &VerifierKey {
+        &self.shared.verifier
+    }
+
+    /// The latest signed checkpoint (none before the first append).
+    pub fn checkpoint(&self) -> Option<SignedCheckpoint> {
+        self.shared.latest.read().expect("checkpoint lock").clone()
+    }
+
+    /// Number of entries covered by the latest checkpoint.
+    pub fn size(&self) -> u64 {
+        self.checkpoint().map_or(0, |c| c.checkpoint.size)
+    }
+
+    /// Submits an entry without waiting; see [`Pending::wait`].
+    pub fn submit(&self, entry: String) -> Result<Pending, LedgerError> {
+        if entry.len() > MAX_ENTRY_BYTES {
+            return Err(LedgerError::BadEntry(format!("{} bytes, more than {MAX_ENTRY_BYTES}", entry.len())));
+        }
+        let (reply, receive) = mpsc::sync_channel(1);
+        let queue = self.queue.as_ref().expect("queue lives as long as the ledger");
+        queue
+            .send(Job { entry, reply })
+            .map_err(|_| LedgerError::WriterStopped("the writer exited".to_string()))?;
+        Ok(Pending(receive))
+    }
+
+    /// Appends an entry and returns its receipt once it is durable.
+    pub fn append(&self, entry: String) -> Result<Receipt, LedgerError> {
+        self.submit(entry)?.wait()
+    }
+
+    /// The stored entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<String, LedgerError> {
+        self.check_index(index)?;
+        let record = self.shared.entries.entry(index)?;
+        String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
+            path: self.shared.layout.entries(),
+            reason: format!("entry {index} is not UTF-8"),
+        })
+    }
+
+    fn check_index(&self, index: u64) -> Result<u64, LedgerError> {
+        let size = self.size();
+        if index >= size {
+            return Err(LedgerError::OutOfRange(format!("entry {index} does not exist: the log has {size}")));
+        }
+        Ok(size)
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        let current = self.size();
+        if index >= size || size > current {
+            return Err(LedgerError::OutOfRange(format!(
+                "no inclusion proof of entry {index} in size {size}: the log has {current}"
+            )));
+        }
+        TreeAt::new(self.shared.config.suite, size, &self.shared.nodes)?.inclusion_proof(index)
+    }
+
+    /// Consistency proof from the tree of `old_size` entries to that of `new_size`.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, LedgerError> {
+        let current = self.size();
+        if old_size > new_size || new_size > current {
+            return Err(LedgerError::OutOfRange(format!(
+                "no consistency proof from {old_size} to {new_size}: the log has {current}"
+            )));
+        }
+        TreeAt::new(self.shared.config.suite, new_size, &self.shared.nodes)?.consistency_proof(old_size)
+    }
+
+    /// Root hash of the tree of `size` entries.
+    pub fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
+        let current = self.size();
+        if size > current {
+            return Err(LedgerError::OutOfRange(format!("no tree of size {size}: the log has {current}")));
+        }
+        Ok(TreeAt::new(self.shared.config.suite, size, &self.shared.nodes)?.root())
+    }
+
+    /// A fresh receipt for an existing entry, against the latest checkpoint.
+    pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
+        self.check_index(index)?;
+        let latest = self.checkpoint().expect("a log with entries has a checkpoint");
+        let record = self.shared.entries.entry(index)?;
+        let tree = TreeAt::new(self.shared.config.suite, latest.checkpoint.size, &self.shared.nodes)?;
+        let entry = String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
+            path: self.shared.layout.entries(),
+            reason: format!("entry {index} is not UTF-8"),
+        })?;
+        Ok(Receipt::new(index, entry, &record.leaf_hash, &tree.inclusion_proof(index)?, &latest.note))
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(handle) = self.committer.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct Committer {
+    shared: Arc<Shared>,
+    entries: File,
+    index: File,
+    tree: File,
+    checkpoints: File,
+    entries_len: u64,
+    frontier: Frontier,
+    key: SigningKey,
+    _lock: File,
+}
+
+impl Committer {
+    fn run(mut self, jobs: Receiver<Job>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while let Ok(first) = jobs.recv() {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            if let Err(error) = self.commit(&mut batch) {
+                // After a failed write the files may hold a partial batch; refuse everything
+                // from now on so that the next open recovers from a known state.
+                let message = error.to_string();
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(LedgerError::WriterStopped(message.clone())));
+                }
+                for job in jobs.try_iter() {
+                    let _ = job.reply.send(Err(LedgerError::WriterStopped(message.clone())));
+                }
+                return;
+            }
+        }
+    }
+
+    fn commit(&mut self, batch: &mut Vec<Job>) -> Result<(), LedgerError> {
+        let suite = self.shared.config.suite;
+        let first_index = self.frontier.size();
+        let first_node = node_count(first_index);
+        let mut records = Vec::new();
+        let mut offsets = Vec::with_capacity(batch.len() * 8);
+        let mut nodes = Vec::with_capacity(batch.len() * 2 + 64);
+        let mut leaves = Vec::with_capacity(batch.len());
+        for job in batch.iter() {
+            let leaf = suite.leaf_hash(job.entry.as_bytes());
+            offsets.extend_from_slice(&(self.entries_len + records.len() as u64).to_be_bytes());
+            Record::encode(job.entry.as_bytes(), &leaf, &mut records);
+            self.frontier.push(leaf, &mut nodes);
+            leaves.push(leaf);
+        }
+        let layout = &self.shared.layout;
+        for (file, bytes, path) in [
+            (&self.entries, &records, layout.entries()),
+            (&self.index, &offsets, layout.index()),
+        ] {
+            (&*file).write_all(bytes).map_err(LedgerError::io(&path))?;
+        }
+        let tree_bytes: Vec<u8> = nodes.iter().flatten().copied().collect();
+        (&self.tree).write_all(&tree_bytes).map_err(LedgerError::io(layout.tree()))?;
+        for (file, path) in [(&self.entries, layout.entries()), (&self.index, layout.index()), (&self.tree, layout.tree())] {
+            file.sync_data().map_err(LedgerError::io(&path))?;
+        }
+        self.entries_len += records.len() as u64;
+        self.shared.nodes.remember(first_node, &nodes);
+
+        let SignedCheckpoint { note, checkpoint } = self.issue_checkpoint()?;
+        let tree = TreeAt::new(suite, checkpoint.size, &self.shared.nodes)?;
+        for (i, job) in batch.drain(..).enumerate() {
+            let index = first_index + i as u64;
+            let receipt = tree
+                .inclusion_proof(index)
+                .map(|proof| Receipt::new(index, job.entry, &leaves[i], &proof, &note));
+            let _ = job.reply.send(receipt);
+        }
+        Ok(())
+    }
+
+    /// Signs, stores (durably) and publishes a checkpoint of the current tree.
+    fn issue_checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
+        let checkpoint = Checkpoint {
+            origin: self.shared.config.origin.clone(),
+            size: self.frontier.size(),
+            root: self.frontier.root(),
+        };
+        let note = checkpoint.sign(&self.key);
+        (&self.checkpoints)
+            .write_all(checkpoint_line(&note).as_bytes())
+            .and_then(|()| self.checkpoints.sync_data())
+            .map_err(LedgerError::io(self.shared.layout.checkpoints()))?;
+        let signed = SignedCheckpoint { note, checkpoint };
+        *self.shared.latest.write().expect("checkpoint lock") = Some(signed.clone());
+        Ok(signed)
+    }
+}
