@@ -1,0 +1,166 @@
+//! The log on disk: receipts from concurrent writers, reopening, torn tails, tampering,
+//! and both cryptographic suites.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
+
+use xinrong_ledger::{Checkpoint, Layout, Ledger, LedgerError, Suite, audit, verify_consistency};
+
+fn entry(i: usize) -> String {
+    format!(r#"{{"kind":"test","n":{i}}}"#)
+}
+
+fn fill(dir: &Path, suite: Suite, n: usize) -> Ledger {
+    let ledger = Ledger::create(dir, "test.example/log", suite).unwrap();
+    for i in 0..n {
+        ledger.append(entry(i)).unwrap();
+    }
+    ledger
+}
+
+fn audit_ok(dir: &Path) -> xinrong_ledger::AuditReport {
+    let key = Layout::new(dir).read_verifier().unwrap();
+    let report = audit(dir, &key, |_, _| {}).unwrap();
+    assert_eq!(report.problem, None, "{report:?}");
+    report
+}
+
+#[test]
+fn concurrent_appends_get_verifiable_receipts_in_both_suites() {
+    for suite in Suite::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(dir.path(), "test.example/log", suite).unwrap();
+        assert_eq!(ledger.config().origin, format!("test.example/log/{suite}"));
+        let receipts: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let ledger = &ledger;
+                    s.spawn(move || (0..50).map(|i| ledger.append(entry(t * 1000 + i)).unwrap()).collect::<Vec<_>>())
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(ledger.size(), 400);
+        let mut indices: Vec<u64> = receipts.iter().map(|r| r.leaf_index).collect();
+        indices.sort();
+        assert_eq!(indices, (0..400).collect::<Vec<_>>(), "every entry gets its own index");
+        for receipt in &receipts {
+            let verified = receipt.verify(ledger.verifier()).unwrap();
+            assert!(verified.checkpoint.size > receipt.leaf_index);
+            assert_eq!(ledger.entry(receipt.leaf_index).unwrap(), receipt.entry);
+            // A receipt re-issued against the latest checkpoint verifies too.
+            ledger.receipt(receipt.leaf_index).unwrap().verify(ledger.verifier()).unwrap();
+        }
+        // A receipt altered anywhere fails.
+        let mut forged = receipts[0].clone();
+        forged.entry = forged.entry.replace('}', ",\"x\":1}");
+        assert!(forged.verify(ledger.verifier()).is_err());
+        drop(ledger);
+        let report = audit_ok(dir.path());
+        assert_eq!(report.entries, 400);
+        assert!(report.checkpoints >= 2);
+    }
+}
+
+#[test]
+fn reopening_keeps_everything_and_later_checkpoints_are_consistent_with_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = fill(dir.path(), Suite::Sha256Ed25519, 37);
+    let old = ledger.checkpoint().unwrap();
+    drop(ledger);
+    let ledger = Ledger::open(dir.path()).unwrap();
+    assert_eq!(ledger.recovery().cut_entries, 0);
+    assert_eq!(ledger.size(), 37);
+    for i in 37..100 {
+        ledger.append(entry(i)).unwrap();
+    }
+    let new = ledger.checkpoint().unwrap().checkpoint;
+    let proof = ledger.consistency_proof(old.checkpoint.size, new.size).unwrap();
+    assert!(verify_consistency(Suite::Sha256Ed25519, 37, 100, &old.checkpoint.root, &new.root, &proof));
+    assert_eq!(ledger.entry(5).unwrap(), entry(5));
+    assert!(matches!(ledger.entry(100), Err(LedgerError::OutOfRange(_))));
+    assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Locked(_))), "one writer at a time");
+}
+
+#[test]
+fn a_torn_tail_is_detected_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(dir.path(), Suite::Sha256Ed25519, 20));
+    let layout = Layout::new(dir.path());
+    // A crash mid-batch: half a record, an index entry and a node for it, half a checkpoint.
+    for (path, bytes) in [
+        (layout.entries(), &[0, 0, 0, 40, b'{', b'"'][..]),
+        (layout.index(), &[0, 0, 0, 0, 0, 0, 9][..]),
+        (layout.tree(), &[7u8; 32][..]),
+        (layout.checkpoints(), &b"{\"note\":\"test.exa"[..]),
+    ] {
+        OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+    }
+    let ledger = Ledger::open(dir.path()).unwrap();
+    assert_eq!(ledger.size(), 20);
+    assert!(ledger.recovery().cut_bytes > 0 && ledger.recovery().cut_checkpoint_line);
+    ledger.append(entry(20)).unwrap().verify(ledger.verifier()).unwrap();
+    drop(ledger);
+    assert_eq!(audit_ok(dir.path()).entries, 21);
+}
+
+#[test]
+fn losing_checkpointed_entries_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(dir.path(), Suite::Sha256Ed25519, 10));
+    let layout = Layout::new(dir.path());
+    let len = std::fs::metadata(layout.entries()).unwrap().len();
+    OpenOptions::new().write(true).open(layout.entries()).unwrap().set_len(len - 50).unwrap();
+    let error = Ledger::open(dir.path()).err().expect("damaged log must not open");
+    assert!(error.to_string().contains("checkpoint covers 10"), "{error}");
+}
+
+#[test]
+fn audit_names_the_first_edited_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(dir.path(), Suite::Sm3Sm2, 30));
+    let layout = Layout::new(dir.path());
+    let key = layout.read_verifier().unwrap();
+    // Entry 12 starts after 12 records of `4 + len + 32` bytes.
+    let offset: u64 = (0..12).map(|i| 36 + entry(i).len() as u64).sum();
+    let file = OpenOptions::new().read(true).write(true).open(layout.entries()).unwrap();
+    file.write_all_at(b"X", offset + 4 + 3).unwrap();
+    let report = audit(dir.path(), &key, |_, _| {}).unwrap();
+    let problem = report.problem.expect("edit must be found");
+    assert_eq!(problem.entry, Some(12), "{problem:?}");
+
+    // A smarter forger rewrites the entry, its stored hash and every tree node: only the
+    // signed checkpoints can tell, and they do.
+    let dir = tempfile::tempdir().unwrap();
+    drop(fill(dir.path(), Suite::Sha256Ed25519, 30));
+    let forged = tempfile::tempdir().unwrap();
+    let forger = Ledger::create(forged.path(), "test.example/log", Suite::Sha256Ed25519).unwrap();
+    for i in 0..30 {
+        forger.append(if i == 12 { entry(999) } else { entry(i) }).unwrap();
+    }
+    drop(forger);
+    let (real, fake) = (Layout::new(dir.path()), Layout::new(forged.path()));
+    for (to, from) in [(real.entries(), fake.entries()), (real.index(), fake.index()), (real.tree(), fake.tree())] {
+        std::fs::copy(from, to).unwrap();
+    }
+    let key = real.read_verifier().unwrap();
+    let report = audit(dir.path(), &key, |_, _| {}).unwrap();
+    let problem = report.problem.expect("rewrite must be found");
+    assert!(problem.reason.contains("does not match the log"), "{problem:?}");
+    assert!(Ledger::open(dir.path()).is_err(), "the writer refuses it too");
+}
+
+#[test]
+fn checkpoints_carry_the_suite_and_verify_with_the_published_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = fill(dir.path(), Suite::Sm3Sm2, 3);
+    let note = ledger.checkpoint().unwrap().note;
+    assert!(note.starts_with("test.example/log/sm3-sm2\n3\n"), "{note}");
+    let key = Layout::new(dir.path()).read_verifier().unwrap();
+    assert_eq!(Checkpoint::open(&note, &key).unwrap().size, 3);
+    let other = tempfile::tempdir().unwrap();
+    let stranger = fill(other.path(), Suite::Sm3Sm2, 0);
+    assert!(Checkpoint::open(&note, stranger.verifier()).is_err());
+}
