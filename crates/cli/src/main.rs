@@ -5,6 +5,7 @@ mod data;
 mod dictionary;
 mod export_cmd;
 mod fit_cmd;
+mod ledger_cmd;
 mod progress;
 mod report;
 mod report_cmd;
@@ -32,6 +33,8 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Export a model for other systems: SQL any warehouse runs, PMML, or an Excel workbook.
     Export(export_cmd::ExportArgs),
+    /// Tamper-evident ledger: register data assets, verify receipts, audit, prove consistency.
+    Ledger(ledger_cmd::LedgerArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
     Synth(synth::SynthArgs),
 }
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth::run(a),
         Command::Export(a) => export_cmd::run(a),
         Command::Report(a) => report_cmd::run(a),
+        Command::Ledger(a) => ledger_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

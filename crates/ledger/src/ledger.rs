@@ -7,6 +7,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, RwLock};
+
+use tokio::sync::oneshot;
 use std::thread::JoinHandle;
 
 use crate::error::LedgerError;
@@ -16,7 +18,8 @@ use crate::note::Checkpoint;
 use crate::proof::TreeAt;
 use crate::receipt::Receipt;
 use crate::store::{
-    EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line, recover,
+    EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line, last_checkpoint,
+    recover,
 };
 use crate::suite::{Hash, Suite};
 use crate::tree::{Frontier, node_count};
@@ -35,7 +38,10 @@ pub struct SignedCheckpoint {
     pub checkpoint: Checkpoint,
 }
 
-struct Shared {
+/// Read access to a log: checkpoints, entries and proofs. Any number of readers may look
+/// at a log while its one [`Ledger`] writer appends; a reader opened on its own sees the
+/// log as of its last [`Reader::refresh`].
+pub struct Reader {
     layout: Layout,
     config: LogConfig,
     verifier: VerifierKey,
@@ -46,25 +52,50 @@ struct Shared {
 
 struct Job {
     entry: String,
-    reply: SyncSender<Result<Receipt, LedgerError>>,
+    reply: oneshot::Sender<Result<Ack, LedgerError>>,
 }
 
-/// An append that has been submitted; [`Pending::wait`] returns its receipt once the entry
-/// is durable.
-pub struct Pending(Receiver<Result<Receipt, LedgerError>>);
+/// What the committer hands back: the raw parts of a receipt. Encoding them (base64,
+/// strings) is left to the waiting thread, so the one committer thread does only what must
+/// be serial.
+struct Ack {
+    index: u64,
+    entry: String,
+    leaf: Hash,
+    proof: Vec<Hash>,
+    note: Arc<str>,
+}
+
+/// An append that has been submitted. Its receipt arrives once the entry is durable:
+/// [`Pending::wait`] blocks a thread for it, [`Pending::receipt`] awaits it in async code.
+pub struct Pending(oneshot::Receiver<Result<Ack, LedgerError>>);
+
+fn stopped() -> LedgerError {
+    LedgerError::WriterStopped("the writer exited".to_string())
+}
+
+impl Ack {
+    fn into_receipt(self) -> Receipt {
+        Receipt::new(self.index, self.entry, &self.leaf, &self.proof, &self.note)
+    }
+}
 
 impl Pending {
-    /// Blocks until the entry is on disk and covered by a signed checkpoint.
+    /// Blocks until the entry is on disk and covered by a signed checkpoint. Must not be
+    /// called from async code (use [`Pending::receipt`] there).
     pub fn wait(self) -> Result<Receipt, LedgerError> {
-        self.0
-            .recv()
-            .unwrap_or_else(|_| Err(LedgerError::WriterStopped("the writer exited".to_string())))
+        self.0.blocking_recv().unwrap_or_else(|_| Err(stopped())).map(Ack::into_receipt)
+    }
+
+    /// Awaits the receipt without blocking a thread.
+    pub async fn receipt(self) -> Result<Receipt, LedgerError> {
+        self.0.await.unwrap_or_else(|_| Err(stopped())).map(Ack::into_receipt)
     }
 }
 
 /// An open log with its writer.
 pub struct Ledger {
-    shared: Arc<Shared>,
+    shared: Arc<Reader>,
     queue: Option<SyncSender<Job>>,
     committer: Option<JoinHandle<()>>,
     recovery: Recovery,
@@ -94,7 +125,7 @@ impl Ledger {
         }
         let recovered = recover(&layout, config.suite, &verifier)?;
         let latest = recovered.last.map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Reader {
             nodes: NodeFile::open(&layout.tree())?,
             entries: EntryFile::open(&layout)?,
             latest: RwLock::new(latest),
@@ -136,36 +167,16 @@ impl Ledger {
         &self.recovery
     }
 
-    /// The log's identity.
-    pub fn config(&self) -> &LogConfig {
-        &self.shared.config
-    }
-
-    /// The public key that verifies this log's checkpoints.
-    pub fn verifier(&self) -> &VerifierKey {
-        &self.shared.verifier
-    }
-
-    /// The latest signed checkpoint (none before the first append).
-    pub fn checkpoint(&self) -> Option<SignedCheckpoint> {
-        self.shared.latest.read().expect("checkpoint lock").clone()
-    }
-
-    /// Number of entries covered by the latest checkpoint.
-    pub fn size(&self) -> u64 {
-        self.checkpoint().map_or(0, |c| c.checkpoint.size)
-    }
-
     /// Submits an entry without waiting; see [`Pending::wait`].
     pub fn submit(&self, entry: String) -> Result<Pending, LedgerError> {
         if entry.len() > MAX_ENTRY_BYTES {
             return Err(LedgerError::BadEntry(format!("{} bytes, more than {MAX_ENTRY_BYTES}", entry.len())));
         }
-        let (reply, receive) = mpsc::sync_channel(1);
+        let (reply, receive) = oneshot::channel();
         let queue = self.queue.as_ref().expect("queue lives as long as the ledger");
         queue
             .send(Job { entry, reply })
-            .map_err(|_| LedgerError::WriterStopped("the writer exited".to_string()))?;
+            .map_err(|_| stopped())?;
         Ok(Pending(receive))
     }
 
@@ -173,13 +184,73 @@ impl Ledger {
     pub fn append(&self, entry: String) -> Result<Receipt, LedgerError> {
         self.submit(entry)?.wait()
     }
+}
+
+impl std::ops::Deref for Ledger {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        &self.shared
+    }
+}
+
+impl Reader {
+    /// Opens a log read-only (no lock, no recovery): for auditors, verifiers and tools
+    /// that run beside a writer.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Reader, LedgerError> {
+        let layout = Layout::new(dir.as_ref());
+        let config = layout.read_config()?;
+        let verifier = layout.read_verifier()?;
+        let reader = Reader {
+            nodes: NodeFile::open(&layout.tree())?,
+            entries: EntryFile::open(&layout)?,
+            latest: RwLock::new(None),
+            layout,
+            config,
+            verifier,
+        };
+        reader.refresh()?;
+        Ok(reader)
+    }
+
+    /// Re-reads the latest stored checkpoint (a writer elsewhere may have appended).
+    pub fn refresh(&self) -> Result<(), LedgerError> {
+        let (last, _) = last_checkpoint(&self.layout.checkpoints(), &self.verifier, false)?;
+        *self.latest.write().expect("checkpoint lock") =
+            last.map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
+        Ok(())
+    }
+
+    /// Where the log lives.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The log's identity.
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// The public key that verifies this log's checkpoints.
+    pub fn verifier(&self) -> &VerifierKey {
+        &self.verifier
+    }
+
+    /// The latest signed checkpoint (none before the first append).
+    pub fn checkpoint(&self) -> Option<SignedCheckpoint> {
+        self.latest.read().expect("checkpoint lock").clone()
+    }
+
+    /// Number of entries covered by the latest checkpoint.
+    pub fn size(&self) -> u64 {
+        self.checkpoint().map_or(0, |c| c.checkpoint.size)
+    }
 
     /// The stored entry at `index`.
     pub fn entry(&self, index: u64) -> Result<String, LedgerError> {
         self.check_index(index)?;
-        let record = self.shared.entries.entry(index)?;
+        let record = self.entries.entry(index)?;
         String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
-            path: self.shared.layout.entries(),
+            path: self.layout.entries(),
             reason: format!("entry {index} is not UTF-8"),
         })
     }
@@ -200,7 +271,7 @@ impl Ledger {
                 "no inclusion proof of entry {index} in size {size}: the log has {current}"
             )));
         }
-        TreeAt::new(self.shared.config.suite, size, &self.shared.nodes)?.inclusion_proof(index)
+        TreeAt::new(self.config.suite, size, &self.nodes)?.inclusion_proof(index)
     }
 
     /// Consistency proof from the tree of `old_size` entries to that of `new_size`.
@@ -211,7 +282,7 @@ impl Ledger {
                 "no consistency proof from {old_size} to {new_size}: the log has {current}"
             )));
         }
-        TreeAt::new(self.shared.config.suite, new_size, &self.shared.nodes)?.consistency_proof(old_size)
+        TreeAt::new(self.config.suite, new_size, &self.nodes)?.consistency_proof(old_size)
     }
 
     /// Root hash of the tree of `size` entries.
@@ -220,17 +291,17 @@ impl Ledger {
         if size > current {
             return Err(LedgerError::OutOfRange(format!("no tree of size {size}: the log has {current}")));
         }
-        Ok(TreeAt::new(self.shared.config.suite, size, &self.shared.nodes)?.root())
+        Ok(TreeAt::new(self.config.suite, size, &self.nodes)?.root())
     }
 
     /// A fresh receipt for an existing entry, against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
         self.check_index(index)?;
         let latest = self.checkpoint().expect("a log with entries has a checkpoint");
-        let record = self.shared.entries.entry(index)?;
-        let tree = TreeAt::new(self.shared.config.suite, latest.checkpoint.size, &self.shared.nodes)?;
+        let record = self.entries.entry(index)?;
+        let tree = TreeAt::new(self.config.suite, latest.checkpoint.size, &self.nodes)?;
         let entry = String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
-            path: self.shared.layout.entries(),
+            path: self.layout.entries(),
             reason: format!("entry {index} is not UTF-8"),
         })?;
         Ok(Receipt::new(index, entry, &record.leaf_hash, &tree.inclusion_proof(index)?, &latest.note))
@@ -247,7 +318,7 @@ impl Drop for Ledger {
 }
 
 struct Committer {
-    shared: Arc<Shared>,
+    shared: Arc<Reader>,
     entries: File,
     index: File,
     tree: File,
@@ -316,12 +387,17 @@ impl Committer {
 
         let SignedCheckpoint { note, checkpoint } = self.issue_checkpoint()?;
         let tree = TreeAt::new(suite, checkpoint.size, &self.shared.nodes)?;
+        let note: Arc<str> = note.into();
         for (i, job) in batch.drain(..).enumerate() {
             let index = first_index + i as u64;
-            let receipt = tree
-                .inclusion_proof(index)
-                .map(|proof| Receipt::new(index, job.entry, &leaves[i], &proof, &note));
-            let _ = job.reply.send(receipt);
+            let ack = tree.inclusion_proof(index).map(|proof| Ack {
+                index,
+                entry: job.entry,
+                leaf: leaves[i],
+                proof,
+                note: Arc::clone(&note),
+            });
+            let _ = job.reply.send(ack);
         }
         Ok(())
     }

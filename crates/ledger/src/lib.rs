@@ -36,7 +36,7 @@ pub use entry::Entry;
 pub use error::{KeyError, LedgerError, NoteError, VerifyError};
 pub use keys::{SM2_DISTID, SigningKey, VerifierKey};
 pub use layout::{LOG_FORMAT, Layout, LogConfig};
-pub use ledger::{Ledger, Pending, SignedCheckpoint};
+pub use ledger::{Ledger, Pending, Reader, SignedCheckpoint};
 pub use note::{Checkpoint, verify_note};
 pub use proof::{TreeAt, verify_consistency, verify_inclusion};
 pub use receipt::{RECEIPT_FORMAT, Receipt, Verified};
