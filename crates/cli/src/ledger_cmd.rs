@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use xinrong_core::Uscc;
 use xinrong_ledger::{
-    Checkpoint, Entry, Layout, Ledger, Reader, Receipt, Suite, VerifierKey, audit, verify_consistency,
+    Checkpoint, Entry, Layout, Ledger, Reader, Receipt, Suite, VerifierKey, audit,
+    verify_consistency,
 };
 
 use crate::BadInput;
@@ -21,7 +22,12 @@ use crate::data::write_output;
 #[derive(Args, Clone, Debug)]
 pub struct DataDir {
     /// Data directory (default: $XINRONG_DATA_DIR, else ./xinrong-data).
-    #[arg(long, global = true, env = "XINRONG_DATA_DIR", default_value = "xinrong-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "XINRONG_DATA_DIR",
+        default_value = "xinrong-data"
+    )]
     pub data_dir: PathBuf,
 }
 
@@ -162,7 +168,13 @@ pub fn run(args: LedgerArgs) -> Result<()> {
         LedgerCommand::Consistency(a) => consistency(&dir, &a),
         LedgerCommand::Checkpoint => {
             let reader = open_reader(&dir)?;
-            print!("{}", reader.checkpoint().context("the log has no checkpoint yet")?.note);
+            print!(
+                "{}",
+                reader
+                    .checkpoint()
+                    .context("the log has no checkpoint yet")?
+                    .note
+            );
             Ok(())
         }
         LedgerCommand::Key => {
@@ -170,7 +182,9 @@ pub fn run(args: LedgerArgs) -> Result<()> {
             Ok(())
         }
         LedgerCommand::Receipt { index } => {
-            let receipt = open_reader(&dir)?.receipt(index).map_err(|e| BadInput(e.to_string()))?;
+            let receipt = open_reader(&dir)?
+                .receipt(index)
+                .map_err(|e| BadInput(e.to_string()))?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
         }
@@ -179,12 +193,21 @@ pub fn run(args: LedgerArgs) -> Result<()> {
 }
 
 fn suite(sm: bool) -> Suite {
-    if sm { Suite::Sm3Sm2 } else { Suite::Sha256Ed25519 }
+    if sm {
+        Suite::Sm3Sm2
+    } else {
+        Suite::Sha256Ed25519
+    }
 }
 
 fn init(dir: &Path, args: &InitArgs) -> Result<()> {
-    let ledger = Ledger::create(dir, &args.name, suite(args.sm)).map_err(|e| BadInput(e.to_string()))?;
-    eprintln!("created ledger {} in {}", ledger.config().origin, dir.display());
+    let ledger =
+        Ledger::create(dir, &args.name, suite(args.sm)).map_err(|e| BadInput(e.to_string()))?;
+    eprintln!(
+        "created ledger {} in {}",
+        ledger.config().origin,
+        dir.display()
+    );
     println!("{}", ledger.verifier().encode());
     Ok(())
 }
@@ -196,8 +219,15 @@ fn open_reader(dir: &Path) -> Result<Reader> {
 /// Opens the log for appending, creating it with default settings on first use.
 pub fn open_or_create(dir: &Path) -> Result<Ledger> {
     if !Layout::new(dir).exists() {
-        eprintln!("no ledger in {} yet: creating one (SHA-256/Ed25519; use `ledger init --sm` for SM3/SM2)", dir.display());
-        return Ok(Ledger::create(dir, "xinrong.local/ledger", Suite::Sha256Ed25519)?);
+        eprintln!(
+            "no ledger in {} yet: creating one (SHA-256/Ed25519; use `ledger init --sm` for SM3/SM2)",
+            dir.display()
+        );
+        return Ok(Ledger::create(
+            dir,
+            "xinrong.local/ledger",
+            Suite::Sha256Ed25519,
+        )?);
     }
     let ledger = Ledger::open(dir)?;
     let recovery = ledger.recovery();
@@ -213,7 +243,10 @@ pub fn open_or_create(dir: &Path) -> Result<Ledger> {
 fn hash_file(path: &Path, suite: Suite) -> Result<(String, u64)> {
     let bytes = std::fs::read(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let digest = suite.digest(&[&bytes]);
-    Ok((format!("{}:{}", suite.content_hash_label(), hex::encode(digest)), bytes.len() as u64))
+    Ok((
+        format!("{}:{}", suite.content_hash_label(), hex::encode(digest)),
+        bytes.len() as u64,
+    ))
 }
 
 fn register(dir: &Path, args: &RegisterArgs) -> Result<()> {
@@ -236,8 +269,15 @@ fn register(dir: &Path, args: &RegisterArgs) -> Result<()> {
         time: Entry::now(),
     };
     let receipt = ledger.append(entry.to_canonical())?;
-    eprintln!("registered as entry {} of {}", receipt.leaf_index, ledger.config().origin);
-    write_output(&args.out, format!("{}\n", serde_json::to_string_pretty(&receipt)?).as_bytes())?;
+    eprintln!(
+        "registered as entry {} of {}",
+        receipt.leaf_index,
+        ledger.config().origin
+    );
+    write_output(
+        &args.out,
+        format!("{}\n", serde_json::to_string_pretty(&receipt)?).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -248,7 +288,10 @@ fn trusted_key(dir: &Path, arg: &KeyArg) -> Result<VerifierKey> {
         None => {
             let path = Layout::new(dir).verifier_key();
             std::fs::read_to_string(&path).map_err(|e| {
-                BadInput(format!("{}: {e} (pass the log's public key with --key)", path.display()))
+                BadInput(format!(
+                    "{}: {e} (pass the log's public key with --key)",
+                    path.display()
+                ))
             })?
         }
     };
@@ -272,7 +315,9 @@ fn verify(dir: &Path, args: &VerifyArgs) -> Result<()> {
     if let Some(file) = &args.file {
         let registered = match Entry::parse(&receipt.entry) {
             Ok(Entry::DataAssetRegistered { content_hash, .. }) => content_hash,
-            _ => bail!(BadInput("--file given, but the receipt is not a data-asset registration".into())),
+            _ => bail!(BadInput(
+                "--file given, but the receipt is not a data-asset registration".into()
+            )),
         };
         let (actual, _) = hash_file(file, key.suite())?;
         if actual != registered {
@@ -298,7 +343,10 @@ fn verify(dir: &Path, args: &VerifyArgs) -> Result<()> {
 fn run_audit(dir: &Path, args: &AuditArgs) -> Result<()> {
     let key = trusted_key(dir, &args.key)?;
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})")?.progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({elapsed})")?
+            .progress_chars("=> "),
+    );
     bar.set_message("audit");
     let started = Instant::now();
     let report = audit(dir, &key, |done, total| {
@@ -321,7 +369,10 @@ fn run_audit(dir: &Path, args: &AuditArgs) -> Result<()> {
             Ok(())
         }
         Some(problem) => {
-            let at = problem.entry.map(|e| format!(" at entry {e}")).unwrap_or_default();
+            let at = problem
+                .entry
+                .map(|e| format!(" at entry {e}"))
+                .unwrap_or_default();
             bail!(BadInput(format!("AUDIT FAILED{at}: {}", problem.reason)))
         }
     }
@@ -332,8 +383,11 @@ fn consistency(dir: &Path, args: &ConsistencyArgs) -> Result<()> {
     let old = Checkpoint::open(&read_text(&args.old_checkpoint)?, &key)
         .map_err(|e| BadInput(format!("{}: {e}", args.old_checkpoint.display())))?;
     let reader = open_reader(dir)?;
-    let latest = reader.checkpoint().context("the log has no checkpoint yet")?;
-    let new = Checkpoint::open(&latest.note, &key).map_err(|e| BadInput(format!("current checkpoint: {e}")))?;
+    let latest = reader
+        .checkpoint()
+        .context("the log has no checkpoint yet")?;
+    let new = Checkpoint::open(&latest.note, &key)
+        .map_err(|e| BadInput(format!("current checkpoint: {e}")))?;
     if old.size > new.size {
         bail!(BadInput(format!(
             "INCONSISTENT: the old checkpoint has {} entries, the log now only {}",
@@ -341,7 +395,14 @@ fn consistency(dir: &Path, args: &ConsistencyArgs) -> Result<()> {
         )));
     }
     let proof = reader.consistency_proof(old.size, new.size)?;
-    if !verify_consistency(key.suite(), old.size, new.size, &old.root, &new.root, &proof) {
+    if !verify_consistency(
+        key.suite(),
+        old.size,
+        new.size,
+        &old.root,
+        &new.root,
+        &proof,
+    ) {
         bail!(BadInput(format!(
             "INCONSISTENT: the log at size {} does not extend the checkpoint of size {}: history was rewritten",
             new.size, old.size
@@ -368,48 +429,59 @@ fn bench(args: &BenchArgs) -> Result<()> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.seconds);
     // Writers are tasks on a two-thread runtime, as request handlers in `xinrong serve` are.
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
-    let mut latencies: Vec<Duration> = runtime.block_on(async {
-        let mut writers = tokio::task::JoinSet::new();
-        for w in 0..args.writers {
-            let (ledger, print_acks) = (Arc::clone(&ledger), args.print_acks);
-            writers.spawn(async move {
-                let mut mine = Vec::new();
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    let entry = format!(r#"{{"kind":"bench","n":{n},"writer":{w}}}"#);
-                    let t0 = Instant::now();
-                    let receipt = ledger.submit(entry)?.receipt().await?;
-                    mine.push(t0.elapsed());
-                    if print_acks {
-                        print_ack(&receipt)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()?;
+    let mut latencies: Vec<Duration> = if args.seconds <= 0.0 {
+        Vec::new()
+    } else {
+        runtime.block_on(async {
+            let mut writers = tokio::task::JoinSet::new();
+            for w in 0..args.writers {
+                let (ledger, print_acks) = (Arc::clone(&ledger), args.print_acks);
+                writers.spawn(async move {
+                    let mut mine = Vec::new();
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        let entry = format!(r#"{{"kind":"bench","n":{n},"writer":{w}}}"#);
+                        let t0 = Instant::now();
+                        let receipt = ledger.submit(entry)?.receipt().await?;
+                        mine.push(t0.elapsed());
+                        if print_acks {
+                            print_ack(&receipt)?;
+                        }
+                        n += 1;
                     }
-                    n += 1;
-                }
-                anyhow::Ok(mine)
-            });
-        }
-        let mut all = Vec::new();
-        while let Some(done) = writers.join_next().await {
-            all.extend(done??);
-        }
-        anyhow::Ok(all)
-    })?;
+                    anyhow::Ok(mine)
+                });
+            }
+            let mut all = Vec::new();
+            while let Some(done) = writers.join_next().await {
+                all.extend(done??);
+            }
+            anyhow::Ok(all)
+        })?
+    };
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+    };
     let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
     let appended = ledger.size() - start_size;
-    eprintln!(
-        "{} durable appends in {elapsed:.2} s by {} writers ({}): {:.0}/s; ack latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        appended,
-        args.writers,
-        ledger.config().suite,
-        appended as f64 / elapsed,
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(latencies.last()),
-    );
+    if appended > 0 {
+        eprintln!(
+            "{} durable appends in {elapsed:.2} s by {} writers ({}): {:.0}/s; ack latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            appended,
+            args.writers,
+            ledger.config().suite,
+            appended as f64 / elapsed,
+            ms(pct(0.50)),
+            ms(pct(0.99)),
+            ms(latencies.last()),
+        );
+    }
     drop(ledger);
     if args.proofs > 0 {
         time_proofs(&dir, args.proofs)?;
@@ -439,7 +511,9 @@ fn time_proofs(dir: &Path, count: usize) -> Result<()> {
     }
     let total = started.elapsed();
     times.sort();
-    let us = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1e6;
+    let us = |p: f64| {
+        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1e6
+    };
     eprintln!(
         "{count} inclusion proofs of random entries in a log of {size}: median {:.1} µs, p99 {:.1} µs, max {:.1} µs \
          ({:.0} proofs/s on one thread); peak RSS {}",
@@ -456,7 +530,11 @@ fn time_proofs(dir: &Path, count: usize) -> Result<()> {
 fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -2,37 +2,10 @@
 //! formats, hand-edited bins, and the errors users get for bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn xinrong(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xinrong"))
-        .args(args)
-        .output()
-        .expect("run xinrong")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = xinrong(args);
-    assert!(
-        out.status.success(),
-        "xinrong {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a command expected to fail with exit 2 and returns its stderr.
-fn bad(args: &[&str]) -> String {
-    let out = xinrong(args);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "xinrong {args:?} should exit 2; stderr: {err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
+mod common;
+use common::{bad, ok, xinrong};
 
 struct Dir(tempfile::TempDir);
 

@@ -48,7 +48,11 @@ fn read_array<const N: usize>(reader: &mut impl Read, path: &Path) -> Result<[u8
 }
 
 /// Audits the log in `dir` against `key`, calling `progress(done, total)` now and then.
-pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) -> Result<AuditReport, LedgerError> {
+pub fn audit(
+    dir: &Path,
+    key: &VerifierKey,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<AuditReport, LedgerError> {
     let layout = Layout::new(dir);
     let config = layout.read_config()?;
     let suite = config.suite;
@@ -67,14 +71,29 @@ pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) 
             .and_then(|note| Checkpoint::open(&note, key).map_err(|e| e.to_string()));
         match checkpoint {
             Ok(c) => {
-                if checkpoints.last().is_some_and(|(_, prev)| prev.size > c.size) {
-                    fail(&mut report, None, format!("checkpoint line {}: tree size went backwards to {}", i + 1, c.size));
+                if checkpoints
+                    .last()
+                    .is_some_and(|(_, prev)| prev.size > c.size)
+                {
+                    fail(
+                        &mut report,
+                        None,
+                        format!(
+                            "checkpoint line {}: tree size went backwards to {}",
+                            i + 1,
+                            c.size
+                        ),
+                    );
                     return Ok(report);
                 }
                 checkpoints.push((i + 1, c));
             }
             Err(reason) => {
-                fail(&mut report, None, format!("checkpoint line {}: {reason}", i + 1));
+                fail(
+                    &mut report,
+                    None,
+                    format!("checkpoint line {}: {reason}", i + 1),
+                );
                 return Ok(report);
             }
         }
@@ -85,7 +104,10 @@ pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) 
     let (mut tree, tree_len) = open(&layout.tree())?;
     let size = (index_len / 8).min(size_for_nodes(tree_len / 32));
     if tree_len > node_count(size) * 32 || index_len > size * 8 {
-        report.notes.push("the files end in an unrecovered partial batch; opening the log for writing cuts it".into());
+        report.notes.push(
+            "the files end in an unrecovered partial batch; opening the log for writing cuts it"
+                .into(),
+        );
     }
     let mut frontier = Frontier::new(suite);
     let mut nodes: Vec<Hash> = Vec::with_capacity(64);
@@ -94,7 +116,11 @@ pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) 
     let mut last_good = 0u64;
     while let Some((line, c)) = pending.next_if(|(_, c)| c.size == 0) {
         if c.root != suite.empty_root() {
-            fail(&mut report, None, format!("checkpoint line {line}: size 0 with a non-empty root"));
+            fail(
+                &mut report,
+                None,
+                format!("checkpoint line {line}: size 0 with a non-empty root"),
+            );
             return Ok(report);
         }
         report.checkpoints += 1;
@@ -105,29 +131,53 @@ pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) 
         }
         let stated = u64::from_be_bytes(read_array::<8>(&mut index, &layout.index())?);
         if stated != offset {
-            fail(&mut report, Some(i), format!("entries.idx says entry {i} is at byte {stated}, it is at {offset}"));
+            fail(
+                &mut report,
+                Some(i),
+                format!("entries.idx says entry {i} is at byte {stated}, it is at {offset}"),
+            );
             return Ok(report);
         }
         let len = u32::from_be_bytes(read_array::<4>(&mut entries, &layout.entries())?) as u64;
         if len as usize > MAX_ENTRY_BYTES || offset + len + 36 > entries_len {
-            fail(&mut report, Some(i), format!("entry {i}: record length {len} runs past the end of entries.log"));
+            fail(
+                &mut report,
+                Some(i),
+                format!("entry {i}: record length {len} runs past the end of entries.log"),
+            );
             return Ok(report);
         }
         let mut data = vec![0u8; len as usize];
-        entries.read_exact(&mut data).map_err(LedgerError::io(layout.entries()))?;
+        entries
+            .read_exact(&mut data)
+            .map_err(LedgerError::io(layout.entries()))?;
         let stored: Hash = read_array::<32>(&mut entries, &layout.entries())?;
         offset += len + 36;
         let leaf = suite.leaf_hash(&data);
         if leaf != stored {
-            fail(&mut report, Some(i), format!("entry {i}: its content does not hash to its stored leaf hash (the entry was edited)"));
+            fail(
+                &mut report,
+                Some(i),
+                format!(
+                    "entry {i}: its content does not hash to its stored leaf hash (the entry was edited)"
+                ),
+            );
             return Ok(report);
         }
         nodes.clear();
         frontier.push(leaf, &mut nodes);
         for (k, node) in nodes.iter().enumerate() {
             if read_array::<32>(&mut tree, &layout.tree())? != *node {
-                let what = if k == 0 { "leaf hash" } else { "a subtree hash it completes" };
-                fail(&mut report, Some(i), format!("entry {i}: tree.hashes holds a wrong {what}"));
+                let what = if k == 0 {
+                    "leaf hash"
+                } else {
+                    "a subtree hash it completes"
+                };
+                fail(
+                    &mut report,
+                    Some(i),
+                    format!("entry {i}: tree.hashes holds a wrong {what}"),
+                );
                 return Ok(report);
             }
         }
@@ -154,10 +204,16 @@ pub fn audit(dir: &Path, key: &VerifierKey, mut progress: impl FnMut(u64, u64)) 
         fail(
             &mut report,
             Some(size),
-            format!("checkpoint line {line} covers {} entries but the log holds only {size}: entries were removed", c.size),
+            format!(
+                "checkpoint line {line} covers {} entries but the log holds only {size}: entries were removed",
+                c.size
+            ),
         );
     } else if offset < entries_len {
-        report.notes.push(format!("{} bytes after the last entry (unacknowledged tail)", entries_len - offset));
+        report.notes.push(format!(
+            "{} bytes after the last entry (unacknowledged tail)",
+            entries_len - offset
+        ));
     }
     Ok(report)
 }

@@ -60,6 +60,9 @@ mod tests {
     #[test]
     fn keys_are_sorted_and_whitespace_dropped() {
         let v = json!({"b": 1, "a": {"z": [1.5, 2.0, "x"], "y": null}, "c": "中文"});
-        assert_eq!(canonical_json(&v), r#"{"a":{"y":null,"z":[1.5,2,"x"]},"b":1,"c":"中文"}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"y":null,"z":[1.5,2,"x"]},"b":1,"c":"中文"}"#
+        );
     }
 }

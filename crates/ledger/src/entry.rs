@@ -145,7 +145,10 @@ mod tests {
             time: "2026-11-22T06:00:00.000Z".into(),
         };
         let text = entry.to_canonical();
-        assert!(text.starts_with(r#"{"enterprise":"91350100M000100Y43","grade":"C1","inputs_hash""#), "{text}");
+        assert!(
+            text.starts_with(r#"{"enterprise":"91350100M000100Y43","grade":"C1","inputs_hash""#),
+            "{text}"
+        );
         assert!(text.contains(r#""kind":"score_query""#) && text.contains(r#""score":612,"#));
         assert_eq!(Entry::parse(&text).unwrap(), entry);
     }

@@ -133,7 +133,9 @@ pub enum VerifyError {
     #[error("the entry does not hash to the receipt's leaf hash: the entry was altered")]
     LeafMismatch,
     /// The inclusion proof does not lead from the leaf to the checkpoint's root.
-    #[error("the inclusion proof of leaf {index} in tree size {size} does not match the checkpoint root")]
+    #[error(
+        "the inclusion proof of leaf {index} in tree size {size} does not match the checkpoint root"
+    )]
     BadInclusion {
         /// Leaf index.
         index: u64,

@@ -86,7 +86,10 @@ impl SigningKey {
                 }
             },
         };
-        Ok(SigningKey { name: name.to_string(), inner })
+        Ok(SigningKey {
+            name: name.to_string(),
+            inner,
+        })
     }
 
     /// The suite whose signature algorithm this key uses.
@@ -131,28 +134,41 @@ impl SigningKey {
         let verifier = self.verifier();
         let mut payload = type_bytes.to_vec();
         payload.extend_from_slice(&secret);
-        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, verifier.id, B64.encode(payload))
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            verifier.id,
+            B64.encode(payload)
+        )
     }
 
     /// Parses the `PRIVATE+KEY+…` text form.
     pub fn decode(text: &str) -> Result<SigningKey, KeyError> {
         let text = text.trim();
-        let rest = text.strip_prefix("PRIVATE+KEY+").ok_or(KeyError::Malformed("signing key"))?;
+        let rest = text
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(KeyError::Malformed("signing key"))?;
         let (name, _id, payload) = split_key(rest)?;
         let inner = if let Some(secret) = payload.strip_prefix(ED25519_TYPE) {
-            let secret: [u8; 32] = secret.try_into().map_err(|_| KeyError::Malformed("Ed25519 secret"))?;
+            let secret: [u8; 32] = secret
+                .try_into()
+                .map_err(|_| KeyError::Malformed("Ed25519 secret"))?;
             SigningInner::Ed25519(ed25519_dalek::SigningKey::from_bytes(&secret))
         } else if let Some(secret) = payload.strip_prefix(SM2_TYPE) {
             SigningInner::Sm2(Box::new(sm2_signing(secret)?))
         } else {
             return Err(KeyError::UnknownType);
         };
-        Ok(SigningKey { name: name.to_string(), inner })
+        Ok(SigningKey {
+            name: name.to_string(),
+            inner,
+        })
     }
 }
 
 fn sm2_signing(secret: &[u8]) -> Result<sm2::dsa::SigningKey, KeyError> {
-    let secret = sm2::SecretKey::from_slice(secret).map_err(|_| KeyError::Malformed("SM2 secret"))?;
+    let secret =
+        sm2::SecretKey::from_slice(secret).map_err(|_| KeyError::Malformed("SM2 secret"))?;
     sm2::dsa::SigningKey::new(SM2_DISTID, &secret).map_err(|_| KeyError::Malformed("SM2 secret"))
 }
 
@@ -163,7 +179,9 @@ fn split_key(text: &str) -> Result<(&str, u32, Vec<u8>), KeyError> {
     };
     check_name(name)?;
     let id = u32::from_str_radix(id, 16).map_err(|_| KeyError::Malformed("key id"))?;
-    let payload = B64.decode(payload).map_err(|_| KeyError::Malformed("key base64"))?;
+    let payload = B64
+        .decode(payload)
+        .map_err(|_| KeyError::Malformed("key base64"))?;
     Ok((name, id, payload))
 }
 
@@ -206,21 +224,29 @@ impl VerifierKey {
                 .is_ok_and(|s| k.verify(message, &s).is_ok()),
             VerifierInner::Sm2(k) => {
                 use sm2::dsa::signature::Verifier as _;
-                sm2::dsa::Signature::try_from(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
+                sm2::dsa::Signature::try_from(signature)
+                    .is_ok_and(|s| k.verify(message, &s).is_ok())
             }
         }
     }
 
     /// The `name+id+base64` text form.
     pub fn encode(&self) -> String {
-        format!("{}+{:08x}+{}", self.name, self.id, B64.encode(self.type_and_key()))
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.id,
+            B64.encode(self.type_and_key())
+        )
     }
 
     /// Parses the `name+id+base64` text form, checking that the id matches the key.
     pub fn decode(text: &str) -> Result<VerifierKey, KeyError> {
         let (name, id, payload) = split_key(text.trim())?;
         let inner = if let Some(key) = payload.strip_prefix(ED25519_TYPE) {
-            let key: [u8; 32] = key.try_into().map_err(|_| KeyError::Malformed("Ed25519 public key"))?;
+            let key: [u8; 32] = key
+                .try_into()
+                .map_err(|_| KeyError::Malformed("Ed25519 public key"))?;
             VerifierInner::Ed25519(
                 ed25519_dalek::VerifyingKey::from_bytes(&key)
                     .map_err(|_| KeyError::Malformed("Ed25519 public key"))?,
@@ -235,7 +261,10 @@ impl VerifierKey {
         };
         let key = VerifierKey::from_parts(name.to_string(), inner);
         if key.id != id {
-            return Err(KeyError::IdMismatch { stated: id, computed: key.id });
+            return Err(KeyError::IdMismatch {
+                stated: id,
+                computed: key.id,
+            });
         }
         Ok(key)
     }
@@ -284,11 +313,17 @@ mod tests {
 
     #[test]
     fn tampered_key_text_is_refused() {
-        let key = SigningKey::generate("a", Suite::Sha256Ed25519).unwrap().verifier().encode();
+        let key = SigningKey::generate("a", Suite::Sha256Ed25519)
+            .unwrap()
+            .verifier()
+            .encode();
         let mut parts: Vec<&str> = key.split('+').collect();
         let forged_id = format!("{:08x}", u32::from_str_radix(parts[1], 16).unwrap() ^ 1);
         parts[1] = &forged_id;
-        assert!(matches!(VerifierKey::decode(&parts.join("+")), Err(KeyError::IdMismatch { .. })));
+        assert!(matches!(
+            VerifierKey::decode(&parts.join("+")),
+            Err(KeyError::IdMismatch { .. })
+        ));
         assert!(VerifierKey::decode("no-plus-signs").is_err());
     }
 }

@@ -97,8 +97,10 @@ impl Layout {
             return Err(LedgerError::NotFound(self.dir.clone()));
         }
         let text = fs::read_to_string(&path).map_err(LedgerError::io(&path))?;
-        let config: LogConfig = serde_json::from_str(&text)
-            .map_err(|e| LedgerError::Corrupt { path: path.clone(), reason: e.to_string() })?;
+        let config: LogConfig = serde_json::from_str(&text).map_err(|e| LedgerError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         if config.format != LOG_FORMAT {
             return Err(LedgerError::Corrupt {
                 path,
@@ -108,7 +110,10 @@ impl Layout {
         if Suite::of_origin(&config.origin) != Some(config.suite) {
             return Err(LedgerError::Corrupt {
                 path,
-                reason: format!("origin {:?} does not end in /{}", config.origin, config.suite),
+                reason: format!(
+                    "origin {:?} does not end in /{}",
+                    config.origin, config.suite
+                ),
             });
         }
         Ok(config)
@@ -135,14 +140,28 @@ impl Layout {
         }
         fs::create_dir_all(&self.dir).map_err(LedgerError::io(&self.dir))?;
         let origin = format!("{}/{suite}", name.trim_end_matches('/'));
-        let key = SigningKey::generate(&origin, suite)
-            .map_err(|source| LedgerError::Key { path: self.signing_key(), source })?;
+        let key = SigningKey::generate(&origin, suite).map_err(|source| LedgerError::Key {
+            path: self.signing_key(),
+            source,
+        })?;
         write_private(&self.signing_key(), &format!("{}\n", key.encode()))?;
-        write_synced(&self.verifier_key(), format!("{}\n", key.verifier().encode()).as_bytes())?;
-        for file in [self.entries(), self.index(), self.tree(), self.checkpoints()] {
+        write_synced(
+            &self.verifier_key(),
+            format!("{}\n", key.verifier().encode()).as_bytes(),
+        )?;
+        for file in [
+            self.entries(),
+            self.index(),
+            self.tree(),
+            self.checkpoints(),
+        ] {
             write_synced(&file, b"")?;
         }
-        let config = LogConfig { format: LOG_FORMAT.to_string(), origin, suite };
+        let config = LogConfig {
+            format: LOG_FORMAT.to_string(),
+            origin,
+            suite,
+        };
         let json = serde_json::to_string_pretty(&config).expect("config serialises");
         // log.json last: its presence marks a complete log.
         write_synced(&self.config(), format!("{json}\n").as_bytes())?;
@@ -165,11 +184,15 @@ fn write_private(path: &Path, text: &str) -> Result<(), LedgerError> {
         .mode(0o600)
         .open(path)
         .map_err(LedgerError::io(path))?;
-    file.write_all(text.as_bytes()).map_err(LedgerError::io(path))?;
+    file.write_all(text.as_bytes())
+        .map_err(LedgerError::io(path))?;
     file.sync_all().map_err(LedgerError::io(path))
 }
 
 /// Maps a key problem found while checking keys against each other.
 pub(crate) fn key_mismatch(path: PathBuf) -> LedgerError {
-    LedgerError::Key { path, source: KeyError::Malformed("signing key does not match verifier.key / log.json") }
+    LedgerError::Key {
+        path,
+        source: KeyError::Malformed("signing key does not match verifier.key / log.json"),
+    }
 }

@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use tokio::sync::oneshot;
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
 use crate::error::LedgerError;
 use crate::keys::{SigningKey, VerifierKey};
@@ -18,8 +18,8 @@ use crate::note::Checkpoint;
 use crate::proof::TreeAt;
 use crate::receipt::Receipt;
 use crate::store::{
-    EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line, last_checkpoint,
-    recover,
+    EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line,
+    last_checkpoint, recover,
 };
 use crate::suite::{Hash, Suite};
 use crate::tree::{Frontier, node_count};
@@ -48,6 +48,8 @@ pub struct Reader {
     nodes: NodeFile,
     entries: EntryFile,
     latest: RwLock<Option<SignedCheckpoint>>,
+    /// Right-edge hashes of the most recently proven size.
+    edge: Mutex<Option<(u64, Arc<Vec<(u64, Hash)>>)>>,
 }
 
 struct Job {
@@ -84,12 +86,18 @@ impl Pending {
     /// Blocks until the entry is on disk and covered by a signed checkpoint. Must not be
     /// called from async code (use [`Pending::receipt`] there).
     pub fn wait(self) -> Result<Receipt, LedgerError> {
-        self.0.blocking_recv().unwrap_or_else(|_| Err(stopped())).map(Ack::into_receipt)
+        self.0
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(stopped()))
+            .map(Ack::into_receipt)
     }
 
     /// Awaits the receipt without blocking a thread.
     pub async fn receipt(self) -> Result<Receipt, LedgerError> {
-        self.0.await.unwrap_or_else(|_| Err(stopped())).map(Ack::into_receipt)
+        self.0
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
+            .map(Ack::into_receipt)
     }
 }
 
@@ -124,11 +132,14 @@ impl Ledger {
             return Err(key_mismatch(layout.signing_key()));
         }
         let recovered = recover(&layout, config.suite, &verifier)?;
-        let latest = recovered.last.map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
+        let latest = recovered
+            .last
+            .map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
         let shared = Arc::new(Reader {
             nodes: NodeFile::open(&layout.tree())?,
             entries: EntryFile::open(&layout)?,
             latest: RwLock::new(latest),
+            edge: Mutex::new(None),
             layout,
             config,
             verifier,
@@ -146,14 +157,24 @@ impl Ledger {
         };
         let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
         let mut committer = committer;
-        if shared.latest.read().expect("checkpoint lock").as_ref().map(|c| c.checkpoint.size)
+        if shared
+            .latest
+            .read()
+            .expect("checkpoint lock")
+            .as_ref()
+            .map(|c| c.checkpoint.size)
             != Some(committer.frontier.size())
         {
             // Entries made durable just before a crash, or a new log: sign the recovered
             // state so that every size the log serves has a checkpoint.
             committer.issue_checkpoint()?;
         }
-        let mut ledger = Ledger { shared, queue: Some(queue), committer: None, recovery: recovered.report };
+        let mut ledger = Ledger {
+            shared,
+            queue: Some(queue),
+            committer: None,
+            recovery: recovered.report,
+        };
         let handle = std::thread::Builder::new()
             .name("ledger-committer".to_string())
             .spawn(move || committer.run(jobs))
@@ -170,13 +191,17 @@ impl Ledger {
     /// Submits an entry without waiting; see [`Pending::wait`].
     pub fn submit(&self, entry: String) -> Result<Pending, LedgerError> {
         if entry.len() > MAX_ENTRY_BYTES {
-            return Err(LedgerError::BadEntry(format!("{} bytes, more than {MAX_ENTRY_BYTES}", entry.len())));
+            return Err(LedgerError::BadEntry(format!(
+                "{} bytes, more than {MAX_ENTRY_BYTES}",
+                entry.len()
+            )));
         }
         let (reply, receive) = oneshot::channel();
-        let queue = self.queue.as_ref().expect("queue lives as long as the ledger");
-        queue
-            .send(Job { entry, reply })
-            .map_err(|_| stopped())?;
+        let queue = self
+            .queue
+            .as_ref()
+            .expect("queue lives as long as the ledger");
+        queue.send(Job { entry, reply }).map_err(|_| stopped())?;
         Ok(Pending(receive))
     }
 
@@ -204,6 +229,7 @@ impl Reader {
             nodes: NodeFile::open(&layout.tree())?,
             entries: EntryFile::open(&layout)?,
             latest: RwLock::new(None),
+            edge: Mutex::new(None),
             layout,
             config,
             verifier,
@@ -218,6 +244,24 @@ impl Reader {
         *self.latest.write().expect("checkpoint lock") =
             last.map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint });
         Ok(())
+    }
+
+    /// A proof view of the tree at `size`, reusing the right edge of the last size asked.
+    fn tree_at(&self, size: u64) -> Result<TreeAt<'_, NodeFile>, LedgerError> {
+        let mut cached = self.edge.lock().expect("edge lock");
+        if let Some((at, edge)) = cached.as_ref()
+            && *at == size
+        {
+            return Ok(TreeAt::with_edge(
+                self.config.suite,
+                size,
+                &self.nodes,
+                Arc::clone(edge),
+            ));
+        }
+        let tree = TreeAt::new(self.config.suite, size, &self.nodes)?;
+        *cached = Some((size, tree.edge()));
+        Ok(tree)
     }
 
     /// Where the log lives.
@@ -258,7 +302,9 @@ impl Reader {
     fn check_index(&self, index: u64) -> Result<u64, LedgerError> {
         let size = self.size();
         if index >= size {
-            return Err(LedgerError::OutOfRange(format!("entry {index} does not exist: the log has {size}")));
+            return Err(LedgerError::OutOfRange(format!(
+                "entry {index} does not exist: the log has {size}"
+            )));
         }
         Ok(size)
     }
@@ -271,40 +317,54 @@ impl Reader {
                 "no inclusion proof of entry {index} in size {size}: the log has {current}"
             )));
         }
-        TreeAt::new(self.config.suite, size, &self.nodes)?.inclusion_proof(index)
+        self.tree_at(size)?.inclusion_proof(index)
     }
 
     /// Consistency proof from the tree of `old_size` entries to that of `new_size`.
-    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, LedgerError> {
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, LedgerError> {
         let current = self.size();
         if old_size > new_size || new_size > current {
             return Err(LedgerError::OutOfRange(format!(
                 "no consistency proof from {old_size} to {new_size}: the log has {current}"
             )));
         }
-        TreeAt::new(self.config.suite, new_size, &self.nodes)?.consistency_proof(old_size)
+        self.tree_at(new_size)?.consistency_proof(old_size)
     }
 
     /// Root hash of the tree of `size` entries.
     pub fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
         let current = self.size();
         if size > current {
-            return Err(LedgerError::OutOfRange(format!("no tree of size {size}: the log has {current}")));
+            return Err(LedgerError::OutOfRange(format!(
+                "no tree of size {size}: the log has {current}"
+            )));
         }
-        Ok(TreeAt::new(self.config.suite, size, &self.nodes)?.root())
+        Ok(self.tree_at(size)?.root())
     }
 
     /// A fresh receipt for an existing entry, against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
         self.check_index(index)?;
-        let latest = self.checkpoint().expect("a log with entries has a checkpoint");
+        let latest = self
+            .checkpoint()
+            .expect("a log with entries has a checkpoint");
         let record = self.entries.entry(index)?;
-        let tree = TreeAt::new(self.config.suite, latest.checkpoint.size, &self.nodes)?;
+        let tree = self.tree_at(latest.checkpoint.size)?;
         let entry = String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
             path: self.layout.entries(),
             reason: format!("entry {index} is not UTF-8"),
         })?;
-        Ok(Receipt::new(index, entry, &record.leaf_hash, &tree.inclusion_proof(index)?, &latest.note))
+        Ok(Receipt::new(
+            index,
+            entry,
+            &record.leaf_hash,
+            &tree.inclusion_proof(index)?,
+            &latest.note,
+        ))
     }
 }
 
@@ -345,10 +405,14 @@ impl Committer {
                 // from now on so that the next open recovers from a known state.
                 let message = error.to_string();
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(LedgerError::WriterStopped(message.clone())));
+                    let _ = job
+                        .reply
+                        .send(Err(LedgerError::WriterStopped(message.clone())));
                 }
                 for job in jobs.try_iter() {
-                    let _ = job.reply.send(Err(LedgerError::WriterStopped(message.clone())));
+                    let _ = job
+                        .reply
+                        .send(Err(LedgerError::WriterStopped(message.clone())));
                 }
                 return;
             }
@@ -378,8 +442,14 @@ impl Committer {
             (&*file).write_all(bytes).map_err(LedgerError::io(&path))?;
         }
         let tree_bytes: Vec<u8> = nodes.iter().flatten().copied().collect();
-        (&self.tree).write_all(&tree_bytes).map_err(LedgerError::io(layout.tree()))?;
-        for (file, path) in [(&self.entries, layout.entries()), (&self.index, layout.index()), (&self.tree, layout.tree())] {
+        (&self.tree)
+            .write_all(&tree_bytes)
+            .map_err(LedgerError::io(layout.tree()))?;
+        for (file, path) in [
+            (&self.entries, layout.entries()),
+            (&self.index, layout.index()),
+            (&self.tree, layout.tree()),
+        ] {
             file.sync_data().map_err(LedgerError::io(&path))?;
         }
         self.entries_len += records.len() as u64;

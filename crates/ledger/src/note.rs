@@ -29,7 +29,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text: origin, size and root, each on its own line.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Signs the body with `key`, giving a complete signed note.
@@ -37,7 +42,11 @@ impl Checkpoint {
         let body = self.body();
         let mut signature = key.verifier().id().to_be_bytes().to_vec();
         signature.extend(key.sign(body.as_bytes()));
-        format!("{body}\n\u{2014} {} {}\n", key.name(), B64.encode(signature))
+        format!(
+            "{body}\n\u{2014} {} {}\n",
+            key.name(),
+            B64.encode(signature)
+        )
     }
 
     /// Parses the body lines of a checkpoint (extension lines after the root are allowed
@@ -45,14 +54,19 @@ impl Checkpoint {
     pub fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
         let bad = |why: &str| NoteError::Malformed(why.to_string());
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("empty origin line"))?;
+        let origin = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| bad("empty origin line"))?;
         let size = lines
             .next()
             .and_then(|l| {
                 // Decimal without sign or leading zeros, as the format requires.
-                (!l.is_empty() && (l == "0" || !l.starts_with('0')) && l.bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| l.parse::<u64>().ok())
-                    .flatten()
+                (!l.is_empty()
+                    && (l == "0" || !l.starts_with('0'))
+                    && l.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| l.parse::<u64>().ok())
+                .flatten()
             })
             .ok_or_else(|| bad("tree size line is not a decimal number"))?;
         let root = lines
@@ -60,7 +74,11 @@ impl Checkpoint {
             .and_then(|l| B64.decode(l).ok())
             .and_then(|b| <Hash>::try_from(b.as_slice()).ok())
             .ok_or_else(|| bad("root hash line is not 32 bytes of base64"))?;
-        Ok(Checkpoint { origin: origin.to_string(), size, root })
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+        })
     }
 
     /// Verifies a signed checkpoint against the one trusted key and returns its content.
@@ -71,7 +89,10 @@ impl Checkpoint {
         let body = verify_note(note, key)?;
         let checkpoint = Checkpoint::parse_body(body)?;
         if checkpoint.origin != key.name() {
-            return Err(NoteError::WrongOrigin { origin: checkpoint.origin, expected: key.name().to_string() });
+            return Err(NoteError::WrongOrigin {
+                origin: checkpoint.origin,
+                expected: key.name().to_string(),
+            });
         }
         let declared = Suite::of_origin(&checkpoint.origin);
         if declared != Some(key.suite()) {
@@ -91,7 +112,9 @@ pub fn verify_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, Note
     if note.bytes().any(|b| b < 0x20 && b != b'\n') {
         return Err(bad("control characters"));
     }
-    let split = note.rfind("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or_else(|| bad("no blank line before the signatures"))?;
     let body = &note[..split + 1];
     let signatures = &note[split + 2..];
     if !signatures.ends_with('\n') {
@@ -99,9 +122,15 @@ pub fn verify_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, Note
     }
     let mut trusted = false;
     for line in signatures.trim_end_matches('\n').split('\n') {
-        let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| bad("signature line without em dash"))?;
-        let (name, signature) = rest.split_once(' ').ok_or_else(|| bad("signature line without key name"))?;
-        let signature = B64.decode(signature).map_err(|_| bad("signature is not base64"))?;
+        let rest = line
+            .strip_prefix("\u{2014} ")
+            .ok_or_else(|| bad("signature line without em dash"))?;
+        let (name, signature) = rest
+            .split_once(' ')
+            .ok_or_else(|| bad("signature line without key name"))?;
+        let signature = B64
+            .decode(signature)
+            .map_err(|_| bad("signature is not base64"))?;
         if signature.len() < 4 {
             return Err(bad("signature shorter than its key id"));
         }
@@ -114,7 +143,11 @@ pub fn verify_note<'a>(note: &'a str, key: &VerifierKey) -> Result<&'a str, Note
         }
         trusted = true;
     }
-    if trusted { Ok(body) } else { Err(NoteError::NoTrustedSignature(key.encode())) }
+    if trusted {
+        Ok(body)
+    } else {
+        Err(NoteError::NoTrustedSignature(key.encode()))
+    }
 }
 
 #[cfg(test)]
@@ -124,7 +157,14 @@ mod tests {
     fn checkpoint(suite: Suite) -> (Checkpoint, SigningKey) {
         let origin = format!("test.example/log/{suite}");
         let key = SigningKey::generate(&origin, suite).unwrap();
-        (Checkpoint { origin, size: 42, root: suite.leaf_hash(b"x") }, key)
+        (
+            Checkpoint {
+                origin,
+                size: 42,
+                root: suite.leaf_hash(b"x"),
+            },
+            key,
+        )
     }
 
     #[test]
@@ -136,11 +176,17 @@ mod tests {
             let bytes = note.as_bytes();
             for i in 0..bytes.len() {
                 // Every bit under Ed25519; one bit per byte under the much slower SM2.
-                let bits = if suite == Suite::Sm3Sm2 { i % 8..i % 8 + 1 } else { 0..8 };
+                let bits = if suite == Suite::Sm3Sm2 {
+                    i % 8..i % 8 + 1
+                } else {
+                    0..8
+                };
                 for bit in bits {
                     let mut flipped = bytes.to_vec();
                     flipped[i] ^= 1 << bit;
-                    let Ok(text) = String::from_utf8(flipped) else { continue };
+                    let Ok(text) = String::from_utf8(flipped) else {
+                        continue;
+                    };
                     assert!(
                         Checkpoint::open(&text, &key.verifier()).is_err(),
                         "{suite}: flipping bit {bit} of byte {i} went unnoticed"
@@ -155,16 +201,23 @@ mod tests {
         let (cp, key) = checkpoint(Suite::Sha256Ed25519);
         let stranger = SigningKey::generate(&cp.origin, Suite::Sha256Ed25519).unwrap();
         let note = cp.sign(&key);
-        assert!(matches!(Checkpoint::open(&note, &stranger.verifier()), Err(NoteError::NoTrustedSignature(_))));
+        assert!(matches!(
+            Checkpoint::open(&note, &stranger.verifier()),
+            Err(NoteError::NoTrustedSignature(_))
+        ));
         // An SM2 key named like a SHA-256 log: the origin's suite must match the key.
         let sm_key = SigningKey::generate(&cp.origin, Suite::Sm3Sm2).unwrap();
         let note = cp.sign(&sm_key);
-        assert!(matches!(Checkpoint::open(&note, &sm_key.verifier()), Err(NoteError::SuiteMismatch { .. })));
+        assert!(matches!(
+            Checkpoint::open(&note, &sm_key.verifier()),
+            Err(NoteError::SuiteMismatch { .. })
+        ));
     }
 
     #[test]
     fn parses_the_specification_example_body() {
-        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let body =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let cp = Checkpoint::parse_body(body).unwrap();
         assert_eq!(cp.size, 20852163);
         assert_eq!(cp.body(), body);

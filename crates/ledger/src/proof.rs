@@ -5,6 +5,8 @@
 //! edge of the tree, whose suffix hashes are computed once per tree size, so a proof costs
 //! `O(log n)` lookups whatever the size of the log.
 
+use std::sync::Arc;
+
 use crate::suite::{Hash, Suite};
 use crate::tree::Nodes;
 
@@ -21,7 +23,7 @@ pub struct TreeAt<'a, N: Nodes> {
     nodes: &'a N,
     /// `(start, MTH(D[start:size]))` for every start of the size's perfect-subtree
     /// decomposition: the only non-perfect ranges proofs ever need.
-    edge: Vec<(u64, Hash)>,
+    edge: Arc<Vec<(u64, Hash)>>,
 }
 
 impl<'a, N: Nodes> TreeAt<'a, N> {
@@ -45,7 +47,33 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
             edge.push((start, h));
             suffix = Some(h);
         }
-        Ok(TreeAt { suite, size, nodes, edge })
+        Ok(TreeAt {
+            suite,
+            size,
+            nodes,
+            edge: Arc::new(edge),
+        })
+    }
+
+    /// The right-edge hashes of this size, to reuse with [`TreeAt::with_edge`].
+    pub fn edge(&self) -> Arc<Vec<(u64, Hash)>> {
+        Arc::clone(&self.edge)
+    }
+
+    /// A view built from an edge computed earlier for the same size (saves `O(log n)`
+    /// lookups and hashes per proof when many proofs target one checkpoint).
+    pub fn with_edge(
+        suite: Suite,
+        size: u64,
+        nodes: &'a N,
+        edge: Arc<Vec<(u64, Hash)>>,
+    ) -> TreeAt<'a, N> {
+        TreeAt {
+            suite,
+            size,
+            nodes,
+            edge,
+        }
     }
 
     /// The tree size this view proves against.
@@ -55,7 +83,9 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
 
     /// The root hash at this size.
     pub fn root(&self) -> Hash {
-        self.edge.last().map_or_else(|| self.suite.empty_root(), |&(_, h)| h)
+        self.edge
+            .last()
+            .map_or_else(|| self.suite.empty_root(), |&(_, h)| h)
     }
 
     /// RFC 9162 MTH(D[lo:hi]).
@@ -70,12 +100,18 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
             return Ok(h);
         }
         let k = split(n);
-        Ok(self.suite.node_hash(&self.range(lo, lo + k)?, &self.range(lo + k, hi)?))
+        Ok(self
+            .suite
+            .node_hash(&self.range(lo, lo + k)?, &self.range(lo + k, hi)?))
     }
 
     /// RFC 9162 §2.1.3.1 inclusion proof of leaf `index`, from the leaf upwards.
     pub fn inclusion_proof(&self, index: u64) -> Result<Vec<Hash>, N::Error> {
-        assert!(index < self.size, "inclusion proof of leaf {index} in a tree of {}", self.size);
+        assert!(
+            index < self.size,
+            "inclusion proof of leaf {index} in a tree of {}",
+            self.size
+        );
         let (mut lo, mut hi) = (0, self.size);
         let mut proof = Vec::new();
         while hi - lo > 1 {
@@ -94,7 +130,11 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
 
     /// RFC 9162 §2.1.4.1 consistency proof from the tree of `old_size` leaves to this one.
     pub fn consistency_proof(&self, old_size: u64) -> Result<Vec<Hash>, N::Error> {
-        assert!(old_size <= self.size, "consistency proof from {old_size} to {}", self.size);
+        assert!(
+            old_size <= self.size,
+            "consistency proof from {old_size} to {}",
+            self.size
+        );
         if old_size == 0 || old_size == self.size {
             return Ok(Vec::new());
         }
@@ -124,7 +164,14 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
 
 /// RFC 9162 §2.1.3.2: does `proof` show that `leaf` is entry `index` of the tree of `size`
 /// leaves whose root is `root`?
-pub fn verify_inclusion(suite: Suite, index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+pub fn verify_inclusion(
+    suite: Suite,
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> bool {
     if index >= size {
         return false;
     }
@@ -176,7 +223,9 @@ pub fn verify_consistency(
         path.push(*old_root);
     }
     path.extend_from_slice(proof);
-    let Some((first, rest)) = path.split_first() else { return false };
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
     let (mut f, mut s) = (old_size - 1, new_size - 1);
     while f & 1 == 1 {
         f >>= 1;

@@ -44,7 +44,13 @@ pub struct Verified {
 
 impl Receipt {
     /// Assembles a receipt.
-    pub fn new(leaf_index: u64, entry: String, leaf_hash: &Hash, proof: &[Hash], checkpoint: &str) -> Receipt {
+    pub fn new(
+        leaf_index: u64,
+        entry: String,
+        leaf_hash: &Hash,
+        proof: &[Hash],
+        checkpoint: &str,
+    ) -> Receipt {
         Receipt {
             format: RECEIPT_FORMAT.to_string(),
             leaf_index,
@@ -59,7 +65,10 @@ impl Receipt {
     /// signature and suite, the entry's leaf hash, and the inclusion proof.
     pub fn verify(&self, key: &VerifierKey) -> Result<Verified, VerifyError> {
         if self.format != RECEIPT_FORMAT {
-            return Err(VerifyError::Malformed(format!("format {:?} is not {RECEIPT_FORMAT:?}", self.format)));
+            return Err(VerifyError::Malformed(format!(
+                "format {:?} is not {RECEIPT_FORMAT:?}",
+                self.format
+            )));
         }
         let checkpoint = Checkpoint::open(&self.checkpoint, key)?;
         let suite = key.suite();
@@ -67,7 +76,9 @@ impl Receipt {
             B64.decode(text)
                 .ok()
                 .and_then(|b| Hash::try_from(b.as_slice()).ok())
-                .ok_or_else(|| VerifyError::Malformed(format!("{what} is not a base64 32-byte hash")))
+                .ok_or_else(|| {
+                    VerifyError::Malformed(format!("{what} is not a base64 32-byte hash"))
+                })
         };
         let leaf = decode(&self.leaf_hash, "leaf_hash")?;
         if leaf != suite.leaf_hash(self.entry.as_bytes()) {
@@ -79,9 +90,22 @@ impl Receipt {
             .enumerate()
             .map(|(i, h)| decode(h, &format!("inclusion_proof[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        if !verify_inclusion(suite, self.leaf_index, checkpoint.size, &leaf, &proof, &checkpoint.root) {
-            return Err(VerifyError::BadInclusion { index: self.leaf_index, size: checkpoint.size });
+        if !verify_inclusion(
+            suite,
+            self.leaf_index,
+            checkpoint.size,
+            &leaf,
+            &proof,
+            &checkpoint.root,
+        ) {
+            return Err(VerifyError::BadInclusion {
+                index: self.leaf_index,
+                size: checkpoint.size,
+            });
         }
-        Ok(Verified { checkpoint, leaf_index: self.leaf_index })
+        Ok(Verified {
+            checkpoint,
+            leaf_index: self.leaf_index,
+        })
     }
 }

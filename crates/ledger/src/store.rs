@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::error::LedgerError;
+use crate::keys::VerifierKey;
 use crate::layout::Layout;
 use crate::note::Checkpoint;
-use crate::keys::VerifierKey;
 use crate::proof::TreeAt;
 use crate::suite::{Hash, Suite};
 use crate::tree::{Frontier, Nodes, node_count, node_position, size_for_nodes};
@@ -40,7 +40,11 @@ pub struct NodeFile {
 impl NodeFile {
     pub(crate) fn open(path: &Path) -> Result<NodeFile, LedgerError> {
         let file = File::open(path).map_err(LedgerError::io(path))?;
-        Ok(NodeFile { path: path.to_path_buf(), file, cache: Mutex::new(vec![(0, [0; 32]); CACHE_SLOTS]) })
+        Ok(NodeFile {
+            path: path.to_path_buf(),
+            file,
+            cache: Mutex::new(vec![(0, [0; 32]); CACHE_SLOTS]),
+        })
     }
 
     /// Hash at `position` (in hashes) of the node file.
@@ -53,7 +57,9 @@ impl NodeFile {
             }
         }
         let mut hash = [0u8; 32];
-        self.file.read_exact_at(&mut hash, position * 32).map_err(LedgerError::io(&self.path))?;
+        self.file
+            .read_exact_at(&mut hash, position * 32)
+            .map_err(LedgerError::io(&self.path))?;
         self.cache.lock().expect("node cache lock")[slot] = (position + 1, hash);
         Ok(hash)
     }
@@ -120,7 +126,9 @@ impl EntryFile {
     /// Byte offset of entry `index` in `entries.log`.
     pub fn offset(&self, index: u64) -> Result<u64, LedgerError> {
         let mut bytes = [0u8; 8];
-        self.index.read_exact_at(&mut bytes, index * 8).map_err(LedgerError::io(&self.index_path))?;
+        self.index
+            .read_exact_at(&mut bytes, index * 8)
+            .map_err(LedgerError::io(&self.index_path))?;
         Ok(u64::from_be_bytes(bytes))
     }
 
@@ -130,26 +138,38 @@ impl EntryFile {
             return Ok(None);
         }
         let mut len = [0u8; 4];
-        self.entries.read_exact_at(&mut len, offset).map_err(LedgerError::io(&self.entries_path))?;
+        self.entries
+            .read_exact_at(&mut len, offset)
+            .map_err(LedgerError::io(&self.entries_path))?;
         let len = u32::from_be_bytes(len) as u64;
         if len as usize > MAX_ENTRY_BYTES || offset + RECORD_OVERHEAD + len > file_len {
             return Ok(None);
         }
         let mut buf = vec![0u8; len as usize + 32];
-        self.entries.read_exact_at(&mut buf, offset + 4).map_err(LedgerError::io(&self.entries_path))?;
+        self.entries
+            .read_exact_at(&mut buf, offset + 4)
+            .map_err(LedgerError::io(&self.entries_path))?;
         let leaf_hash: Hash = buf[len as usize..].try_into().expect("32 bytes");
         buf.truncate(len as usize);
-        Ok(Some(Record { data: buf, leaf_hash }))
+        Ok(Some(Record {
+            data: buf,
+            leaf_hash,
+        }))
     }
 
     /// Entry `index` (which must be below the log size).
     pub fn entry(&self, index: u64) -> Result<Record, LedgerError> {
         let offset = self.offset(index)?;
-        let len = self.entries.metadata().map_err(LedgerError::io(&self.entries_path))?.len();
-        self.record_at(offset, len)?.ok_or_else(|| LedgerError::Corrupt {
-            path: self.entries_path.clone(),
-            reason: format!("entry {index} at byte {offset} is incomplete"),
-        })
+        let len = self
+            .entries
+            .metadata()
+            .map_err(LedgerError::io(&self.entries_path))?
+            .len();
+        self.record_at(offset, len)?
+            .ok_or_else(|| LedgerError::Corrupt {
+                path: self.entries_path.clone(),
+                reason: format!("entry {index} at byte {offset} is incomplete"),
+            })
     }
 }
 
@@ -167,18 +187,28 @@ pub struct Recovery {
 }
 
 /// The last complete checkpoint line of `checkpoints.log`, cutting a torn partial line.
-pub(crate) fn last_checkpoint(path: &Path, key: &VerifierKey, repair: bool) -> Result<(Option<(String, Checkpoint)>, bool), LedgerError> {
-    let mut file = OpenOptions::new().read(true).write(repair).open(path).map_err(LedgerError::io(path))?;
+pub(crate) fn last_checkpoint(
+    path: &Path,
+    key: &VerifierKey,
+    repair: bool,
+) -> Result<(Option<(String, Checkpoint)>, bool), LedgerError> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(repair)
+        .open(path)
+        .map_err(LedgerError::io(path))?;
     let len = file.metadata().map_err(LedgerError::io(path))?.len();
     // A checkpoint line is a few hundred bytes; the last 64 KiB always hold the last one.
     let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start)).map_err(LedgerError::io(path))?;
+    file.seek(SeekFrom::Start(start))
+        .map_err(LedgerError::io(path))?;
     let mut tail = Vec::new();
     file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
     let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     let torn = complete < tail.len();
     if torn && repair {
-        file.set_len(start + complete as u64).map_err(LedgerError::io(path))?;
+        file.set_len(start + complete as u64)
+            .map_err(LedgerError::io(path))?;
         file.sync_all().map_err(LedgerError::io(path))?;
     }
     let lines = &tail[..complete];
@@ -193,8 +223,11 @@ pub(crate) fn last_checkpoint(path: &Path, key: &VerifierKey, repair: bool) -> R
         path: path.to_path_buf(),
         reason: "the last checkpoint line is not {\"note\": …}".to_string(),
     })?;
-    let checkpoint = Checkpoint::open(&note, key)
-        .map_err(|source| LedgerError::Checkpoint { path: path.to_path_buf(), line: 0, source })?;
+    let checkpoint = Checkpoint::open(&note, key).map_err(|source| LedgerError::Checkpoint {
+        path: path.to_path_buf(),
+        line: 0,
+        source,
+    })?;
     Ok((Some((note, checkpoint)), torn))
 }
 
@@ -221,11 +254,16 @@ pub(crate) struct Recovered {
 }
 
 fn file_len(path: &Path) -> Result<u64, LedgerError> {
-    Ok(std::fs::metadata(path).map_err(LedgerError::io(path))?.len())
+    Ok(std::fs::metadata(path)
+        .map_err(LedgerError::io(path))?
+        .len())
 }
 
 fn truncate(path: &Path, len: u64) -> Result<u64, LedgerError> {
-    let file = OpenOptions::new().write(true).open(path).map_err(LedgerError::io(path))?;
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(LedgerError::io(path))?;
     let before = file.metadata().map_err(LedgerError::io(path))?.len();
     if before > len {
         file.set_len(len).map_err(LedgerError::io(path))?;
@@ -236,7 +274,11 @@ fn truncate(path: &Path, len: u64) -> Result<u64, LedgerError> {
 
 /// Brings the data files to their longest consistent prefix and checks it against the
 /// last stored checkpoint.
-pub(crate) fn recover(layout: &Layout, suite: Suite, key: &VerifierKey) -> Result<Recovered, LedgerError> {
+pub(crate) fn recover(
+    layout: &Layout,
+    suite: Suite,
+    key: &VerifierKey,
+) -> Result<Recovered, LedgerError> {
     let (last, cut_checkpoint_line) = last_checkpoint(&layout.checkpoints(), key, true)?;
     let checkpointed = last.as_ref().map_or(0, |(_, c)| c.size);
     let entries_len = file_len(&layout.entries())?;
@@ -277,7 +319,10 @@ pub(crate) fn recover(layout: &Layout, suite: Suite, key: &VerifierKey) -> Resul
         if root != checkpoint.root {
             return Err(LedgerError::Corrupt {
                 path: layout.tree(),
-                reason: format!("tree root at size {} differs from the signed checkpoint", checkpoint.size),
+                reason: format!(
+                    "tree root at size {} differs from the signed checkpoint",
+                    checkpoint.size
+                ),
             });
         }
     }
@@ -286,11 +331,19 @@ pub(crate) fn recover(layout: &Layout, suite: Suite, key: &VerifierKey) -> Resul
         entries_len: end,
         frontier,
         last,
-        report: Recovery { size, cut_entries, cut_bytes, cut_checkpoint_line },
+        report: Recovery {
+            size,
+            cut_entries,
+            cut_bytes,
+            cut_checkpoint_line,
+        },
     })
 }
 
 /// Opens a data file for appending.
 pub(crate) fn append_handle(path: &Path) -> Result<File, LedgerError> {
-    OpenOptions::new().append(true).open(path).map_err(LedgerError::io(path))
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(LedgerError::io(path))
 }

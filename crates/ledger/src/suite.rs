@@ -107,7 +107,10 @@ mod tests {
 
     #[test]
     fn origin_names_its_suite() {
-        assert_eq!(Suite::of_origin("bank.example/ledger/sm3-sm2"), Some(Suite::Sm3Sm2));
+        assert_eq!(
+            Suite::of_origin("bank.example/ledger/sm3-sm2"),
+            Some(Suite::Sm3Sm2)
+        );
         assert_eq!(
             Suite::of_origin("xinrong.local/ledger/sha256-ed25519"),
             Some(Suite::Sha256Ed25519)

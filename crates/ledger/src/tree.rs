@@ -27,7 +27,11 @@ pub fn size_for_nodes(nodes: u64) -> u64 {
     let (mut lo, mut hi) = (0u64, nodes / 2 + 65);
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        if node_count(mid) <= nodes { lo = mid } else { hi = mid - 1 }
+        if node_count(mid) <= nodes {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
     }
     lo
 }
@@ -52,7 +56,11 @@ pub struct Frontier {
 impl Frontier {
     /// The frontier of the empty tree.
     pub fn new(suite: Suite) -> Frontier {
-        Frontier { suite, size: 0, stack: Vec::new() }
+        Frontier {
+            suite,
+            size: 0,
+            stack: Vec::new(),
+        }
     }
 
     /// Rebuilds the frontier of a tree of `size` leaves from stored nodes.
@@ -95,7 +103,9 @@ impl Frontier {
     /// The tree's root hash (RFC 9162 MTH of all leaves so far).
     pub fn root(&self) -> Hash {
         let mut iter = self.stack.iter().rev();
-        let Some(&(_, mut root)) = iter.next() else { return self.suite.empty_root() };
+        let Some(&(_, mut root)) = iter.next() else {
+            return self.suite.empty_root();
+        };
         for (_, left) in iter {
             root = self.suite.node_hash(left, &root);
         }
@@ -114,7 +124,10 @@ pub struct MemoryTree {
 impl MemoryTree {
     /// An empty tree.
     pub fn new(suite: Suite) -> MemoryTree {
-        MemoryTree { frontier: Frontier::new(suite), nodes: Vec::new() }
+        MemoryTree {
+            frontier: Frontier::new(suite),
+            nodes: Vec::new(),
+        }
     }
 
     /// Appends an entry (its leaf hash is computed here).

@@ -37,21 +37,36 @@ fn concurrent_appends_get_verifiable_receipts_in_both_suites() {
             let handles: Vec<_> = (0..8)
                 .map(|t| {
                     let ledger = &ledger;
-                    s.spawn(move || (0..50).map(|i| ledger.append(entry(t * 1000 + i)).unwrap()).collect::<Vec<_>>())
+                    s.spawn(move || {
+                        (0..50)
+                            .map(|i| ledger.append(entry(t * 1000 + i)).unwrap())
+                            .collect::<Vec<_>>()
+                    })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
         });
         assert_eq!(ledger.size(), 400);
         let mut indices: Vec<u64> = receipts.iter().map(|r| r.leaf_index).collect();
         indices.sort();
-        assert_eq!(indices, (0..400).collect::<Vec<_>>(), "every entry gets its own index");
+        assert_eq!(
+            indices,
+            (0..400).collect::<Vec<_>>(),
+            "every entry gets its own index"
+        );
         for receipt in &receipts {
             let verified = receipt.verify(ledger.verifier()).unwrap();
             assert!(verified.checkpoint.size > receipt.leaf_index);
             assert_eq!(ledger.entry(receipt.leaf_index).unwrap(), receipt.entry);
             // A receipt re-issued against the latest checkpoint verifies too.
-            ledger.receipt(receipt.leaf_index).unwrap().verify(ledger.verifier()).unwrap();
+            ledger
+                .receipt(receipt.leaf_index)
+                .unwrap()
+                .verify(ledger.verifier())
+                .unwrap();
         }
         // A receipt altered anywhere fails.
         let mut forged = receipts[0].clone();
@@ -77,11 +92,23 @@ fn reopening_keeps_everything_and_later_checkpoints_are_consistent_with_earlier_
         ledger.append(entry(i)).unwrap();
     }
     let new = ledger.checkpoint().unwrap().checkpoint;
-    let proof = ledger.consistency_proof(old.checkpoint.size, new.size).unwrap();
-    assert!(verify_consistency(Suite::Sha256Ed25519, 37, 100, &old.checkpoint.root, &new.root, &proof));
+    let proof = ledger
+        .consistency_proof(old.checkpoint.size, new.size)
+        .unwrap();
+    assert!(verify_consistency(
+        Suite::Sha256Ed25519,
+        37,
+        100,
+        &old.checkpoint.root,
+        &new.root,
+        &proof
+    ));
     assert_eq!(ledger.entry(5).unwrap(), entry(5));
     assert!(matches!(ledger.entry(100), Err(LedgerError::OutOfRange(_))));
-    assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Locked(_))), "one writer at a time");
+    assert!(
+        matches!(Ledger::open(dir.path()), Err(LedgerError::Locked(_))),
+        "one writer at a time"
+    );
 }
 
 #[test]
@@ -96,12 +123,21 @@ fn a_torn_tail_is_detected_and_cut() {
         (layout.tree(), &[7u8; 32][..]),
         (layout.checkpoints(), &b"{\"note\":\"test.exa"[..]),
     ] {
-        OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+        OpenOptions::new()
+            .append(true)
+            .open(path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
     }
     let ledger = Ledger::open(dir.path()).unwrap();
     assert_eq!(ledger.size(), 20);
     assert!(ledger.recovery().cut_bytes > 0 && ledger.recovery().cut_checkpoint_line);
-    ledger.append(entry(20)).unwrap().verify(ledger.verifier()).unwrap();
+    ledger
+        .append(entry(20))
+        .unwrap()
+        .verify(ledger.verifier())
+        .unwrap();
     drop(ledger);
     assert_eq!(audit_ok(dir.path()).entries, 21);
 }
@@ -112,9 +148,19 @@ fn losing_checkpointed_entries_refuses_to_open() {
     drop(fill(dir.path(), Suite::Sha256Ed25519, 10));
     let layout = Layout::new(dir.path());
     let len = std::fs::metadata(layout.entries()).unwrap().len();
-    OpenOptions::new().write(true).open(layout.entries()).unwrap().set_len(len - 50).unwrap();
-    let error = Ledger::open(dir.path()).err().expect("damaged log must not open");
-    assert!(error.to_string().contains("checkpoint covers 10"), "{error}");
+    OpenOptions::new()
+        .write(true)
+        .open(layout.entries())
+        .unwrap()
+        .set_len(len - 50)
+        .unwrap();
+    let error = Ledger::open(dir.path())
+        .err()
+        .expect("damaged log must not open");
+    assert!(
+        error.to_string().contains("checkpoint covers 10"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -125,7 +171,11 @@ fn audit_names_the_first_edited_entry() {
     let key = layout.read_verifier().unwrap();
     // Entry 12 starts after 12 records of `4 + len + 32` bytes.
     let offset: u64 = (0..12).map(|i| 36 + entry(i).len() as u64).sum();
-    let file = OpenOptions::new().read(true).write(true).open(layout.entries()).unwrap();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(layout.entries())
+        .unwrap();
     file.write_all_at(b"X", offset + 4 + 3).unwrap();
     let report = audit(dir.path(), &key, |_, _| {}).unwrap();
     let problem = report.problem.expect("edit must be found");
@@ -138,18 +188,30 @@ fn audit_names_the_first_edited_entry() {
     let forged = tempfile::tempdir().unwrap();
     let forger = Ledger::create(forged.path(), "test.example/log", Suite::Sha256Ed25519).unwrap();
     for i in 0..30 {
-        forger.append(if i == 12 { entry(999) } else { entry(i) }).unwrap();
+        forger
+            .append(if i == 12 { entry(999) } else { entry(i) })
+            .unwrap();
     }
     drop(forger);
     let (real, fake) = (Layout::new(dir.path()), Layout::new(forged.path()));
-    for (to, from) in [(real.entries(), fake.entries()), (real.index(), fake.index()), (real.tree(), fake.tree())] {
+    for (to, from) in [
+        (real.entries(), fake.entries()),
+        (real.index(), fake.index()),
+        (real.tree(), fake.tree()),
+    ] {
         std::fs::copy(from, to).unwrap();
     }
     let key = real.read_verifier().unwrap();
     let report = audit(dir.path(), &key, |_, _| {}).unwrap();
     let problem = report.problem.expect("rewrite must be found");
-    assert!(problem.reason.contains("does not match the log"), "{problem:?}");
-    assert!(Ledger::open(dir.path()).is_err(), "the writer refuses it too");
+    assert!(
+        problem.reason.contains("does not match the log"),
+        "{problem:?}"
+    );
+    assert!(
+        Ledger::open(dir.path()).is_err(),
+        "the writer refuses it too"
+    );
 }
 
 #[test]

@@ -15,7 +15,9 @@ fn tree(suite: Suite, n: u64) -> MemoryTree {
 }
 
 fn roots(suite: Suite, tree: &MemoryTree) -> Vec<Hash> {
-    (0..=tree.size()).map(|s| TreeAt::new(suite, s, tree).unwrap().root()).collect()
+    (0..=tree.size())
+        .map(|s| TreeAt::new(suite, s, tree).unwrap().root())
+        .collect()
 }
 
 #[test]
@@ -28,10 +30,20 @@ fn every_inclusion_proof_up_to_300_verifies() {
             for index in 0..size {
                 let proof = at.inclusion_proof(index).unwrap();
                 let leaf = suite.leaf_hash(format!("entry {index}").as_bytes());
-                assert!(verify_inclusion(suite, index, size, &leaf, &proof, &roots[size as usize]), "{suite} {index}/{size}");
+                assert!(
+                    verify_inclusion(suite, index, size, &leaf, &proof, &roots[size as usize]),
+                    "{suite} {index}/{size}"
+                );
                 // The same proof must not pass for a neighbouring index or size.
                 if index + 1 < size {
-                    assert!(!verify_inclusion(suite, index + 1, size, &leaf, &proof, &roots[size as usize]));
+                    assert!(!verify_inclusion(
+                        suite,
+                        index + 1,
+                        size,
+                        &leaf,
+                        &proof,
+                        &roots[size as usize]
+                    ));
                 }
             }
         }
@@ -48,12 +60,26 @@ fn every_consistency_proof_up_to_300_verifies() {
             for old in 0..=new {
                 let proof = at.consistency_proof(old).unwrap();
                 assert!(
-                    verify_consistency(suite, old, new, &roots[old as usize], &roots[new as usize], &proof),
+                    verify_consistency(
+                        suite,
+                        old,
+                        new,
+                        &roots[old as usize],
+                        &roots[new as usize],
+                        &proof
+                    ),
                     "{suite} {old}->{new}"
                 );
                 if old > 0 && old < new {
                     // A root that is not the old tree's must not be proven consistent.
-                    assert!(!verify_consistency(suite, old, new, &roots[old as usize - 1], &roots[new as usize], &proof));
+                    assert!(!verify_consistency(
+                        suite,
+                        old,
+                        new,
+                        &roots[old as usize - 1],
+                        &roots[new as usize],
+                        &proof
+                    ));
                 }
             }
         }

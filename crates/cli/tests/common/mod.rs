@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 /// Says a test skipped, on the real stderr: `cargo test` captures `eprintln!` of passing tests,
 /// and a skip must be visible without `--nocapture`.
@@ -107,4 +108,36 @@ pub fn fit_on(train: &Table, test: &Table, config: &FitConfig) -> Scorecard {
         labels: Default::default(),
     };
     fit(&input, config, &Silent).unwrap()
+}
+
+/// Runs the `xinrong` binary built for these tests.
+pub fn xinrong(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xinrong"))
+        .args(args)
+        .output()
+        .expect("run xinrong")
+}
+
+/// Runs a command that must succeed and returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = xinrong(args);
+    assert!(
+        out.status.success(),
+        "xinrong {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command expected to fail with exit 2 and returns its stderr.
+pub fn bad(args: &[&str]) -> String {
+    let out = xinrong(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "xinrong {args:?} should exit 2; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    err
 }
