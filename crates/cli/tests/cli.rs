@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{bad, ok, xinrong};
+use common::{bad, ok};
 
 struct Dir(tempfile::TempDir);
 

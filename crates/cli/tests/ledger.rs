@@ -12,7 +12,7 @@ use rand::Rng as _;
 use xinrong_ledger::{Layout, Ledger, audit, verify_consistency};
 
 mod common;
-use common::{bad, ok, xinrong};
+use common::{bad, ok};
 
 const USCC: &str = "91350100M000100Y43";
 
@@ -338,5 +338,4 @@ fn a_writer_killed_at_random_moments_loses_nothing_it_acknowledged() {
         "only {} appends acknowledged in {rounds} rounds",
         acknowledged.len()
     );
-    xinrong(&["--version"]);
 }

@@ -27,13 +27,31 @@ fn proofs(c: &mut Criterion) {
         let leaf = suite.leaf_hash(&123_456u64.to_be_bytes());
         let proof = at.inclusion_proof(123_456).unwrap();
         group.bench_function(BenchmarkId::new("verify_inclusion", SIZE), |b| {
-            b.iter(|| assert!(verify_inclusion(suite, 123_456, SIZE, black_box(&leaf), &proof, &root)))
+            b.iter(|| {
+                assert!(verify_inclusion(
+                    suite,
+                    123_456,
+                    SIZE,
+                    black_box(&leaf),
+                    &proof,
+                    &root
+                ))
+            })
         });
         let old = 654_321;
         let old_root = TreeAt::new(suite, old, &tree).unwrap().root();
         let consistency = at.consistency_proof(old).unwrap();
         group.bench_function(BenchmarkId::new("verify_consistency", SIZE), |b| {
-            b.iter(|| assert!(verify_consistency(suite, old, SIZE, black_box(&old_root), &root, &consistency)))
+            b.iter(|| {
+                assert!(verify_consistency(
+                    suite,
+                    old,
+                    SIZE,
+                    black_box(&old_root),
+                    &root,
+                    &consistency
+                ))
+            })
         });
         group.bench_function("append_10k_leaves", |b| {
             b.iter(|| {

@@ -31,7 +31,7 @@ pub struct SigningKey {
 }
 
 enum SigningInner {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
@@ -74,7 +74,7 @@ impl SigningKey {
             Suite::Sha256Ed25519 => {
                 let mut secret = [0u8; 32];
                 rng.fill_bytes(&mut secret);
-                SigningInner::Ed25519(ed25519_dalek::SigningKey::from_bytes(&secret))
+                SigningInner::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&secret)))
             }
             Suite::Sm3Sm2 => loop {
                 let mut secret = [0u8; 32];
@@ -153,7 +153,7 @@ impl SigningKey {
             let secret: [u8; 32] = secret
                 .try_into()
                 .map_err(|_| KeyError::Malformed("Ed25519 secret"))?;
-            SigningInner::Ed25519(ed25519_dalek::SigningKey::from_bytes(&secret))
+            SigningInner::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&secret)))
         } else if let Some(secret) = payload.strip_prefix(SM2_TYPE) {
             SigningInner::Sm2(Box::new(sm2_signing(secret)?))
         } else {

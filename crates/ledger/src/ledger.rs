@@ -15,7 +15,7 @@ use crate::error::LedgerError;
 use crate::keys::{SigningKey, VerifierKey};
 use crate::layout::{Layout, LogConfig, key_mismatch};
 use crate::note::Checkpoint;
-use crate::proof::TreeAt;
+use crate::proof::{Edge, TreeAt};
 use crate::receipt::Receipt;
 use crate::store::{
     EntryFile, MAX_ENTRY_BYTES, NodeFile, Record, Recovery, append_handle, checkpoint_line,
@@ -49,7 +49,7 @@ pub struct Reader {
     entries: EntryFile,
     latest: RwLock<Option<SignedCheckpoint>>,
     /// Right-edge hashes of the most recently proven size.
-    edge: Mutex<Option<(u64, Arc<Vec<(u64, Hash)>>)>>,
+    edge: Mutex<Option<(u64, Edge)>>,
 }
 
 struct Job {

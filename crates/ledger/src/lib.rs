@@ -38,7 +38,7 @@ pub use keys::{SM2_DISTID, SigningKey, VerifierKey};
 pub use layout::{LOG_FORMAT, Layout, LogConfig};
 pub use ledger::{Ledger, Pending, Reader, SignedCheckpoint};
 pub use note::{Checkpoint, verify_note};
-pub use proof::{TreeAt, verify_consistency, verify_inclusion};
+pub use proof::{Edge, TreeAt, verify_consistency, verify_inclusion};
 pub use receipt::{RECEIPT_FORMAT, Receipt, Verified};
 pub use store::{NodeFile, Recovery};
 pub use suite::{Hash, Suite};

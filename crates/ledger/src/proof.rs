@@ -16,6 +16,9 @@ fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
+/// Right-edge hashes of one tree size: `(start, MTH(D[start:size]))`.
+pub type Edge = Arc<Vec<(u64, Hash)>>;
+
 /// A view of the tree as it was at one size, for producing proofs against that size.
 pub struct TreeAt<'a, N: Nodes> {
     suite: Suite,
@@ -23,7 +26,7 @@ pub struct TreeAt<'a, N: Nodes> {
     nodes: &'a N,
     /// `(start, MTH(D[start:size]))` for every start of the size's perfect-subtree
     /// decomposition: the only non-perfect ranges proofs ever need.
-    edge: Arc<Vec<(u64, Hash)>>,
+    edge: Edge,
 }
 
 impl<'a, N: Nodes> TreeAt<'a, N> {
@@ -56,7 +59,7 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
     }
 
     /// The right-edge hashes of this size, to reuse with [`TreeAt::with_edge`].
-    pub fn edge(&self) -> Arc<Vec<(u64, Hash)>> {
+    pub fn edge(&self) -> Edge {
         Arc::clone(&self.edge)
     }
 
@@ -91,7 +94,7 @@ impl<'a, N: Nodes> TreeAt<'a, N> {
     /// RFC 9162 MTH(D[lo:hi]).
     pub fn range(&self, lo: u64, hi: u64) -> Result<Hash, N::Error> {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             return self.nodes.node(n.trailing_zeros(), lo / n);
         }
         if hi == self.size
