@@ -5,6 +5,8 @@ mod data;
 mod dictionary;
 mod export_cmd;
 mod fit_cmd;
+mod gen_cmd;
+mod ingest_cmd;
 mod ledger_cmd;
 mod progress;
 mod report;
@@ -33,6 +35,10 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Export a model for other systems: SQL any warehouse runs, PMML, or an Excel workbook.
     Export(export_cmd::ExportArgs),
+    /// Generate a realistic portfolio of tech SMEs: raw data for every source, with its truth.
+    Gen(gen_cmd::GenArgs),
+    /// Validate source files into the governed store (Parquet); bad rows go to quarantine.
+    Ingest(ingest_cmd::IngestArgs),
     /// Tamper-evident ledger: register data assets, verify receipts, audit, prove consistency.
     Ledger(ledger_cmd::LedgerArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
@@ -53,6 +59,8 @@ fn main() -> ExitCode {
         Command::Export(a) => export_cmd::run(a),
         Command::Report(a) => report_cmd::run(a),
         Command::Ledger(a) => ledger_cmd::run(a),
+        Command::Gen(a) => gen_cmd::run(a),
+        Command::Ingest(a) => ingest_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,5 @@
-//! The SQL export, run in SQLite, gives exactly the scores of the engine, row for row.
+//! The SQL export, run in SQLite, PostgreSQL and DataFusion, gives exactly the scores of the
+//! engine, row for row.
 
 mod common;
 
@@ -266,5 +267,99 @@ fn postgres_runs_the_export_like_the_engine() {
         let (train, test) = common::split(&dir, name);
         let model = fit_on(&train, &test, &FitConfig::default());
         check_postgres(&mut client, &model, &test);
+    }
+}
+
+/// Runs the DataFusion dialect of the export over `t` held as an Arrow table.
+fn check_datafusion(model: &Scorecard, t: &Table) {
+    use xinrong_indicators::datafusion::arrow::array::{
+        Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray,
+    };
+    use xinrong_indicators::datafusion::arrow::compute::cast;
+    use xinrong_indicators::datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use xinrong_indicators::datafusion::datasource::MemTable;
+    use xinrong_indicators::datafusion::prelude::SessionContext;
+
+    let mut fields = vec![Field::new("rowno", DataType::Int64, false)];
+    let mut arrays: Vec<ArrayRef> = vec![std::sync::Arc::new(Int64Array::from_iter_values(
+        0..t.n_rows as i64,
+    ))];
+    for c in &t.columns {
+        match &c.data {
+            ColumnData::Numeric(v) => {
+                fields.push(Field::new(&c.name, DataType::Float64, true));
+                arrays.push(std::sync::Arc::new(Float64Array::from_iter(
+                    v.iter().map(|x| (!x.is_nan()).then_some(*x)),
+                )));
+            }
+            ColumnData::Text { codes, levels } => {
+                fields.push(Field::new(&c.name, DataType::Utf8, true));
+                arrays.push(std::sync::Arc::new(StringArray::from_iter(
+                    codes
+                        .iter()
+                        .map(|&k| (k != u32::MAX).then(|| levels[k as usize].as_str())),
+                )));
+            }
+        }
+    }
+    let schema = std::sync::Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "t",
+        std::sync::Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
+    )
+    .unwrap();
+    let query = sql(model, Dialect::DataFusion, "t", Some("rowno"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let batches = runtime
+        .block_on(async {
+            ctx.sql(&format!(
+                "SELECT id, score, pd, grade FROM ({query}) AS q ORDER BY id"
+            ))
+            .await?
+            .collect()
+            .await
+        })
+        .unwrap_or_else(|e| panic!("DataFusion refused the export: {e}\n{query}"));
+    let mut rows = Vec::new();
+    for b in &batches {
+        let column = |i: usize, to: &DataType| cast(b.column(i), to).unwrap();
+        let (id, score, pd, grade) = (
+            column(0, &DataType::Int64),
+            column(1, &DataType::Float64),
+            column(2, &DataType::Float64),
+            column(3, &DataType::Utf8),
+        );
+        let id = id.as_any().downcast_ref::<Int64Array>().unwrap();
+        let score = score.as_any().downcast_ref::<Float64Array>().unwrap();
+        let pd = pd.as_any().downcast_ref::<Float64Array>().unwrap();
+        let grade = grade.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..b.num_rows() {
+            assert!(
+                !score.is_null(i),
+                "row {}: DataFusion gave no score",
+                id.value(i)
+            );
+            rows.push((
+                id.value(i),
+                score.value(i),
+                pd.value(i),
+                grade.value(i).to_string(),
+            ));
+        }
+    }
+    compare(model, t, &rows, "DataFusion", true);
+}
+
+#[test]
+fn datafusion_runs_the_export_like_the_engine() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    for name in ["german_credit", "taiwan_default"] {
+        let (train, test) = common::split(&dir, name);
+        let model = fit_on(&train, &test, &FitConfig::default());
+        check_datafusion(&model, &test);
     }
 }

@@ -1,0 +1,13 @@
+//! Enterprise data sources: what each source holds (schemas with English and Chinese
+//! meanings), a generator of realistic portfolios with a known truth, and (in later
+//! modules) validated ingest with quarantine and desensitisation.
+#![deny(missing_docs)]
+
+mod generate;
+mod ingest;
+mod people;
+mod schema;
+
+pub use generate::{GenConfig, GenError, GenSummary, generate};
+pub use ingest::{Desensitiser, IngestError, IngestReport, ingest, store_paths};
+pub use schema::{Field, Kind, Pii, SOURCES, Source, TAX_RATINGS, markdown, source};
