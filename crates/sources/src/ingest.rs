@@ -94,13 +94,16 @@ pub struct IngestReport {
 /// How field values are desensitised.
 #[derive(Clone)]
 pub struct Desensitiser {
-    key: Vec<u8>,
+    /// The keyed state, cloned per value so the key is absorbed once, not per row.
+    mac: Hmac<Sha256>,
 }
 
 impl Desensitiser {
     /// A desensitiser with the HMAC key from configuration.
     pub fn new(key: &[u8]) -> Desensitiser {
-        Desensitiser { key: key.to_vec() }
+        Desensitiser {
+            mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
+        }
     }
 
     /// The stored form of `value` under `rule`.
@@ -108,10 +111,13 @@ impl Desensitiser {
         match rule {
             Pii::None => value.to_string(),
             Pii::Hmac => {
-                let mut mac =
-                    Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+                let mut mac = self.mac.clone();
                 mac.update(value.as_bytes());
-                format!("h:{}", &hex::encode(mac.finalize().into_bytes())[..32])
+                let digest = mac.finalize().into_bytes();
+                let mut text = [0u8; 34];
+                text[..2].copy_from_slice(b"h:");
+                hex::encode_to_slice(&digest[..16], &mut text[2..]).expect("32 hex digits fit");
+                String::from_utf8(text.to_vec()).expect("ASCII")
             }
             Pii::Mask => {
                 let chars: Vec<char> = value.chars().collect();
@@ -130,24 +136,50 @@ impl Desensitiser {
     }
 }
 
-/// A parsed, valid cell.
-enum Value {
+/// A parsed, valid cell, borrowing text from the input row.
+enum Value<'a> {
     Null,
-    Text(String),
+    Text(&'a str),
     Int(i64),
     Real(f64),
     Date(i32),
 }
 
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// `YYYY-MM-DD` (or with slashes) without a general-purpose date parser: ingest reads
+/// millions of dates.
+fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    if b.len() != 10 || !matches!((b[4], b[7]), (b'-', b'-') | (b'/', b'/')) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
 fn days(date: NaiveDate) -> i32 {
-    date.num_days_from_ce()
-        - NaiveDate::from_ymd_opt(1970, 1, 1)
-            .expect("epoch")
-            .num_days_from_ce()
+    date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+}
+
+fn valid_uscc(raw: &str) -> Result<(), String> {
+    if raw.len() == 18
+        && Uscc::check_char(&raw[..17]).is_some_and(|c| raw.as_bytes()[17] == c as u8)
+    {
+        return Ok(());
+    }
+    raw.parse::<Uscc>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+        .and_then(|()| Err(format!("{raw:?} must be written in capitals")))
 }
 
 /// Validates one cell against its field.
-fn parse(field: &Field, raw: &str) -> Result<Value, String> {
+fn parse<'a>(field: &Field, raw: &'a str) -> Result<Value<'a>, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return if field.required {
@@ -157,43 +189,47 @@ fn parse(field: &Field, raw: &str) -> Result<Value, String> {
         };
     }
     match field.kind {
-        Kind::Uscc => raw
-            .parse::<Uscc>()
-            .map(|u| Value::Text(u.as_str().to_string()))
-            .map_err(|e| e.to_string()),
-        Kind::Text => Ok(Value::Text(raw.to_string())),
-        Kind::Date => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(raw, "%Y/%m/%d"))
+        Kind::Uscc => valid_uscc(raw).map(|()| Value::Text(raw)),
+        Kind::Text => Ok(Value::Text(raw)),
+        Kind::Date => parse_date(raw)
             .map(|d| Value::Date(days(d)))
-            .map_err(|_| format!("{raw:?} is not a date (YYYY-MM-DD)")),
-        Kind::Month => NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d")
+            .ok_or_else(|| format!("{raw:?} is not a date (YYYY-MM-DD)")),
+        Kind::Month => (raw.len() == 7)
+            .then(|| parse_date(&format!("{raw}-01")))
+            .flatten()
             .map(|d| Value::Date(days(d)))
-            .map_err(|_| format!("{raw:?} is not a month (YYYY-MM)")),
+            .ok_or_else(|| format!("{raw:?} is not a month (YYYY-MM)")),
         Kind::Int(lo, hi) => match raw.parse::<i64>() {
             Ok(v) if (lo..=hi).contains(&v) => Ok(Value::Int(v)),
             Ok(v) => Err(format!("{v} is outside {lo}..{hi}")),
             Err(_) => Err(format!("{raw:?} is not a whole number")),
         },
-        Kind::Decimal(lo, hi) => match raw.replace(',', "").parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= lo && v <= hi => Ok(Value::Real(v)),
-            Ok(v) => Err(format!("{v} is outside {lo}..{hi}")),
-            Err(_) => Err(format!("{raw:?} is not a number")),
-        },
+        Kind::Decimal(lo, hi) => {
+            let parsed = if raw.contains(',') {
+                raw.replace(',', "").parse::<f64>()
+            } else {
+                raw.parse::<f64>()
+            };
+            match parsed {
+                Ok(v) if v.is_finite() && v >= lo && v <= hi => Ok(Value::Real(v)),
+                Ok(v) => Err(format!("{v} is outside {lo}..{hi}")),
+                Err(_) => Err(format!("{raw:?} is not a number")),
+            }
+        }
         Kind::Code(codes) => {
             if codes.contains(&raw) {
-                Ok(Value::Text(raw.to_string()))
+                Ok(Value::Text(raw))
             } else {
                 Err(format!("{raw:?} is not one of {}", codes.join("/")))
             }
         }
         Kind::Industry => {
-            let ok = raw.len() >= 2
-                && raw.len() <= 5
-                && raw.as_bytes()[0].is_ascii_uppercase()
-                && (b'A'..=b'T').contains(&raw.as_bytes()[0])
-                && raw[1..].bytes().all(|b| b.is_ascii_digit());
+            let b = raw.as_bytes();
+            let ok = (2..=5).contains(&b.len())
+                && (b'A'..=b'T').contains(&b[0])
+                && b[1..].iter().all(u8::is_ascii_digit);
             if ok {
-                Ok(Value::Text(raw.to_string()))
+                Ok(Value::Text(raw))
             } else {
                 Err(format!(
                     "{raw:?} is not a GB/T 4754 class (A..T and digits)"
@@ -201,11 +237,12 @@ fn parse(field: &Field, raw: &str) -> Result<Value, String> {
             }
         }
         Kind::Region => {
-            if raw.len() == 6
-                && raw.bytes().all(|b| b.is_ascii_digit())
+            let b = raw.as_bytes();
+            if b.len() == 6
+                && b.iter().all(u8::is_ascii_digit)
                 && (11..=82).contains(&raw[..2].parse::<u32>().unwrap_or(0))
             {
-                Ok(Value::Text(raw.to_string()))
+                Ok(Value::Text(raw))
             } else {
                 Err(format!("{raw:?} is not a six-digit GB/T 2260 region code"))
             }
@@ -240,7 +277,7 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, value: Value) {
+    fn push(&mut self, value: Value<'_>) {
         match (self, value) {
             (Builder::Text(b), Value::Text(v)) => b.append_value(v),
             (Builder::Int(b), Value::Int(v)) => b.append_value(v),
@@ -263,90 +300,9 @@ impl Builder {
     }
 }
 
-/// Decodes a file's bytes: UTF-8 (with or without BOM), else GBK/GB18030.
-fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-    }
-}
-
-/// Rows of a file as `(line number, field name → raw text)`, whatever its format.
-fn read_rows(
-    path: &Path,
-    source: &Source,
-) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), IngestError> {
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(io(path))?;
-    let text = decode(&bytes);
-    let is_jsonl = path
-        .extension()
-        .is_some_and(|e| e == "jsonl" || e == "ndjson");
-    if is_jsonl {
-        let header: Vec<String> = source.fields.iter().map(|f| f.name.to_string()).collect();
-        let mut rows = Vec::new();
-        for (i, line) in BufReader::new(text.as_bytes()).lines().enumerate() {
-            let line = line.map_err(io(path))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let cells =
-                match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line) {
-                    Ok(map) => header
-                        .iter()
-                        .map(|h| match map.get(h) {
-                            None | Some(serde_json::Value::Null) => String::new(),
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                        })
-                        .collect(),
-                    // A line that is not a JSON object is kept as one unparseable row.
-                    Err(e) => vec![format!("\u{0}{e}")],
-                };
-            rows.push((i as u64 + 1, cells));
-        }
-        return Ok((header, rows));
-    }
-    let delimiter = if text
-        .lines()
-        .next()
-        .is_some_and(|l| l.contains('\t') && !l.contains(','))
-    {
-        b'\t'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| IngestError::Unreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(r) => rows.push((
-                r.position().map_or(0, |p| p.line()),
-                r.iter().map(str::to_string).collect(),
-            )),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                rows.push((line, vec![format!("\u{0}{e}")]));
-            }
-        }
-    }
-    Ok((header, rows))
-}
+/// Rows per Parquet row group (and per in-memory batch): memory stays bounded by this,
+/// not by the size of the file.
+const BATCH_ROWS: usize = 65_536;
 
 /// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, plus a manifest of
 /// ingested files and the quarantine directory.
@@ -358,28 +314,181 @@ pub fn store_paths(store: &Path, source: &Source) -> (PathBuf, PathBuf, PathBuf)
     )
 }
 
-/// Ingests `input` as `source` into the store directory.
-pub fn ingest(
-    source: &Source,
-    input: &Path,
-    store: &Path,
-    desensitiser: &Desensitiser,
-) -> Result<IngestReport, IngestError> {
-    let (table_dir, manifest, quarantine_dir) = store_paths(store, source);
-    let content = fs::read(input).map_err(io(input))?;
-    let digest = hex::encode(Sha256::digest(&content));
-    let manifest_text = fs::read_to_string(&manifest).unwrap_or_default();
-    if manifest_text.lines().any(|l| {
-        l.contains(&format!("\"sha256\":\"{digest}\""))
-            && l.contains(&format!("\"source\":\"{}\"", source.name))
-    }) {
-        return Ok(IngestReport {
-            already_ingested: true,
-            ..IngestReport::default()
-        });
+/// Validates rows and accumulates the good ones into Parquet, the bad ones into quarantine.
+struct Sink<'s> {
+    source: &'s Source,
+    desensitiser: &'s Desensitiser,
+    file_name: String,
+    builders: Vec<Builder>,
+    pending: usize,
+    schema: Arc<Schema>,
+    writer: ArrowWriter<File>,
+    temp: PathBuf,
+    quarantine: csv::Writer<Vec<u8>>,
+    key_positions: Vec<usize>,
+    seen: HashSet<Vec<u8>, foldhash::fast::RandomState>,
+    report: IngestReport,
+    masked: String,
+}
+
+impl<'s> Sink<'s> {
+    fn new(
+        source: &'s Source,
+        desensitiser: &'s Desensitiser,
+        input: &Path,
+        temp: PathBuf,
+    ) -> Result<Sink<'s>, IngestError> {
+        let schema = Arc::new(Schema::new(
+            source
+                .fields
+                .iter()
+                .map(|f| ArrowField::new(f.name, arrow_type(f.kind), true))
+                .collect::<Vec<_>>(),
+        ));
+        let file = File::create(&temp).map_err(io(&temp))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(BATCH_ROWS))
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| {
+            IngestError::Parquet {
+                path: temp.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        let mut quarantine = csv::Writer::from_writer(Vec::new());
+        quarantine
+            .write_record(["file", "line", "field", "value", "reason"])
+            .expect("in memory");
+        Ok(Sink {
+            source,
+            desensitiser,
+            file_name: input.display().to_string(),
+            builders: source.fields.iter().map(|f| Builder::new(f.kind)).collect(),
+            pending: 0,
+            schema,
+            writer,
+            temp,
+            quarantine,
+            key_positions: source
+                .key
+                .iter()
+                .map(|k| {
+                    source
+                        .fields
+                        .iter()
+                        .position(|f| f.name == *k)
+                        .expect("key is a field")
+                })
+                .collect(),
+            seen: HashSet::with_hasher(foldhash::fast::RandomState::default()),
+            report: IngestReport::default(),
+            masked: String::new(),
+        })
     }
-    let (header, rows) = read_rows(input, source)?;
-    // Columns by English name or Chinese meaning.
+
+    fn reject(&mut self, line: u64, field: &str, value: &str, reason: &str) {
+        self.quarantine
+            .write_record([
+                self.file_name.as_str(),
+                &line.to_string(),
+                field,
+                value,
+                reason,
+            ])
+            .expect("in memory");
+        self.report.quarantined += 1;
+    }
+
+    /// One row: `cell(i)` is the raw text of source field `i` (empty when absent).
+    fn row<'r>(&mut self, line: u64, cell: impl Fn(usize) -> &'r str) -> Result<(), IngestError> {
+        self.report.rows += 1;
+        let source = self.source;
+        let mut values: Vec<Value<'r>> = Vec::with_capacity(source.fields.len());
+        for (i, field) in source.fields.iter().enumerate() {
+            let raw = cell(i);
+            match parse(field, raw) {
+                Ok(v) => values.push(v),
+                Err(reason) => {
+                    // Personal data never reaches the quarantine file either.
+                    let shown = if field.pii == Pii::None {
+                        raw.to_string()
+                    } else {
+                        self.desensitiser.apply(Pii::Mask, raw)
+                    };
+                    self.reject(line, field.name, &shown, &reason);
+                    return Ok(());
+                }
+            }
+        }
+        let mut key = Vec::with_capacity(48);
+        for &k in &self.key_positions {
+            match &values[k] {
+                Value::Text(s) => key.extend_from_slice(s.as_bytes()),
+                Value::Int(i) => key.extend_from_slice(&i.to_le_bytes()),
+                Value::Real(r) => key.extend_from_slice(&r.to_le_bytes()),
+                Value::Date(d) => key.extend_from_slice(&d.to_le_bytes()),
+                Value::Null => {}
+            }
+            key.push(0x1f);
+        }
+        if !self.seen.insert(key) {
+            let shown: Vec<&str> = self.key_positions.iter().map(|&k| cell(k)).collect();
+            self.reject(
+                line,
+                &source.key.join("+"),
+                &shown.join("+"),
+                "duplicate of an earlier row's key",
+            );
+            self.report.duplicates += 1;
+            return Ok(());
+        }
+        for ((builder, field), value) in self.builders.iter_mut().zip(source.fields).zip(values) {
+            match (field.pii, value) {
+                (Pii::None, v) => builder.push(v),
+                (rule, Value::Text(s)) => {
+                    self.masked = self.desensitiser.apply(rule, s);
+                    builder.push(Value::Text(&self.masked));
+                }
+                (_, v) => builder.push(v),
+            }
+        }
+        self.report.accepted += 1;
+        self.pending += 1;
+        if self.pending == BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| {
+            IngestError::Parquet {
+                path: self.temp.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| IngestError::Parquet {
+                path: self.temp.clone(),
+                reason: e.to_string(),
+            })?;
+        self.pending = 0;
+        Ok(())
+    }
+}
+
+/// Columns of the source found in a header, by English name or Chinese meaning.
+fn map_header(
+    source: &Source,
+    header: &[String],
+    input: &Path,
+) -> Result<Vec<Option<usize>>, IngestError> {
     let position: Vec<Option<usize>> = source
         .fields
         .iter()
@@ -392,141 +501,192 @@ pub fn ingest(
         .filter(|(f, p)| f.required && p.is_none())
         .map(|(f, _)| f.name)
         .collect();
-    if !missing.is_empty() {
-        return Err(IngestError::MissingFields {
+    if missing.is_empty() {
+        Ok(position)
+    } else {
+        Err(IngestError::MissingFields {
             path: input.to_path_buf(),
             source_name: source.name.to_string(),
             missing: missing.join(", "),
             header: header.join(","),
-        });
-    }
-    let mut builders: Vec<Builder> = source.fields.iter().map(|f| Builder::new(f.kind)).collect();
-    let mut quarantine = csv::Writer::from_writer(Vec::new());
-    quarantine
-        .write_record(["file", "line", "field", "value", "reason"])
-        .expect("in memory");
-    let key_positions: Vec<usize> = source
-        .key
-        .iter()
-        .map(|k| {
-            source
-                .fields
-                .iter()
-                .position(|f| f.name == *k)
-                .expect("key is a field")
         })
-        .collect();
-    let mut seen = HashSet::new();
-    let mut report = IngestReport {
-        rows: rows.len() as u64,
-        ..IngestReport::default()
+    }
+}
+
+/// Feeds every row of a CSV (UTF-8 streamed; GBK decoded first) into the sink.
+fn read_csv(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+    let mut file = File::open(input).map_err(io(input))?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = read_up_to(&mut file, &mut head).map_err(io(input))?;
+    head.truncate(n);
+    let utf8 = match std::str::from_utf8(&head) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the sample is still UTF-8.
+        Err(e) => e.error_len().is_none(),
     };
-    let file_name = input.display().to_string();
-    'rows: for (line, cells) in rows {
-        if let Some(error) = cells.first().and_then(|c| c.strip_prefix('\u{0}')) {
-            quarantine
-                .write_record([
-                    &file_name,
-                    &line.to_string(),
-                    "",
-                    "",
-                    &format!("unreadable row: {error}"),
-                ])
-                .expect("in memory");
-            report.quarantined += 1;
-            continue;
-        }
-        let mut values = Vec::with_capacity(source.fields.len());
-        for (field, pos) in source.fields.iter().zip(&position) {
-            let raw = pos.and_then(|p| cells.get(p)).map_or("", String::as_str);
-            match parse(field, raw) {
-                Ok(v) => values.push(v),
-                Err(reason) => {
-                    // Personal data never reaches the quarantine file either.
-                    let shown = if field.pii == Pii::None {
-                        raw.to_string()
-                    } else {
-                        desensitiser.apply(Pii::Mask, raw)
-                    };
-                    quarantine
-                        .write_record([&file_name, &line.to_string(), field.name, &shown, &reason])
-                        .expect("in memory");
-                    report.quarantined += 1;
-                    continue 'rows;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = if first_line.contains(&b'\t') && !first_line.contains(&b',') {
+        b'\t'
+    } else {
+        b','
+    };
+    let body: Box<dyn Read> = if utf8 {
+        let skip = if head.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        Box::new(std::io::Cursor::new(head[skip..].to_vec()).chain(file))
+    } else {
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest).map_err(io(input))?;
+        head.extend(rest);
+        Box::new(std::io::Cursor::new(
+            encoding_rs::GB18030
+                .decode(&head)
+                .0
+                .into_owned()
+                .into_bytes(),
+        ))
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(body);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| IngestError::Unreadable {
+            path: input.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let position = map_header(sink.source, &header, input)?;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let text: Vec<&str> = record
+                    .iter()
+                    .map(|c| std::str::from_utf8(c).unwrap_or("\u{fffd}"))
+                    .collect();
+                sink.row(line, |i| {
+                    position[i].and_then(|p| text.get(p).copied()).unwrap_or("")
+                })?;
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                sink.report.rows += 1;
+                sink.reject(line, "", "", &format!("unreadable row: {e}"));
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
+                    break;
                 }
             }
         }
-        let key: Vec<String> = key_positions
-            .iter()
-            .map(|&k| match &values[k] {
-                Value::Text(s) => s.clone(),
-                Value::Int(i) => i.to_string(),
-                Value::Real(r) => r.to_string(),
-                Value::Date(d) => d.to_string(),
-                Value::Null => String::new(),
-            })
-            .collect();
-        if !seen.insert(key.join("\u{1}")) {
-            quarantine
-                .write_record([
-                    &file_name,
-                    &line.to_string(),
-                    &source.key.join("+"),
-                    &key.join("+"),
-                    "duplicate of an earlier row's key",
-                ])
-                .expect("in memory");
-            report.quarantined += 1;
-            report.duplicates += 1;
+    }
+    Ok(())
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Feeds every line of a JSON Lines file into the sink.
+fn read_jsonl(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+    let reader = BufReader::new(File::open(input).map_err(io(input))?);
+    let names: Vec<&str> = sink.source.fields.iter().map(|f| f.name).collect();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(io(input))?;
+        if line.trim().is_empty() {
             continue;
         }
-        for ((builder, field), value) in builders.iter_mut().zip(source.fields).zip(values) {
-            let value = match (field.pii, value) {
-                (Pii::None, v) => v,
-                (rule, Value::Text(s)) => Value::Text(desensitiser.apply(rule, &s)),
-                (_, v) => v,
-            };
-            builder.push(value);
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line) {
+            Ok(map) => {
+                let cells: Vec<String> = names
+                    .iter()
+                    .map(|h| match map.get(*h) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect();
+                sink.row(i as u64 + 1, |k| cells[k].as_str())?;
+            }
+            Err(e) => {
+                sink.report.rows += 1;
+                sink.reject(i as u64 + 1, "", "", &format!("not a JSON object: {e}"));
+            }
         }
-        report.accepted += 1;
     }
+    Ok(())
+}
 
+/// Ingests `input` as `source` into the store directory.
+pub fn ingest(
+    source: &Source,
+    input: &Path,
+    store: &Path,
+    desensitiser: &Desensitiser,
+) -> Result<IngestReport, IngestError> {
+    let (table_dir, manifest, quarantine_dir) = store_paths(store, source);
+    let digest = {
+        let mut hasher = Sha256::new();
+        let mut file = File::open(input).map_err(io(input))?;
+        std::io::copy(&mut file, &mut hasher).map_err(io(input))?;
+        hex::encode(hasher.finalize())
+    };
+    let manifest_text = fs::read_to_string(&manifest).unwrap_or_default();
+    if manifest_text.lines().any(|l| {
+        l.contains(&format!("\"sha256\":\"{digest}\""))
+            && l.contains(&format!("\"source\":\"{}\"", source.name))
+    }) {
+        return Ok(IngestReport {
+            already_ingested: true,
+            ..IngestReport::default()
+        });
+    }
     fs::create_dir_all(&table_dir).map_err(io(&table_dir))?;
-    let schema = Arc::new(Schema::new(
-        source
-            .fields
-            .iter()
-            .map(|f| ArrowField::new(f.name, arrow_type(f.kind), true))
-            .collect::<Vec<_>>(),
-    ));
-    let columns: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
-    let batch =
-        RecordBatch::try_new(schema.clone(), columns).map_err(|e| IngestError::Parquet {
-            path: table_dir.clone(),
-            reason: e.to_string(),
-        })?;
     let stored = table_dir.join(format!("part-{}.parquet", &digest[..16]));
     let temp = table_dir.join(format!(".part-{}.tmp", &digest[..16]));
-    {
-        let file = File::create(&temp).map_err(io(&temp))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let mut writer =
-            ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| IngestError::Parquet {
-                path: temp.clone(),
-                reason: e.to_string(),
-            })?;
-        writer.write(&batch).map_err(|e| IngestError::Parquet {
-            path: temp.clone(),
-            reason: e.to_string(),
-        })?;
-        let file = writer.into_inner().map_err(|e| IngestError::Parquet {
-            path: temp.clone(),
-            reason: e.to_string(),
-        })?;
-        file.sync_all().map_err(io(&temp))?;
+    let mut sink = Sink::new(source, desensitiser, input, temp.clone())?;
+    let is_jsonl = input
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let read = if is_jsonl {
+        read_jsonl(input, &mut sink)
+    } else {
+        read_csv(input, &mut sink)
+    };
+    if let Err(e) = read.and_then(|()| sink.flush()) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
     }
+    let Sink {
+        writer,
+        quarantine,
+        mut report,
+        file_name,
+        ..
+    } = sink;
+    let file = writer.into_inner().map_err(|e| IngestError::Parquet {
+        path: temp.clone(),
+        reason: e.to_string(),
+    })?;
+    file.sync_all().map_err(io(&temp))?;
     fs::rename(&temp, &stored).map_err(io(&stored))?;
     if report.quarantined > 0 {
         fs::create_dir_all(&quarantine_dir).map_err(io(&quarantine_dir))?;
@@ -538,7 +698,8 @@ pub fn ingest(
     // next ingest of the same file overwrites, never a half-recorded ingest.
     let line = serde_json::json!({
         "source": source.name, "file": file_name, "sha256": digest, "rows": report.rows,
-        "accepted": report.accepted, "quarantined": report.quarantined, "part": stored.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "accepted": report.accepted, "quarantined": report.quarantined,
+        "part": stored.file_name().map(|n| n.to_string_lossy().into_owned()),
         "time": chrono::Utc::now().to_rfc3339(),
     });
     let mut m = fs::OpenOptions::new()
