@@ -11,5 +11,6 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import pypmml, pandas
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q pandas==2.3.3 pypmml==1.5.8
 fi
-cargo build --release -q
-"$VENV/bin/python" scripts/pmml_check.py
+# The debug build `cargo test` already made: no second (release) build of the whole tree.
+cargo build -q
+"$VENV/bin/python" scripts/pmml_check.py --xinrong target/debug/xinrong

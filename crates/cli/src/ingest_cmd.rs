@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use xinrong_sources::{Desensitiser, IngestError, SOURCES, ingest, source};
+use xinrong_sources::{Desensitiser, IngestError, SOURCES, ingest_from, source};
 
 use crate::BadInput;
 use crate::ledger_cmd::DataDir;
@@ -21,6 +21,9 @@ pub struct IngestArgs {
     source: Option<String>,
     /// Files to ingest (CSV in UTF-8 or GBK, or JSON Lines as .jsonl).
     paths: Vec<PathBuf>,
+    /// Who provided the data (its quality is tracked per provider).
+    #[arg(long, default_value = "unspecified")]
+    provider: String,
     /// Ingest every `<source>.csv` found in this directory (as `xinrong gen` writes them).
     #[arg(long, conflicts_with = "source")]
     all: Option<PathBuf>,
@@ -97,7 +100,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut quarantined = Vec::new();
     for (s, path) in jobs {
         let started = Instant::now();
-        let report = ingest(s, &path, &store, &desensitiser).map_err(|e| match e {
+        let report = ingest_from(s, &path, &store, &desensitiser, &args.provider).map_err(|e| match e {
             IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
             other => BadInput(other.to_string()).into(),
         })?;

@@ -6,8 +6,10 @@ mod dictionary;
 mod export_cmd;
 mod fit_cmd;
 mod gen_cmd;
+mod indicators_cmd;
 mod ingest_cmd;
 mod ledger_cmd;
+mod quality_cmd;
 mod progress;
 mod report;
 mod report_cmd;
@@ -39,6 +41,10 @@ enum Command {
     Gen(gen_cmd::GenArgs),
     /// Validate source files into the governed store (Parquet); bad rows go to quarantine.
     Ingest(ingest_cmd::IngestArgs),
+    /// Compute the indicator catalogue (DataFusion SQL) as of a date, for `xinrong fit`.
+    Indicators(indicators_cmd::IndicatorsArgs),
+    /// Quality scorecard of every source and provider; quality issues tracked to closure.
+    Quality(quality_cmd::QualityArgs),
     /// Tamper-evident ledger: register data assets, verify receipts, audit, prove consistency.
     Ledger(ledger_cmd::LedgerArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
@@ -61,6 +67,8 @@ fn main() -> ExitCode {
         Command::Ledger(a) => ledger_cmd::run(a),
         Command::Gen(a) => gen_cmd::run(a),
         Command::Ingest(a) => ingest_cmd::run(a),
+        Command::Indicators(a) => indicators_cmd::run(a),
+        Command::Quality(a) => quality_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,19 @@
-//! Indicators: SQL definitions over the governed store of enterprise data, run by Apache
-//! DataFusion, so that the same plans scale from one machine to a cluster.
+//! Indicators: a catalogue of SQL definitions over the governed store of enterprise data
+//! (cash flow, trade, tax, operations, loans, lawsuits, technology and IP), run by Apache
+//! DataFusion as of a date, so that the same plans scale from one machine to a cluster.
 //!
-//! This crate owns the DataFusion dependency; nothing in the modelling library needs it.
+//! This crate owns the DataFusion dependency; the modelling library never sees it.
 #![deny(missing_docs)]
+
+mod catalogue;
+mod error;
+mod quality;
+mod runner;
+
+pub use catalogue::{Catalogue, DIMENSIONS, Direction, Indicator, Inner, Query, VIEWS};
+pub use error::IndicatorError;
+pub use quality::{IssueStatus, QualityIssue, SourceQuality, THRESHOLDS, WEIGHTS, assess, raise_issues, transition};
+pub use runner::{IndicatorTable, compute, session};
 
 /// The query engine, re-exported so that callers (and tests) use the same version.
 pub use datafusion;

@@ -250,7 +250,9 @@ fn parse<'a>(field: &Field, raw: &'a str) -> Result<Value<'a>, String> {
     }
 }
 
-fn arrow_type(kind: Kind) -> DataType {
+/// The Arrow type a field is stored as: dates and months as `Date32` (a month as its
+/// first day), whole numbers as `Int64`, decimals as `Float64`, the rest as text.
+pub fn arrow_type(kind: Kind) -> DataType {
     match kind {
         Kind::Date | Kind::Month => DataType::Date32,
         Kind::Int(..) => DataType::Int64,
@@ -635,12 +637,48 @@ fn read_jsonl(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// Ingests `input` as `source` into the store directory.
-pub fn ingest(
+/// Feeds every row of a Parquet file into the sink, columns matched by name (English or
+/// Chinese) and read as text, so that the same validation applies as for CSV.
+fn read_parquet(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+    use arrow_array::{Array, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let unreadable = |e: &dyn std::fmt::Display| IngestError::Unreadable { path: input.to_path_buf(), reason: e.to_string() };
+    let file = File::open(input).map_err(io(input))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(&e))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let position = map_header(sink.source, &header, input)?;
+    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| unreadable(&e))?;
+    let mut line = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| unreadable(&e))?;
+        let text: Vec<StringArray> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                let c = arrow_cast::cast(c, &DataType::Utf8).map_err(|e| unreadable(&e))?;
+                Ok(c.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone())
+            })
+            .collect::<Result<_, IngestError>>()?;
+        for r in 0..batch.num_rows() {
+            line += 1;
+            sink.row(line, |i| position[i].map(|p| &text[p]).filter(|a| !a.is_null(r)).map_or("", |a| a.value(r)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Ingests `input` as `source` into the store directory, from an unnamed provider.
+pub fn ingest(source: &Source, input: &Path, store: &Path, desensitiser: &Desensitiser) -> Result<IngestReport, IngestError> {
+    ingest_from(source, input, store, desensitiser, "unspecified")
+}
+
+/// Ingests `input` as `source` from `provider` (whose data quality is then tracked).
+pub fn ingest_from(
     source: &Source,
     input: &Path,
     store: &Path,
     desensitiser: &Desensitiser,
+    provider: &str,
 ) -> Result<IngestReport, IngestError> {
     let (table_dir, manifest, quarantine_dir) = store_paths(store, source);
     let digest = {
@@ -666,8 +704,11 @@ pub fn ingest(
     let is_jsonl = input
         .extension()
         .is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let is_parquet = input.extension().is_some_and(|e| e == "parquet");
     let read = if is_jsonl {
         read_jsonl(input, &mut sink)
+    } else if is_parquet {
+        read_parquet(input, &mut sink)
     } else {
         read_csv(input, &mut sink)
     };
@@ -698,7 +739,8 @@ pub fn ingest(
     // next ingest of the same file overwrites, never a half-recorded ingest.
     let line = serde_json::json!({
         "source": source.name, "file": file_name, "sha256": digest, "rows": report.rows,
-        "accepted": report.accepted, "quarantined": report.quarantined,
+        "accepted": report.accepted, "quarantined": report.quarantined, "duplicates": report.duplicates,
+        "provider": provider,
         "part": stored.file_name().map(|n| n.to_string_lossy().into_owned()),
         "time": chrono::Utc::now().to_rfc3339(),
     });

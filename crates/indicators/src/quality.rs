@@ -1,0 +1,237 @@
+//! Data governance: a quality assessment of every source and provider in the store
+//! (completeness, validity, uniqueness, timeliness, cross-source consistency), a quality
+//! score, and quality issues tracked from open to closed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::IndicatorError;
+use crate::runner::{query_numbers, session};
+
+/// Weights of the five dimensions in the quality score (they sum to 1).
+pub const WEIGHTS: [(&str, f64); 5] =
+    [("completeness", 0.25), ("validity", 0.30), ("uniqueness", 0.15), ("timeliness", 0.15), ("consistency", 0.15)];
+
+/// Below these, a dimension raises a quality issue.
+pub const THRESHOLDS: [(&str, f64); 5] =
+    [("completeness", 0.95), ("validity", 0.995), ("uniqueness", 0.999), ("timeliness", 0.90), ("consistency", 0.90)];
+
+/// The assessment of one source from one provider.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceQuality {
+    /// Source name.
+    pub source: String,
+    /// Data provider.
+    pub provider: String,
+    /// Rows received.
+    pub rows: u64,
+    /// Share of non-empty cells in the stored rows.
+    pub completeness: f64,
+    /// Share of received rows that passed validation.
+    pub validity: f64,
+    /// Share of received rows that were not duplicates.
+    pub uniqueness: f64,
+    /// Share of rows that arrived on time (filed by the deadline, or data not stale).
+    pub timeliness: f64,
+    /// Share of checks against another source that agree (1 when there is none).
+    pub consistency: f64,
+    /// Weighted score, 0–100.
+    pub score: f64,
+}
+
+impl SourceQuality {
+    fn value(&self, dimension: &str) -> f64 {
+        match dimension {
+            "completeness" => self.completeness,
+            "validity" => self.validity,
+            "uniqueness" => self.uniqueness,
+            "timeliness" => self.timeliness,
+            _ => self.consistency,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ManifestLine {
+    source: String,
+    #[serde(default = "unspecified")]
+    provider: String,
+    rows: u64,
+    accepted: u64,
+    #[serde(default)]
+    duplicates: u64,
+}
+
+fn unspecified() -> String {
+    "unspecified".into()
+}
+
+/// Assesses every source in the store.
+pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> {
+    let manifest = std::fs::read_to_string(store.join("manifest.jsonl"))
+        .map_err(|e| IndicatorError::Store(format!("{}: {e} (ingest something first)", store.join("manifest.jsonl").display())))?;
+    let mut received: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
+    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
+        let m: ManifestLine = serde_json::from_str(line)
+            .map_err(|e| IndicatorError::Store(format!("manifest.jsonl: {e}")))?;
+        let entry = received.entry((m.source, m.provider)).or_default();
+        entry.0 += m.rows;
+        entry.1 += m.accepted;
+        entry.2 += m.duplicates;
+    }
+    let far = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid");
+    let ctx = session(store, far).await?;
+    // The latest date seen anywhere: what "now" is for this store.
+    let mut latest_overall = f64::NEG_INFINITY;
+    let mut latest = BTreeMap::new();
+    let mut completeness = BTreeMap::new();
+    for source in xinrong_sources::SOURCES {
+        let counts: Vec<String> = source.fields.iter().map(|f| format!("CAST(COUNT({}) AS DOUBLE)", f.name)).collect();
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS DOUBLE), CAST(MAX({date}) - DATE '1970-01-01' AS DOUBLE), {} FROM {}",
+            counts.join(", "),
+            source.name,
+            date = source.date_field
+        );
+        let row = query_numbers(&ctx, &sql).await?;
+        let n = row[0];
+        if n > 0.0 {
+            let filled: f64 = row[2..].iter().sum::<f64>() / (n * source.fields.len() as f64);
+            completeness.insert(source.name, filled);
+            latest.insert(source.name, row[1]);
+            if source.name != "registry" && source.name != "ip" {
+                latest_overall = latest_overall.max(row[1]);
+            }
+        }
+    }
+    let late_share = |sql: &str| async move { query_numbers(&ctx, sql).await.map(|r| r[0]) };
+    let tax_late = late_share(
+        "SELECT AVG(CASE WHEN filed_date > period + INTERVAL '1 month' + INTERVAL '15 days' THEN 1.0 ELSE 0.0 END) FROM tax",
+    )
+    .await?;
+    let rnd_late = late_share(
+        "SELECT AVG(CASE WHEN report_date > make_date(CAST(year AS INT), CAST(substr(quarter, 2, 1) AS INT) * 3, 1) + INTERVAL '2 months' THEN 1.0 ELSE 0.0 END) FROM rnd",
+    )
+    .await?;
+    // Invoices against VAT returns: invoiced sales within 10% of declared sales, per firm-month.
+    let consistent = late_share(
+        "WITH i AS (SELECT uscc, date_trunc('month', date) AS m, SUM(amount) AS invoiced FROM invoice WHERE direction = 'issued' GROUP BY 1, 2), \
+              t AS (SELECT uscc, period AS m, SUM(sales) AS declared FROM tax WHERE tax_type = 'vat' GROUP BY 1, 2) \
+         SELECT AVG(CASE WHEN ABS(i.invoiced - t.declared) <= 0.1 * t.declared THEN 1.0 ELSE 0.0 END) \
+         FROM i JOIN t ON i.uscc = t.uscc AND i.m = t.m WHERE t.declared > 0",
+    )
+    .await?;
+    let mut out = Vec::new();
+    for ((source, provider), (rows, accepted, duplicates)) in received {
+        let name = source.as_str();
+        let timeliness = match name {
+            "tax" => 1.0 - nan_to(tax_late, 0.0),
+            "rnd" => 1.0 - nan_to(rnd_late, 0.0),
+            "registry" | "ip" => 1.0,
+            _ => latest.get(name).map_or(0.0, |&d| (1.0 - ((latest_overall - d) - 31.0).max(0.0) / 365.0).clamp(0.0, 1.0)),
+        };
+        let consistency = if matches!(name, "invoice" | "tax") { nan_to(consistent, 1.0) } else { 1.0 };
+        let mut q = SourceQuality {
+            completeness: completeness.get(name).copied().unwrap_or(0.0),
+            validity: if rows > 0 { accepted as f64 / rows as f64 } else { 0.0 },
+            uniqueness: if rows > 0 { 1.0 - duplicates as f64 / rows as f64 } else { 0.0 },
+            timeliness,
+            consistency,
+            score: 0.0,
+            rows,
+            source,
+            provider,
+        };
+        q.score = 100.0 * WEIGHTS.iter().map(|(d, w)| w * q.value(d)).sum::<f64>();
+        out.push(q);
+    }
+    Ok(out)
+}
+
+fn nan_to(x: f64, default: f64) -> f64 {
+    if x.is_nan() { default } else { x }
+}
+
+/// Where a quality issue stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueStatus {
+    /// Found, provider not yet told.
+    Open,
+    /// The provider has been told.
+    Notified,
+    /// The provider fixed it (a re-assessment no longer finds it).
+    Fixed,
+    /// Accepted as is, with a reason.
+    Accepted,
+}
+
+/// A quality problem of one source from one provider, tracked to closure.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QualityIssue {
+    /// Stable id.
+    pub id: u32,
+    /// Source.
+    pub source: String,
+    /// Provider to tell.
+    pub provider: String,
+    /// The dimension below its threshold.
+    pub check: String,
+    /// The value found when last assessed.
+    pub value: f64,
+    /// Current status.
+    pub status: IssueStatus,
+    /// Status changes with notes, oldest first.
+    pub history: Vec<String>,
+}
+
+/// Opens issues for dimensions below threshold that have no live issue yet, and records the
+/// latest value on existing ones. Returns the issues that were opened now.
+pub fn raise_issues(issues: &mut Vec<QualityIssue>, assessment: &[SourceQuality], now: &str) -> Vec<u32> {
+    let mut opened = Vec::new();
+    for q in assessment {
+        for (check, threshold) in THRESHOLDS {
+            let value = q.value(check);
+            let live = issues.iter_mut().find(|i| {
+                i.source == q.source && i.provider == q.provider && i.check == check && matches!(i.status, IssueStatus::Open | IssueStatus::Notified)
+            });
+            match live {
+                Some(issue) => issue.value = value,
+                None if value < threshold => {
+                    let id = issues.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+                    issues.push(QualityIssue {
+                        id,
+                        source: q.source.clone(),
+                        provider: q.provider.clone(),
+                        check: check.to_string(),
+                        value,
+                        status: IssueStatus::Open,
+                        history: vec![format!("{now} open: {check} {value:.4} below {threshold}")],
+                    });
+                    opened.push(id);
+                }
+                None => {}
+            }
+        }
+    }
+    opened
+}
+
+/// Moves an issue to a new status; only the transitions open → notified → fixed/accepted
+/// (and open → fixed/accepted) are allowed.
+pub fn transition(issue: &mut QualityIssue, to: IssueStatus, note: &str, now: &str) -> Result<(), String> {
+    use IssueStatus::*;
+    let allowed = matches!((issue.status, to), (Open, Notified) | (Open | Notified, Fixed | Accepted));
+    if !allowed {
+        return Err(format!("issue {} is {:?}; it cannot become {:?}", issue.id, issue.status, to));
+    }
+    if to == Accepted && note.trim().is_empty() {
+        return Err("accepting an issue needs a reason (--note)".into());
+    }
+    issue.history.push(format!("{now} {to:?}: {note}").to_lowercase());
+    issue.status = to;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The catalogue on a generated, ingested portfolio: coverage, point-in-time correctness,
+//! and the guard on user SQL.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use xinrong_indicators::{Catalogue, DIMENSIONS, IndicatorTable, VIEWS, compute};
+use xinrong_sources::{Desensitiser, GenConfig, SOURCES, generate, ingest};
+
+fn ingest_dir(raw: &Path, store: &Path, skip_registry: bool) {
+    let d = Desensitiser::new(b"test");
+    for s in SOURCES {
+        if skip_registry && s.name == "registry" {
+            continue;
+        }
+        ingest(s, &raw.join(format!("{}.csv", s.name)), store, &d).unwrap();
+    }
+}
+
+fn portfolio(dir: &Path, start: NaiveDate) -> std::path::PathBuf {
+    let raw = dir.join(format!("raw-{start}"));
+    generate(&GenConfig { enterprises: 80, months: 14, seed: 5, start, faults: true }, &raw, |_| {}).unwrap();
+    raw
+}
+
+fn run(store: &Path, catalogue: &Catalogue, as_of: NaiveDate) -> Result<IndicatorTable, xinrong_indicators::IndicatorError> {
+    tokio::runtime::Runtime::new().unwrap().block_on(compute(store, catalogue, as_of, |_, _| {}))
+}
+
+fn same(a: &IndicatorTable, b: &IndicatorTable) -> Option<String> {
+    if a.uscc != b.uscc {
+        return Some("different enterprises".into());
+    }
+    for ((name, x), (_, y)) in a.columns.iter().zip(&b.columns) {
+        for (r, (u, v)) in x.iter().zip(y).enumerate() {
+            if !(u == v || (u.is_nan() && v.is_nan())) {
+                return Some(format!("{name} of {} differs: {u} vs {v}", a.uscc[r]));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_catalogue_covers_every_dimension_and_view_with_over_300_indicators() {
+    let c = Catalogue::builtin().unwrap();
+    assert!(c.indicators.len() >= 300, "{} indicators", c.indicators.len());
+    assert_eq!(c.ids().len(), c.indicators.len());
+    for (d, _, _) in DIMENSIONS {
+        assert!(c.indicators.iter().filter(|i| i.dimension == d).count() >= 3, "dimension {d} is thin");
+    }
+    for (v, _, _) in VIEWS {
+        assert!(c.indicators.iter().any(|i| i.view == v), "view {v} is empty");
+    }
+}
+
+#[test]
+fn indicators_as_of_a_date_ignore_everything_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let raw = portfolio(dir.path(), start);
+    let store = dir.path().join("store");
+    ingest_dir(&raw, &store, false);
+    let catalogue = Catalogue::builtin().unwrap();
+    let as_of = NaiveDate::from_ymd_opt(2023, 12, 31).unwrap();
+    let before = run(&store, &catalogue, as_of).unwrap();
+    assert!(before.uscc.len() >= 75, "{} enterprises", before.uscc.len());
+    assert_eq!(before.columns.len(), catalogue.indicators.len());
+    let filled = before.columns.iter().filter(|(_, v)| v.iter().any(|x| !x.is_nan())).count();
+    assert!(filled >= 250, "only {filled} indicators have any value");
+
+    // The same firms' next 14 months (plus late filings dated after the as-of date) land in
+    // the store: nothing as of the earlier date may change.
+    let future = portfolio(dir.path(), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    ingest_dir(&future, &store, true);
+    let after = run(&store, &catalogue, as_of).unwrap();
+    assert_eq!(same(&before, &after), None, "future rows leaked into indicators as of {as_of}");
+    // … while as of a later date they do count.
+    let later = run(&store, &catalogue, NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()).unwrap();
+    assert!(same(&before, &later).is_some());
+}
+
+#[test]
+fn user_sql_runs_read_only_over_known_tables_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = portfolio(dir.path(), NaiveDate::from_ymd_opt(2023, 1, 1).unwrap());
+    let store = dir.path().join("store");
+    ingest_dir(&raw, &store, false);
+    let as_of = NaiveDate::from_ymd_opt(2023, 12, 31).unwrap();
+
+    let mut c = Catalogue::default();
+    c.add_sql(
+        "mine.sql",
+        "-- id: my_vat_share\n-- en: VAT share of tax\n-- zh: 增值税占比\n-- dimension: tax\n-- view: financial_health\n\
+         SELECT uscc, SUM(CASE WHEN tax_type = 'vat' THEN declared END) / SUM(declared) FROM tax GROUP BY uscc",
+    )
+    .unwrap();
+    let table = run(&store, &c, as_of).unwrap();
+    assert!(table.columns[0].1.iter().any(|v| (0.0..=1.0).contains(v)));
+
+    for (sql, why) in [
+        ("DROP TABLE tax", "DDL"),
+        ("INSERT INTO tax SELECT * FROM tax", "DML"),
+        ("CREATE TABLE x AS SELECT 1", "DDL"),
+        ("SELECT uscc, 1.0 FROM raw_tax", "unknown table"),
+        ("SELECT uscc, declared, paid FROM tax", "three columns"),
+    ] {
+        let mut c = Catalogue::default();
+        c.add_sql("bad.sql", &format!("-- id: bad\n{sql}")).unwrap();
+        let error = run(&store, &c, as_of).err().unwrap_or_else(|| panic!("{why}: `{sql}` was accepted"));
+        assert!(error.to_string().contains("bad.sql"), "{why}: {error}");
+    }
+    assert!(Catalogue::default().add_sql("x.sql", "SELECT 1").is_err(), "an indicator needs an id");
+}
