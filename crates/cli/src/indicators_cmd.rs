@@ -63,8 +63,11 @@ fn catalogue(sql: &[PathBuf]) -> Result<Catalogue> {
         }
     }
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| BadInput(format!("{}: {e}", file.display())))?;
-        catalogue.add_sql(&file.display().to_string(), &text).map_err(|e| BadInput(e.to_string()))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| BadInput(format!("{}: {e}", file.display())))?;
+        catalogue
+            .add_sql(&file.display().to_string(), &text)
+            .map_err(|e| BadInput(e.to_string()))?;
     }
     Ok(catalogue)
 }
@@ -72,21 +75,41 @@ fn catalogue(sql: &[PathBuf]) -> Result<Catalogue> {
 fn list(catalogue: &Catalogue) {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["id", "name", "名称", "dimension", "view", "unit", "direction"]);
+    table.set_header(vec![
+        "id",
+        "name",
+        "名称",
+        "dimension",
+        "view",
+        "unit",
+        "direction",
+    ]);
     for i in &catalogue.indicators {
         let direction = match i.direction {
             Direction::HigherBetter => "+",
             Direction::HigherWorse => "-",
             Direction::Neutral => "0",
         };
-        table.add_row(vec![&i.id, &i.en, &i.zh, &i.dimension, &i.view, &i.unit, direction]);
+        table.add_row(vec![
+            &i.id,
+            &i.en,
+            &i.zh,
+            &i.dimension,
+            &i.view,
+            &i.unit,
+            direction,
+        ]);
     }
     println!("{table}");
     let mut counts = Table::new();
     counts.load_preset(UTF8_FULL_CONDENSED);
     counts.set_header(vec!["dimension", "维度", "indicators"]);
     for (id, en, zh) in DIMENSIONS {
-        let n = catalogue.indicators.iter().filter(|i| i.dimension == id).count();
+        let n = catalogue
+            .indicators
+            .iter()
+            .filter(|i| i.dimension == id)
+            .count();
         counts.add_row(vec![en.to_string(), zh.to_string(), n.to_string()]);
     }
     println!("{counts}\n{} indicators", catalogue.indicators.len());
@@ -94,19 +117,32 @@ fn list(catalogue: &Catalogue) {
 
 /// Default months per enterprise from the generator's truth file.
 fn read_truth(path: &Path) -> Result<HashMap<String, Option<chrono::NaiveDate>>> {
-    let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let mut out = HashMap::new();
     for (n, line) in text.lines().enumerate().skip(1) {
         let mut cells = line.split(',');
         let (Some(uscc), Some(month)) = (cells.next(), cells.next()) else {
-            return Err(BadInput(format!("{}: line {}: expected uscc,default_month", path.display(), n + 1)).into());
+            return Err(BadInput(format!(
+                "{}: line {}: expected uscc,default_month",
+                path.display(),
+                n + 1
+            ))
+            .into());
         };
         let date = if month.is_empty() {
             None
         } else {
             Some(
-                chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-                    .map_err(|_| BadInput(format!("{}: line {}: bad month {month:?}", path.display(), n + 1)))?,
+                chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(
+                    |_| {
+                        BadInput(format!(
+                            "{}: line {}: bad month {month:?}",
+                            path.display(),
+                            n + 1
+                        ))
+                    },
+                )?,
             )
         };
         out.insert(uscc.to_string(), date);
@@ -126,17 +162,24 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
     let out = args.out.clone().expect("required by clap");
     let store = args.dir.data_dir.join("store");
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} queries ({elapsed})")?.progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} queries ({elapsed})")?
+            .progress_chars("=> "),
+    );
     bar.set_message("indicators");
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let table = runtime
         .block_on(compute(&store, &catalogue, as_of, |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         }))
         .map_err(|e| match e {
-            IndicatorError::UserSql { .. } | IndicatorError::Store(_) => anyhow::Error::new(BadInput(e.to_string())),
+            IndicatorError::UserSql { .. } | IndicatorError::Store(_) => {
+                anyhow::Error::new(BadInput(e.to_string()))
+            }
             other => anyhow::Error::new(other),
         })?;
     bar.finish_and_clear();
@@ -144,8 +187,14 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
     let mut batch = table.to_batch();
     let mut note = String::new();
     if let Some(months) = args.label_months {
-        let truth = read_truth(args.truth.as_ref().context("--label-months needs --truth truth.csv")?)?;
-        let horizon = as_of.checked_add_months(chrono::Months::new(months)).expect("date in range");
+        let truth = read_truth(
+            args.truth
+                .as_ref()
+                .context("--label-months needs --truth truth.csv")?,
+        )?;
+        let horizon = as_of
+            .checked_add_months(chrono::Months::new(months))
+            .expect("date in range");
         let mut keep = Vec::new();
         let mut bad = Vec::new();
         for (i, uscc) in table.uscc.iter().enumerate() {
@@ -163,7 +212,12 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
             }
         }
         let indices = xinrong_indicators::datafusion::arrow::array::UInt32Array::from(keep);
-        let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
         let mut columns: Vec<ArrayRef> = batch
             .columns()
             .iter()
@@ -171,12 +225,26 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
             .collect::<Result<_, _>>()?;
         fields.push(Field::new("bad", DataType::Float64, false));
         let rate = bad.iter().sum::<f64>() / bad.len().max(1) as f64;
-        note = format!("; label `bad` = default within {months} months: {} enterprises, bad rate {:.2}%", bad.len(), 100.0 * rate);
-        let truth_pd = args.truth.as_ref().and_then(|t| t.parent()).map(|d| d.join("truth_pd.csv"));
+        note = format!(
+            "; label `bad` = default within {months} months: {} enterprises, bad rate {:.2}%",
+            bad.len(),
+            100.0 * rate
+        );
+        let truth_pd = args
+            .truth
+            .as_ref()
+            .and_then(|t| t.parent())
+            .map(|d| d.join("truth_pd.csv"));
         if let Some(path) = truth_pd.filter(|p| p.is_file()) {
-            let ids: Vec<&str> = indices.values().iter().map(|&i| table.uscc[i as usize].as_str()).collect();
+            let ids: Vec<&str> = indices
+                .values()
+                .iter()
+                .map(|&i| table.uscc[i as usize].as_str())
+                .collect();
             if let Some(auc) = oracle_auc(&path, as_of, &ids, &bad)? {
-                note.push_str(&format!("; oracle AUC (the generator's own 12-month PD) {auc:.4}"));
+                note.push_str(&format!(
+                    "; oracle AUC (the generator's own 12-month PD) {auc:.4}"
+                ));
             }
         }
         columns.push(std::sync::Arc::new(Float64Array::from(bad)));
@@ -202,7 +270,12 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
 
 /// AUC of the generator's true 12-month PD at the as-of month against the label: the best
 /// any model of these data can hope for.
-fn oracle_auc(path: &Path, as_of: chrono::NaiveDate, ids: &[&str], bad: &[f64]) -> Result<Option<f64>> {
+fn oracle_auc(
+    path: &Path,
+    as_of: chrono::NaiveDate,
+    ids: &[&str],
+    bad: &[f64],
+) -> Result<Option<f64>> {
     let month = as_of.format("%Y-%m").to_string();
     let text = std::fs::read_to_string(path)?;
     let pd: HashMap<&str, f64> = text
@@ -235,15 +308,34 @@ fn write(out: &Path, batch: &RecordBatch) -> Result<()> {
         use std::io::Write as _;
         use xinrong_indicators::datafusion::arrow::array::{Array, StringArray};
         let mut w = std::io::BufWriter::new(file);
-        let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         writeln!(w, "{}", names.join(","))?;
-        let ids = batch.column(0).as_any().downcast_ref::<StringArray>().context("uscc column")?;
-        let values: Vec<&Float64Array> =
-            batch.columns()[1..].iter().map(|c| c.as_any().downcast_ref::<Float64Array>().context("numeric column")).collect::<Result<_>>()?;
+        let ids = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .context("uscc column")?;
+        let values: Vec<&Float64Array> = batch.columns()[1..]
+            .iter()
+            .map(|c| {
+                c.as_any()
+                    .downcast_ref::<Float64Array>()
+                    .context("numeric column")
+            })
+            .collect::<Result<_>>()?;
         for r in 0..batch.num_rows() {
             write!(w, "{}", ids.value(r))?;
             for v in &values {
-                if v.is_null(r) { write!(w, ",")?; } else { write!(w, ",{}", v.value(r))?; }
+                if v.is_null(r) {
+                    write!(w, ",")?;
+                } else {
+                    write!(w, ",{}", v.value(r))?;
+                }
             }
             writeln!(w)?;
         }

@@ -100,10 +100,11 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut quarantined = Vec::new();
     for (s, path) in jobs {
         let started = Instant::now();
-        let report = ingest_from(s, &path, &store, &desensitiser, &args.provider).map_err(|e| match e {
-            IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
-            other => BadInput(other.to_string()).into(),
-        })?;
+        let report =
+            ingest_from(s, &path, &store, &desensitiser, &args.provider).map_err(|e| match e {
+                IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
+                other => BadInput(other.to_string()).into(),
+            })?;
         let rate = report.rows as f64 / started.elapsed().as_secs_f64();
         if report.already_ingested {
             table.add_row(vec![

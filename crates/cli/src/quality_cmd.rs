@@ -34,7 +34,8 @@ pub struct QualityArgs {
 
 fn load(path: &Path) -> Result<Vec<QualityIssue>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", path.display())))?),
+        Ok(text) => Ok(serde_json::from_str(&text)
+            .map_err(|e| BadInput(format!("{}: {e}", path.display())))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
@@ -45,25 +46,58 @@ pub fn run(args: QualityArgs) -> Result<()> {
     let issues_path = store.join("quality_issues.json");
     let mut issues = load(&issues_path)?;
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let change = [(args.notify, IssueStatus::Notified), (args.fixed, IssueStatus::Fixed), (args.accept, IssueStatus::Accepted)];
+    let change = [
+        (args.notify, IssueStatus::Notified),
+        (args.fixed, IssueStatus::Fixed),
+        (args.accept, IssueStatus::Accepted),
+    ];
     if let Some((id, to)) = change.iter().find_map(|(id, to)| id.map(|i| (i, *to))) {
-        let issue = issues.iter_mut().find(|i| i.id == id).ok_or_else(|| BadInput(format!("no quality issue {id}")))?;
+        let issue = issues
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or_else(|| BadInput(format!("no quality issue {id}")))?;
         transition(issue, to, &args.note, &now).map_err(BadInput)?;
-        crate::fit_cmd::write_atomic(&issues_path, serde_json::to_string_pretty(&issues)?.as_bytes())?;
+        crate::fit_cmd::write_atomic(
+            &issues_path,
+            serde_json::to_string_pretty(&issues)?.as_bytes(),
+        )?;
         println!("issue {id} is now {to:?}");
         return Ok(());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let assessment = runtime.block_on(assess(&store)).map_err(|e| BadInput(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let assessment = runtime
+        .block_on(assess(&store))
+        .map_err(|e| BadInput(e.to_string()))?;
     let opened = raise_issues(&mut issues, &assessment, &now);
-    crate::fit_cmd::write_atomic(&issues_path, serde_json::to_string_pretty(&issues)?.as_bytes())?;
+    crate::fit_cmd::write_atomic(
+        &issues_path,
+        serde_json::to_string_pretty(&issues)?.as_bytes(),
+    )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "sources": assessment, "issues": issues }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "sources": assessment, "issues": issues })
+            )?
+        );
         return Ok(());
     }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["source", "来源", "provider", "rows", "completeness", "validity", "uniqueness", "timeliness", "consistency", "score"]);
+    table.set_header(vec![
+        "source",
+        "来源",
+        "provider",
+        "rows",
+        "completeness",
+        "validity",
+        "uniqueness",
+        "timeliness",
+        "consistency",
+        "score",
+    ]);
     for q in &assessment {
         let zh = xinrong_sources::source(&q.source).map_or("", |s| s.zh);
         let pct = |x: f64| format!("{:.2}%", 100.0 * x);
@@ -81,16 +115,28 @@ pub fn run(args: QualityArgs) -> Result<()> {
         ]);
     }
     println!("{table}");
-    let live: Vec<&QualityIssue> = issues.iter().filter(|i| matches!(i.status, IssueStatus::Open | IssueStatus::Notified)).collect();
+    let live: Vec<&QualityIssue> = issues
+        .iter()
+        .filter(|i| matches!(i.status, IssueStatus::Open | IssueStatus::Notified))
+        .collect();
     if live.is_empty() {
         println!("no open quality issues");
     } else {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED);
-        t.set_header(vec!["issue", "source", "provider", "check", "value", "status"]);
+        t.set_header(vec![
+            "issue", "source", "provider", "check", "value", "status",
+        ]);
         for i in live {
             let new = if opened.contains(&i.id) { " (new)" } else { "" };
-            t.add_row(vec![i.id.to_string(), i.source.clone(), i.provider.clone(), i.check.clone(), format!("{:.4}", i.value), format!("{:?}{new}", i.status)]);
+            t.add_row(vec![
+                i.id.to_string(),
+                i.source.clone(),
+                i.provider.clone(),
+                i.check.clone(),
+                format!("{:.4}", i.value),
+                format!("{:?}{new}", i.status),
+            ]);
         }
         println!("{t}\nmove an issue on with --notify ID, --fixed ID or --accept ID --note REASON");
     }

@@ -30,10 +30,16 @@ pub const VIEWS: [(&str, &str, &str); 3] = [
 ];
 
 const BUILTIN: [(&str, &str); 6] = [
-    ("cash_flow.toml", include_str!("../catalogue/cash_flow.toml")),
+    (
+        "cash_flow.toml",
+        include_str!("../catalogue/cash_flow.toml"),
+    ),
     ("trade.toml", include_str!("../catalogue/trade.toml")),
     ("tax.toml", include_str!("../catalogue/tax.toml")),
-    ("operations.toml", include_str!("../catalogue/operations.toml")),
+    (
+        "operations.toml",
+        include_str!("../catalogue/operations.toml"),
+    ),
     ("risk.toml", include_str!("../catalogue/risk.toml")),
     ("tech.toml", include_str!("../catalogue/tech.toml")),
 ];
@@ -166,16 +172,22 @@ fn direction(text: &str, id: &str) -> Result<Direction, IndicatorError> {
         "+" => Ok(Direction::HigherBetter),
         "-" => Ok(Direction::HigherWorse),
         "0" => Ok(Direction::Neutral),
-        other => Err(IndicatorError::Catalogue(format!("{id}: direction {other:?} is not +, - or 0"))),
+        other => Err(IndicatorError::Catalogue(format!(
+            "{id}: direction {other:?} is not +, - or 0"
+        ))),
     }
 }
 
 fn check_dimension(dimension: &str, view: &str, id: &str) -> Result<(), IndicatorError> {
     if !DIMENSIONS.iter().any(|d| d.0 == dimension) {
-        return Err(IndicatorError::Catalogue(format!("{id}: unknown dimension {dimension:?}")));
+        return Err(IndicatorError::Catalogue(format!(
+            "{id}: unknown dimension {dimension:?}"
+        )));
     }
     if !VIEWS.iter().any(|v| v.0 == view) {
-        return Err(IndicatorError::Catalogue(format!("{id}: unknown view {view:?}")));
+        return Err(IndicatorError::Catalogue(format!(
+            "{id}: unknown view {view:?}"
+        )));
     }
     Ok(())
 }
@@ -186,9 +198,13 @@ fn name_for(template: &str, window: u32, en: bool) -> String {
         return template.replace("{w}", &window.to_string());
     }
     if en {
-        template.replace("last {w} months", "to date").replace("{w} months", "all history")
+        template
+            .replace("last {w} months", "to date")
+            .replace("{w} months", "all history")
     } else {
-        template.replace("近{w}个月", "历史累计").replace("{w}", "全部")
+        template
+            .replace("近{w}个月", "历史累计")
+            .replace("{w}", "全部")
     }
 }
 
@@ -205,11 +221,19 @@ impl Catalogue {
 
     /// Adds the families and derived indicators of one TOML catalogue file.
     pub fn add_toml(&mut self, name: &str, text: &str) -> Result<(), IndicatorError> {
-        let file: File = toml::from_str(text).map_err(|e| IndicatorError::Catalogue(format!("{name}: {e}")))?;
+        let file: File =
+            toml::from_str(text).map_err(|e| IndicatorError::Catalogue(format!("{name}: {e}")))?;
         for family in file.family {
-            let source = xinrong_sources::source(&family.source)
-                .ok_or_else(|| IndicatorError::Catalogue(format!("{name}: family {}: unknown source {}", family.id, family.source)))?;
-            let date = family.date.clone().unwrap_or_else(|| source.date_field.to_string());
+            let source = xinrong_sources::source(&family.source).ok_or_else(|| {
+                IndicatorError::Catalogue(format!(
+                    "{name}: family {}: unknown source {}",
+                    family.id, family.source
+                ))
+            })?;
+            let date = family
+                .date
+                .clone()
+                .unwrap_or_else(|| source.date_field.to_string());
             for &window in &family.windows {
                 let mut query = Query {
                     family: family.id.clone(),
@@ -220,8 +244,15 @@ impl Catalogue {
                     indicators: Vec::new(),
                 };
                 for t in &family.indicators {
-                    let id = if window > 0 { t.id.replace("{w}", &window.to_string()) } else { t.id.replace("_{w}m", "_all") };
-                    let dimension = t.dimension.clone().unwrap_or_else(|| family.dimension.clone());
+                    let id = if window > 0 {
+                        t.id.replace("{w}", &window.to_string())
+                    } else {
+                        t.id.replace("_{w}m", "_all")
+                    };
+                    let dimension = t
+                        .dimension
+                        .clone()
+                        .unwrap_or_else(|| family.dimension.clone());
                     check_dimension(&dimension, &family.view, &id)?;
                     query.indicators.push(self.push(Indicator {
                         en: name_for(&t.en, window, true),
@@ -264,16 +295,31 @@ impl Catalogue {
         let meta = |key: &str| {
             text.lines()
                 .filter_map(|l| l.trim().strip_prefix("--"))
-                .filter_map(|l| l.trim().strip_prefix(key)?.trim().strip_prefix(':').map(|v| v.trim().to_string()))
+                .filter_map(|l| {
+                    l.trim()
+                        .strip_prefix(key)?
+                        .trim()
+                        .strip_prefix(':')
+                        .map(|v| v.trim().to_string())
+                })
                 .next()
         };
-        let id = meta("id").ok_or_else(|| IndicatorError::UserSql { file: name.into(), reason: "no `-- id: …` line".into() })?;
+        let id = meta("id").ok_or_else(|| IndicatorError::UserSql {
+            file: name.into(),
+            reason: "no `-- id: …` line".into(),
+        })?;
         if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(IndicatorError::UserSql { file: name.into(), reason: format!("id {id:?} must be letters, digits and _") });
+            return Err(IndicatorError::UserSql {
+                file: name.into(),
+                reason: format!("id {id:?} must be letters, digits and _"),
+            });
         }
         let dimension = meta("dimension").unwrap_or_else(|| "operations".into());
         let view = meta("view").unwrap_or_else(|| "business_activity".into());
-        check_dimension(&dimension, &view, &id).map_err(|e| IndicatorError::UserSql { file: name.into(), reason: e.to_string() })?;
+        check_dimension(&dimension, &view, &id).map_err(|e| IndicatorError::UserSql {
+            file: name.into(),
+            reason: e.to_string(),
+        })?;
         let index = self.push(Indicator {
             en: meta("en").unwrap_or_else(|| id.clone()),
             zh: meta("zh").unwrap_or_else(|| id.clone()),
@@ -291,7 +337,10 @@ impl Catalogue {
 
     fn push(&mut self, indicator: Indicator) -> Result<usize, IndicatorError> {
         if self.indicators.iter().any(|i| i.id == indicator.id) {
-            return Err(IndicatorError::Catalogue(format!("indicator id {} defined twice", indicator.id)));
+            return Err(IndicatorError::Catalogue(format!(
+                "indicator id {} defined twice",
+                indicator.id
+            )));
         }
         self.indicators.push(indicator);
         Ok(self.indicators.len() - 1)

@@ -12,7 +12,9 @@ mod runner;
 
 pub use catalogue::{Catalogue, DIMENSIONS, Direction, Indicator, Inner, Query, VIEWS};
 pub use error::IndicatorError;
-pub use quality::{IssueStatus, QualityIssue, SourceQuality, THRESHOLDS, WEIGHTS, assess, raise_issues, transition};
+pub use quality::{
+    IssueStatus, QualityIssue, SourceQuality, THRESHOLDS, WEIGHTS, assess, raise_issues, transition,
+};
 pub use runner::{IndicatorTable, compute, session};
 
 /// The query engine, re-exported so that callers (and tests) use the same version.

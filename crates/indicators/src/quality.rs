@@ -12,12 +12,22 @@ use crate::error::IndicatorError;
 use crate::runner::{query_numbers, session};
 
 /// Weights of the five dimensions in the quality score (they sum to 1).
-pub const WEIGHTS: [(&str, f64); 5] =
-    [("completeness", 0.25), ("validity", 0.30), ("uniqueness", 0.15), ("timeliness", 0.15), ("consistency", 0.15)];
+pub const WEIGHTS: [(&str, f64); 5] = [
+    ("completeness", 0.25),
+    ("validity", 0.30),
+    ("uniqueness", 0.15),
+    ("timeliness", 0.15),
+    ("consistency", 0.15),
+];
 
 /// Below these, a dimension raises a quality issue.
-pub const THRESHOLDS: [(&str, f64); 5] =
-    [("completeness", 0.95), ("validity", 0.995), ("uniqueness", 0.999), ("timeliness", 0.90), ("consistency", 0.90)];
+pub const THRESHOLDS: [(&str, f64); 5] = [
+    ("completeness", 0.95),
+    ("validity", 0.995),
+    ("uniqueness", 0.999),
+    ("timeliness", 0.90),
+    ("consistency", 0.90),
+];
 
 /// The assessment of one source from one provider.
 #[derive(Clone, Debug, Serialize)]
@@ -71,8 +81,12 @@ fn unspecified() -> String {
 
 /// Assesses every source in the store.
 pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> {
-    let manifest = std::fs::read_to_string(store.join("manifest.jsonl"))
-        .map_err(|e| IndicatorError::Store(format!("{}: {e} (ingest something first)", store.join("manifest.jsonl").display())))?;
+    let manifest = std::fs::read_to_string(store.join("manifest.jsonl")).map_err(|e| {
+        IndicatorError::Store(format!(
+            "{}: {e} (ingest something first)",
+            store.join("manifest.jsonl").display()
+        ))
+    })?;
     let mut received: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
     for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
         let m: ManifestLine = serde_json::from_str(line)
@@ -89,7 +103,11 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
     let mut latest = BTreeMap::new();
     let mut completeness = BTreeMap::new();
     for source in xinrong_sources::SOURCES {
-        let counts: Vec<String> = source.fields.iter().map(|f| format!("CAST(COUNT({}) AS DOUBLE)", f.name)).collect();
+        let counts: Vec<String> = source
+            .fields
+            .iter()
+            .map(|f| format!("CAST(COUNT({}) AS DOUBLE)", f.name))
+            .collect();
         let sql = format!(
             "SELECT CAST(COUNT(*) AS DOUBLE), CAST(MAX({date}) - DATE '1970-01-01' AS DOUBLE), {} FROM {}",
             counts.join(", "),
@@ -107,17 +125,16 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
             }
         }
     }
-    let late_share = |sql: &str| async move { query_numbers(&ctx, sql).await.map(|r| r[0]) };
-    let tax_late = late_share(
+    let tax_late = first(&ctx,
         "SELECT AVG(CASE WHEN filed_date > period + INTERVAL '1 month' + INTERVAL '15 days' THEN 1.0 ELSE 0.0 END) FROM tax",
     )
     .await?;
-    let rnd_late = late_share(
-        "SELECT AVG(CASE WHEN report_date > make_date(CAST(year AS INT), CAST(substr(quarter, 2, 1) AS INT) * 3, 1) + INTERVAL '2 months' THEN 1.0 ELSE 0.0 END) FROM rnd",
+    let rnd_late = first(&ctx,
+        "SELECT AVG(CASE WHEN report_date > make_date(CAST(year AS INT), CASE quarter WHEN 'Q1' THEN 3 WHEN 'Q2' THEN 6 WHEN 'Q3' THEN 9 ELSE 12 END, 1) + INTERVAL '2 months' THEN 1.0 ELSE 0.0 END) FROM rnd",
     )
     .await?;
     // Invoices against VAT returns: invoiced sales within 10% of declared sales, per firm-month.
-    let consistent = late_share(
+    let consistent = first(&ctx,
         "WITH i AS (SELECT uscc, date_trunc('month', date) AS m, SUM(amount) AS invoiced FROM invoice WHERE direction = 'issued' GROUP BY 1, 2), \
               t AS (SELECT uscc, period AS m, SUM(sales) AS declared FROM tax WHERE tax_type = 'vat' GROUP BY 1, 2) \
          SELECT AVG(CASE WHEN ABS(i.invoiced - t.declared) <= 0.1 * t.declared THEN 1.0 ELSE 0.0 END) \
@@ -131,13 +148,27 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
             "tax" => 1.0 - nan_to(tax_late, 0.0),
             "rnd" => 1.0 - nan_to(rnd_late, 0.0),
             "registry" | "ip" => 1.0,
-            _ => latest.get(name).map_or(0.0, |&d| (1.0 - ((latest_overall - d) - 31.0).max(0.0) / 365.0).clamp(0.0, 1.0)),
+            _ => latest.get(name).map_or(0.0, |&d: &f64| {
+                (1.0 - ((latest_overall - d) - 31.0).max(0.0) / 365.0).clamp(0.0, 1.0)
+            }),
         };
-        let consistency = if matches!(name, "invoice" | "tax") { nan_to(consistent, 1.0) } else { 1.0 };
+        let consistency = if matches!(name, "invoice" | "tax") {
+            nan_to(consistent, 1.0)
+        } else {
+            1.0
+        };
         let mut q = SourceQuality {
             completeness: completeness.get(name).copied().unwrap_or(0.0),
-            validity: if rows > 0 { accepted as f64 / rows as f64 } else { 0.0 },
-            uniqueness: if rows > 0 { 1.0 - duplicates as f64 / rows as f64 } else { 0.0 },
+            validity: if rows > 0 {
+                accepted as f64 / rows as f64
+            } else {
+                0.0
+            },
+            uniqueness: if rows > 0 {
+                1.0 - duplicates as f64 / rows as f64
+            } else {
+                0.0
+            },
             timeliness,
             consistency,
             score: 0.0,
@@ -149,6 +180,17 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
         out.push(q);
     }
     Ok(out)
+}
+
+async fn first(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Result<f64, IndicatorError> {
+    Ok(query_numbers(ctx, sql)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(f64::NAN))
 }
 
 fn nan_to(x: f64, default: f64) -> f64 {
@@ -190,13 +232,20 @@ pub struct QualityIssue {
 
 /// Opens issues for dimensions below threshold that have no live issue yet, and records the
 /// latest value on existing ones. Returns the issues that were opened now.
-pub fn raise_issues(issues: &mut Vec<QualityIssue>, assessment: &[SourceQuality], now: &str) -> Vec<u32> {
+pub fn raise_issues(
+    issues: &mut Vec<QualityIssue>,
+    assessment: &[SourceQuality],
+    now: &str,
+) -> Vec<u32> {
     let mut opened = Vec::new();
     for q in assessment {
         for (check, threshold) in THRESHOLDS {
             let value = q.value(check);
             let live = issues.iter_mut().find(|i| {
-                i.source == q.source && i.provider == q.provider && i.check == check && matches!(i.status, IssueStatus::Open | IssueStatus::Notified)
+                i.source == q.source
+                    && i.provider == q.provider
+                    && i.check == check
+                    && matches!(i.status, IssueStatus::Open | IssueStatus::Notified)
             });
             match live {
                 Some(issue) => issue.value = value,
@@ -222,16 +271,29 @@ pub fn raise_issues(issues: &mut Vec<QualityIssue>, assessment: &[SourceQuality]
 
 /// Moves an issue to a new status; only the transitions open → notified → fixed/accepted
 /// (and open → fixed/accepted) are allowed.
-pub fn transition(issue: &mut QualityIssue, to: IssueStatus, note: &str, now: &str) -> Result<(), String> {
+pub fn transition(
+    issue: &mut QualityIssue,
+    to: IssueStatus,
+    note: &str,
+    now: &str,
+) -> Result<(), String> {
     use IssueStatus::*;
-    let allowed = matches!((issue.status, to), (Open, Notified) | (Open | Notified, Fixed | Accepted));
+    let allowed = matches!(
+        (issue.status, to),
+        (Open, Notified) | (Open | Notified, Fixed | Accepted)
+    );
     if !allowed {
-        return Err(format!("issue {} is {:?}; it cannot become {:?}", issue.id, issue.status, to));
+        return Err(format!(
+            "issue {} is {:?}; it cannot become {:?}",
+            issue.id, issue.status, to
+        ));
     }
     if to == Accepted && note.trim().is_empty() {
         return Err("accepting an issue needs a reason (--note)".into());
     }
-    issue.history.push(format!("{now} {to:?}: {note}").to_lowercase());
+    issue
+        .history
+        .push(format!("{now} {to:?}: {note}").to_lowercase());
     issue.status = to;
     Ok(())
 }

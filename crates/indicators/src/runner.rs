@@ -39,9 +39,12 @@ impl IndicatorTable {
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(&self.uscc))];
         for (name, values) in &self.columns {
             fields.push(Field::new(name, DataType::Float64, true));
-            arrays.push(Arc::new(Float64Array::from_iter(values.iter().map(|v| (!v.is_nan()).then_some(*v)))));
+            arrays.push(Arc::new(Float64Array::from_iter(
+                values.iter().map(|v| (!v.is_nan()).then_some(*v)),
+            )));
         }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("columns match the schema")
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .expect("columns match the schema")
     }
 }
 
@@ -49,25 +52,35 @@ fn date_sql(date: NaiveDate) -> String {
     format!("DATE '{date}'")
 }
 
-fn engine(context: impl Into<String>) -> impl FnOnce(datafusion::error::DataFusionError) -> IndicatorError {
+fn engine(
+    context: impl Into<String>,
+) -> impl FnOnce(datafusion::error::DataFusionError) -> IndicatorError {
     let context = context.into();
     move |source| IndicatorError::Engine { context, source }
 }
 
 /// A DataFusion session whose only tables are the sources as of `as_of`.
 pub async fn session(store: &Path, as_of: NaiveDate) -> Result<SessionContext, IndicatorError> {
-    let config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let config = SessionConfig::new()
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let ctx = SessionContext::new_with_config(config);
     let days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32;
     for source in xinrong_sources::SOURCES {
         let dir = store.join(source.name);
         let has_parts = std::fs::read_dir(&dir)
-            .map(|entries| entries.flatten().any(|e| e.path().extension().is_some_and(|x| x == "parquet")))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            })
             .unwrap_or(false);
         let df = if has_parts {
-            ctx.read_parquet(dir.to_string_lossy().as_ref(), ParquetReadOptions::default())
-                .await
-                .map_err(engine(format!("reading {}", dir.display())))?
+            ctx.read_parquet(
+                dir.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .map_err(engine(format!("reading {}", dir.display())))?
         } else {
             // A source nobody has supplied is an empty table: its indicators are missing,
             // not an error.
@@ -79,20 +92,26 @@ pub async fn session(store: &Path, as_of: NaiveDate) -> Result<SessionContext, I
                     .collect::<Vec<_>>(),
             ));
             let table = MemTable::try_new(schema, vec![vec![]]).map_err(engine(source.name))?;
-            ctx.read_table(Arc::new(table)).map_err(engine(source.name))?
+            ctx.read_table(Arc::new(table))
+                .map_err(engine(source.name))?
         };
         let visible = df
             .filter(col(source.date_field).lt_eq(lit(ScalarValue::Date32(Some(days)))))
             .map_err(engine(source.name))?;
-        ctx.register_table(source.name, visible.into_view()).map_err(engine(source.name))?;
+        ctx.register_table(source.name, visible.into_view())
+            .map_err(engine(source.name))?;
     }
     Ok(ctx)
 }
 
 /// The SQL of one family query.
 fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String {
-    let start = as_of.checked_sub_months(Months::new(query.window)).unwrap_or(as_of);
-    let mid = as_of.checked_sub_months(Months::new(query.window / 2)).unwrap_or(as_of);
+    let start = as_of
+        .checked_sub_months(Months::new(query.window))
+        .unwrap_or(as_of);
+    let mid = as_of
+        .checked_sub_months(Months::new(query.window / 2))
+        .unwrap_or(as_of);
     let month = as_of.with_day0(0).expect("first of month");
     let fill = |expr: &str| {
         expr.replace("{as_of}", &date_sql(as_of))
@@ -103,11 +122,25 @@ fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String 
     let select: Vec<String> = query
         .indicators
         .iter()
-        .map(|&i| format!("{} AS \"{}\"", fill(&catalogue.indicators[i].sql), catalogue.indicators[i].id))
+        .map(|&i| {
+            format!(
+                "{} AS \"{}\"",
+                fill(&catalogue.indicators[i].sql),
+                catalogue.indicators[i].id
+            )
+        })
         .collect();
-    let filter = if query.window > 0 { format!("WHERE {} > {}", query.date, date_sql(start)) } else { String::new() };
+    let filter = if query.window > 0 {
+        format!("WHERE {} > {}", query.date, date_sql(start))
+    } else {
+        String::new()
+    };
     match &query.inner {
-        None => format!("SELECT uscc, {} FROM {} {filter} GROUP BY uscc", select.join(", "), query.source),
+        None => format!(
+            "SELECT uscc, {} FROM {} {filter} GROUP BY uscc",
+            select.join(", "),
+            query.source
+        ),
         Some(inner) => format!(
             "WITH g AS (SELECT uscc, {key} AS k, {inner_select} FROM {source} {filter} GROUP BY uscc, {key}) \
              SELECT uscc, {} FROM g GROUP BY uscc",
@@ -121,40 +154,73 @@ fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String 
 
 /// Read-only SQL: no DDL, no DML, no statements that change the session.
 fn read_only() -> SQLOptions {
-    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 /// Runs `sql` and returns `(uscc, [values per output column])`.
-async fn run(ctx: &SessionContext, sql: &str, context: &str) -> Result<(Vec<String>, Vec<Vec<f64>>), IndicatorError> {
-    let df = ctx.sql_with_options(sql, read_only()).await.map_err(engine(context))?;
+async fn run(
+    ctx: &SessionContext,
+    sql: &str,
+    context: &str,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), IndicatorError> {
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(engine(context))?;
     let batches = df.collect().await.map_err(engine(context))?;
     let mut uscc = Vec::new();
     let mut values: Vec<Vec<f64>> = Vec::new();
     for batch in batches {
         let ids = cast(batch.column(0), &DataType::Utf8).map_err(|e| engine(context)(e.into()))?;
-        let ids = ids.as_any().downcast_ref::<StringArray>().expect("cast to Utf8");
+        let ids = ids
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("cast to Utf8");
         uscc.extend((0..ids.len()).map(|i| ids.value(i).to_string()));
         values.resize(batch.num_columns() - 1, Vec::new());
         for (c, column) in batch.columns().iter().skip(1).enumerate() {
             let column = cast(column, &DataType::Float64).map_err(|e| engine(context)(e.into()))?;
-            let column = column.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
-            values[c].extend((0..column.len()).map(|i| if column.is_null(i) { f64::NAN } else { column.value(i) }));
+            let column = column
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .expect("cast to Float64");
+            values[c].extend((0..column.len()).map(|i| {
+                if column.is_null(i) {
+                    f64::NAN
+                } else {
+                    column.value(i)
+                }
+            }));
         }
     }
     Ok((uscc, values))
 }
 
 /// The first row of a query's result, every column as a number (`NaN` for null).
-pub(crate) async fn query_numbers(ctx: &SessionContext, sql: &str) -> Result<Vec<f64>, IndicatorError> {
-    let df = ctx.sql_with_options(sql, read_only()).await.map_err(engine(sql))?;
+pub(crate) async fn query_numbers(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<f64>, IndicatorError> {
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(engine(sql))?;
     let batches = df.collect().await.map_err(engine(sql))?;
-    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(Vec::new()) };
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(Vec::new());
+    };
     batch
         .columns()
         .iter()
         .map(|c| {
             let c = cast(c, &DataType::Float64).map_err(|e| engine(sql)(e.into()))?;
-            let c = c.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
+            let c = c
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .expect("cast to Float64");
             Ok(if c.is_null(0) { f64::NAN } else { c.value(0) })
         })
         .collect()
@@ -169,19 +235,34 @@ pub async fn compute(
     progress: impl Fn(usize, usize),
 ) -> Result<IndicatorTable, IndicatorError> {
     let ctx = session(store, as_of).await?;
-    let (population, _) = run(&ctx, "SELECT DISTINCT uscc FROM registry ORDER BY uscc", "population").await?;
+    let (population, _) = run(
+        &ctx,
+        "SELECT DISTINCT uscc FROM registry ORDER BY uscc",
+        "population",
+    )
+    .await?;
     if population.is_empty() {
         return Err(IndicatorError::Store(format!(
             "{}: no enterprise registered on or before {as_of} (ingest the registry first)",
             store.display()
         )));
     }
-    let row: HashMap<&str, usize> = population.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
-    let mut columns: Vec<Vec<f64>> = vec![vec![f64::NAN; population.len()]; catalogue.indicators.len()];
+    let row: HashMap<&str, usize> = population
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
+    let mut columns: Vec<Vec<f64>> =
+        vec![vec![f64::NAN; population.len()]; catalogue.indicators.len()];
     let total = catalogue.queries.len() + catalogue.user.len() + 1;
     for (q, query) in catalogue.queries.iter().enumerate() {
         let sql = family_sql(query, catalogue, as_of);
-        let (ids, values) = run(&ctx, &sql, &format!("family {} ({} months)", query.family, query.window)).await?;
+        let (ids, values) = run(
+            &ctx,
+            &sql,
+            &format!("family {} ({} months)", query.family, query.window),
+        )
+        .await?;
         for (k, &indicator) in query.indicators.iter().enumerate() {
             for (id, v) in ids.iter().zip(&values[k]) {
                 if let Some(&r) = row.get(id.as_str()) {
@@ -194,14 +275,23 @@ pub async fn compute(
     for (u, &indicator) in catalogue.user.iter().enumerate() {
         let meta = &catalogue.indicators[indicator];
         let context = format!("user indicator {} ({})", meta.id, meta.origin);
-        let (ids, values) = run(&ctx, &meta.sql, &context).await.map_err(|e| IndicatorError::UserSql {
-            file: meta.origin.clone(),
-            reason: format!("{e} (a user indicator is one read-only SELECT over the source tables: {})", source_names()),
-        })?;
+        let (ids, values) =
+            run(&ctx, &meta.sql, &context)
+                .await
+                .map_err(|e| IndicatorError::UserSql {
+                    file: meta.origin.clone(),
+                    reason: format!(
+                        "{e} (a user indicator is one read-only SELECT over the source tables: {})",
+                        source_names()
+                    ),
+                })?;
         if values.len() != 1 {
             return Err(IndicatorError::UserSql {
                 file: meta.origin.clone(),
-                reason: format!("must return exactly two columns, uscc and the value; it returns {}", values.len() + 1),
+                reason: format!(
+                    "must return exactly two columns, uscc and the value; it returns {}",
+                    values.len() + 1
+                ),
             });
         }
         for (id, v) in ids.iter().zip(&values[0]) {
@@ -214,17 +304,41 @@ pub async fn compute(
     let mut table = IndicatorTable {
         as_of,
         uscc: population,
-        columns: catalogue.indicators.iter().map(|i| i.id.clone()).zip(columns).collect(),
+        columns: catalogue
+            .indicators
+            .iter()
+            .map(|i| i.id.clone())
+            .zip(columns)
+            .collect(),
     };
     if !catalogue.derived.is_empty() {
         let base = table.to_batch();
         let mem = MemTable::try_new(base.schema(), vec![vec![base]]).map_err(engine("derived"))?;
         let derived_ctx = SessionContext::new();
-        derived_ctx.register_table("indicators", Arc::new(mem)).map_err(engine("derived"))?;
-        let select: Vec<String> =
-            catalogue.derived.iter().map(|&i| format!("{} AS \"{}\"", catalogue.indicators[i].sql, catalogue.indicators[i].id)).collect();
-        let (ids, values) = run(&derived_ctx, &format!("SELECT uscc, {} FROM indicators", select.join(", ")), "derived indicators").await?;
-        let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
+        derived_ctx
+            .register_table("indicators", Arc::new(mem))
+            .map_err(engine("derived"))?;
+        let select: Vec<String> = catalogue
+            .derived
+            .iter()
+            .map(|&i| {
+                format!(
+                    "{} AS \"{}\"",
+                    catalogue.indicators[i].sql, catalogue.indicators[i].id
+                )
+            })
+            .collect();
+        let (ids, values) = run(
+            &derived_ctx,
+            &format!("SELECT uscc, {} FROM indicators", select.join(", ")),
+            "derived indicators",
+        )
+        .await?;
+        let order: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
         for (k, &indicator) in catalogue.derived.iter().enumerate() {
             let column = &mut table.columns[indicator].1;
             for (r, u) in table.uscc.iter().enumerate() {
@@ -237,5 +351,9 @@ pub async fn compute(
 }
 
 fn source_names() -> String {
-    xinrong_sources::SOURCES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    xinrong_sources::SOURCES
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -19,21 +19,42 @@ fn ingest_dir(raw: &Path, store: &Path, skip_registry: bool) {
 
 fn portfolio(dir: &Path, start: NaiveDate) -> std::path::PathBuf {
     let raw = dir.join(format!("raw-{start}"));
-    generate(&GenConfig { enterprises: 80, months: 14, seed: 5, start, faults: true }, &raw, |_| {}).unwrap();
+    generate(
+        &GenConfig {
+            enterprises: 80,
+            months: 14,
+            seed: 5,
+            start,
+            faults: true,
+        },
+        &raw,
+        |_| {},
+    )
+    .unwrap();
     raw
 }
 
-fn run(store: &Path, catalogue: &Catalogue, as_of: NaiveDate) -> Result<IndicatorTable, xinrong_indicators::IndicatorError> {
-    tokio::runtime::Runtime::new().unwrap().block_on(compute(store, catalogue, as_of, |_, _| {}))
+fn run(
+    store: &Path,
+    catalogue: &Catalogue,
+    as_of: NaiveDate,
+) -> Result<IndicatorTable, xinrong_indicators::IndicatorError> {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(compute(store, catalogue, as_of, |_, _| {}))
 }
 
+/// Equal up to the order of floating-point summation: DataFusion sums file partitions in
+/// parallel, so adding files may reorder additions (differences ~1e-16 relative); a leaked
+/// future row changes a value by far more than 1e-9.
 fn same(a: &IndicatorTable, b: &IndicatorTable) -> Option<String> {
     if a.uscc != b.uscc {
         return Some("different enterprises".into());
     }
     for ((name, x), (_, y)) in a.columns.iter().zip(&b.columns) {
         for (r, (u, v)) in x.iter().zip(y).enumerate() {
-            if !(u == v || (u.is_nan() && v.is_nan())) {
+            let close = u == v || (u.is_nan() && v.is_nan()) || (u - v).abs() <= 1e-9 * u.abs().max(v.abs());
+            if !close {
                 return Some(format!("{name} of {} differs: {u} vs {v}", a.uscc[r]));
             }
         }
@@ -44,13 +65,23 @@ fn same(a: &IndicatorTable, b: &IndicatorTable) -> Option<String> {
 #[test]
 fn the_catalogue_covers_every_dimension_and_view_with_over_300_indicators() {
     let c = Catalogue::builtin().unwrap();
-    assert!(c.indicators.len() >= 300, "{} indicators", c.indicators.len());
+    assert!(
+        c.indicators.len() >= 300,
+        "{} indicators",
+        c.indicators.len()
+    );
     assert_eq!(c.ids().len(), c.indicators.len());
     for (d, _, _) in DIMENSIONS {
-        assert!(c.indicators.iter().filter(|i| i.dimension == d).count() >= 3, "dimension {d} is thin");
+        assert!(
+            c.indicators.iter().filter(|i| i.dimension == d).count() >= 3,
+            "dimension {d} is thin"
+        );
     }
     for (v, _, _) in VIEWS {
-        assert!(c.indicators.iter().any(|i| i.view == v), "view {v} is empty");
+        assert!(
+            c.indicators.iter().any(|i| i.view == v),
+            "view {v} is empty"
+        );
     }
 }
 
@@ -66,7 +97,11 @@ fn indicators_as_of_a_date_ignore_everything_after_it() {
     let before = run(&store, &catalogue, as_of).unwrap();
     assert!(before.uscc.len() >= 75, "{} enterprises", before.uscc.len());
     assert_eq!(before.columns.len(), catalogue.indicators.len());
-    let filled = before.columns.iter().filter(|(_, v)| v.iter().any(|x| !x.is_nan())).count();
+    let filled = before
+        .columns
+        .iter()
+        .filter(|(_, v)| v.iter().any(|x| !x.is_nan()))
+        .count();
     assert!(filled >= 250, "only {filled} indicators have any value");
 
     // The same firms' next 14 months (plus late filings dated after the as-of date) land in
@@ -74,9 +109,18 @@ fn indicators_as_of_a_date_ignore_everything_after_it() {
     let future = portfolio(dir.path(), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
     ingest_dir(&future, &store, true);
     let after = run(&store, &catalogue, as_of).unwrap();
-    assert_eq!(same(&before, &after), None, "future rows leaked into indicators as of {as_of}");
+    assert_eq!(
+        same(&before, &after),
+        None,
+        "future rows leaked into indicators as of {as_of}"
+    );
     // … while as of a later date they do count.
-    let later = run(&store, &catalogue, NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()).unwrap();
+    let later = run(
+        &store,
+        &catalogue,
+        NaiveDate::from_ymd_opt(2024, 6, 30).unwrap(),
+    )
+    .unwrap();
     assert!(same(&before, &later).is_some());
 }
 
@@ -107,8 +151,13 @@ fn user_sql_runs_read_only_over_known_tables_and_nothing_else() {
     ] {
         let mut c = Catalogue::default();
         c.add_sql("bad.sql", &format!("-- id: bad\n{sql}")).unwrap();
-        let error = run(&store, &c, as_of).err().unwrap_or_else(|| panic!("{why}: `{sql}` was accepted"));
+        let error = run(&store, &c, as_of)
+            .err()
+            .unwrap_or_else(|| panic!("{why}: `{sql}` was accepted"));
         assert!(error.to_string().contains("bad.sql"), "{why}: {error}");
     }
-    assert!(Catalogue::default().add_sql("x.sql", "SELECT 1").is_err(), "an indicator needs an id");
+    assert!(
+        Catalogue::default().add_sql("x.sql", "SELECT 1").is_err(),
+        "an indicator needs an id"
+    );
 }

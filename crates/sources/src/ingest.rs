@@ -642,12 +642,23 @@ fn read_jsonl(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
 fn read_parquet(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
     use arrow_array::{Array, StringArray};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let unreadable = |e: &dyn std::fmt::Display| IngestError::Unreadable { path: input.to_path_buf(), reason: e.to_string() };
+    let unreadable = |e: &dyn std::fmt::Display| IngestError::Unreadable {
+        path: input.to_path_buf(),
+        reason: e.to_string(),
+    };
     let file = File::open(input).map_err(io(input))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(&e))?;
-    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let position = map_header(sink.source, &header, input)?;
-    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| unreadable(&e))?;
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| unreadable(&e))?;
     let mut line = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| unreadable(&e))?;
@@ -656,19 +667,32 @@ fn read_parquet(input: &Path, sink: &mut Sink<'_>) -> Result<(), IngestError> {
             .iter()
             .map(|c| {
                 let c = arrow_cast::cast(c, &DataType::Utf8).map_err(|e| unreadable(&e))?;
-                Ok(c.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone())
+                Ok(c.as_any()
+                    .downcast_ref::<StringArray>()
+                    .expect("cast to Utf8")
+                    .clone())
             })
             .collect::<Result<_, IngestError>>()?;
         for r in 0..batch.num_rows() {
             line += 1;
-            sink.row(line, |i| position[i].map(|p| &text[p]).filter(|a| !a.is_null(r)).map_or("", |a| a.value(r)))?;
+            sink.row(line, |i| {
+                position[i]
+                    .map(|p| &text[p])
+                    .filter(|a| !a.is_null(r))
+                    .map_or("", |a| a.value(r))
+            })?;
         }
     }
     Ok(())
 }
 
 /// Ingests `input` as `source` into the store directory, from an unnamed provider.
-pub fn ingest(source: &Source, input: &Path, store: &Path, desensitiser: &Desensitiser) -> Result<IngestReport, IngestError> {
+pub fn ingest(
+    source: &Source,
+    input: &Path,
+    store: &Path,
+    desensitiser: &Desensitiser,
+) -> Result<IngestReport, IngestError> {
     ingest_from(source, input, store, desensitiser, "unspecified")
 }
 

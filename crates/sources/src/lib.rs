@@ -9,5 +9,7 @@ mod people;
 mod schema;
 
 pub use generate::{GenConfig, GenError, GenSummary, generate};
-pub use ingest::{Desensitiser, arrow_type, IngestError, IngestReport, ingest, ingest_from, store_paths};
+pub use ingest::{
+    Desensitiser, IngestError, IngestReport, arrow_type, ingest, ingest_from, store_paths,
+};
 pub use schema::{Field, Kind, Pii, SOURCES, Source, TAX_RATINGS, markdown, source};

@@ -222,16 +222,34 @@ fn parquet_input_is_validated_like_csv() {
     let path = dir.path().join("social.parquet");
     let column = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
     let batch = RecordBatch::try_from_iter([
-        ("uscc", column(&["91350100M000100Y43", "91350100M000100Y43", "91350100M000100Y43"])),
+        (
+            "uscc",
+            column(&[
+                "91350100M000100Y43",
+                "91350100M000100Y43",
+                "91350100M000100Y43",
+            ]),
+        ),
         ("month", column(&["2026-01", "2026-02", "2026-02x"])),
         ("headcount", column(&["12", "13", "14"])),
     ])
     .unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None)
+            .unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
-    let report = ingest(source("social_insurance").unwrap(), &path, &dir.path().join("store"), &Desensitiser::new(b"k")).unwrap();
-    assert_eq!((report.rows, report.accepted, report.quarantined), (3, 2, 1));
+    let report = ingest(
+        source("social_insurance").unwrap(),
+        &path,
+        &dir.path().join("store"),
+        &Desensitiser::new(b"k"),
+    )
+    .unwrap();
+    assert_eq!(
+        (report.rows, report.accepted, report.quarantined),
+        (3, 2, 1)
+    );
     let q = std::fs::read_to_string(report.quarantine.unwrap()).unwrap();
     assert!(q.contains(",3,month,2026-02x,"), "{q}");
 }

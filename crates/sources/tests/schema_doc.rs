@@ -13,5 +13,8 @@ fn the_schema_document_matches_the_code() {
         std::fs::write(&path, &expected).unwrap();
     }
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(actual == expected, "docs/sources.md is stale: run XINRONG_UPDATE_DOCS=1 cargo test -p xinrong-sources --test schema_doc");
+    assert!(
+        actual == expected,
+        "docs/sources.md is stale: run XINRONG_UPDATE_DOCS=1 cargo test -p xinrong-sources --test schema_doc"
+    );
 }
