@@ -11,6 +11,7 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import pypmml, pandas
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q pandas==2.3.3 pypmml==1.5.8
 fi
-# The debug build `cargo test` already made: no second (release) build of the whole tree.
-cargo build -q
+# The binary `cargo test` builds for the integration tests, with the same features: neither a
+# release build nor a plain `cargo build` (whose feature set differs) rebuilds the tree.
+cargo test -q --no-run --workspace
 "$VENV/bin/python" scripts/pmml_check.py --xinrong target/debug/xinrong

@@ -53,7 +53,9 @@ fn same(a: &IndicatorTable, b: &IndicatorTable) -> Option<String> {
     }
     for ((name, x), (_, y)) in a.columns.iter().zip(&b.columns) {
         for (r, (u, v)) in x.iter().zip(y).enumerate() {
-            let close = u == v || (u.is_nan() && v.is_nan()) || (u - v).abs() <= 1e-9 * u.abs().max(v.abs());
+            let close = u == v
+                || (u.is_nan() && v.is_nan())
+                || (u - v).abs() <= 1e-9 * u.abs().max(v.abs());
             if !close {
                 return Some(format!("{name} of {} differs: {u} vs {v}", a.uscc[r]));
             }

@@ -345,7 +345,7 @@ fn firm(config: &GenConfig, index: usize, shocks: &[Vec<f64>], pool: &[String]) 
                 ""
             };
             out[2].push_str(&format!("{code},{month},vat,{declared:.2},{paid:.2},{arrears:.2},{sales:.2},{rating},{filed}\n"));
-            if month_start.month() % 3 == 0 {
+            if month_start.month().is_multiple_of(3) {
                 let profit = (revenue * 3.0 * (0.08 + 0.06 * h)).max(0.0);
                 out[2].push_str(&format!(
                     "{code},{month},cit,{:.2},{:.2},0.00,,,{filed}\n",
@@ -422,7 +422,7 @@ fn firm(config: &GenConfig, index: usize, shocks: &[Vec<f64>], pool: &[String]) 
                 ));
             }
         }
-        if alive && present[7] && month_start.month() % 3 == 0 {
+        if alive && present[7] && month_start.month().is_multiple_of(3) {
             let quarter = (month_start.month() - 1) / 3 + 1;
             let reported = add_months(month_start, 1) + Duration::days(rng.random_range(10..25));
             out[7].push_str(&format!(
@@ -505,7 +505,7 @@ fn firm(config: &GenConfig, index: usize, shocks: &[Vec<f64>], pool: &[String]) 
                     let base = 8.0 * activity.powf(0.7) * if weekday { 1.0 } else { 0.35 };
                     let mut hours = (base + 1.5 * normal.sample(&mut rng)).clamp(0.0, 24.0);
                     if faults && rng.random::<f64>() < 0.0005 {
-                        hours = 25.0 + hours; // a sensor fault: out of range
+                        hours += 25.0; // a sensor fault: out of range
                     }
                     out[11].push_str(&format!("{code},D{index:07}{device},{date},{hours:.2}\n"));
                 }
