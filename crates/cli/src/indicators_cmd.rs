@@ -197,9 +197,10 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
             .expect("date in range");
         let mut keep = Vec::new();
         let mut bad = Vec::new();
+        let (mut in_default, mut unknown) = (0, 0);
         for (i, uscc) in table.uscc.iter().enumerate() {
             match truth.get(uscc) {
-                Some(Some(d)) if *d <= as_of => {}
+                Some(Some(d)) if *d <= as_of => in_default += 1,
                 Some(Some(d)) if *d <= horizon => {
                     keep.push(i as u32);
                     bad.push(1.0);
@@ -208,7 +209,7 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
                     keep.push(i as u32);
                     bad.push(0.0);
                 }
-                None => {}
+                None => unknown += 1,
             }
         }
         let indices = xinrong_indicators::datafusion::arrow::array::UInt32Array::from(keep);
@@ -226,7 +227,8 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
         fields.push(Field::new("bad", DataType::Float64, false));
         let rate = bad.iter().sum::<f64>() / bad.len().max(1) as f64;
         note = format!(
-            "; label `bad` = default within {months} months: {} enterprises, bad rate {:.2}%",
+            "; label `bad` = default within {months} months: {} enterprises, bad rate {:.2}% \
+             (left out: {in_default} already in default, {unknown} not in the truth file)",
             bad.len(),
             100.0 * rate
         );

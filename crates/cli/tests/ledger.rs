@@ -20,22 +20,27 @@ fn data(dir: &Path) -> String {
     dir.display().to_string()
 }
 
+/// `xinrong ledger --data-dir DIR` followed by `rest`.
+fn ledger<'a>(data_dir: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    [&["ledger", "--data-dir", data_dir][..], rest].concat()
+}
+
 fn register(data_dir: &str, file: &Path, out: &Path) -> String {
-    ok(&[
-        "ledger",
-        "--data-dir",
+    ok(&ledger(
         data_dir,
-        "register",
-        &file.display().to_string(),
-        "--enterprise",
-        USCC,
-        "--name",
-        "tax filings 2026",
-        "--provider",
-        "tax-bureau",
-        "--out",
-        &out.display().to_string(),
-    ])
+        &[
+            "register",
+            &file.display().to_string(),
+            "--enterprise",
+            USCC,
+            "--name",
+            "tax filings 2026",
+            "--provider",
+            "tax-bureau",
+            "--out",
+            &out.display().to_string(),
+        ],
+    ))
 }
 
 #[test]
@@ -53,58 +58,46 @@ fn a_registration_receipt_verifies_offline_and_catches_a_changed_file() {
     );
 
     // Verification needs only the public key: copy it elsewhere and use no data directory.
-    let key = ok(&["ledger", "--data-dir", &d, "key"]);
-    let out = ok(&[
-        "ledger",
-        "--data-dir",
+    let key = ok(&ledger(&d, &["key"]));
+    let out = ok(&ledger(
         "/nonexistent",
-        "verify",
-        &receipt.display().to_string(),
-        "--key",
-        key.trim(),
-        "--file",
-        &file.display().to_string(),
-    ]);
+        &[
+            "verify",
+            &receipt.display().to_string(),
+            "--key",
+            key.trim(),
+            "--file",
+            &file.display().to_string(),
+        ],
+    ));
     assert!(
         out.contains("OK: entry 0") && out.contains("content hash matches"),
         "{out}"
     );
 
     std::fs::write(&file, "period,declared\n2026-01,1001\n").unwrap();
-    let err = bad(&[
-        "ledger",
-        "--data-dir",
+    let err = bad(&ledger(
         &d,
-        "verify",
-        &receipt.display().to_string(),
-        "--file",
-        &file.display().to_string(),
-    ]);
+        &[
+            "verify",
+            &receipt.display().to_string(),
+            "--file",
+            &file.display().to_string(),
+        ],
+    ));
     assert!(err.contains("differs from the registered"), "{err}");
 
     // A receipt edited in any field is refused.
     let forged = text.replace("tax filings 2026", "tax filings 2025");
     std::fs::write(&receipt, forged).unwrap();
-    let err = bad(&[
-        "ledger",
-        "--data-dir",
-        &d,
-        "verify",
-        &receipt.display().to_string(),
-    ]);
+    let err = bad(&ledger(&d, &["verify", &receipt.display().to_string()]));
     assert!(err.contains("INVALID"), "{err}");
 
     // So is a genuine receipt checked against another log's key.
     let other = data(&dir.path().join("other"));
-    ok(&["ledger", "--data-dir", &other, "init"]);
+    ok(&ledger(&other, &["init"]));
     std::fs::write(&receipt, &text).unwrap();
-    let err = bad(&[
-        "ledger",
-        "--data-dir",
-        &other,
-        "verify",
-        &receipt.display().to_string(),
-    ]);
+    let err = bad(&ledger(&other, &["verify", &receipt.display().to_string()]));
     assert!(err.contains("no signature by the trusted key"), "{err}");
 }
 
@@ -118,22 +111,16 @@ fn audit_finds_the_edited_entry_and_consistency_holds_across_appends() {
         register(&d, &file, &dir.path().join(format!("r{i}.json")));
     }
     let old = dir.path().join("old.checkpoint");
-    std::fs::write(&old, ok(&["ledger", "--data-dir", &d, "checkpoint"])).unwrap();
+    std::fs::write(&old, ok(&ledger(&d, &["checkpoint"]))).unwrap();
     for i in 5..9 {
         register(&d, &file, &dir.path().join(format!("r{i}.json")));
     }
-    let out = ok(&[
-        "ledger",
-        "--data-dir",
-        &d,
-        "consistency",
-        &old.display().to_string(),
-    ]);
+    let out = ok(&ledger(&d, &["consistency", &old.display().to_string()]));
     assert!(
         out.contains("size 9 extends the checkpoint of size 5"),
         "{out}"
     );
-    let out = ok(&["ledger", "--data-dir", &d, "audit"]);
+    let out = ok(&ledger(&d, &["audit"]));
     assert!(out.contains("OK: 9 entries"), "{out}");
 
     // Change one character of entry 6 on disk.
@@ -151,7 +138,7 @@ fn audit_finds_the_edited_entry_and_consistency_holds_across_appends() {
         .unwrap();
     file.write_all_at(b"8", (at + sixth.find(USCC).unwrap() + 2) as u64)
         .unwrap();
-    let err = bad(&["ledger", "--data-dir", &d, "audit"]);
+    let err = bad(&ledger(&d, &["audit"]));
     assert!(err.contains("AUDIT FAILED at entry 6"), "{err}");
 }
 
@@ -159,15 +146,10 @@ fn audit_finds_the_edited_entry_and_consistency_holds_across_appends() {
 fn an_sm_log_uses_sm3_and_sm2_throughout() {
     let dir = tempfile::tempdir().unwrap();
     let d = data(&dir.path().join("data"));
-    let key = ok(&[
-        "ledger",
-        "--data-dir",
+    let key = ok(&ledger(
         &d,
-        "init",
-        "--sm",
-        "--name",
-        "bureau.example/ledger",
-    ]);
+        &["init", "--sm", "--name", "bureau.example/ledger"],
+    ));
     assert!(key.starts_with("bureau.example/ledger/sm3-sm2+"), "{key}");
     let file = dir.path().join("f.csv");
     std::fs::write(&file, "a\n1\n").unwrap();
@@ -178,17 +160,17 @@ fn an_sm_log_uses_sm3_and_sm2_throughout() {
         text.contains("sm3:") && text.contains("bureau.example/ledger/sm3-sm2\\n1\\n"),
         "{text}"
     );
-    let out = ok(&[
-        "ledger",
-        "--data-dir",
+    let out = ok(&ledger(
         &d,
-        "verify",
-        &receipt.display().to_string(),
-        "--file",
-        &file.display().to_string(),
-    ]);
+        &[
+            "verify",
+            &receipt.display().to_string(),
+            "--file",
+            &file.display().to_string(),
+        ],
+    ));
     assert!(out.contains("OK"), "{out}");
-    ok(&["ledger", "--data-dir", &d, "audit"]);
+    ok(&ledger(&d, &["audit"]));
 }
 
 #[test]
@@ -197,36 +179,30 @@ fn bad_input_gets_a_clear_error() {
     let d = data(&dir.path().join("data"));
     let file = dir.path().join("f.csv");
     std::fs::write(&file, "a\n").unwrap();
-    let err = bad(&[
-        "ledger",
-        "--data-dir",
+    let err = bad(&ledger(
         &d,
-        "register",
-        &file.display().to_string(),
-        "--enterprise",
-        "91350100M000100Y44",
-        "--name",
-        "x",
-    ]);
+        &[
+            "register",
+            &file.display().to_string(),
+            "--enterprise",
+            "91350100M000100Y44",
+            "--name",
+            "x",
+        ],
+    ));
     assert!(err.contains("--enterprise"), "{err}");
-    let err = bad(&[
-        "ledger",
-        "--data-dir",
-        &d,
-        "verify",
-        &file.display().to_string(),
-    ]);
+    let err = bad(&ledger(&d, &["verify", &file.display().to_string()]));
     assert!(
         err.contains("not a receipt") || err.contains("verifier.key"),
         "{err}"
     );
-    let err = bad(&["ledger", "--data-dir", &d, "audit"]);
+    let err = bad(&ledger(&d, &["audit"]));
     assert!(
         err.contains("verifier.key") || err.contains("no ledger"),
         "{err}"
     );
-    ok(&["ledger", "--data-dir", &d, "init"]);
-    let err = bad(&["ledger", "--data-dir", &d, "init"]);
+    ok(&ledger(&d, &["init"]));
+    let err = bad(&ledger(&d, &["init"]));
     assert!(err.contains("already exists"), "{err}");
 }
 

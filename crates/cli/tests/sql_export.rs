@@ -172,9 +172,9 @@ fn tempfile_dir() -> PathBuf {
     d
 }
 
-/// The shared public data sets, fixed split.
-#[test]
-fn shared_data_sets_match_row_for_row() {
+/// Fits the default model on each shared data set's training part and hands it, with the
+/// test part, to `check` (nothing, with a note, when the shared data are absent).
+fn each_shared_model(mut check: impl FnMut(&Scorecard, &Table)) {
     let Some(dir) = common::shared_data() else {
         return;
     };
@@ -183,6 +183,12 @@ fn shared_data_sets_match_row_for_row() {
         let model = fit_on(&train, &test, &FitConfig::default());
         check(&model, &test);
     }
+}
+
+/// The shared public data sets, fixed split.
+#[test]
+fn shared_data_sets_match_row_for_row() {
+    each_shared_model(check);
 }
 
 /// The PostgreSQL URL for tests, or `None` with a note that the test was skipped.
@@ -258,16 +264,9 @@ fn check_postgres(client: &mut postgres::Client, model: &Scorecard, t: &Table) {
 #[test]
 fn postgres_runs_the_export_like_the_engine() {
     let Some(url) = pg_url() else { return };
-    let Some(dir) = common::shared_data() else {
-        return;
-    };
     let mut client = postgres::Client::connect(&url, postgres::NoTls)
         .unwrap_or_else(|e| panic!("cannot connect to XINRONG_TEST_PG_URL ({url}): {e}"));
-    for name in ["german_credit", "taiwan_default"] {
-        let (train, test) = common::split(&dir, name);
-        let model = fit_on(&train, &test, &FitConfig::default());
-        check_postgres(&mut client, &model, &test);
-    }
+    each_shared_model(|model, test| check_postgres(&mut client, model, test));
 }
 
 /// Runs the DataFusion dialect of the export over `t` held as an Arrow table.
@@ -354,12 +353,5 @@ fn check_datafusion(model: &Scorecard, t: &Table) {
 
 #[test]
 fn datafusion_runs_the_export_like_the_engine() {
-    let Some(dir) = common::shared_data() else {
-        return;
-    };
-    for name in ["german_credit", "taiwan_default"] {
-        let (train, test) = common::split(&dir, name);
-        let model = fit_on(&train, &test, &FitConfig::default());
-        check_datafusion(&model, &test);
-    }
+    each_shared_model(check_datafusion);
 }

@@ -64,33 +64,18 @@ impl SourceQuality {
     }
 }
 
-#[derive(Deserialize)]
-struct ManifestLine {
-    source: String,
-    #[serde(default = "unspecified")]
-    provider: String,
-    rows: u64,
-    accepted: u64,
-    #[serde(default)]
-    duplicates: u64,
-}
-
-fn unspecified() -> String {
-    "unspecified".into()
-}
-
 /// Assesses every source in the store.
 pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> {
-    let manifest = std::fs::read_to_string(store.join("manifest.jsonl")).map_err(|e| {
-        IndicatorError::Store(format!(
-            "{}: {e} (ingest something first)",
-            store.join("manifest.jsonl").display()
-        ))
-    })?;
+    let manifest =
+        xinrong_sources::read_manifest(store).map_err(|e| IndicatorError::Store(e.to_string()))?;
+    if manifest.is_empty() {
+        return Err(IndicatorError::Store(format!(
+            "{}: nothing ingested yet",
+            store.display()
+        )));
+    }
     let mut received: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
-    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
-        let m: ManifestLine = serde_json::from_str(line)
-            .map_err(|e| IndicatorError::Store(format!("manifest.jsonl: {e}")))?;
+    for m in manifest {
         let entry = received.entry((m.source, m.provider)).or_default();
         entry.0 += m.rows;
         entry.1 += m.accepted;

@@ -166,11 +166,7 @@ async fn run(
     sql: &str,
     context: &str,
 ) -> Result<(Vec<String>, Vec<Vec<f64>>), IndicatorError> {
-    let df = ctx
-        .sql_with_options(sql, read_only())
-        .await
-        .map_err(engine(context))?;
-    let batches = df.collect().await.map_err(engine(context))?;
+    let batches = collect(ctx, sql, context).await?;
     let mut uscc = Vec::new();
     let mut values: Vec<Vec<f64>> = Vec::new();
     for batch in batches {
@@ -182,21 +178,41 @@ async fn run(
         uscc.extend((0..ids.len()).map(|i| ids.value(i).to_string()));
         values.resize(batch.num_columns() - 1, Vec::new());
         for (c, column) in batch.columns().iter().skip(1).enumerate() {
-            let column = cast(column, &DataType::Float64).map_err(|e| engine(context)(e.into()))?;
-            let column = column
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .expect("cast to Float64");
-            values[c].extend((0..column.len()).map(|i| {
-                if column.is_null(i) {
-                    f64::NAN
-                } else {
-                    column.value(i)
-                }
-            }));
+            values[c].extend(numbers(column, context)?);
         }
     }
     Ok((uscc, values))
+}
+
+/// Runs a read-only query to completion.
+async fn collect(
+    ctx: &SessionContext,
+    sql: &str,
+    context: &str,
+) -> Result<Vec<RecordBatch>, IndicatorError> {
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(engine(context))?;
+    df.collect().await.map_err(engine(context))
+}
+
+/// A column as numbers, `NaN` for null.
+fn numbers(column: &ArrayRef, context: &str) -> Result<Vec<f64>, IndicatorError> {
+    let column = cast(column, &DataType::Float64).map_err(|e| engine(context)(e.into()))?;
+    let column = column
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .expect("cast to Float64");
+    Ok((0..column.len())
+        .map(|i| {
+            if column.is_null(i) {
+                f64::NAN
+            } else {
+                column.value(i)
+            }
+        })
+        .collect())
 }
 
 /// The first row of a query's result, every column as a number (`NaN` for null).
@@ -204,25 +220,14 @@ pub(crate) async fn query_numbers(
     ctx: &SessionContext,
     sql: &str,
 ) -> Result<Vec<f64>, IndicatorError> {
-    let df = ctx
-        .sql_with_options(sql, read_only())
-        .await
-        .map_err(engine(sql))?;
-    let batches = df.collect().await.map_err(engine(sql))?;
+    let batches = collect(ctx, sql, sql).await?;
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
         return Ok(Vec::new());
     };
     batch
         .columns()
         .iter()
-        .map(|c| {
-            let c = cast(c, &DataType::Float64).map_err(|e| engine(sql)(e.into()))?;
-            let c = c
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .expect("cast to Float64");
-            Ok(if c.is_null(0) { f64::NAN } else { c.value(0) })
-        })
+        .map(|c| Ok(numbers(c, sql)?[0]))
         .collect()
 }
 

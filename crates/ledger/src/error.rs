@@ -92,13 +92,11 @@ pub enum LedgerError {
         /// Why.
         source: KeyError,
     },
-    /// A stored checkpoint could not be accepted.
-    #[error("{path}: checkpoint {line}: {source}")]
+    /// The last stored checkpoint could not be accepted.
+    #[error("{path}: the last stored checkpoint: {source}")]
     Checkpoint {
         /// checkpoints.log.
         path: PathBuf,
-        /// 1-based line.
-        line: usize,
         /// Why.
         source: NoteError,
     },

@@ -291,22 +291,28 @@ impl Reader {
 
     /// The stored entry at `index`.
     pub fn entry(&self, index: u64) -> Result<String, LedgerError> {
-        self.check_index(index)?;
-        let record = self.entries.entry(index)?;
-        String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
-            path: self.layout.entries(),
-            reason: format!("entry {index} is not UTF-8"),
-        })
+        Ok(self.record(index)?.0)
     }
 
-    fn check_index(&self, index: u64) -> Result<u64, LedgerError> {
+    /// Entry `index` as text, with its stored leaf hash.
+    fn record(&self, index: u64) -> Result<(String, Hash), LedgerError> {
+        self.check_index(index)?;
+        let record = self.entries.entry(index)?;
+        let text = String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
+            path: self.layout.entries(),
+            reason: format!("entry {index} is not UTF-8"),
+        })?;
+        Ok((text, record.leaf_hash))
+    }
+
+    fn check_index(&self, index: u64) -> Result<(), LedgerError> {
         let size = self.size();
         if index >= size {
             return Err(LedgerError::OutOfRange(format!(
                 "entry {index} does not exist: the log has {size}"
             )));
         }
-        Ok(size)
+        Ok(())
     }
 
     /// Inclusion proof of entry `index` in the tree of `size` entries.
@@ -348,20 +354,15 @@ impl Reader {
 
     /// A fresh receipt for an existing entry, against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
-        self.check_index(index)?;
+        let (entry, leaf_hash) = self.record(index)?;
         let latest = self
             .checkpoint()
             .expect("a log with entries has a checkpoint");
-        let record = self.entries.entry(index)?;
         let tree = self.tree_at(latest.checkpoint.size)?;
-        let entry = String::from_utf8(record.data).map_err(|_| LedgerError::Corrupt {
-            path: self.layout.entries(),
-            reason: format!("entry {index} is not UTF-8"),
-        })?;
         Ok(Receipt::new(
             index,
             entry,
-            &record.leaf_hash,
+            &leaf_hash,
             &tree.inclusion_proof(index)?,
             &latest.note,
         ))

@@ -42,4 +42,6 @@ pub use proof::{Edge, TreeAt, verify_consistency, verify_inclusion};
 pub use receipt::{RECEIPT_FORMAT, Receipt, Verified};
 pub use store::{NodeFile, Recovery};
 pub use suite::{Hash, Suite};
-pub use tree::{Frontier, MemoryTree, Nodes, node_count, node_position, size_for_nodes};
+pub use tree::{
+    Frontier, MemoryTree, Nodes, node_count, node_position, perfect_subtrees, size_for_nodes,
+};

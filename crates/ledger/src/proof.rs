@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::suite::{Hash, Suite};
-use crate::tree::Nodes;
+use crate::tree::{Nodes, perfect_subtrees};
 
 /// The largest power of two strictly below `n` (`n ≥ 2`): RFC 9162's split point.
 fn split(n: u64) -> u64 {
@@ -32,14 +32,9 @@ pub struct TreeAt<'a, N: Nodes> {
 impl<'a, N: Nodes> TreeAt<'a, N> {
     /// Prepares proofs against the tree of `size` leaves.
     pub fn new(suite: Suite, size: u64, nodes: &'a N) -> Result<TreeAt<'a, N>, N::Error> {
-        let mut parts = Vec::new();
-        let mut start = 0u64;
-        for level in (0..64).rev() {
-            if size >> level & 1 == 1 {
-                parts.push((start, nodes.node(level, start >> level)?));
-                start += 1 << level;
-            }
-        }
+        let parts: Vec<(u64, Hash)> = perfect_subtrees(size)
+            .map(|(level, start)| Ok((start, nodes.node(level, start >> level)?)))
+            .collect::<Result<_, _>>()?;
         let mut edge = Vec::with_capacity(parts.len());
         let mut suffix: Option<Hash> = None;
         for &(start, hash) in parts.iter().rev() {

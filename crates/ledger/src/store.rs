@@ -225,7 +225,6 @@ pub(crate) fn last_checkpoint(
     })?;
     let checkpoint = Checkpoint::open(&note, key).map_err(|source| LedgerError::Checkpoint {
         path: path.to_path_buf(),
-        line: 0,
         source,
     })?;
     Ok((Some((note, checkpoint)), torn))

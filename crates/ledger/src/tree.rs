@@ -36,6 +36,19 @@ pub fn size_for_nodes(nodes: u64) -> u64 {
     lo
 }
 
+/// The perfect subtrees a tree of `size` leaves decomposes into, left to right, as
+/// `(level, first leaf)`: one per set bit of `size`, largest first.
+pub fn perfect_subtrees(size: u64) -> impl Iterator<Item = (u32, u64)> {
+    (0..64u32)
+        .rev()
+        .filter(move |level| size >> level & 1 == 1)
+        .scan(0u64, |start, level| {
+            let first = *start;
+            *start += 1 << level;
+            Some((level, first))
+        })
+}
+
 /// Read access to stored perfect-subtree hashes.
 pub trait Nodes {
     /// The error reading a node can give.
@@ -65,14 +78,9 @@ impl Frontier {
 
     /// Rebuilds the frontier of a tree of `size` leaves from stored nodes.
     pub fn load<N: Nodes>(suite: Suite, size: u64, nodes: &N) -> Result<Frontier, N::Error> {
-        let mut stack = Vec::new();
-        let mut start = 0u64;
-        for level in (0..64).rev() {
-            if size >> level & 1 == 1 {
-                stack.push((level, nodes.node(level, start >> level)?));
-                start += 1 << level;
-            }
-        }
+        let stack = perfect_subtrees(size)
+            .map(|(level, start)| Ok((level, nodes.node(level, start >> level)?)))
+            .collect::<Result<_, _>>()?;
         Ok(Frontier { suite, size, stack })
     }
 

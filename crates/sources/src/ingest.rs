@@ -151,15 +151,29 @@ const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 /// millions of dates.
 fn parse_date(raw: &str) -> Option<NaiveDate> {
     let b = raw.as_bytes();
-    if b.len() != 10 || !matches!((b[4], b[7]), (b'-', b'-') | (b'/', b'/')) {
+    if b.len() != 10 || b[7] != b[4] {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    NaiveDate::from_ymd_opt(
+        parse_month(&raw[..7])?.year(),
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
+}
+
+/// `YYYY-MM` (or with a slash) as the first day of the month.
+fn parse_month(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    if b.len() != 7 || !matches!(b[4], b'-' | b'/') {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(&b[..4])? as i32, digits(&b[5..7])?, 1)
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
 }
 
 fn days(date: NaiveDate) -> i32 {
@@ -194,9 +208,7 @@ fn parse<'a>(field: &Field, raw: &'a str) -> Result<Value<'a>, String> {
         Kind::Date => parse_date(raw)
             .map(|d| Value::Date(days(d)))
             .ok_or_else(|| format!("{raw:?} is not a date (YYYY-MM-DD)")),
-        Kind::Month => (raw.len() == 7)
-            .then(|| parse_date(&format!("{raw}-01")))
-            .flatten()
+        Kind::Month => parse_month(raw)
             .map(|d| Value::Date(days(d)))
             .ok_or_else(|| format!("{raw:?} is not a month (YYYY-MM)")),
         Kind::Int(lo, hi) => match raw.parse::<i64>() {
@@ -306,12 +318,66 @@ impl Builder {
 /// not by the size of the file.
 const BATCH_ROWS: usize = 65_536;
 
+/// The file, in the store directory, that lists every ingested file.
+const MANIFEST: &str = "manifest.jsonl";
+
+/// One ingested file, as recorded (last, after its data is durable) in `manifest.jsonl`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ManifestEntry {
+    /// Source name.
+    pub source: String,
+    /// Who provided the file.
+    #[serde(default = "unspecified")]
+    pub provider: String,
+    /// The file as given.
+    pub file: String,
+    /// SHA-256 of its bytes: the same file is never ingested twice.
+    pub sha256: String,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows stored.
+    pub accepted: u64,
+    /// Rows quarantined (duplicates included).
+    pub quarantined: u64,
+    /// Rows quarantined as duplicates of an earlier key.
+    #[serde(default)]
+    pub duplicates: u64,
+    /// The Parquet part written.
+    pub part: Option<String>,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+fn unspecified() -> String {
+    "unspecified".to_string()
+}
+
+/// Every file ingested into the store so far (none if nothing has been).
+pub fn read_manifest(store: &Path) -> Result<Vec<ManifestEntry>, IngestError> {
+    let path = store.join(MANIFEST);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IngestError::Io { path, source: e }),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| IngestError::Unreadable {
+                path: path.clone(),
+                reason: format!("line {}: {e}", i + 1),
+            })
+        })
+        .collect()
+}
+
 /// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, plus a manifest of
 /// ingested files and the quarantine directory.
 pub fn store_paths(store: &Path, source: &Source) -> (PathBuf, PathBuf, PathBuf) {
     (
         store.join(source.name),
-        store.join("manifest.jsonl"),
+        store.join(MANIFEST),
         store.join("quarantine"),
     )
 }
@@ -711,11 +777,10 @@ pub fn ingest_from(
         std::io::copy(&mut file, &mut hasher).map_err(io(input))?;
         hex::encode(hasher.finalize())
     };
-    let manifest_text = fs::read_to_string(&manifest).unwrap_or_default();
-    if manifest_text.lines().any(|l| {
-        l.contains(&format!("\"sha256\":\"{digest}\""))
-            && l.contains(&format!("\"source\":\"{}\"", source.name))
-    }) {
+    if read_manifest(store)?
+        .iter()
+        .any(|m| m.sha256 == digest && m.source == source.name)
+    {
         return Ok(IngestReport {
             already_ingested: true,
             ..IngestReport::default()
@@ -761,13 +826,19 @@ pub fn ingest_from(
     }
     // The manifest line is written last: a crash before it leaves a Parquet part that the
     // next ingest of the same file overwrites, never a half-recorded ingest.
-    let line = serde_json::json!({
-        "source": source.name, "file": file_name, "sha256": digest, "rows": report.rows,
-        "accepted": report.accepted, "quarantined": report.quarantined, "duplicates": report.duplicates,
-        "provider": provider,
-        "part": stored.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "time": chrono::Utc::now().to_rfc3339(),
-    });
+    let entry = ManifestEntry {
+        source: source.name.to_string(),
+        provider: provider.to_string(),
+        file: file_name,
+        sha256: digest,
+        rows: report.rows,
+        accepted: report.accepted,
+        quarantined: report.quarantined,
+        duplicates: report.duplicates,
+        part: stored.file_name().map(|n| n.to_string_lossy().into_owned()),
+        time: chrono::Utc::now().to_rfc3339(),
+    };
+    let line = serde_json::to_string(&entry).expect("manifest entries serialise");
     let mut m = fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -103,6 +103,14 @@ const fn pii(
     }
 }
 
+/// The enterprise a row of an event source belongs to.
+const ENTERPRISE: Field = f(
+    "uscc",
+    Kind::Uscc,
+    true,
+    "Enterprise",
+    "企业统一社会信用代码",
+);
 const MONEY: Kind = Kind::Decimal(0.0, 1e12);
 const SIGNED_MONEY: Kind = Kind::Decimal(-1e12, 1e12);
 const FLAG: Kind = Kind::Int(0, 1);
@@ -193,13 +201,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "date",
         key: &["uscc", "txn_id"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("txn_id", Kind::Text, true, "Transaction id", "交易流水号"),
             f("date", Kind::Date, true, "Value date", "交易日期"),
             f("amount", MONEY, true, "Amount (yuan)", "金额（元）"),
@@ -240,13 +242,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "filed_date",
         key: &["uscc", "period", "tax_type"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("period", Kind::Month, true, "Tax period", "所属期"),
             f(
                 "tax_type",
@@ -288,13 +284,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "date",
         key: &["invoice_no"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("invoice_no", Kind::Text, true, "Invoice number", "发票号码"),
             f("date", Kind::Date, true, "Issue date", "开票日期"),
             f(
@@ -335,13 +325,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "month",
         key: &["uscc", "month"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("month", Kind::Month, true, "Month", "月份"),
             f(
                 "electricity_kwh",
@@ -366,13 +350,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "month",
         key: &["uscc", "month"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("month", Kind::Month, true, "Month", "月份"),
             f(
                 "headcount",
@@ -397,13 +375,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "filed_date",
         key: &["ip_no"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f(
                 "ip_no",
                 Kind::Text,
@@ -435,13 +407,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "report_date",
         key: &["uscc", "year", "quarter"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f(
                 "quarter",
                 Kind::Code(&["Q1", "Q2", "Q3", "Q4"]),
@@ -474,13 +440,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "date",
         key: &["case_no"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("case_no", Kind::Text, true, "Case number", "案号"),
             f(
                 "date",
@@ -517,13 +477,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "month",
         key: &["uscc", "loan_id", "month"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("loan_id", Kind::Text, true, "Loan id", "贷款编号"),
             f("month", Kind::Month, true, "Month", "月份"),
             f("lender", Kind::Text, true, "Lender", "贷款机构"),
@@ -557,13 +511,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "date",
         key: &["order_id"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("order_id", Kind::Text, true, "Order id", "订单号"),
             f("date", Kind::Date, true, "Order date", "下单日期"),
             f(
@@ -596,13 +544,7 @@ pub const SOURCES: &[Source] = &[
         date_field: "date",
         key: &["device_id", "date"],
         fields: &[
-            f(
-                "uscc",
-                Kind::Uscc,
-                true,
-                "Enterprise",
-                "企业统一社会信用代码",
-            ),
+            ENTERPRISE,
             f("device_id", Kind::Text, true, "Device", "设备编号"),
             f("date", Kind::Date, true, "Day", "日期"),
             f(
