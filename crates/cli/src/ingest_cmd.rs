@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use xinrong_sources::{Desensitiser, IngestError, SOURCES, ingest_from, source};
+use xinrong_sources::{Desensitiser, IngestError, SOURCES, hmac_key, ingest_from, source};
 
 use crate::BadInput;
 use crate::ledger_cmd::DataDir;
@@ -27,32 +27,6 @@ pub struct IngestArgs {
     /// Ingest every `<source>.csv` found in this directory (as `xinrong gen` writes them).
     #[arg(long, conflicts_with = "source")]
     all: Option<PathBuf>,
-}
-
-/// The HMAC key for desensitisation: `$XINRONG_HMAC_KEY`, else `<data-dir>/hmac.key`
-/// (created with a random key on first use, readable by its owner only).
-fn hmac_key(data_dir: &Path) -> Result<Vec<u8>> {
-    if let Ok(key) = std::env::var("XINRONG_HMAC_KEY") {
-        return Ok(key.into_bytes());
-    }
-    let path = data_dir.join("hmac.key");
-    if let Ok(key) = std::fs::read_to_string(&path) {
-        return Ok(hex::decode(key.trim())
-            .map_err(|_| BadInput(format!("{}: not a hex key", path.display())))?);
-    }
-    use rand::RngCore as _;
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut key = [0u8; 32];
-    rand::rng().fill_bytes(&mut key);
-    std::fs::create_dir_all(data_dir)?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)?;
-    file.write_all(hex::encode(key).as_bytes())?;
-    Ok(key.to_vec())
 }
 
 pub fn run(args: IngestArgs) -> Result<()> {

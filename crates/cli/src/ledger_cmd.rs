@@ -218,18 +218,13 @@ fn open_reader(dir: &Path) -> Result<Reader> {
 
 /// Opens the log for appending, creating it with default settings on first use.
 pub fn open_or_create(dir: &Path) -> Result<Ledger> {
-    if !Layout::new(dir).exists() {
+    let (ledger, created) = Ledger::open_or_create(dir, "xinrong.local/ledger")?;
+    if created {
         eprintln!(
-            "no ledger in {} yet: creating one (SHA-256/Ed25519; use `ledger init --sm` for SM3/SM2)",
+            "no ledger in {} yet: created one (SHA-256/Ed25519; use `ledger init --sm` for SM3/SM2)",
             dir.display()
         );
-        return Ok(Ledger::create(
-            dir,
-            "xinrong.local/ledger",
-            Suite::Sha256Ed25519,
-        )?);
     }
-    let ledger = Ledger::open(dir)?;
     let recovery = ledger.recovery();
     if recovery.cut_entries > 0 || recovery.cut_bytes > 0 || recovery.cut_checkpoint_line {
         eprintln!(

@@ -15,8 +15,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod dimension;
 mod grade;
+mod purpose;
 mod uscc;
 
+pub use dimension::{DIMENSIONS, VIEWS, group_labels};
 pub use grade::{Grade, ParseGradeError};
+pub use purpose::{ParsePurposeError, Purpose};
 pub use uscc::{Uscc, UsccError};

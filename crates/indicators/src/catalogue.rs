@@ -8,26 +8,7 @@ use serde::Deserialize;
 
 use crate::error::IndicatorError;
 
-/// The ten dimensions of the reference model.
-pub const DIMENSIONS: [(&str, &str, &str); 10] = [
-    ("growth", "Growth", "成长能力"),
-    ("loan_risk", "Loan risk", "借贷风险"),
-    ("cash_flow", "Cash flow", "现金流"),
-    ("trade", "Upstream and downstream trade", "上下游交易"),
-    ("operations", "Operating income and spending", "经营收支"),
-    ("related_party", "Related-party trades", "关联交易"),
-    ("counterparties", "Counterparties", "交易对手"),
-    ("tech_capability", "Technology capability", "科技能力"),
-    ("ip", "Intellectual property", "知识产权"),
-    ("tax", "Tax behaviour", "纳税行为"),
-];
-
-/// The three-dimension view.
-pub const VIEWS: [(&str, &str, &str); 3] = [
-    ("financial_health", "Financial health", "财务健康"),
-    ("business_activity", "Business activity", "经营活跃"),
-    ("development_potential", "Development potential", "发展潜力"),
-];
+pub use xinrong_core::{DIMENSIONS, VIEWS};
 
 const BUILTIN: [(&str, &str); 6] = [
     (

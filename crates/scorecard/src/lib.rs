@@ -37,6 +37,7 @@ mod nan_null;
 mod refine;
 pub mod scaling;
 pub mod screening;
+mod single;
 pub mod stepwise;
 pub mod woe;
 
@@ -44,6 +45,7 @@ pub use binning::{FeatureBinning, FeatureData, FeatureView};
 pub use config::FitConfig;
 pub use design::WoeColumn;
 pub use error::ScorecardError;
+pub use single::{FeaturePoints, RowScore};
 pub use fit::{Dataset, FitInput, Progress, Silent, fingerprint, fit, target_from_numeric};
 pub use model::{
     DataFingerprint, Label, Lang, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, Scores,

@@ -96,6 +96,13 @@ proptest! {
         prop_assert_eq!(&a, &b);
         let slots = model.encode(&data, m).unwrap();
         for i in 0..m {
+            // Online scoring of one row agrees with the batch in every output.
+            let one = model.score_one(|name| Some(if name == "x" { x2[i] } else { z[i] }), |_| true, 4).unwrap();
+            prop_assert_eq!(one.score, a.score[i]);
+            prop_assert_eq!(one.pd, a.pd[i]);
+            prop_assert_eq!(one.grade, a.grade[i]);
+            let batch_reasons: Vec<usize> = a.reasons[i * 4..i * 4 + 4].iter().filter(|&&r| r != u16::MAX).map(|&r| r as usize).collect();
+            prop_assert_eq!(&one.reasons, &batch_reasons);
             let sum: f64 = model.base_points + model.features.iter().zip(&slots).map(|(f, s)| f.points[s[i] as usize]).sum::<f64>();
             prop_assert!((a.score[i] - sum).abs() < 0.005 + 1e-9, "row {i}: {} vs {sum}", a.score[i]);
             // Reasons name features that lost points, worst first.

@@ -72,6 +72,38 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
     }
 }
 
+/// The HMAC key for desensitisation: `$XINRONG_HMAC_KEY`, else `<data-dir>/hmac.key`
+/// (created with a random key on first use, readable by its owner only). Every ingest of a
+/// data directory, from the command line or the API, must use the same key, or the keyed
+/// hashes of one person would not match across files.
+pub fn hmac_key(data_dir: &Path) -> Result<Vec<u8>, IngestError> {
+    if let Ok(key) = std::env::var("XINRONG_HMAC_KEY") {
+        return Ok(key.into_bytes());
+    }
+    let path = data_dir.join("hmac.key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return hex::decode(key.trim()).map_err(|_| IngestError::Unreadable {
+            path: path.clone(),
+            reason: "not a hex key".into(),
+        });
+    }
+    use rand::RngCore as _;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(&path))?;
+    file.write_all(hex::encode(key).as_bytes())
+        .map_err(io(&path))?;
+    Ok(key.to_vec())
+}
+
 /// The outcome of one ingest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngestReport {

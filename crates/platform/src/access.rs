@@ -1,0 +1,296 @@
+//! Institutions, their API keys and what each kind of institution may do.
+//!
+//! A key is `xr_<key id>.<secret>`. Only an Argon2id hash of the secret is stored. Argon2 is
+//! deliberately slow (tens of milliseconds), so a key that verified is remembered by the
+//! SHA-256 of the whole token for [`KEY_CACHE_TTL`]; revoking a key in this process forgets it
+//! at once, and a revocation by another process (the `admin` command) takes effect within the
+//! TTL.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::Argon2;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use sqlx::AnyPool;
+use xinrong_core::Uscc;
+
+use crate::error::PlatformError;
+use crate::ids::{new_id, now_ms};
+
+/// The kinds of institution (机构类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The bureau or platform operator (征信机构/平台): registers enterprises and data.
+    Operator,
+    /// A bank (银行): queries scores under consent.
+    Bank,
+    /// A guarantor (担保机构): queries scores under consent.
+    Guarantor,
+    /// An enterprise (企业): grants and revokes consent, sees its own portrait.
+    Enterprise,
+    /// A regulator (监管): reads the query log of every institution.
+    Regulator,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Operator,
+        Kind::Bank,
+        Kind::Guarantor,
+        Kind::Enterprise,
+        Kind::Regulator,
+    ];
+
+    /// The code used in APIs and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Operator => "operator",
+            Kind::Bank => "bank",
+            Kind::Guarantor => "guarantor",
+            Kind::Enterprise => "enterprise",
+            Kind::Regulator => "regulator",
+        }
+    }
+
+    /// Whether this kind may ask for scores.
+    pub fn may_query_scores(self) -> bool {
+        matches!(self, Kind::Bank | Kind::Guarantor)
+    }
+}
+
+impl FromStr for Kind {
+    type Err = PlatformError;
+    fn from_str(s: &str) -> Result<Kind, PlatformError> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                PlatformError::invalid(
+                    "kind",
+                    format!("'{s}' is not one of operator, bank, guarantor, enterprise, regulator"),
+                )
+            })
+    }
+}
+
+/// An institution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Institution {
+    /// Platform id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Kind.
+    pub kind: Kind,
+    /// For an enterprise, its USCC.
+    pub uscc: Option<Uscc>,
+}
+
+/// How long a verified key is trusted before its hash is checked again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// The authenticated caller of a request.
+pub type Principal = Arc<Institution>;
+
+/// Institutions and keys.
+pub struct Access {
+    pool: AnyPool,
+    verified: RwLock<HashMap<[u8; 32], (Principal, Instant)>>,
+}
+
+/// A new key: the token is shown once and never stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedKey {
+    /// The key's id (safe to log).
+    pub key_id: String,
+    /// The bearer token.
+    pub token: String,
+}
+
+type InstitutionRow = (String, String, String, Option<String>);
+
+fn institution(row: InstitutionRow) -> Result<Institution, PlatformError> {
+    let (id, name, kind, uscc) = row;
+    Ok(Institution {
+        id,
+        name,
+        kind: kind.parse()?,
+        uscc: uscc
+            .map(|u| u.parse())
+            .transpose()
+            .map_err(|e| PlatformError::invalid("uscc", format!("{e}")))?,
+    })
+}
+
+impl Access {
+    /// Access control over `pool`.
+    pub fn new(pool: AnyPool) -> Access {
+        Access {
+            pool,
+            verified: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Registers an institution. An enterprise must name its USCC; no other kind may.
+    pub async fn add_institution(
+        &self,
+        name: &str,
+        kind: Kind,
+        uscc: Option<Uscc>,
+    ) -> Result<Institution, PlatformError> {
+        if name.trim().is_empty() {
+            return Err(PlatformError::invalid("name", "must not be empty"));
+        }
+        match (kind, &uscc) {
+            (Kind::Enterprise, None) => {
+                return Err(PlatformError::invalid("uscc", "an enterprise needs its USCC"));
+            }
+            (k, Some(_)) if k != Kind::Enterprise => {
+                return Err(PlatformError::invalid("uscc", "only an enterprise has a USCC"));
+            }
+            _ => {}
+        }
+        let id = new_id(kind.as_str());
+        sqlx::query(
+            "INSERT INTO institutions (id, name, kind, uscc, created_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(kind.as_str())
+        .bind(uscc.as_ref().map(|u| u.as_str().to_string()))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        if let Some(u) = &uscc {
+            // An enterprise that signs up is registered as an enterprise too.
+            sqlx::query(
+                "INSERT INTO enterprises (uscc, name, registered_by, created_ms) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (uscc) DO NOTHING",
+            )
+            .bind(u.as_str())
+            .bind(name)
+            .bind(&id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(Institution {
+            id,
+            name: name.to_string(),
+            kind,
+            uscc,
+        })
+    }
+
+    /// The institution with this id.
+    pub async fn institution(&self, id: &str) -> Result<Institution, PlatformError> {
+        let row: Option<InstitutionRow> =
+            sqlx::query_as("SELECT id, name, kind, uscc FROM institutions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        institution(row.ok_or_else(|| PlatformError::NotFound(format!("institution {id}")))?)
+    }
+
+    /// Every institution, by id.
+    pub async fn institutions(&self) -> Result<Vec<Institution>, PlatformError> {
+        let rows: Vec<InstitutionRow> =
+            sqlx::query_as("SELECT id, name, kind, uscc FROM institutions ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(institution).collect()
+    }
+
+    /// Issues a new key for an institution.
+    pub async fn issue_key(&self, institution_id: &str) -> Result<IssuedKey, PlatformError> {
+        self.institution(institution_id).await?;
+        let key_id = new_id("k");
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let secret = hex::encode(secret);
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+        let phc = Argon2::default()
+            .hash_password(secret.as_bytes(), &salt)
+            .expect("argon2 with default parameters hashes any input")
+            .to_string();
+        sqlx::query(
+            "INSERT INTO api_keys (key_id, institution_id, phc, created_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&key_id)
+        .bind(institution_id)
+        .bind(phc)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(IssuedKey {
+            token: format!("xr_{key_id}.{secret}"),
+            key_id,
+        })
+    }
+
+    /// Revokes a key; requests with it fail from now on.
+    pub async fn revoke_key(&self, key_id: &str) -> Result<(), PlatformError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_ms = $1 WHERE key_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms())
+        .bind(key_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(PlatformError::NotFound(format!("live key {key_id}")));
+        }
+        // Forget every verified token: cheaper than tracking which token had this id.
+        self.verified.write().expect("key cache").clear();
+        Ok(())
+    }
+
+    /// The institution a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, PlatformError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some((p, at)) = self.verified.read().expect("key cache").get(&digest)
+            && at.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok(Arc::clone(p));
+        }
+        let (key_id, secret) = token
+            .strip_prefix("xr_")
+            .and_then(|t| t.split_once('.'))
+            .ok_or(PlatformError::Unauthorized)?;
+        let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT k.phc, i.id, i.name, i.kind, i.uscc FROM api_keys k \
+             JOIN institutions i ON i.id = k.institution_id \
+             WHERE k.key_id = $1 AND k.revoked_ms IS NULL",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (phc, id, name, kind, uscc) = row.ok_or(PlatformError::Unauthorized)?;
+        let secret = secret.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&phc)
+                .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        if !ok {
+            return Err(PlatformError::Unauthorized);
+        }
+        let principal = Arc::new(institution((id, name, kind, uscc))?);
+        self.verified
+            .write()
+            .expect("key cache")
+            .insert(digest, (Arc::clone(&principal), Instant::now()));
+        Ok(principal)
+    }
+}

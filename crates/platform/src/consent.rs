@@ -1,0 +1,305 @@
+//! Consents: an enterprise authorises one institution for one purpose until a date, and may
+//! revoke at any time. Grants and revocations are logged in the ledger before they are
+//! stored, and kept in memory (this process is the only writer of its data directory, as the
+//! ledger's lock guarantees) so that the check on every score query costs no database trip.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::AnyPool;
+use xinrong_core::{Purpose, Uscc};
+use xinrong_ledger::{Entry, Ledger, Receipt};
+
+use crate::access::{Institution, Kind};
+use crate::error::PlatformError;
+use crate::ids::{new_id, now_ms, rfc3339, today};
+
+/// Longest a consent may run.
+pub const MAX_CONSENT_DAYS: i64 = 3 * 366;
+
+/// One consent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Consent {
+    /// Platform id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise: Uscc,
+    /// The institution authorised.
+    pub institution: String,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Last day it is valid.
+    pub expires: NaiveDate,
+    /// When it was granted (RFC 3339).
+    pub granted: String,
+    /// When it was revoked, if it was.
+    pub revoked: Option<String>,
+    /// Ledger leaf of the grant.
+    pub grant_leaf: u64,
+    /// Ledger leaf of the revocation.
+    pub revoke_leaf: Option<u64>,
+}
+
+impl Consent {
+    /// Whether it allows queries today.
+    pub fn is_live(&self, today: NaiveDate) -> bool {
+        self.revoked.is_none() && self.expires >= today
+    }
+}
+
+type Key = (Uscc, String);
+
+/// Every consent, indexed by enterprise and institution.
+pub struct Consents {
+    pool: AnyPool,
+    ledger: Arc<Ledger>,
+    by_pair: RwLock<HashMap<Key, Vec<Consent>>>,
+}
+
+type ConsentRow = (String, String, String, String, String, i64, i64, Option<i64>, Option<i64>);
+
+fn consent(row: ConsentRow) -> Result<Consent, PlatformError> {
+    let (id, uscc, institution, purpose, expires, granted, grant_leaf, revoked, revoke_leaf) = row;
+    let bad = |what: &str| PlatformError::Conflict(format!("stored consent {id} has a bad {what}"));
+    Ok(Consent {
+        enterprise: uscc.parse().map_err(|_| bad("USCC"))?,
+        purpose: purpose.parse().map_err(|_| bad("purpose"))?,
+        expires: expires.parse().map_err(|_| bad("expiry"))?,
+        granted: rfc3339(granted),
+        revoked: revoked.map(rfc3339),
+        grant_leaf: grant_leaf as u64,
+        revoke_leaf: revoke_leaf.map(|l| l as u64),
+        id,
+        institution,
+    })
+}
+
+impl Consents {
+    /// Loads every consent.
+    pub async fn load(pool: AnyPool, ledger: Arc<Ledger>) -> Result<Consents, PlatformError> {
+        let rows: Vec<ConsentRow> = sqlx::query_as(
+            "SELECT id, uscc, institution_id, purpose, expires, granted_ms, grant_leaf, revoked_ms, revoke_leaf \
+             FROM consents ORDER BY granted_ms",
+        )
+        .fetch_all(&pool)
+        .await?;
+        let mut by_pair: HashMap<Key, Vec<Consent>> = HashMap::new();
+        for row in rows {
+            let c = consent(row)?;
+            by_pair
+                .entry((c.enterprise.clone(), c.institution.clone()))
+                .or_default()
+                .push(c);
+        }
+        Ok(Consents {
+            pool,
+            ledger,
+            by_pair: RwLock::new(by_pair),
+        })
+    }
+
+    /// The live consent that lets `institution` query `enterprise` for `purpose`, or the
+    /// reason there is none. An unregistered enterprise gets the same answer as one that gave
+    /// no consent, so a refusal reveals nothing about who is registered.
+    pub fn check(
+        &self,
+        enterprise: &Uscc,
+        institution: &str,
+        purpose: Purpose,
+    ) -> Result<String, PlatformError> {
+        let today = today();
+        let map = self.by_pair.read().expect("consent index");
+        let list = map
+            .get(&(enterprise.clone(), institution.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if let Some(c) = list
+            .iter()
+            .find(|c| c.purpose == purpose && c.is_live(today))
+        {
+            return Ok(c.id.clone());
+        }
+        let same: Vec<&Consent> = list.iter().filter(|c| c.purpose == purpose).collect();
+        let refuse = |code, message| Err(PlatformError::Forbidden { code, message });
+        if let Some(c) = same.iter().rev().find(|c| c.revoked.is_some()) {
+            return refuse(
+                "consent_revoked",
+                format!(
+                    "enterprise {enterprise} revoked consent {} for {purpose} at {}",
+                    c.id,
+                    c.revoked.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        if let Some(c) = same.last() {
+            return refuse(
+                "consent_expired",
+                format!(
+                    "consent {} of enterprise {enterprise} for {purpose} expired on {}",
+                    c.id, c.expires
+                ),
+            );
+        }
+        let live: Vec<&str> = list
+            .iter()
+            .filter(|c| c.is_live(today))
+            .map(|c| c.purpose.as_str())
+            .collect();
+        if !live.is_empty() {
+            return refuse(
+                "wrong_purpose",
+                format!(
+                    "enterprise {enterprise} consented to {} only, not {purpose}",
+                    live.join(", ")
+                ),
+            );
+        }
+        refuse(
+            "no_consent",
+            format!("no consent from enterprise {enterprise} for {purpose}: ask the enterprise to grant one"),
+        )
+    }
+
+    /// An enterprise grants `institution` access for `purpose` until `expires`.
+    pub async fn grant(
+        &self,
+        by: &Institution,
+        institution: &Institution,
+        purpose: Purpose,
+        expires: NaiveDate,
+    ) -> Result<(Consent, Receipt), PlatformError> {
+        let enterprise = enterprise_of(by)?;
+        if !institution.kind.may_query_scores() {
+            return Err(PlatformError::invalid(
+                "institution",
+                format!(
+                    "{} is a {}; consent goes to a bank or a guarantor",
+                    institution.id,
+                    institution.kind.as_str()
+                ),
+            ));
+        }
+        let today = today();
+        if expires < today {
+            return Err(PlatformError::invalid("expires", format!("{expires} is in the past")));
+        }
+        if (expires - today).num_days() > MAX_CONSENT_DAYS {
+            return Err(PlatformError::invalid(
+                "expires",
+                format!("{expires} is more than {MAX_CONSENT_DAYS} days away"),
+            ));
+        }
+        let id = new_id("c");
+        let granted_ms = now_ms();
+        let entry = Entry::ConsentGranted {
+            consent_id: id.clone(),
+            enterprise: enterprise.clone(),
+            institution: institution.id.clone(),
+            purpose: purpose.as_str().to_string(),
+            expires: expires.to_string(),
+            time: rfc3339(granted_ms),
+        };
+        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        sqlx::query(
+            "INSERT INTO consents (id, uscc, institution_id, purpose, expires, granted_ms, grant_leaf) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(enterprise.as_str())
+        .bind(&institution.id)
+        .bind(purpose.as_str())
+        .bind(expires.to_string())
+        .bind(granted_ms)
+        .bind(receipt.leaf_index as i64)
+        .execute(&self.pool)
+        .await?;
+        let c = Consent {
+            id,
+            enterprise: enterprise.clone(),
+            institution: institution.id.clone(),
+            purpose,
+            expires,
+            granted: rfc3339(granted_ms),
+            revoked: None,
+            grant_leaf: receipt.leaf_index,
+            revoke_leaf: None,
+        };
+        self.by_pair
+            .write()
+            .expect("consent index")
+            .entry((enterprise.clone(), institution.id.clone()))
+            .or_default()
+            .push(c.clone());
+        Ok((c, receipt))
+    }
+
+    /// The enterprise `by` revokes its consent `id`.
+    pub async fn revoke(&self, by: &Institution, id: &str) -> Result<(Consent, Receipt), PlatformError> {
+        let enterprise = enterprise_of(by)?;
+        let found = self
+            .of_enterprise(enterprise)
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| PlatformError::NotFound(format!("consent {id}")))?;
+        if found.revoked.is_some() {
+            return Err(PlatformError::Conflict(format!("consent {id} is already revoked")));
+        }
+        let revoked_ms = now_ms();
+        let entry = Entry::ConsentRevoked {
+            consent_id: id.to_string(),
+            enterprise: enterprise.clone(),
+            institution: found.institution.clone(),
+            purpose: found.purpose.as_str().to_string(),
+            time: rfc3339(revoked_ms),
+        };
+        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        sqlx::query("UPDATE consents SET revoked_ms = $1, revoke_leaf = $2 WHERE id = $3")
+            .bind(revoked_ms)
+            .bind(receipt.leaf_index as i64)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        let mut map = self.by_pair.write().expect("consent index");
+        let list = map
+            .get_mut(&(enterprise.clone(), found.institution.clone()))
+            .expect("the consent was found in this list");
+        let c = list.iter_mut().find(|c| c.id == id).expect("found above");
+        c.revoked = Some(rfc3339(revoked_ms));
+        c.revoke_leaf = Some(receipt.leaf_index);
+        Ok((c.clone(), receipt))
+    }
+
+    /// Every consent an enterprise gave.
+    pub fn of_enterprise(&self, enterprise: &Uscc) -> Vec<Consent> {
+        let map = self.by_pair.read().expect("consent index");
+        let mut out: Vec<Consent> = map
+            .iter()
+            .filter(|(k, _)| &k.0 == enterprise)
+            .flat_map(|(_, v)| v.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| a.granted.cmp(&b.granted).then(a.id.cmp(&b.id)));
+        out
+    }
+
+    /// Every consent an institution holds.
+    pub fn of_institution(&self, institution: &str) -> Vec<Consent> {
+        let map = self.by_pair.read().expect("consent index");
+        let mut out: Vec<Consent> = map
+            .iter()
+            .filter(|(k, _)| k.1 == institution)
+            .flat_map(|(_, v)| v.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| a.granted.cmp(&b.granted).then(a.id.cmp(&b.id)));
+        out
+    }
+}
+
+/// The USCC of an enterprise caller; other kinds may not manage consents.
+pub fn enterprise_of(by: &Institution) -> Result<&Uscc, PlatformError> {
+    match (&by.kind, &by.uscc) {
+        (Kind::Enterprise, Some(u)) => Ok(u),
+        _ => Err(PlatformError::role("only an enterprise manages its consents and portrait")),
+    }
+}

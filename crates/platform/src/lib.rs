@@ -1,0 +1,35 @@
+//! The platform's state and rules: institutions and their API keys, consents, the model
+//! registry, indicator snapshots, score queries with ledger receipts, enterprise portraits
+//! and data uploads, stored in SQLite (the default, one file) or PostgreSQL (by URL) through
+//! one set of portable SQL statements.
+//!
+//! This crate knows nothing of HTTP (that is `xinrong-server`) or of how models are fitted or
+//! indicators computed (`xinrong-scorecard`, `xinrong-indicators`): it stores their outputs
+//! and applies them.
+//!
+//! Durability: an answer is given only after its ledger entry is durable and its record is
+//! committed; a crash in between leaves a logged entry without a record, never the reverse.
+#![deny(missing_docs)]
+
+pub mod access;
+mod assets;
+pub mod consent;
+pub mod db;
+mod error;
+mod ids;
+mod platform;
+pub mod queries;
+pub mod registry;
+pub mod scoring;
+pub mod snapshots;
+
+pub use access::{Access, Institution, IssuedKey, Kind, Principal};
+pub use assets::UploadReport;
+pub use consent::Consent;
+pub use error::PlatformError;
+pub use ids::today;
+pub use platform::{HistoryPoint, Improvement, LEDGER_NAME, Platform, Portrait, QuerySeen};
+pub use queries::QueryRecord;
+pub use registry::{FeatureGroups, ModelSummary};
+pub use scoring::{Explained, GroupScore, Reason};
+pub use snapshots::Snapshot;

@@ -1,0 +1,201 @@
+//! The durable record of score queries. Records are written by one task in group commits:
+//! every query waiting when a transaction starts goes into it, so the database sees one
+//! commit (one fsync) per batch, not per query, and a query is answered only after its
+//! record is committed.
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::PlatformError;
+use crate::ids::rfc3339;
+use crate::scoring::Explained;
+
+/// Most records in one transaction.
+const BATCH: usize = 256;
+/// Rows per INSERT statement (13 parameters each).
+const ROWS_PER_INSERT: usize = 64;
+
+/// A query as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRecord {
+    /// Platform id of the query.
+    pub query_id: String,
+    /// The institution that asked.
+    pub institution: String,
+    /// The enterprise scored.
+    pub enterprise: String,
+    /// The purpose stated.
+    pub purpose: String,
+    /// The consent that allowed it.
+    pub consent_id: String,
+    /// When (RFC 3339).
+    pub time: String,
+    /// Ledger leaf of the query entry.
+    pub leaf_index: u64,
+    /// The answer.
+    #[serde(flatten)]
+    pub result: Explained,
+}
+
+type Job = (QueryRecord, i64, oneshot::Sender<Result<(), String>>);
+
+/// Handle of the writer task.
+#[derive(Clone)]
+pub struct QueryLog {
+    pool: AnyPool,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl QueryLog {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(pool: AnyPool) -> QueryLog {
+        let (jobs, rx) = mpsc::channel(4 * BATCH);
+        tokio::spawn(writer(pool.clone(), rx));
+        QueryLog { pool, jobs }
+    }
+
+    /// Stores a record; returns once it is committed.
+    pub async fn record(&self, record: QueryRecord, created_ms: i64) -> Result<(), PlatformError> {
+        let (tx, rx) = oneshot::channel();
+        let closed = || PlatformError::Unavailable("the query log is shutting down".into());
+        self.jobs
+            .send((record, created_ms, tx))
+            .await
+            .map_err(|_| closed())?;
+        rx.await
+            .map_err(|_| closed())?
+            .map_err(|e| PlatformError::Unavailable(format!("query record not stored: {e}")))
+    }
+
+    /// One query, if `institution` may see it (`None` = any institution, for regulators).
+    pub async fn get(&self, id: &str, institution: Option<&str>) -> Result<QueryRecord, PlatformError> {
+        let row: Option<Row> = sqlx::query_as(SELECT_ONE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) if institution.is_none_or(|i| i == r.1) => record(r),
+            _ => Err(PlatformError::NotFound(format!("query {id}"))),
+        }
+    }
+
+    /// Latest queries made by an institution (or by all, for `None`), newest first.
+    pub async fn by_institution(
+        &self,
+        institution: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<QueryRecord>, PlatformError> {
+        let rows: Vec<Row> = match institution {
+            Some(i) => sqlx::query_as(BY_INSTITUTION)
+            .bind(i)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
+            None => sqlx::query_as(ALL)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        };
+        rows.into_iter().map(record).collect()
+    }
+
+    /// Latest queries about an enterprise, newest first.
+    pub async fn about(&self, uscc: &str, limit: i64) -> Result<Vec<QueryRecord>, PlatformError> {
+        let rows: Vec<Row> = sqlx::query_as(ABOUT)
+        .bind(uscc)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(record).collect()
+    }
+}
+
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, institution_id, uscc, purpose, consent_id, created_ms, leaf, result \
+             FROM score_queries ",
+            $tail
+        )
+    };
+}
+const SELECT_ONE: &str = select!("WHERE id = $1");
+const BY_INSTITUTION: &str =
+    select!("WHERE institution_id = $1 ORDER BY created_ms DESC, id LIMIT $2");
+const ALL: &str = select!("ORDER BY created_ms DESC, id LIMIT $1");
+const ABOUT: &str = select!("WHERE uscc = $1 ORDER BY created_ms DESC, id LIMIT $2");
+
+type Row = (String, String, String, String, String, i64, i64, String);
+
+fn record(row: Row) -> Result<QueryRecord, PlatformError> {
+    let (query_id, institution, enterprise, purpose, consent_id, created_ms, leaf, result) = row;
+    let result = serde_json::from_str(&result)
+        .map_err(|e| PlatformError::Conflict(format!("stored query {query_id}: {e}")))?;
+    Ok(QueryRecord {
+        query_id,
+        institution,
+        enterprise,
+        purpose,
+        consent_id,
+        time: rfc3339(created_ms),
+        leaf_index: leaf as u64,
+        result,
+    })
+}
+
+async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let outcome = commit(&pool, &batch).await.map_err(|e| e.to_string());
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, records = batch.len(), "query records not stored");
+        }
+        for (_, _, reply) in batch.drain(..) {
+            let _ = reply.send(outcome.clone());
+        }
+    }
+}
+
+async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, model_version, \
+             as_of, score, pd, grade, result, leaf, created_ms) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..13 {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", 13 * i + c + 1));
+            }
+            sql.push(')');
+        }
+        // Built from a constant and numbered placeholders only: no value is spliced in.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (r, created_ms, _) in chunk {
+            q = q
+                .bind(r.query_id.clone())
+                .bind(r.institution.clone())
+                .bind(r.enterprise.clone())
+                .bind(r.purpose.clone())
+                .bind(r.consent_id.clone())
+                .bind(r.result.model_version.clone())
+                .bind(r.result.snapshot_as_of.clone())
+                .bind(r.result.score)
+                .bind(r.result.pd)
+                .bind(r.result.grade.to_string())
+                .bind(serde_json::to_string(&r.result).expect("results serialise"))
+                .bind(r.leaf_index as i64)
+                .bind(*created_ms);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}

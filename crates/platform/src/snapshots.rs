@@ -1,0 +1,155 @@
+//! Indicator snapshots: each enterprise's indicator values as of a date, computed by
+//! `xinrong indicators` and loaded here, so that an online query scores from stored values in
+//! microseconds instead of recomputing indicators from raw data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use sqlx::AnyPool;
+use xinrong_core::Uscc;
+
+use crate::error::PlatformError;
+use crate::registry::{bump, generation};
+
+/// The indicator values of one enterprise as of one date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// The enterprise.
+    pub enterprise: Uscc,
+    /// The date the values describe (data after it was not used).
+    pub as_of: NaiveDate,
+    /// Values by indicator; `None` = missing.
+    pub values: BTreeMap<String, Option<f64>>,
+}
+
+impl Snapshot {
+    /// SHA-256 over the named values in a fixed text form, to bind a score to its inputs.
+    pub fn hash_of<'a>(&self, names: impl Iterator<Item = &'a str>) -> String {
+        let mut h = Sha256::new();
+        h.update(self.enterprise.as_str());
+        h.update(self.as_of.to_string());
+        for name in names {
+            h.update([0]);
+            h.update(name);
+            match self.values.get(name).copied().flatten() {
+                Some(v) => h.update(v.to_bits().to_be_bytes()),
+                None => h.update(b"null"),
+            }
+        }
+        format!("sha256:{}", hex::encode(h.finalize()))
+    }
+}
+
+struct Cache {
+    latest: HashMap<Uscc, Option<Arc<Snapshot>>>,
+    generation: i64,
+}
+
+/// Stored snapshots, with the latest of each enterprise cached.
+pub struct Snapshots {
+    pool: AnyPool,
+    cache: RwLock<Cache>,
+}
+
+/// Rows per insert statement when loading.
+const LOAD_CHUNK: usize = 200;
+
+impl Snapshots {
+    /// Snapshots in `pool`.
+    pub async fn open(pool: AnyPool) -> Result<Snapshots, PlatformError> {
+        let generation = generation(&pool, "snapshots").await?;
+        Ok(Snapshots {
+            pool,
+            cache: RwLock::new(Cache {
+                latest: HashMap::new(),
+                generation,
+            }),
+        })
+    }
+
+    /// Forgets cached snapshots if another process loaded new ones.
+    pub async fn refresh(&self) -> Result<(), PlatformError> {
+        let generation = generation(&self.pool, "snapshots").await?;
+        let mut cache = self.cache.write().expect("snapshot cache");
+        if cache.generation != generation {
+            cache.latest.clear();
+            cache.generation = generation;
+        }
+        Ok(())
+    }
+
+    /// Stores snapshots (replacing any for the same enterprise and date) in one transaction.
+    pub async fn load(&self, snapshots: &[Snapshot]) -> Result<u64, PlatformError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in snapshots.chunks(LOAD_CHUNK) {
+            let mut sql = String::from("INSERT INTO snapshots (uscc, as_of, vals) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            }
+            sql.push_str(" ON CONFLICT (uscc, as_of) DO UPDATE SET vals = excluded.vals");
+            // Built from a constant and numbered placeholders only: no value is spliced in.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for s in chunk {
+                q = q
+                    .bind(s.enterprise.as_str())
+                    .bind(s.as_of.to_string())
+                    .bind(serde_json::to_string(&s.values).expect("numbers serialise"));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        bump(&mut tx, "snapshots").await?;
+        tx.commit().await?;
+        self.refresh().await?;
+        Ok(snapshots.len() as u64)
+    }
+
+    /// The latest snapshot of an enterprise, if it has one.
+    pub async fn latest(&self, enterprise: &Uscc) -> Result<Option<Arc<Snapshot>>, PlatformError> {
+        if let Some(hit) = self.cache.read().expect("snapshot cache").latest.get(enterprise) {
+            return Ok(hit.clone());
+        }
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT as_of, vals FROM snapshots WHERE uscc = $1 ORDER BY as_of DESC LIMIT 1",
+        )
+        .bind(enterprise.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let snap = row
+            .map(|(as_of, vals)| parse(enterprise, &as_of, &vals))
+            .transpose()?
+            .map(Arc::new);
+        self.cache
+            .write()
+            .expect("snapshot cache")
+            .latest
+            .insert(enterprise.clone(), snap.clone());
+        Ok(snap)
+    }
+
+    /// Every snapshot of an enterprise, oldest first (its score history).
+    pub async fn history(&self, enterprise: &Uscc) -> Result<Vec<Snapshot>, PlatformError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT as_of, vals FROM snapshots WHERE uscc = $1 ORDER BY as_of")
+                .bind(enterprise.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|(as_of, vals)| parse(enterprise, as_of, vals))
+            .collect()
+    }
+}
+
+fn parse(enterprise: &Uscc, as_of: &str, vals: &str) -> Result<Snapshot, PlatformError> {
+    let bad = |e: String| PlatformError::Conflict(format!("stored snapshot of {enterprise} as of {as_of}: {e}"));
+    Ok(Snapshot {
+        enterprise: enterprise.clone(),
+        as_of: as_of.parse().map_err(|e: chrono::ParseError| bad(e.to_string()))?,
+        values: serde_json::from_str(vals).map_err(|e| bad(e.to_string()))?,
+    })
+}
