@@ -1,6 +1,6 @@
 //! `xinrong ingest`: validate source files into the governed store, quarantining bad rows.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;

@@ -235,7 +235,7 @@ pub fn open_or_create(dir: &Path) -> Result<Ledger> {
     Ok(ledger)
 }
 
-fn hash_file(path: &Path, suite: Suite) -> Result<(String, u64)> {
+pub(crate) fn hash_file(path: &Path, suite: Suite) -> Result<(String, u64)> {
     let bytes = std::fs::read(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let digest = suite.digest(&[&bytes]);
     Ok((
@@ -309,7 +309,10 @@ fn verify(dir: &Path, args: &VerifyArgs) -> Result<()> {
         .map_err(|e| BadInput(format!("{}: INVALID: {e}", args.receipt.display())))?;
     if let Some(file) = &args.file {
         let registered = match Entry::parse(&receipt.entry) {
-            Ok(Entry::DataAssetRegistered { content_hash, .. }) => content_hash,
+            Ok(
+                Entry::DataAssetRegistered { content_hash, .. }
+                | Entry::DatasetRegistered { content_hash, .. },
+            ) => content_hash,
             _ => bail!(BadInput(
                 "--file given, but the receipt is not a data-asset registration".into()
             )),

@@ -1,7 +1,9 @@
 //! `xinrong`: the Xinrong command line. Each subcommand lives in a module of its own and stays
 //! thin: reading files and printing tables here, all modelling in `xinrong-scorecard`.
 
+mod admin_cmd;
 mod data;
+mod demo_cmd;
 mod dictionary;
 mod export_cmd;
 mod fit_cmd;
@@ -9,11 +11,14 @@ mod gen_cmd;
 mod indicators_cmd;
 mod ingest_cmd;
 mod ledger_cmd;
+mod model_cmd;
+mod platform_args;
 mod progress;
 mod quality_cmd;
 mod report;
 mod report_cmd;
 mod score_cmd;
+mod serve_cmd;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +54,14 @@ enum Command {
     Ledger(ledger_cmd::LedgerArgs),
     /// Write a synthetic scorecard table with a known logistic truth (for trials and benchmarks).
     Synth(synth::SynthArgs),
+    /// Serve the platform's HTTP API (consent-gated score queries, portraits, receipts).
+    Serve(serve_cmd::ServeArgs),
+    /// Institutions, API keys and indicator snapshots of the platform.
+    Admin(admin_cmd::AdminArgs),
+    /// The model registry: publish, list, choose the champion.
+    Model(model_cmd::ModelArgs),
+    /// The whole platform on embedded defaults: generate, ingest, fit, publish, serve.
+    Demo(demo_cmd::DemoArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -58,18 +71,7 @@ pub struct BadInput(pub String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Fit(a) => fit_cmd::run(a),
-        Command::Score(a) => score_cmd::run(a),
-        Command::Synth(a) => synth::run(a),
-        Command::Export(a) => export_cmd::run(a),
-        Command::Report(a) => report_cmd::run(a),
-        Command::Ledger(a) => ledger_cmd::run(a),
-        Command::Gen(a) => gen_cmd::run(a),
-        Command::Ingest(a) => ingest_cmd::run(a),
-        Command::Indicators(a) => indicators_cmd::run(a),
-        Command::Quality(a) => quality_cmd::run(a),
-    };
+    let result = dispatch(cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -80,6 +82,32 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+/// Runs a subcommand given as arguments (without the program name), as `demo` does to chain
+/// the pipeline's steps exactly as a user would type them.
+pub fn run_args(args: &[&str]) -> anyhow::Result<()> {
+    let cli = Cli::try_parse_from(std::iter::once("xinrong").chain(args.iter().copied()))?;
+    dispatch(cli.command)
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Fit(a) => fit_cmd::run(a),
+        Command::Score(a) => score_cmd::run(a),
+        Command::Synth(a) => synth::run(a),
+        Command::Export(a) => export_cmd::run(a),
+        Command::Report(a) => report_cmd::run(a),
+        Command::Ledger(a) => ledger_cmd::run(a),
+        Command::Gen(a) => gen_cmd::run(a),
+        Command::Ingest(a) => ingest_cmd::run(a),
+        Command::Indicators(a) => indicators_cmd::run(a),
+        Command::Quality(a) => quality_cmd::run(a),
+        Command::Serve(a) => serve_cmd::run(a),
+        Command::Admin(a) => admin_cmd::run(a),
+        Command::Model(a) => model_cmd::run(a),
+        Command::Demo(a) => demo_cmd::run(a),
     }
 }
 

@@ -31,6 +31,22 @@ pub enum Entry {
         /// When it was registered (RFC 3339, UTC).
         time: String,
     },
+    /// A data set covering many enterprises (a provider's delivery, a portfolio extract) was
+    /// registered.
+    DatasetRegistered {
+        /// Name of the data set.
+        dataset: String,
+        /// `"<alg>:<hex>"` hash of the file's bytes.
+        content_hash: String,
+        /// Size of the file in bytes.
+        bytes: u64,
+        /// Schema or source name the data follows.
+        schema: String,
+        /// Who provided the data.
+        provider: String,
+        /// When it was registered (RFC 3339, UTC).
+        time: String,
+    },
     /// An enterprise authorised an institution to query it for a purpose.
     ConsentGranted {
         /// Platform id of the consent.

@@ -23,7 +23,7 @@ use crate::error::PlatformError;
 use crate::ids::{new_id, now_ms};
 
 /// The kinds of institution (机构类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// The bureau or platform operator (征信机构/平台): registers enterprises and data.
@@ -81,7 +81,7 @@ impl FromStr for Kind {
 }
 
 /// An institution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Institution {
     /// Platform id.
     pub id: String,
@@ -90,6 +90,7 @@ pub struct Institution {
     /// Kind.
     pub kind: Kind,
     /// For an enterprise, its USCC.
+    #[schema(value_type = Option<String>)]
     pub uscc: Option<Uscc>,
 }
 

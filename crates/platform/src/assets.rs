@@ -15,7 +15,7 @@ use crate::error::PlatformError;
 use crate::ids::{new_id, now_ms, rfc3339};
 
 /// What an upload did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UploadReport {
     /// Platform id of the data asset.
     pub asset_id: String,

@@ -20,17 +20,20 @@ use crate::ids::{new_id, now_ms, rfc3339, today};
 pub const MAX_CONSENT_DAYS: i64 = 3 * 366;
 
 /// One consent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Consent {
     /// Platform id.
     pub id: String,
     /// The enterprise.
+    #[schema(value_type = String, example = "91350100M000100Y43")]
     pub enterprise: Uscc,
     /// The institution authorised.
     pub institution: String,
     /// The purpose.
+    #[schema(value_type = String, example = "pre_loan")]
     pub purpose: Purpose,
     /// Last day it is valid.
+    #[schema(value_type = String, format = Date)]
     pub expires: NaiveDate,
     /// When it was granted (RFC 3339).
     pub granted: String,

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor as _};
+use sqlx::AnyPool;
+use sqlx::Executor as _;
 
 use crate::error::PlatformError;
 

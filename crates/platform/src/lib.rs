@@ -33,3 +33,5 @@ pub use queries::QueryRecord;
 pub use registry::{FeatureGroups, ModelSummary};
 pub use scoring::{Explained, GroupScore, Reason};
 pub use snapshots::Snapshot;
+/// The pool type of the platform's database.
+pub use sqlx::AnyPool;

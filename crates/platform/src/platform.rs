@@ -48,7 +48,7 @@ pub struct Platform {
 }
 
 /// An enterprise's view of itself.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Portrait {
     /// The enterprise.
     pub enterprise: String,
@@ -67,7 +67,7 @@ pub struct Portrait {
 }
 
 /// The score at one snapshot date.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryPoint {
     /// Snapshot date.
     pub as_of: String,
@@ -80,7 +80,7 @@ pub struct HistoryPoint {
 }
 
 /// One way to improve.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Improvement {
     /// The characteristic.
     #[serde(flatten)]
@@ -90,7 +90,7 @@ pub struct Improvement {
 }
 
 /// A query as the enterprise sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuerySeen {
     /// Query id.
     pub query_id: String,
@@ -150,6 +150,12 @@ impl Platform {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), PlatformError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Waits until every query record handed to the writer is committed and closes the pool.

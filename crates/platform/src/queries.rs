@@ -17,7 +17,7 @@ const BATCH: usize = 256;
 const ROWS_PER_INSERT: usize = 64;
 
 /// A query as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueryRecord {
     /// Platform id of the query.
     pub query_id: String,

@@ -43,7 +43,7 @@ pub struct Published {
 }
 
 /// A model as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelSummary {
     /// Version name.
     pub version: String,

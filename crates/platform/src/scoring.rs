@@ -16,7 +16,7 @@ use crate::snapshots::Snapshot;
 pub const REASONS: usize = 4;
 
 /// One characteristic where the enterprise lost points.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     /// Indicator id.
     pub feature: String,
@@ -33,7 +33,7 @@ pub struct Reason {
 }
 
 /// The score's share from one group of characteristics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupScore {
     /// Dimension or view code.
     pub code: String,
@@ -54,13 +54,14 @@ pub struct GroupScore {
 }
 
 /// A scored enterprise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Explained {
     /// Score points.
     pub score: f64,
     /// Probability of default implied by the score.
     pub pd: f64,
-    /// Grade.
+    /// Grade: A, B, C1, C2, C3, D or F.
+    #[schema(value_type = String)]
     pub grade: Grade,
     /// Model version used.
     pub model_version: String,

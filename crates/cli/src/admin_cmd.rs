@@ -1,0 +1,125 @@
+//! `xinrong admin`: institutions, API keys and indicator snapshots. These commands use the
+//! database only, so they may run beside a server.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use xinrong_platform::Access;
+use xinrong_platform::snapshots::Snapshots;
+
+use crate::BadInput;
+use crate::platform_args::{StoreArgs, snapshots_from_file};
+use crate::serve_cmd::runtime;
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Register an institution and issue its first API key (shown once).
+    AddInstitution {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// operator, bank, guarantor, enterprise or regulator.
+        #[arg(long)]
+        kind: String,
+        /// The enterprise's USCC (enterprises only).
+        #[arg(long)]
+        uscc: Option<String>,
+    },
+    /// List institutions.
+    Institutions,
+    /// Issue another API key for an institution (shown once).
+    IssueKey {
+        /// Institution id.
+        institution: String,
+    },
+    /// Revoke an API key by its id (the part before the dot, after `xr_`).
+    RevokeKey {
+        /// Key id.
+        key_id: String,
+    },
+    /// Load indicator snapshots (a file written by `xinrong indicators`) for online scoring.
+    LoadIndicators {
+        /// The indicator table (.parquet or .csv; `uscc` plus one column per indicator).
+        file: PathBuf,
+        /// The date the indicators are as of (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: String,
+    },
+}
+
+pub fn run(args: AdminArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let pool = args.store.pool().await?;
+        let access = Access::new(pool.clone());
+        match args.command {
+            AdminCommand::AddInstitution { name, kind, uscc } => {
+                let uscc = uscc
+                    .map(|u| u.parse())
+                    .transpose()
+                    .map_err(|e| BadInput(format!("--uscc: {e}")))?;
+                let inst = access
+                    .add_institution(&name, kind.parse().map_err(bad)?, uscc)
+                    .await
+                    .map_err(bad)?;
+                let key = access.issue_key(&inst.id).await?;
+                println!("institution {} ({}, {})", inst.id, inst.name, inst.kind.as_str());
+                println!("api key (shown once): {}", key.token);
+            }
+            AdminCommand::Institutions => {
+                let mut table = Table::new();
+                table.load_preset(UTF8_FULL_CONDENSED);
+                table.set_header(["id", "name 名称", "kind 类型", "uscc 统一社会信用代码"]);
+                for i in access.institutions().await? {
+                    table.add_row([
+                        i.id,
+                        i.name,
+                        i.kind.as_str().to_string(),
+                        i.uscc.map(|u| u.to_string()).unwrap_or_default(),
+                    ]);
+                }
+                println!("{table}");
+            }
+            AdminCommand::IssueKey { institution } => {
+                let key = access.issue_key(&institution).await.map_err(bad)?;
+                println!("api key (shown once): {}", key.token);
+            }
+            AdminCommand::RevokeKey { key_id } => {
+                access.revoke_key(&key_id).await.map_err(bad)?;
+                println!("revoked {key_id} (a running server stops accepting it within 30 s)");
+            }
+            AdminCommand::LoadIndicators { file, as_of } => {
+                let as_of = chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")
+                    .map_err(|_| BadInput(format!("--as-of {as_of:?}: expected YYYY-MM-DD")))?;
+                let (snaps, rejected) = snapshots_from_file(&file, as_of)?;
+                let n = Snapshots::open(pool).await?.load(&snaps).await?;
+                println!("loaded {n} snapshots as of {as_of} from {}", file.display());
+                if !rejected.is_empty() {
+                    eprintln!("{} row(s) not loaded:", rejected.len());
+                    for r in &rejected {
+                        eprintln!("  {r}");
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Platform errors caused by the arguments exit with status 2.
+fn bad(e: xinrong_platform::PlatformError) -> anyhow::Error {
+    use xinrong_platform::PlatformError as P;
+    match e {
+        P::Invalid { .. } | P::NotFound(_) | P::Conflict(_) => BadInput(e.to_string()).into(),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,350 @@
+//! `xinrong demo`: the whole platform on one machine with embedded defaults. It generates a
+//! portfolio, ingests it, computes indicators, fits and publishes a scorecard, registers the
+//! data sets in the ledger, creates a bank, a guarantor, a regulator and three enterprises
+//! with consents, and serves the API, printing `curl` calls that work as pasted.
+//!
+//! A second run on the same directory skips the set-up and serves again.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{Datelike, Months, NaiveDate};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use xinrong_core::Purpose;
+use xinrong_ledger::Entry;
+use xinrong_platform::{Kind, Platform, Snapshot};
+use xinrong_scorecard::Scorecard;
+
+use crate::platform_args::{StoreArgs, feature_groups, snapshots_from_file};
+use crate::serve_cmd::{init_logging, runtime, serve};
+use crate::{BadInput, run_args};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Directory for everything the demo makes.
+    #[arg(long, default_value = "xinrong-demo")]
+    data_dir: PathBuf,
+    /// Database URL (default: SQLite file in the directory).
+    #[arg(long, env = "XINRONG_DB_URL")]
+    db: Option<String>,
+    /// Enterprises in the generated portfolio.
+    #[arg(long, default_value_t = 2000)]
+    enterprises: usize,
+    /// Months of history (at least 24).
+    #[arg(long, default_value_t = 36)]
+    months: u32,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Set everything up, print the calls, and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+/// What the set-up made, kept in `demo.json` (with the demo's API keys: a demo secret, not a
+/// production practice) so that a second run can serve again.
+#[derive(Serialize, Deserialize)]
+pub struct DemoState {
+    pub operator_key: String,
+    pub bank: String,
+    pub bank_key: String,
+    pub guarantor: String,
+    pub guarantor_key: String,
+    pub regulator_key: String,
+    pub enterprises: Vec<DemoEnterprise>,
+    pub model_version: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct DemoEnterprise {
+    pub uscc: String,
+    pub name: String,
+    pub key: String,
+}
+
+const START: &str = "2023-01";
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    if args.months < 24 {
+        bail!(BadInput("--months must be at least 24 (fit, test and score dates)".into()));
+    }
+    let state_file = args.data_dir.join("demo.json");
+    let store = StoreArgs {
+        dir: crate::ledger_cmd::DataDir {
+            data_dir: args.data_dir.clone(),
+        },
+        db: args.db.clone(),
+    };
+    let state: DemoState = if state_file.is_file() {
+        eprintln!("reusing the demo set up in {}", args.data_dir.display());
+        serde_json::from_str(&std::fs::read_to_string(&state_file)?)
+            .with_context(|| format!("{}", state_file.display()))?
+    } else {
+        if args.data_dir.join("model.json").is_file() {
+            eprintln!("reusing the data and model prepared in {}", args.data_dir.display());
+        } else {
+            prepare_data(&args)?;
+        }
+        // A set-up interrupted earlier left a partial platform: start it again from scratch.
+        for stale in ["platform.db", "platform.db-wal", "platform.db-shm", "ledger"] {
+            let path = args.data_dir.join(stale);
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else if path.is_file() {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        let state = runtime()?.block_on(set_up(&args, &store))?;
+        write_private(&state_file, &serde_json::to_string_pretty(&state)?)?;
+        state
+    };
+    print_calls(&state, args.listen);
+    if args.no_serve {
+        return Ok(());
+    }
+    init_logging();
+    runtime()?.block_on(async {
+        let platform = store.open().await?;
+        serve(platform, args.listen).await
+    })
+}
+
+/// Last day of the month `months` after `START`'s first month, minus `back` months.
+fn month_end(months: u32, back: u32) -> NaiveDate {
+    let first = NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid date");
+    let next = first + Months::new(months - back);
+    next.pred_opt().expect("not the first day ever")
+}
+
+fn step(title: &str) {
+    eprintln!("\n== {title}");
+}
+
+/// gen → ingest → indicators at four dates → fit.
+fn prepare_data(args: &DemoArgs) -> Result<()> {
+    let dir = &args.data_dir;
+    let s = |p: &str| dir.join(p).display().to_string();
+    let dd = dir.display().to_string();
+    step(&format!("generate {} enterprises × {} months", args.enterprises, args.months));
+    run_args(&[
+        "gen", "--enterprises", &args.enterprises.to_string(), "--months",
+        &args.months.to_string(), "--seed", "7", "--start", START, "--out", &s("raw"),
+    ])?;
+    step("ingest every source (validate, quarantine, desensitise)");
+    run_args(&["ingest", "--data-dir", &dd, "--all", &s("raw"), "--provider", "demo-generator"])?;
+    let truth = s("raw/truth.csv");
+    for (back, name, label) in [(18, "train", true), (12, "test", true), (6, "mid", false), (0, "latest", false)] {
+        let as_of = month_end(args.months, back).to_string();
+        step(&format!("indicators as of {as_of} ({name})"));
+        let out = s(&format!("indicators-{name}.parquet"));
+        let mut a = vec!["indicators", "--data-dir", &dd, "--as-of", &as_of, "--out", &out];
+        let dict = s("dictionary.csv");
+        if label {
+            a.extend(["--label-months", "12", "--truth", &truth, "--dictionary-out", &dict]);
+        }
+        run_args(&a)?;
+    }
+    step("fit a scorecard on the first date, test out of time on the second");
+    run_args(&[
+        "fit", "-q", "--train", &s("indicators-train.parquet"), "--test",
+        &s("indicators-test.parquet"), "--target", "bad", "--id", "uscc", "--dictionary",
+        &s("dictionary.csv"), "--out", &s("model.json"),
+    ])
+}
+
+async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
+    let dir = &args.data_dir;
+    let platform = store.open().await?;
+    step("publish the model to the registry");
+    let version = format!("demo-{}", chrono::Utc::now().format("%Y%m%d"));
+    let text = std::fs::read_to_string(dir.join("model.json"))?;
+    let card = Scorecard::from_json(&text)?;
+    let (summary, _) = platform
+        .registry
+        .publish(&text, &version, feature_groups(&card)?, "demo", true)
+        .await?;
+    eprintln!("published {} ({} characteristics, test AUC {:.4})", summary.version, summary.features, summary.auc);
+
+    step("load indicator snapshots for online scoring (three dates: a score history)");
+    let mut latest: Vec<Snapshot> = Vec::new();
+    for (back, name) in [(12, "test"), (6, "mid"), (0, "latest")] {
+        let as_of = month_end(args.months, back);
+        let (snaps, rejected) = snapshots_from_file(&dir.join(format!("indicators-{name}.parquet")), as_of)?;
+        if !rejected.is_empty() {
+            eprintln!("{} rows not loaded: {}", rejected.len(), rejected.join("; "));
+        }
+        platform.snapshots.load(&snaps).await?;
+        eprintln!("{} snapshots as of {as_of}", snaps.len());
+        latest = snaps;
+    }
+
+    step("register the generated data sets in the ledger");
+    register_datasets(&platform, &dir.join("raw")).await?;
+
+    step("create institutions, keys and consents");
+    let access = &platform.access;
+    let operator = access.add_institution("信融征信 Xinrong Bureau", Kind::Operator, None).await?;
+    let bank = access.add_institution("示例银行 Demo Bank", Kind::Bank, None).await?;
+    let guarantor = access.add_institution("示例融资担保 Demo Guarantor", Kind::Guarantor, None).await?;
+    let regulator = access.add_institution("示例监管 Demo Regulator", Kind::Regulator, None).await?;
+    let names = registry_names(&dir.join("raw/registry.csv"))?;
+    // Three enterprises with indicators: a strong, a middling and a weak one.
+    let model = platform.registry.get(None)?;
+    let mut scored: Vec<(f64, &Snapshot)> = latest
+        .iter()
+        .filter_map(|s| Some((xinrong_platform::scoring::explain(&model, s).ok()?.score, s)))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if scored.len() < 3 {
+        bail!("too few enterprises were scored to pick three for the demo");
+    }
+    let picks = [scored[scored.len() / 10].1, scored[scored.len() / 2].1, scored[scored.len() * 9 / 10].1];
+    let mut enterprises = Vec::new();
+    for snap in picks {
+        let uscc = snap.enterprise.clone();
+        let name = names
+            .iter()
+            .find(|(u, _)| u == uscc.as_str())
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| format!("Enterprise {uscc}"));
+        let inst = access.add_institution(&name, Kind::Enterprise, Some(uscc.clone())).await?;
+        let key = access.issue_key(&inst.id).await?;
+        enterprises.push((inst, DemoEnterprise { uscc: uscc.to_string(), name, key: key.token }));
+    }
+    let in_a_year = xinrong_platform::today() + chrono::Days::new(365);
+    let grants = [(0, &bank, Purpose::PreLoan), (0, &guarantor, Purpose::Guarantee), (1, &bank, Purpose::InLoan)];
+    for (e, to, purpose) in grants {
+        let (c, _) = platform.consents.grant(&enterprises[e].0, to, purpose, in_a_year).await?;
+        eprintln!("{} consents to {} for {} until {} ({})", enterprises[e].1.uscc, to.name, purpose, c.expires, c.id);
+    }
+    let state = DemoState {
+        operator_key: access.issue_key(&operator.id).await?.token,
+        bank_key: access.issue_key(&bank.id).await?.token,
+        bank: bank.id,
+        guarantor_key: access.issue_key(&guarantor.id).await?.token,
+        guarantor: guarantor.id,
+        regulator_key: access.issue_key(&regulator.id).await?.token,
+        enterprises: enterprises.into_iter().map(|e| e.1).collect(),
+        model_version: version,
+    };
+    platform.close().await;
+    Ok(state)
+}
+
+async fn register_datasets(platform: &Platform, raw: &Path) -> Result<()> {
+    let suite = platform.ledger.config().suite;
+    let mut n = 0;
+    for source in xinrong_sources::SOURCES {
+        let file = raw.join(format!("{}.csv", source.name));
+        if !file.is_file() {
+            continue;
+        }
+        let (content_hash, bytes) = crate::ledger_cmd::hash_file(&file, suite)?;
+        let entry = Entry::DatasetRegistered {
+            dataset: format!("demo/{}.csv", source.name),
+            content_hash,
+            bytes,
+            schema: source.name.to_string(),
+            provider: "demo-generator".into(),
+            time: Entry::now(),
+        };
+        platform.ledger.submit(entry.to_canonical())?.receipt().await?;
+        n += 1;
+    }
+    eprintln!("{n} data sets registered (ledger size {})", platform.ledger.size());
+    Ok(())
+}
+
+/// `(uscc, name)` of the generated registry.
+fn registry_names(path: &Path) -> Result<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let headers = reader.headers()?.clone();
+    let col = |n: &str| headers.iter().position(|h| h == n);
+    let (Some(u), Some(n)) = (col("uscc"), col("name")) else {
+        bail!("{}: no uscc and name columns", path.display());
+    };
+    let mut out = Vec::new();
+    for r in reader.records() {
+        let r = r?;
+        out.push((r.get(u).unwrap_or_default().to_string(), r.get(n).unwrap_or_default().to_string()));
+    }
+    Ok(out)
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn print_calls(s: &DemoState, listen: SocketAddr) {
+    let url = format!("http://{listen}");
+    let e = &s.enterprises;
+    let today = xinrong_platform::today();
+    let expires = NaiveDate::from_ymd_opt(today.year() + 1, today.month(), 1).unwrap_or(today);
+    println!(
+        r#"
+Xinrong demo: model {model}, bank {bank}, guarantor {guarantor}.
+Enterprises: {e0} ({n0}), {e1} ({n1}), {e2} ({n2}).
+
+# A bank asks for a score under consent (grade, PD, reasons, dimension scores, ledger receipt):
+curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {bk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"pre_loan"}}'
+
+# The same bank for a purpose the enterprise did not consent to: 403 wrong_purpose
+curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {bk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e1}","purpose":"pre_loan"}}'
+
+# The guarantor, under the guarantee consent:
+curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {gk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"guarantee"}}'
+
+# The enterprise sees its portrait: score history, dimensions, strengths, who queried it:
+curl -s {url}/v1/portrait -H 'Authorization: Bearer {k0}'
+
+# The third enterprise grants the bank pre-loan access (then the bank's query succeeds):
+curl -s -X POST {url}/v1/consents -H 'Authorization: Bearer {k2}' -H 'Content-Type: application/json' \
+  -d '{{"institution":"{bank}","purpose":"pre_loan","expires":"{expires}"}}'
+
+# The bank's own query log; a regulator sees everyone's:
+curl -s {url}/v1/queries -H 'Authorization: Bearer {bk}'
+curl -s {url}/v1/queries -H 'Authorization: Bearer {rk}'
+
+# Verify a receipt offline with only the ledger's public key:
+curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {bk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"pre_loan"}}' | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["receipt"]))' > receipt.json
+curl -s {url}/v1/ledger/checkpoint | python3 -c 'import json,sys; print(json.load(sys.stdin)["verifier_key"])' > verifier.key
+cargo run --release -- ledger verify receipt.json --key verifier.key
+
+# Operations: OpenAPI document, health, readiness, Prometheus metrics
+curl -s {url}/openapi.json | head -c 300; echo
+curl -s {url}/ready; curl -s {url}/metrics | grep xinrong_http_requests_total | head
+
+Operator key: {ok}
+(keys are kept in demo.json for this demo only)"#,
+        model = s.model_version,
+        bank = s.bank,
+        guarantor = s.guarantor,
+        e0 = e[0].uscc,
+        n0 = e[0].name,
+        e1 = e[1].uscc,
+        n1 = e[1].name,
+        e2 = e[2].uscc,
+        n2 = e[2].name,
+        bk = s.bank_key,
+        gk = s.guarantor_key,
+        rk = s.regulator_key,
+        ok = s.operator_key,
+        k0 = e[0].key,
+        k2 = e[2].key,
+    );
+}

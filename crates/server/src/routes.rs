@@ -1,0 +1,367 @@
+//! The API's handlers. Each checks the caller's kind, delegates to the platform and shapes
+//! the answer; none holds business rules of its own.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use xinrong_core::Purpose;
+use xinrong_ledger::Receipt;
+use xinrong_platform::{
+    Consent, Institution, Kind, ModelSummary, PlatformError, Portrait, QueryRecord, UploadReport,
+};
+
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+type ApiResult<T> = Result<T, ApiError>;
+
+fn purpose(text: &str) -> Result<Purpose, ApiError> {
+    text.parse()
+        .map_err(|e: xinrong_core::ParsePurposeError| ApiError::field("purpose", e.to_string()))
+}
+
+/// Liveness.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The process can serve: the database answers and shutdown has not begun.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
+    if !state.accepting.load(Ordering::Relaxed) {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down"));
+    }
+    sqlx_ping(&state).await?;
+    Ok(Json(Health { status: "ready" }))
+}
+
+async fn sqlx_ping(state: &AppState) -> Result<(), ApiError> {
+    state
+        .platform
+        .ping()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): Shared) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// The caller's own institution.
+#[utoipa::path(get, path = "/v1/me", tag = "access", security(("bearer" = [])),
+    responses((status = 200, body = Institution), (status = 401, body = ErrorBody)))]
+pub async fn me(Caller(who): Caller) -> Json<Institution> {
+    Json((*who).clone())
+}
+
+/// An enterprise to register.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnterprise {
+    /// Unified Social Credit Code (18 characters, check character verified).
+    pub uscc: String,
+    /// Registered name.
+    pub name: String,
+}
+
+/// The operator registers an enterprise.
+#[utoipa::path(post, path = "/v1/enterprises", tag = "enterprises", security(("bearer" = [])),
+    request_body = NewEnterprise,
+    responses((status = 201, body = NewEnterprise), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn register_enterprise(
+    State(state): Shared,
+    Caller(who): Caller,
+    Body(req): Body<NewEnterprise>,
+) -> ApiResult<(StatusCode, Json<NewEnterprise>)> {
+    let uscc = state
+        .platform
+        .register_enterprise(&who, &req.uscc, &req.name)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewEnterprise {
+            uscc: uscc.to_string(),
+            name: req.name,
+        }),
+    ))
+}
+
+/// An upload's outcome with the ledger receipt of the data asset.
+#[derive(Serialize, ToSchema)]
+pub struct Uploaded {
+    /// What the ingest did.
+    pub report: UploadReport,
+    /// Receipt of the data-asset registration.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+/// The operator uploads source data (CSV, or JSON Lines with `Content-Type:
+/// application/x-ndjson`) for an enterprise; rows are validated, desensitised and stored,
+/// bad rows quarantined, and the file registered in the ledger.
+#[utoipa::path(post, path = "/v1/enterprises/{uscc}/data/{source}", tag = "enterprises",
+    security(("bearer" = [])),
+    params(("uscc" = String, Path, description = "The enterprise"),
+        ("source" = String, Path, description = "Source schema: registry, bank_txn, tax, …")),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = Uploaded), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(state): Shared,
+    Caller(who): Caller,
+    Path((uscc, source)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
+    let jsonl = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"));
+    let (report, receipt) = state
+        .platform
+        .upload(&who, &uscc, &source, body.to_vec(), jsonl)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Uploaded { report, receipt })))
+}
+
+/// A consent to grant.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsent {
+    /// The bank or guarantor authorised.
+    pub institution: String,
+    /// pre_loan, in_loan, post_loan or guarantee.
+    pub purpose: String,
+    /// Last day of validity (YYYY-MM-DD).
+    pub expires: String,
+}
+
+/// A consent with its ledger receipt.
+#[derive(Serialize, ToSchema)]
+pub struct ConsentAnswer {
+    /// The consent.
+    pub consent: Consent,
+    /// Receipt of the grant or revocation.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+/// An enterprise grants an institution access for a purpose.
+#[utoipa::path(post, path = "/v1/consents", tag = "consents", security(("bearer" = [])),
+    request_body = NewConsent,
+    responses((status = 201, body = ConsentAnswer), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grant(
+    State(state): Shared,
+    Caller(who): Caller,
+    Body(req): Body<NewConsent>,
+) -> ApiResult<(StatusCode, Json<ConsentAnswer>)> {
+    let purpose = purpose(&req.purpose)?;
+    let expires = req
+        .expires
+        .parse()
+        .map_err(|_| ApiError::field("expires", format!("'{}' is not a date YYYY-MM-DD", req.expires)))?;
+    if who.kind != Kind::Enterprise {
+        return Err(PlatformError::role("only an enterprise grants consent").into());
+    }
+    let to = state
+        .platform
+        .access
+        .institution(&req.institution)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("institution {} not found", req.institution)))?;
+    let (consent, receipt) = state
+        .platform
+        .consents
+        .grant(&who, &to, purpose, expires)
+        .await?;
+    Ok((StatusCode::CREATED, Json(ConsentAnswer { consent, receipt })))
+}
+
+/// An enterprise revokes one of its consents.
+#[utoipa::path(post, path = "/v1/consents/{id}/revoke", tag = "consents", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Consent id")),
+    responses((status = 200, body = ConsentAnswer), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn revoke(
+    State(state): Shared,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConsentAnswer>> {
+    let (consent, receipt) = state.platform.consents.revoke(&who, &id).await?;
+    Ok(Json(ConsentAnswer { consent, receipt }))
+}
+
+/// Consents an enterprise gave, or a bank or guarantor holds.
+#[utoipa::path(get, path = "/v1/consents", tag = "consents", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Consent>)))]
+pub async fn consents(State(state): Shared, Caller(who): Caller) -> ApiResult<Json<Vec<Consent>>> {
+    let consents = &state.platform.consents;
+    Ok(Json(match (&who.kind, &who.uscc) {
+        (Kind::Enterprise, Some(u)) => consents.of_enterprise(u),
+        (k, _) if k.may_query_scores() => consents.of_institution(&who.id),
+        _ => return Err(PlatformError::role("only enterprises, banks and guarantors have consents").into()),
+    }))
+}
+
+/// A score query.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRequest {
+    /// The enterprise's USCC.
+    pub enterprise: String,
+    /// pre_loan, in_loan, post_loan or guarantee; a live consent for it is required.
+    pub purpose: String,
+    /// A published model version; the champion when absent.
+    #[serde(default)]
+    pub model_version: Option<String>,
+}
+
+/// A query with its answer and ledger receipt.
+#[derive(Serialize, ToSchema)]
+pub struct ScoreAnswer {
+    /// The query and its answer.
+    #[serde(flatten)]
+    pub query: QueryRecord,
+    /// Receipt of the query entry: verify it offline with the ledger's public key.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+/// A bank or guarantor asks for an enterprise's score under the enterprise's consent.
+#[utoipa::path(post, path = "/v1/scores", tag = "scores", security(("bearer" = [])),
+    request_body = ScoreRequest,
+    responses((status = 200, body = ScoreAnswer), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "no live consent for the purpose: code says why"),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn score(
+    State(state): Shared,
+    Caller(who): Caller,
+    Body(req): Body<ScoreRequest>,
+) -> ApiResult<Json<ScoreAnswer>> {
+    let purpose = purpose(&req.purpose)?;
+    let (query, receipt) = state
+        .platform
+        .score(&who, &req.enterprise, purpose, req.model_version.as_deref())
+        .await?;
+    Ok(Json(ScoreAnswer { query, receipt }))
+}
+
+/// Paging of lists.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// Most records (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+/// The caller's own queries (a regulator sees everyone's), newest first.
+#[utoipa::path(get, path = "/v1/queries", tag = "scores", security(("bearer" = [])),
+    params(Limit), responses((status = 200, body = Vec<QueryRecord>)))]
+pub async fn queries(
+    State(state): Shared,
+    Caller(who): Caller,
+    Query(limit): Query<Limit>,
+) -> ApiResult<Json<Vec<QueryRecord>>> {
+    let limit = limit.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field("limit", "must be 1–1000"));
+    }
+    let scope = match who.kind {
+        Kind::Regulator => None,
+        k if k.may_query_scores() => Some(who.id.as_str()),
+        _ => return Err(PlatformError::role("only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait").into()),
+    };
+    Ok(Json(state.platform.queries.by_institution(scope, limit).await?))
+}
+
+/// One of the caller's queries with its receipt; another institution's is "not found".
+#[utoipa::path(get, path = "/v1/queries/{id}", tag = "scores", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Query id")),
+    responses((status = 200, body = ScoreAnswer), (status = 404, body = ErrorBody)))]
+pub async fn query(
+    State(state): Shared,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ScoreAnswer>> {
+    let scope = (who.kind != Kind::Regulator).then_some(who.id.as_str());
+    let query = state.platform.queries.get(&id, scope).await?;
+    let receipt = state
+        .platform
+        .ledger
+        .receipt(query.leaf_index)
+        .map_err(PlatformError::from)?;
+    Ok(Json(ScoreAnswer { query, receipt }))
+}
+
+/// The calling enterprise's credit portrait: score, grade, dimension scores, strengths,
+/// what would improve it, score history, who queried it and which consents are live.
+#[utoipa::path(get, path = "/v1/portrait", tag = "enterprises", security(("bearer" = [])),
+    responses((status = 200, body = Portrait), (status = 403, body = ErrorBody)))]
+pub async fn portrait(State(state): Shared, Caller(who): Caller) -> ApiResult<Json<Portrait>> {
+    Ok(Json(state.platform.portrait(&who).await?))
+}
+
+/// Published models, newest first.
+#[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ModelSummary>)))]
+pub async fn models(State(state): Shared, _caller: Caller) -> Json<Vec<ModelSummary>> {
+    Json(state.platform.registry.list())
+}
+
+/// The ledger's latest signed checkpoint and public key, to verify receipts against.
+#[derive(Serialize, ToSchema)]
+pub struct LedgerHead {
+    /// Entries in the log.
+    pub size: u64,
+    /// The signed checkpoint (C2SP signed note).
+    pub checkpoint: String,
+    /// The verifier key (C2SP note verifier).
+    pub verifier_key: String,
+}
+
+/// The ledger head; public, since receipts are verified by anyone.
+#[utoipa::path(get, path = "/v1/ledger/checkpoint", tag = "ledger",
+    responses((status = 200, body = LedgerHead)))]
+pub async fn checkpoint(State(state): Shared) -> ApiResult<Json<LedgerHead>> {
+    let ledger = &state.platform.ledger;
+    let head = ledger
+        .checkpoint()
+        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "no checkpoint yet"))?;
+    Ok(Json(LedgerHead {
+        size: head.checkpoint.size,
+        checkpoint: head.note,
+        verifier_key: ledger.verifier().encode(),
+    }))
+}
+
+/// Any route that does not exist.
+pub async fn fallback() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json")
+}
