@@ -1,0 +1,292 @@
+//! A platform served on a loopback port, on SQLite or PostgreSQL, with a bank, a guarantor,
+//! a regulator, an operator and two enterprises, a published model and indicator snapshots.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use xinrong_platform::{FeatureGroups, Kind, Platform, Snapshot};
+use xinrong_scorecard::{Dataset, FeatureData, FeatureView, FitConfig, FitInput, Silent, fit};
+
+/// The two stores every test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty PostgreSQL schema for one test, or `None` (with a note) when no server was
+/// given. `.ci/run` sets the variable, so CI never skips.
+pub async fn postgres_url() -> Option<String> {
+    let Ok(base) = std::env::var("XINRONG_TEST_PG_URL") else {
+        eprintln!("SKIPPED the PostgreSQL run of this test: set XINRONG_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
+        return None;
+    };
+    let schema = format!("xr_test_{}", rand_hex());
+    let url = format!(
+        "{base}{}options[search_path]={schema}",
+        if base.contains('?') { "&" } else { "?" }
+    );
+    sqlx_create_schema(&base, &schema).await;
+    Some(url)
+}
+
+async fn sqlx_create_schema(base: &str, schema: &str) {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .unwrap_or_else(|e| panic!("XINRONG_TEST_PG_URL={base}: cannot connect: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
+    conn.close().await.unwrap();
+}
+
+fn rand_hex() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}{:x}", n, std::process::id())
+}
+
+pub struct Harness {
+    pub base: String,
+    pub client: Client,
+    pub platform: Option<Arc<Platform>>,
+    pub dir: TempDir,
+    pub db_url: String,
+    pub keys: HashMap<&'static str, String>,
+    pub ids: HashMap<&'static str, String>,
+    pub enterprises: Vec<String>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Enterprises of the fixture (valid USCCs).
+pub const ENTERPRISES: [&str; 3] = ["91350100M000100Y43", "913502007912345672", "91440300MA5FXT0K2Q"];
+
+fn valid_usccs() -> Vec<String> {
+    // Fix the check character of each base so the codes are valid.
+    ENTERPRISES
+        .iter()
+        .map(|u| fix_check(&u[..17]))
+        .collect()
+}
+
+/// Appends the GB 32100-2015 check character.
+pub fn fix_check(first17: &str) -> String {
+    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let sum: u32 = first17
+        .chars()
+        .zip(W)
+        .map(|(c, w)| CHARS.find(c).expect("code character") as u32 * w)
+        .sum();
+    let check = (31 - sum % 31) % 31;
+    format!("{first17}{}", CHARS.chars().nth(check as usize).unwrap())
+}
+
+/// A small fitted scorecard over two indicators.
+pub fn model_json() -> String {
+    let n = 2000;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 10.0).collect();
+    let z: Vec<f64> = (0..n).map(|i| ((i * 104729) % 997) as f64).collect();
+    let y: Vec<u8> = (0..n)
+        .map(|i| u8::from((x[i] / 100.0 + z[i] / 997.0 * 0.5 + ((i * 31) % 17) as f64 / 17.0) > 1.25))
+        .collect();
+    let input = FitInput {
+        train: Dataset {
+            features: vec![
+                FeatureView { name: "cf_net_inflow_6m", data: FeatureData::Numeric(&x) },
+                FeatureView { name: "ip_patents_granted", data: FeatureData::Numeric(&z) },
+            ],
+            target: y,
+        },
+        test: None,
+        target_name: "bad".into(),
+        id_column: None,
+        labels: Default::default(),
+    };
+    fit(&input, &FitConfig::default(), &Silent).expect("fixture model fits").to_json()
+}
+
+pub fn groups() -> BTreeMap<String, FeatureGroups> {
+    BTreeMap::from([
+        ("cf_net_inflow_6m".to_string(), FeatureGroups { dimension: "cash_flow".into(), view: "financial_health".into() }),
+        ("ip_patents_granted".to_string(), FeatureGroups { dimension: "ip".into(), view: "development_potential".into() }),
+    ])
+}
+
+impl Harness {
+    pub async fn start(store: Store) -> Option<Harness> {
+        let dir = TempDir::new().unwrap();
+        let db_url = match store {
+            Store::Sqlite => xinrong_platform::db::default_url(dir.path()),
+            Store::Postgres => postgres_url().await?,
+        };
+        let mut h = Harness {
+            base: String::new(),
+            client: Client::new(),
+            platform: None,
+            dir,
+            db_url,
+            keys: HashMap::new(),
+            ids: HashMap::new(),
+            enterprises: valid_usccs(),
+            stop: None,
+            task: None,
+        };
+        h.serve().await;
+        h.fixture().await;
+        Some(h)
+    }
+
+    async fn serve(&mut self) {
+        let platform = Platform::open(self.dir.path(), &self.db_url).await.expect("platform opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.task = Some(tokio::spawn(xinrong_server::serve(
+            Arc::clone(&platform),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        )));
+        self.stop = Some(stop);
+        self.platform = Some(platform);
+    }
+
+    /// Stops the server, closes the store and the ledger, and starts again on the same data.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        self.serve().await;
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        if let Some(p) = self.platform.take() {
+            p.close().await;
+            // The refresher holds only a weak reference; this drop releases the ledger lock.
+            drop(p);
+        }
+    }
+
+    pub fn platform(&self) -> &Platform {
+        self.platform.as_ref().unwrap()
+    }
+
+    async fn fixture(&mut self) {
+        let access = &self.platform().access;
+        let mut made = Vec::new();
+        for (name, kind, uscc, who) in [
+            ("Bureau", Kind::Operator, None, "operator"),
+            ("Bank A 甲银行", Kind::Bank, None, "bank"),
+            ("Bank B", Kind::Bank, None, "bank2"),
+            ("Guarantor", Kind::Guarantor, None, "guarantor"),
+            ("Regulator", Kind::Regulator, None, "regulator"),
+            ("Enterprise 0", Kind::Enterprise, Some(self.enterprises[0].parse().unwrap()), "ent0"),
+            ("Enterprise 1", Kind::Enterprise, Some(self.enterprises[1].parse().unwrap()), "ent1"),
+        ] {
+            let inst = access.add_institution(name, kind, uscc).await.unwrap();
+            let key = access.issue_key(&inst.id).await.unwrap();
+            made.push((who, inst.id, key.token));
+        }
+        for (who, id, token) in made {
+            self.ids.insert(who, id);
+            self.keys.insert(who, token);
+        }
+        let p = self.platform();
+        p.registry
+            .publish(&model_json(), "v1", groups(), "test", true)
+            .await
+            .unwrap();
+        let snaps: Vec<Snapshot> = self.enterprises[..2]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| {
+                [("2024-06-30", 10.0), ("2024-12-31", 40.0 + 30.0 * i as f64)].map(|(d, x)| Snapshot {
+                    enterprise: u.parse().unwrap(),
+                    as_of: d.parse::<NaiveDate>().unwrap(),
+                    values: BTreeMap::from([
+                        ("cf_net_inflow_6m".to_string(), Some(x)),
+                        ("ip_patents_granted".to_string(), if i == 0 { Some(120.0) } else { None }),
+                    ]),
+                })
+            })
+            .collect();
+        p.snapshots.load(&snaps).await.unwrap();
+    }
+
+    pub async fn call(&self, method: Method, path: &str, who: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(w) = who {
+            req = req.bearer_auth(self.keys.get(w).map(String::as_str).unwrap_or(w));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        parse(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, who: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(who), None).await
+    }
+
+    pub async fn post(&self, path: &str, who: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(who), Some(body)).await
+    }
+
+    pub async fn grant(&self, ent: &str, to: &str, purpose: &str, expires: &str) -> (StatusCode, Value) {
+        let to = self.ids[to].clone();
+        self.post("/v1/consents", ent, json!({"institution": to, "purpose": purpose, "expires": expires})).await
+    }
+
+    pub async fn score(&self, who: &str, enterprise: &str, purpose: &str) -> (StatusCode, Value) {
+        self.post("/v1/scores", who, json!({"enterprise": enterprise, "purpose": purpose})).await
+    }
+}
+
+pub async fn parse(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// A date `days` from today.
+pub fn in_days(days: i64) -> String {
+    (xinrong_platform::today() + chrono::Duration::days(days)).to_string()
+}
+
+/// Generates one test per store.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(h) = Harness::start(Store::Sqlite).await {
+                    ($body)(h).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(h) = Harness::start(Store::Postgres).await {
+                    ($body)(h).await;
+                }
+            }
+        }
+    };
+}
