@@ -26,7 +26,7 @@ enum ModelCommand {
         model: PathBuf,
         /// Version name (default: the file name without extension).
         #[arg(long)]
-        version: Option<String>,
+        name: Option<String>,
         /// Make it the champion that scoring uses by default.
         #[arg(long)]
         champion: bool,
@@ -46,14 +46,14 @@ pub fn run(args: ModelArgs) -> Result<()> {
         match args.command {
             ModelCommand::Publish {
                 model,
-                version,
+                name,
                 champion,
             } => {
                 let text = std::fs::read_to_string(&model)
                     .with_context(|| format!("reading {}", model.display()))?;
                 let card = Scorecard::from_json(&text)
                     .with_context(|| format!("{}", model.display()))?;
-                let version = version.unwrap_or_else(|| {
+                let version = name.unwrap_or_else(|| {
                     model
                         .file_stem()
                         .map(|s| s.to_string_lossy().replace(".model", ""))
