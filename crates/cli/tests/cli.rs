@@ -410,9 +410,17 @@ fn scoring_errors_list_every_missing_feature_and_refuse_bad_models() {
 
 #[test]
 fn help_exists_for_every_command() {
-    for c in ["fit", "score", "synth", "export"] {
-        let out = ok(&[c, "--help"]);
-        assert!(out.contains("Usage"), "{out}");
+    let commands: &[&[&str]] = &[
+        &["fit"], &["score"], &["report"], &["export"], &["gen"], &["ingest"],
+        &["indicators"], &["quality"], &["ledger"], &["ledger", "verify"], &["synth"],
+        &["serve"], &["admin"], &["admin", "add-institution"], &["admin", "load-indicators"],
+        &["model"], &["model", "publish"], &["demo"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let out = ok(&args);
+        assert!(out.contains("Usage"), "{c:?}: {out}");
     }
 }
 
