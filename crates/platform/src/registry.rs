@@ -133,12 +133,12 @@ impl Registry {
     }
 
     /// Publishes a model artifact as `version`; the first model, or one published with
-    /// `champion`, becomes the champion.
+    /// `champion`, becomes the champion. Features `groups` does not place go to `other`.
     pub async fn publish(
         &self,
         artifact: &str,
         version: &str,
-        groups: BTreeMap<String, FeatureGroups>,
+        mut groups: BTreeMap<String, FeatureGroups>,
         publisher: &str,
         champion: bool,
     ) -> Result<(ModelSummary, Receipt), PlatformError> {
@@ -154,7 +154,14 @@ impl Registry {
             ));
         }
         // Refuse a corrupt or foreign artifact before anything is logged.
-        Scorecard::from_json(artifact)?;
+        let card = Scorecard::from_json(artifact)?;
+        for f in &card.features {
+            groups.entry(f.name.clone()).or_insert_with(|| FeatureGroups {
+                dimension: "other".into(),
+                view: "other".into(),
+            });
+        }
+        groups.retain(|name, _| card.features.iter().any(|f| &f.name == name));
         self.refresh().await?;
         if self.state.read().expect("registry").models.contains_key(version) {
             return Err(PlatformError::Conflict(format!(

@@ -33,6 +33,8 @@ pub use state::AppState;
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
+/// Largest model artifact accepted (a model with its candidate bins and logs).
+pub const MODEL_LIMIT: usize = 32 * 1024 * 1024;
 /// Largest data upload accepted.
 pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 /// Longest a request may take before it is answered 408.
@@ -49,6 +51,9 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
     let uploads = Router::new()
         .route("/v1/enterprises/{uscc}/data/{source}", post(routes::upload))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    let models = Router::new()
+        .route("/v1/models", get(routes::models).post(routes::publish))
+        .layer(DefaultBodyLimit::max(MODEL_LIMIT));
     let api = Router::new()
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
@@ -65,11 +70,11 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))
-        .route("/v1/models", get(routes::models))
         .route("/v1/ledger/checkpoint", get(routes::checkpoint))
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     let router = api
         .merge(uploads)
+        .merge(models)
         .fallback(routes::fallback)
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(TimeoutLayer::with_status_code(

@@ -14,7 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use xinrong_core::Purpose;
 use xinrong_ledger::Receipt;
 use xinrong_platform::{
-    Consent, Institution, Kind, ModelSummary, PlatformError, Portrait, QueryRecord, UploadReport,
+    Consent, FeatureGroups, Institution, Kind, ModelSummary, PlatformError, Portrait, QueryRecord,
+    UploadReport,
 };
 
 use crate::auth::Caller;
@@ -333,6 +334,60 @@ pub async fn portrait(State(state): Shared, Caller(who): Caller) -> ApiResult<Js
     responses((status = 200, body = Vec<ModelSummary>)))]
 pub async fn models(State(state): Shared, _caller: Caller) -> Json<Vec<ModelSummary>> {
     Json(state.platform.registry.list())
+}
+
+/// A model to publish.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewModel {
+    /// Version name (letters, digits, '.', '_', '-').
+    pub name: String,
+    /// The model file written by `xinrong fit` (`xinrong.scorecard/1`).
+    #[schema(value_type = Object)]
+    pub artifact: serde_json::Value,
+    /// Make it the champion.
+    #[serde(default)]
+    pub champion: bool,
+    /// Dimension and view of each feature (`other` where absent).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub groups: std::collections::BTreeMap<String, FeatureGroups>,
+}
+
+/// A published model with the receipt of its publication.
+#[derive(Serialize, ToSchema)]
+pub struct Published {
+    /// The model.
+    pub model: ModelSummary,
+    /// Receipt of the publication entry.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+/// The operator publishes a model to the registry.
+#[utoipa::path(post, path = "/v1/models", tag = "models", security(("bearer" = [])),
+    request_body = NewModel,
+    responses((status = 201, body = Published), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn publish(
+    State(state): Shared,
+    Caller(who): Caller,
+    Body(req): Body<NewModel>,
+) -> ApiResult<(StatusCode, Json<Published>)> {
+    if who.kind != Kind::Operator {
+        return Err(PlatformError::role("only the operator publishes models").into());
+    }
+    let text = serde_json::to_string(&req.artifact).expect("a JSON value serialises");
+    let (model, receipt) = state
+        .platform
+        .registry
+        .publish(&text, &req.name, req.groups, &who.id, req.champion)
+        .await
+        .map_err(|e| match e {
+            PlatformError::Model(m) => ApiError::field("artifact", m.to_string()),
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(Published { model, receipt })))
 }
 
 /// The ledger's latest signed checkpoint and public key, to verify receipts against.

@@ -344,4 +344,26 @@ on_both_stores!(operations_endpoints_describe_and_measure_the_service, |h: Harne
     assert_eq!(s, StatusCode::OK);
     assert_eq!(models[0]["version"], "v1");
     assert_eq!(models[0]["champion"], true);
+
+    // Publishing through the API while serving: operator only, versions immutable, artifact checked.
+    let artifact: Value = serde_json::from_str(&common::model_json()).unwrap();
+    let body = json!({"name": "v2", "artifact": artifact, "champion": true});
+    let (s, b) = h.post("/v1/models", "bank", body.clone()).await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "role"));
+    let (s, b) = h.post("/v1/models", "operator", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let receipt: Receipt = serde_json::from_value(b["receipt"].clone()).unwrap();
+    assert!(matches!(Entry::parse(&receipt.entry).unwrap(), Entry::ModelPublished { .. }));
+    let (s, _) = h.post("/v1/models", "operator", body).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, b) = h.post("/v1/models", "operator", json!({"name": "v3", "artifact": {"schema_version": "xinrong.scorecard/9"}})).await;
+    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("artifact")), "{b}");
+    let (_, models) = h.get("/v1/models", "bank").await;
+    let champion: Vec<&str> = models.as_array().unwrap().iter().filter(|m| m["champion"] == true).map(|m| m["version"].as_str().unwrap()).collect();
+    assert_eq!(champion, ["v2"]);
+    h.grant("ent0", "bank", "pre_loan", &in_days(3)).await;
+    let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    assert_eq!(answer["model_version"], "v2", "scoring uses the new champion");
+    // Its groups were not given: the dimensions say `other`.
+    assert_eq!(answer["dimensions"][0]["code"], "other");
 });
