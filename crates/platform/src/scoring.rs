@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use xinrong_core::{Grade, Uscc, group_labels};
+use xinrong_core::{DIMENSIONS, Grade, Uscc, VIEWS, group_labels};
 use xinrong_scorecard::{Lang, RowScore};
 
 use crate::error::PlatformError;
@@ -47,8 +47,9 @@ pub struct GroupScore {
     pub min_points: f64,
     /// Most points the group can give.
     pub max_points: f64,
-    /// Where the enterprise sits between the least and the most, 0–100.
-    pub level: f64,
+    /// Where the enterprise sits between the least and the most, 0–100; `null` when no
+    /// characteristic of the model falls in the group.
+    pub level: Option<f64>,
     /// Characteristics in the group.
     pub features: usize,
 }
@@ -71,9 +72,9 @@ pub struct Explained {
     pub inputs_hash: String,
     /// Where the most points were lost, worst first.
     pub reasons: Vec<Reason>,
-    /// Sub-scores of the ten dimensions.
+    /// Sub-scores of the ten dimensions (all ten, in the reference model's order).
     pub dimensions: Vec<GroupScore>,
-    /// Sub-scores of the three-dimension view.
+    /// Sub-scores of the three-dimension view (all three).
     pub views: Vec<GroupScore>,
     /// Where the enterprise earned the most of what it could (its strengths).
     pub strengths: Vec<Reason>,
@@ -116,20 +117,27 @@ pub fn explain(model: &Published, snapshot: &Snapshot) -> Result<Explained, Plat
         snapshot_as_of: snapshot.as_of.to_string(),
         inputs_hash: snapshot.hash_of(names),
         reasons: row.reasons.iter().map(|&j| reason(j)).collect(),
-        dimensions: groups(model, &row, |g| &g.dimension),
-        views: groups(model, &row, |g| &g.view),
+        dimensions: groups(model, &row, &DIMENSIONS, |g| &g.dimension),
+        views: groups(model, &row, &VIEWS, |g| &g.view),
         strengths: best.iter().take(REASONS).map(|b| reason(b.1)).collect(),
     })
 }
 
+/// Sub-scores of every group of `codes` (in that order, uncovered ones with no level), then
+/// of any group the model uses that is not among them (such as `other`).
 fn groups(
     model: &Published,
     row: &RowScore,
+    codes: &[(&str, &str, &str)],
     pick: impl Fn(&crate::registry::FeatureGroups) -> &String,
 ) -> Vec<GroupScore> {
     let mut acc: BTreeMap<&str, (f64, f64, f64, usize)> = BTreeMap::new();
     for (f, p) in model.model.features.iter().zip(&row.points) {
-        let code = model.groups.get(&f.name).map(|g| pick(g).as_str()).unwrap_or("other");
+        let code = model
+            .groups
+            .get(&f.name)
+            .map(|g| pick(g).as_str())
+            .unwrap_or("other");
         let min = f.points.iter().copied().fold(f64::INFINITY, f64::min);
         let e = acc.entry(code).or_insert((0.0, 0.0, 0.0, 0));
         e.0 += p.points;
@@ -137,8 +145,16 @@ fn groups(
         e.2 += p.max_points;
         e.3 += 1;
     }
-    acc.into_iter()
-        .map(|(code, (points, min, max, n))| {
+    let known = codes.iter().map(|c| c.0);
+    let extra: Vec<&str> = acc
+        .keys()
+        .copied()
+        .filter(|k| !codes.iter().any(|c| c.0 == *k))
+        .collect();
+    known
+        .chain(extra)
+        .map(|code| {
+            let (points, min, max, n) = acc.get(code).copied().unwrap_or((0.0, 0.0, 0.0, 0));
             let (en, zh) = group_labels(code);
             GroupScore {
                 code: code.to_string(),
@@ -147,10 +163,10 @@ fn groups(
                 points: round2(points),
                 min_points: round2(min),
                 max_points: round2(max),
-                level: if max > min {
-                    round2(100.0 * (points - min) / (max - min))
-                } else {
-                    100.0
+                level: match n {
+                    0 => None,
+                    _ if max > min => Some(round2(100.0 * (points - min) / (max - min))),
+                    _ => Some(100.0),
                 },
                 features: n,
             }

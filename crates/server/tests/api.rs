@@ -30,10 +30,14 @@ on_both_stores!(score_query_under_consent_is_answered_logged_and_visible, |h: Ha
     assert!(["A", "B", "C1", "C2", "C3", "D", "F"].contains(&answer["grade"].as_str().unwrap()));
     assert_eq!(answer["model_version"], "v1");
     assert_eq!(answer["snapshot_as_of"], "2024-12-31", "the latest snapshot is scored");
-    let dims: Vec<&str> = answer["dimensions"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
-    assert_eq!(dims, ["cash_flow", "ip"]);
-    let views: Vec<&str> = answer["views"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
-    assert_eq!(views, ["development_potential", "financial_health"]);
+    let covered = |key: &str| -> Vec<String> {
+        answer[key].as_array().unwrap().iter().filter(|d| d["features"].as_u64().unwrap() > 0).map(|d| d["code"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(answer["dimensions"].as_array().unwrap().len(), 10, "all ten dimensions are reported");
+    assert_eq!(answer["views"].as_array().unwrap().len(), 3, "and all three views");
+    assert_eq!(covered("dimensions"), ["cash_flow", "ip"]);
+    assert_eq!(covered("views"), ["financial_health", "development_potential"]);
+    assert!(answer["dimensions"][0]["level"].is_null(), "growth has no characteristic: no level");
     let parts: f64 = answer["dimensions"].as_array().unwrap().iter().map(|d| d["points"].as_f64().unwrap()).sum();
     let model = xinrong_scorecard::Scorecard::from_json(&common::model_json()).unwrap();
     assert!((score - model.base_points - parts).abs() < 0.02, "dimension points add up to the score");
@@ -364,6 +368,7 @@ on_both_stores!(operations_endpoints_describe_and_measure_the_service, |h: Harne
     h.grant("ent0", "bank", "pre_loan", &in_days(3)).await;
     let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(answer["model_version"], "v2", "scoring uses the new champion");
-    // Its groups were not given: the dimensions say `other`.
-    assert_eq!(answer["dimensions"][0]["code"], "other");
+    // Its groups were not given: its characteristics count under `other`.
+    assert_eq!(answer["dimensions"][10]["code"], "other");
+    assert_eq!(answer["dimensions"][10]["features"], 2);
 });

@@ -28,7 +28,7 @@ pub async fn postgres_url() -> Option<String> {
         eprintln!("SKIPPED the PostgreSQL run of this test: set XINRONG_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
         return None;
     };
-    let schema = format!("xr_test_{}", rand_hex());
+    let schema = format!("xr_test_{}_{}", unix_secs(), rand_hex());
     let url = format!(
         "{base}{}options[search_path]={schema}",
         if base.contains('?') { "&" } else { "?" }
@@ -46,7 +46,29 @@ async fn sqlx_create_schema(base: &str, schema: &str) {
         .execute(&mut conn)
         .await
         .expect("create schema");
+    // Schemas of test runs more than an hour old are dropped, so the database does not fill up.
+    let old: Vec<(String,)> = sqlx::query_as(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'xr\\_test\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("list schemas");
+    for (name,) in old {
+        let born: u64 = name.split('_').nth(2).and_then(|t| t.parse().ok()).unwrap_or(0);
+        if born + 3600 < unix_secs() {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
+                .execute(&mut conn)
+                .await;
+        }
+    }
     conn.close().await.unwrap();
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn rand_hex() -> String {

@@ -1,0 +1,15 @@
+-- wrk script: POST /v1/scores as a bank, for the enterprise in $XR_USCC with key $XR_KEY.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("XR_KEY")
+wrk.body = '{"enterprise":"' .. os.getenv("XR_USCC") .. '","purpose":"pre_loan"}'
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT requests=%d seconds=%.3f rps=%.0f non2xx=%d socket_errors=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
