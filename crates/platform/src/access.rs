@@ -2,9 +2,10 @@
 //!
 //! A key is `xr_<key id>.<secret>`. Only an Argon2id hash of the secret is stored. Argon2 is
 //! deliberately slow (tens of milliseconds), so a key that verified is remembered by the
-//! SHA-256 of the whole token for [`KEY_CACHE_TTL`]; revoking a key in this process forgets it
-//! at once, and a revocation by another process (the `admin` command) takes effect within the
-//! TTL.
+//! SHA-256 of the whole token. Every [`KEY_CACHE_TTL`] the key's row is looked at again (a
+//! cheap query, not another Argon2 run, which under load would stall every request at once):
+//! revoking a key in this process forgets it at once, and a revocation by another process
+//! (the `admin` command) takes effect within the TTL.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -103,7 +104,15 @@ pub type Principal = Arc<Institution>;
 /// Institutions and keys.
 pub struct Access {
     pool: AnyPool,
-    verified: RwLock<HashMap<[u8; 32], (Principal, Instant)>>,
+    verified: RwLock<HashMap<[u8; 32], Verified>>,
+}
+
+/// A token that verified, with its key id and when its key was last seen live.
+#[derive(Clone)]
+struct Verified {
+    principal: Principal,
+    key_id: String,
+    checked: Instant,
 }
 
 /// A new key: the token is shown once and never stored.
@@ -258,10 +267,30 @@ impl Access {
     /// The institution a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, PlatformError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some((p, at)) = self.verified.read().expect("key cache").get(&digest)
-            && at.elapsed() < KEY_CACHE_TTL
-        {
-            return Ok(Arc::clone(p));
+        let cached = self.verified.read().expect("key cache").get(&digest).cloned();
+        if let Some(v) = cached {
+            if v.checked.elapsed() < KEY_CACHE_TTL {
+                return Ok(v.principal);
+            }
+            let live: Option<(String,)> = sqlx::query_as(
+                "SELECT key_id FROM api_keys WHERE key_id = $1 AND revoked_ms IS NULL",
+            )
+            .bind(&v.key_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let mut cache = self.verified.write().expect("key cache");
+            if live.is_none() {
+                cache.remove(&digest);
+                return Err(PlatformError::Unauthorized);
+            }
+            cache.insert(
+                digest,
+                Verified {
+                    checked: Instant::now(),
+                    ..v.clone()
+                },
+            );
+            return Ok(v.principal);
         }
         let (key_id, secret) = token
             .strip_prefix("xr_")
@@ -288,10 +317,14 @@ impl Access {
             return Err(PlatformError::Unauthorized);
         }
         let principal = Arc::new(institution((id, name, kind, uscc))?);
-        self.verified
-            .write()
-            .expect("key cache")
-            .insert(digest, (Arc::clone(&principal), Instant::now()));
+        self.verified.write().expect("key cache").insert(
+            digest,
+            Verified {
+                principal: Arc::clone(&principal),
+                key_id: key_id.to_string(),
+                checked: Instant::now(),
+            },
+        );
         Ok(principal)
     }
 }

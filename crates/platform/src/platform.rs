@@ -16,7 +16,7 @@ use crate::assets::{UploadReport, upload};
 use crate::consent::{Consent, Consents, enterprise_of};
 use crate::db::connect;
 use crate::error::PlatformError;
-use crate::ids::{new_id, now_ms, rfc3339, today};
+use crate::ids::{new_time_ordered_id, now_ms, rfc3339, today};
 use crate::queries::{QueryLog, QueryRecord};
 use crate::registry::Registry;
 use crate::scoring::{Explained, Reason, explain, parse_uscc};
@@ -45,6 +45,8 @@ pub struct Platform {
     /// Score query records.
     pub queries: QueryLog,
     data_dir: PathBuf,
+    /// Background tasks (the refresher), stopped by [`Platform::close`].
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// An enterprise's view of itself.
@@ -129,9 +131,10 @@ impl Platform {
             pool,
             ledger,
             data_dir: data_dir.to_path_buf(),
+            tasks: std::sync::Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&platform);
-        tokio::spawn(async move {
+        let refresh = tokio::spawn(async move {
             let mut tick = tokio::time::interval(REFRESH_EVERY);
             loop {
                 tick.tick().await;
@@ -144,6 +147,11 @@ impl Platform {
                 }
             }
         });
+        platform
+            .tasks
+            .lock()
+            .expect("task list")
+            .push(refresh);
         Ok(platform)
     }
 
@@ -158,8 +166,14 @@ impl Platform {
         Ok(())
     }
 
-    /// Waits until every query record handed to the writer is committed and closes the pool.
+    /// Stops the background tasks (so that dropping the platform releases the ledger at
+    /// once) and closes the pool once every query record handed to the writer is committed.
     pub async fn close(&self) {
+        let tasks: Vec<_> = self.tasks.lock().expect("task list").drain(..).collect();
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
         self.pool.close().await;
     }
 
@@ -186,7 +200,7 @@ impl Platform {
             ))
         })?;
         let result = explain(&model, &snapshot)?;
-        let query_id = new_id("q");
+        let query_id = new_time_ordered_id("q");
         let created_ms = now_ms();
         let entry = Entry::ScoreQuery {
             query_id: query_id.clone(),

@@ -13,8 +13,10 @@ use crate::scoring::Explained;
 
 /// Most records in one transaction.
 const BATCH: usize = 256;
-/// Rows per INSERT statement (13 parameters each).
-const ROWS_PER_INSERT: usize = 64;
+/// Rows per INSERT statement (13 parameters each). A batch is cut into statements of these
+/// sizes only, largest first, so that each connection prepares at most four statements and
+/// reuses them.
+const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
 
 /// A query as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -157,9 +159,24 @@ async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Cuts `n` rows into statement sizes from [`ROWS_PER_INSERT`].
+fn statement_sizes(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for size in ROWS_PER_INSERT {
+        while n >= size {
+            out.push(size);
+            n -= size;
+        }
+    }
+    out
+}
+
 async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    for chunk in batch.chunks(ROWS_PER_INSERT) {
+    let mut rest = batch;
+    for size in statement_sizes(batch.len()) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
         let mut sql = String::from(
             "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, model_version, \
              as_of, score, pd, grade, result, leaf, created_ms) VALUES ",
@@ -191,11 +208,27 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
                 .bind(r.result.score)
                 .bind(r.result.pd)
                 .bind(r.result.grade.to_string())
-                .bind(serde_json::to_string(&r.result).expect("results serialise"))
+                .bind(serde_json::to_string(&r.result.for_the_record()).expect("results serialise"))
                 .bind(r.leaf_index as i64)
                 .bind(*created_ms);
         }
         q.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_sizes;
+
+    #[test]
+    fn batches_cut_into_few_statement_shapes() {
+        assert_eq!(statement_sizes(0), Vec::<usize>::new());
+        assert_eq!(statement_sizes(1), [1]);
+        assert_eq!(statement_sizes(23), [16, 4, 1, 1, 1]);
+        assert_eq!(statement_sizes(256), [64, 64, 64, 64]);
+        for n in 0..300 {
+            assert_eq!(statement_sizes(n).iter().sum::<usize>(), n);
+        }
+    }
 }

@@ -73,11 +73,28 @@ pub struct Explained {
     /// Where the most points were lost, worst first.
     pub reasons: Vec<Reason>,
     /// Sub-scores of the ten dimensions (all ten, in the reference model's order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<GroupScore>,
     /// Sub-scores of the three-dimension view (all three).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub views: Vec<GroupScore>,
     /// Where the enterprise earned the most of what it could (its strengths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strengths: Vec<Reason>,
+}
+
+impl Explained {
+    /// What a query record keeps: the answer's figures and reasons. The sub-scores and
+    /// strengths follow from the model version and the inputs (both bound by the ledger
+    /// entry's hash) and would triple the size of every record, so they are not stored.
+    pub fn for_the_record(&self) -> Explained {
+        Explained {
+            dimensions: Vec::new(),
+            views: Vec::new(),
+            strengths: Vec::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Scores `snapshot` with `model`.
