@@ -72,7 +72,12 @@ pub fn run(args: AdminArgs) -> Result<()> {
                     .await
                     .map_err(bad)?;
                 let key = access.issue_key(&inst.id).await?;
-                println!("institution {} ({}, {})", inst.id, inst.name, inst.kind.as_str());
+                println!(
+                    "institution {} ({}, {})",
+                    inst.id,
+                    inst.name,
+                    inst.kind.as_str()
+                );
                 println!("api key (shown once): {}", key.token);
             }
             AdminCommand::Institutions => {

@@ -69,7 +69,9 @@ const START: &str = "2023-01";
 
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.months < 24 {
-        bail!(BadInput("--months must be at least 24 (fit, test and score dates)".into()));
+        bail!(BadInput(
+            "--months must be at least 24 (fit, test and score dates)".into()
+        ));
     }
     let state_file = args.data_dir.join("demo.json");
     let store = StoreArgs {
@@ -84,12 +86,20 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .with_context(|| format!("{}", state_file.display()))?
     } else {
         if args.data_dir.join("model.json").is_file() {
-            eprintln!("reusing the data and model prepared in {}", args.data_dir.display());
+            eprintln!(
+                "reusing the data and model prepared in {}",
+                args.data_dir.display()
+            );
         } else {
             prepare_data(&args)?;
         }
         // A set-up interrupted earlier left a partial platform: start it again from scratch.
-        for stale in ["platform.db", "platform.db-wal", "platform.db-shm", "ledger"] {
+        for stale in [
+            "platform.db",
+            "platform.db-wal",
+            "platform.db-shm",
+            "ledger",
+        ] {
             let path = args.data_dir.join(stale);
             if path.is_dir() {
                 std::fs::remove_dir_all(&path)?;
@@ -128,30 +138,81 @@ fn prepare_data(args: &DemoArgs) -> Result<()> {
     let dir = &args.data_dir;
     let s = |p: &str| dir.join(p).display().to_string();
     let dd = dir.display().to_string();
-    step(&format!("generate {} enterprises × {} months", args.enterprises, args.months));
+    step(&format!(
+        "generate {} enterprises × {} months",
+        args.enterprises, args.months
+    ));
     run_args(&[
-        "gen", "--enterprises", &args.enterprises.to_string(), "--months",
-        &args.months.to_string(), "--seed", "7", "--start", START, "--out", &s("raw"),
+        "gen",
+        "--enterprises",
+        &args.enterprises.to_string(),
+        "--months",
+        &args.months.to_string(),
+        "--seed",
+        "7",
+        "--start",
+        START,
+        "--out",
+        &s("raw"),
     ])?;
     step("ingest every source (validate, quarantine, desensitise)");
-    run_args(&["ingest", "--data-dir", &dd, "--all", &s("raw"), "--provider", "demo-generator"])?;
+    run_args(&[
+        "ingest",
+        "--data-dir",
+        &dd,
+        "--all",
+        &s("raw"),
+        "--provider",
+        "demo-generator",
+    ])?;
     let truth = s("raw/truth.csv");
-    for (back, name, label) in [(18, "train", true), (12, "test", true), (6, "mid", false), (0, "latest", false)] {
+    for (back, name, label) in [
+        (18, "train", true),
+        (12, "test", true),
+        (6, "mid", false),
+        (0, "latest", false),
+    ] {
         let as_of = month_end(args.months, back).to_string();
         step(&format!("indicators as of {as_of} ({name})"));
         let out = s(&format!("indicators-{name}.parquet"));
-        let mut a = vec!["indicators", "--data-dir", &dd, "--as-of", &as_of, "--out", &out];
+        let mut a = vec![
+            "indicators",
+            "--data-dir",
+            &dd,
+            "--as-of",
+            &as_of,
+            "--out",
+            &out,
+        ];
         let dict = s("dictionary.csv");
         if label {
-            a.extend(["--label-months", "12", "--truth", &truth, "--dictionary-out", &dict]);
+            a.extend([
+                "--label-months",
+                "12",
+                "--truth",
+                &truth,
+                "--dictionary-out",
+                &dict,
+            ]);
         }
         run_args(&a)?;
     }
     step("fit a scorecard on the first date, test out of time on the second");
     run_args(&[
-        "fit", "-q", "--train", &s("indicators-train.parquet"), "--test",
-        &s("indicators-test.parquet"), "--target", "bad", "--id", "uscc", "--dictionary",
-        &s("dictionary.csv"), "--out", &s("model.json"),
+        "fit",
+        "-q",
+        "--train",
+        &s("indicators-train.parquet"),
+        "--test",
+        &s("indicators-test.parquet"),
+        "--target",
+        "bad",
+        "--id",
+        "uscc",
+        "--dictionary",
+        &s("dictionary.csv"),
+        "--out",
+        &s("model.json"),
     ])
 }
 
@@ -166,15 +227,23 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         .registry
         .publish(&text, &version, feature_groups(&card)?, "demo", true)
         .await?;
-    eprintln!("published {} ({} characteristics, test AUC {:.4})", summary.version, summary.features, summary.auc);
+    eprintln!(
+        "published {} ({} characteristics, test AUC {:.4})",
+        summary.version, summary.features, summary.auc
+    );
 
     step("load indicator snapshots for online scoring (three dates: a score history)");
     let mut latest: Vec<Snapshot> = Vec::new();
     for (back, name) in [(12, "test"), (6, "mid"), (0, "latest")] {
         let as_of = month_end(args.months, back);
-        let (snaps, rejected) = snapshots_from_file(&dir.join(format!("indicators-{name}.parquet")), as_of)?;
+        let (snaps, rejected) =
+            snapshots_from_file(&dir.join(format!("indicators-{name}.parquet")), as_of)?;
         if !rejected.is_empty() {
-            eprintln!("{} rows not loaded: {}", rejected.len(), rejected.join("; "));
+            eprintln!(
+                "{} rows not loaded: {}",
+                rejected.len(),
+                rejected.join("; ")
+            );
         }
         platform.snapshots.load(&snaps).await?;
         eprintln!("{} snapshots as of {as_of}", snaps.len());
@@ -186,10 +255,18 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
 
     step("create institutions, keys and consents");
     let access = &platform.access;
-    let operator = access.add_institution("信融征信 Xinrong Bureau", Kind::Operator, None).await?;
-    let bank = access.add_institution("示例银行 Demo Bank", Kind::Bank, None).await?;
-    let guarantor = access.add_institution("示例融资担保 Demo Guarantor", Kind::Guarantor, None).await?;
-    let regulator = access.add_institution("示例监管 Demo Regulator", Kind::Regulator, None).await?;
+    let operator = access
+        .add_institution("信融征信 Xinrong Bureau", Kind::Operator, None)
+        .await?;
+    let bank = access
+        .add_institution("示例银行 Demo Bank", Kind::Bank, None)
+        .await?;
+    let guarantor = access
+        .add_institution("示例融资担保 Demo Guarantor", Kind::Guarantor, None)
+        .await?;
+    let regulator = access
+        .add_institution("示例监管 Demo Regulator", Kind::Regulator, None)
+        .await?;
     let names = registry_names(&dir.join("raw/registry.csv"))?;
     // Three enterprises with indicators: a strong, a middling and a weak one.
     let model = platform.registry.get(None)?;
@@ -201,7 +278,11 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
     if scored.len() < 3 {
         bail!("too few enterprises were scored to pick three for the demo");
     }
-    let picks = [scored[scored.len() / 10].1, scored[scored.len() / 2].1, scored[scored.len() * 9 / 10].1];
+    let picks = [
+        scored[scored.len() / 10].1,
+        scored[scored.len() / 2].1,
+        scored[scored.len() * 9 / 10].1,
+    ];
     let mut enterprises = Vec::new();
     for snap in picks {
         let uscc = snap.enterprise.clone();
@@ -210,15 +291,34 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
             .find(|(u, _)| u == uscc.as_str())
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| format!("Enterprise {uscc}"));
-        let inst = access.add_institution(&name, Kind::Enterprise, Some(uscc.clone())).await?;
+        let inst = access
+            .add_institution(&name, Kind::Enterprise, Some(uscc.clone()))
+            .await?;
         let key = access.issue_key(&inst.id).await?;
-        enterprises.push((inst, DemoEnterprise { uscc: uscc.to_string(), name, key: key.token }));
+        enterprises.push((
+            inst,
+            DemoEnterprise {
+                uscc: uscc.to_string(),
+                name,
+                key: key.token,
+            },
+        ));
     }
     let in_a_year = xinrong_platform::today() + chrono::Days::new(365);
-    let grants = [(0, &bank, Purpose::PreLoan), (0, &guarantor, Purpose::Guarantee), (1, &bank, Purpose::InLoan)];
+    let grants = [
+        (0, &bank, Purpose::PreLoan),
+        (0, &guarantor, Purpose::Guarantee),
+        (1, &bank, Purpose::InLoan),
+    ];
     for (e, to, purpose) in grants {
-        let (c, _) = platform.consents.grant(&enterprises[e].0, to, purpose, in_a_year).await?;
-        eprintln!("{} consents to {} for {} until {} ({})", enterprises[e].1.uscc, to.name, purpose, c.expires, c.id);
+        let (c, _) = platform
+            .consents
+            .grant(&enterprises[e].0, to, purpose, in_a_year)
+            .await?;
+        eprintln!(
+            "{} consents to {} for {} until {} ({})",
+            enterprises[e].1.uscc, to.name, purpose, c.expires, c.id
+        );
     }
     let state = DemoState {
         operator_key: access.issue_key(&operator.id).await?.token,
@@ -251,10 +351,17 @@ async fn register_datasets(platform: &Platform, raw: &Path) -> Result<()> {
             provider: "demo-generator".into(),
             time: Entry::now(),
         };
-        platform.ledger.submit(entry.to_canonical())?.receipt().await?;
+        platform
+            .ledger
+            .submit(entry.to_canonical())?
+            .receipt()
+            .await?;
         n += 1;
     }
-    eprintln!("{n} data sets registered (ledger size {})", platform.ledger.size());
+    eprintln!(
+        "{n} data sets registered (ledger size {})",
+        platform.ledger.size()
+    );
     Ok(())
 }
 
@@ -269,7 +376,10 @@ fn registry_names(path: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for r in reader.records() {
         let r = r?;
-        out.push((r.get(u).unwrap_or_default().to_string(), r.get(n).unwrap_or_default().to_string()));
+        out.push((
+            r.get(u).unwrap_or_default().to_string(),
+            r.get(n).unwrap_or_default().to_string(),
+        ));
     }
     Ok(out)
 }

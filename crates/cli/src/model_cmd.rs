@@ -51,8 +51,8 @@ pub fn run(args: ModelArgs) -> Result<()> {
             } => {
                 let text = std::fs::read_to_string(&model)
                     .with_context(|| format!("reading {}", model.display()))?;
-                let card = Scorecard::from_json(&text)
-                    .with_context(|| format!("{}", model.display()))?;
+                let card =
+                    Scorecard::from_json(&text).with_context(|| format!("{}", model.display()))?;
                 let version = name.unwrap_or_else(|| {
                     model
                         .file_stem()
@@ -92,7 +92,14 @@ pub fn run(args: ModelArgs) -> Result<()> {
 fn print_models(platform: &xinrong_platform::Platform) {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(["version 版本", "champion 冠军", "features 特征", "AUC", "published 发布", "sha256"]);
+    table.set_header([
+        "version 版本",
+        "champion 冠军",
+        "features 特征",
+        "AUC",
+        "published 发布",
+        "sha256",
+    ]);
     for m in platform.registry.list() {
         table.add_row([
             m.version,

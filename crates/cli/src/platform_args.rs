@@ -1,7 +1,7 @@
 //! Where the platform's state lives, shared by `serve`, `admin`, `model` and `demo`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -51,7 +51,6 @@ impl StoreArgs {
     }
 }
 
-
 /// Dimension and view of each model feature, from the indicator catalogue.
 pub fn feature_groups(model: &Scorecard) -> Result<BTreeMap<String, FeatureGroups>> {
     let catalogue = xinrong_indicators::Catalogue::builtin()?;
@@ -61,16 +60,14 @@ pub fn feature_groups(model: &Scorecard) -> Result<BTreeMap<String, FeatureGroup
         .map(|i| (i.id.as_str(), (i.dimension.as_str(), i.view.as_str())))
         .collect();
     Ok(Platform::groups_from(model, |name| {
-        by_id
-            .get(name)
-            .map(|(d, v)| (d.to_string(), v.to_string()))
+        by_id.get(name).map(|(d, v)| (d.to_string(), v.to_string()))
     }))
 }
 
 /// Snapshots from an indicator table (`uscc` and one numeric column per indicator, as
 /// `xinrong indicators` writes), with every row whose USCC is invalid listed.
 pub fn snapshots_from_file(
-    path: &PathBuf,
+    path: &Path,
     as_of: chrono::NaiveDate,
 ) -> Result<(Vec<Snapshot>, Vec<String>)> {
     let table = read_table(

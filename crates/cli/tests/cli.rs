@@ -411,10 +411,24 @@ fn scoring_errors_list_every_missing_feature_and_refuse_bad_models() {
 #[test]
 fn help_exists_for_every_command() {
     let commands: &[&[&str]] = &[
-        &["fit"], &["score"], &["report"], &["export"], &["gen"], &["ingest"],
-        &["indicators"], &["quality"], &["ledger"], &["ledger", "verify"], &["synth"],
-        &["serve"], &["admin"], &["admin", "add-institution"], &["admin", "load-indicators"],
-        &["model"], &["model", "publish"], &["demo"],
+        &["fit"],
+        &["score"],
+        &["report"],
+        &["export"],
+        &["gen"],
+        &["ingest"],
+        &["indicators"],
+        &["quality"],
+        &["ledger"],
+        &["ledger", "verify"],
+        &["synth"],
+        &["serve"],
+        &["admin"],
+        &["admin", "add-institution"],
+        &["admin", "load-indicators"],
+        &["model"],
+        &["model", "publish"],
+        &["demo"],
     ];
     for c in commands {
         let mut args = c.to_vec();

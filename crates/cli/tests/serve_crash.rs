@@ -17,12 +17,22 @@ mod common;
 use common::ok;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(data: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_xinrong"))
-        .args(["serve", "--data-dir", data, "--listen", &format!("127.0.0.1:{port}")])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinrong"))
+        .args([
+            "serve",
+            "--data-dir",
+            data,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("XINRONG_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -30,33 +40,109 @@ fn start(data: &str, port: u16) -> Child {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if reqwest::blocking::get(format!("http://127.0.0.1:{port}/ready")).is_ok_and(|r| r.status() == 200) {
+        if reqwest::blocking::get(format!("http://127.0.0.1:{port}/ready"))
+            .is_ok_and(|r| r.status() == 200)
+        {
             return child;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    child.kill().unwrap();
+    child.wait().unwrap();
     panic!("server did not become ready");
 }
 
 fn key_of(stdout: &str) -> String {
-    stdout.lines().find_map(|l| l.strip_prefix("api key (shown once): ")).unwrap().to_string()
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("api key (shown once): "))
+        .unwrap()
+        .to_string()
 }
 
 fn id_of(stdout: &str) -> String {
-    stdout.lines().find_map(|l| l.strip_prefix("institution ")).unwrap().split(' ').next().unwrap().to_string()
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("institution "))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 fn set_up(dir: &Path) -> (String, String, String, String) {
     let d = dir.display().to_string();
     let p = |n: &str| dir.join(n).display().to_string();
-    ok(&["synth", "--rows", "3000", "--cols", "3", "--seed", "1", "--out", &p("t.csv")]);
-    ok(&["fit", "-q", "--train", &p("t.csv"), "--test", &p("t.csv"), "--target", "bad", "--out", &p("m.json")]);
-    ok(&["model", "--data-dir", &d, "publish", &p("m.json"), "--name", "m1"]);
+    ok(&[
+        "synth",
+        "--rows",
+        "3000",
+        "--cols",
+        "3",
+        "--seed",
+        "1",
+        "--out",
+        &p("t.csv"),
+    ]);
+    ok(&[
+        "fit",
+        "-q",
+        "--train",
+        &p("t.csv"),
+        "--test",
+        &p("t.csv"),
+        "--target",
+        "bad",
+        "--out",
+        &p("m.json"),
+    ]);
+    ok(&[
+        "model",
+        "--data-dir",
+        &d,
+        "publish",
+        &p("m.json"),
+        "--name",
+        "m1",
+    ]);
     let uscc = "91350100M000100Y43";
-    std::fs::write(dir.join("ind.csv"), format!("uscc,x00,x01,x02\n{uscc},0.5,-1.0,2.0\n")).unwrap();
-    ok(&["admin", "--data-dir", &d, "load-indicators", &p("ind.csv"), "--as-of", "2025-06-30"]);
-    let bank = ok(&["admin", "--data-dir", &d, "add-institution", "--name", "Bank", "--kind", "bank"]);
-    let ent = ok(&["admin", "--data-dir", &d, "add-institution", "--name", "Ent", "--kind", "enterprise", "--uscc", uscc]);
+    std::fs::write(
+        dir.join("ind.csv"),
+        format!("uscc,x00,x01,x02\n{uscc},0.5,-1.0,2.0\n"),
+    )
+    .unwrap();
+    ok(&[
+        "admin",
+        "--data-dir",
+        &d,
+        "load-indicators",
+        &p("ind.csv"),
+        "--as-of",
+        "2025-06-30",
+    ]);
+    let bank = ok(&[
+        "admin",
+        "--data-dir",
+        &d,
+        "add-institution",
+        "--name",
+        "Bank",
+        "--kind",
+        "bank",
+    ]);
+    let ent = ok(&[
+        "admin",
+        "--data-dir",
+        &d,
+        "add-institution",
+        "--name",
+        "Ent",
+        "--kind",
+        "enterprise",
+        "--uscc",
+        uscc,
+    ]);
     (id_of(&bank), key_of(&bank), key_of(&ent), uscc.to_string())
 }
 
@@ -74,22 +160,47 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         let base = format!("http://127.0.0.1:{port}");
         // Everything acknowledged before this kill must still be there.
         for id in &acked_queries {
-            let r = client.get(format!("{base}/v1/queries/{id}")).bearer_auth(&bank_key).send().unwrap();
-            assert_eq!(r.status(), 200, "round {round}: acknowledged query {id} lost");
+            let r = client
+                .get(format!("{base}/v1/queries/{id}"))
+                .bearer_auth(&bank_key)
+                .send()
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                200,
+                "round {round}: acknowledged query {id} lost"
+            );
             let body: Value = r.json().unwrap();
             let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
-            let head: Value = client.get(format!("{base}/v1/ledger/checkpoint")).send().unwrap().json().unwrap();
+            let head: Value = client
+                .get(format!("{base}/v1/ledger/checkpoint"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
             let key = VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap();
             receipt.verify(&key).unwrap();
         }
-        let consents: Value = client.get(format!("{base}/v1/consents")).bearer_auth(&ent_key).send().unwrap().json().unwrap();
+        let consents: Value = client
+            .get(format!("{base}/v1/consents"))
+            .bearer_auth(&ent_key)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         for id in &acked_consents {
-            assert!(consents.as_array().unwrap().iter().any(|c| c["id"] == *id), "round {round}: consent {id} lost");
+            assert!(
+                consents.as_array().unwrap().iter().any(|c| c["id"] == *id),
+                "round {round}: consent {id} lost"
+            );
         }
         let date = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
-        let r = client.post(format!("{base}/v1/consents")).bearer_auth(&ent_key)
+        let r = client
+            .post(format!("{base}/v1/consents"))
+            .bearer_auth(&ent_key)
             .json(&json!({"institution": bank_id, "purpose": "pre_loan", "expires": date}))
-            .send().unwrap();
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 201);
         let body: Value = r.json().unwrap();
         acked_consents.push(body["consent"]["id"].as_str().unwrap().to_string());
@@ -98,17 +209,35 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         let stop = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..4)
             .map(|_| {
-                let (acked, stop, base, key, uscc) = (Arc::clone(&acked), Arc::clone(&stop), base.clone(), bank_key.clone(), uscc.clone());
+                let (acked, stop, base, key, uscc) = (
+                    Arc::clone(&acked),
+                    Arc::clone(&stop),
+                    base.clone(),
+                    bank_key.clone(),
+                    uscc.clone(),
+                );
                 std::thread::spawn(move || {
-                    let client = Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+                    let client = Client::builder()
+                        .timeout(Duration::from_secs(5))
+                        .build()
+                        .unwrap();
                     while !stop.load(Ordering::Relaxed) {
-                        let Ok(r) = client.post(format!("{base}/v1/scores")).bearer_auth(&key)
-                            .json(&json!({"enterprise": uscc, "purpose": "pre_loan"})).send() else { break };
+                        let Ok(r) = client
+                            .post(format!("{base}/v1/scores"))
+                            .bearer_auth(&key)
+                            .json(&json!({"enterprise": uscc, "purpose": "pre_loan"}))
+                            .send()
+                        else {
+                            break;
+                        };
                         if r.status() != 200 {
                             break;
                         }
                         let Ok(body) = r.json::<Value>() else { break };
-                        acked.lock().unwrap().push(body["query_id"].as_str().unwrap().to_string());
+                        acked
+                            .lock()
+                            .unwrap()
+                            .push(body["query_id"].as_str().unwrap().to_string());
                     }
                 })
             })
@@ -121,21 +250,44 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
             w.join().unwrap();
         }
         let got = acked.lock().unwrap().clone();
-        assert!(got.len() > 10, "round {round}: only {} queries answered before the kill", got.len());
+        assert!(
+            got.len() > 10,
+            "round {round}: only {} queries answered before the kill",
+            got.len()
+        );
         acked_queries.extend(got);
     }
     // Final check after the last kill, plus a full audit of the ledger.
     let port = free_port();
     let mut server = start(&data, port);
     let base = format!("http://127.0.0.1:{port}");
-    let listed: Value = client.get(format!("{base}/v1/queries?limit=1000")).bearer_auth(&bank_key).send().unwrap().json().unwrap();
+    let listed: Value = client
+        .get(format!("{base}/v1/queries?limit=1000"))
+        .bearer_auth(&bank_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let mut missing = 0;
     for id in &acked_queries {
-        let r = client.get(format!("{base}/v1/queries/{id}")).bearer_auth(&bank_key).send().unwrap();
+        let r = client
+            .get(format!("{base}/v1/queries/{id}"))
+            .bearer_auth(&bank_key)
+            .send()
+            .unwrap();
         missing += usize::from(r.status() != 200);
     }
-    assert_eq!(missing, 0, "{missing} of {} acknowledged queries lost", acked_queries.len());
-    eprintln!("{} acknowledged queries and {} consents across 3 kills: all found", acked_queries.len(), acked_consents.len());
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged queries lost",
+        acked_queries.len()
+    );
+    eprintln!(
+        "{} acknowledged queries and {} consents across 3 kills: all found",
+        acked_queries.len(),
+        acked_consents.len()
+    );
     assert!(listed.as_array().unwrap().len() >= acked_queries.len().min(1000));
     server.kill().unwrap();
     server.wait().unwrap();

@@ -186,7 +186,10 @@ impl Ledger {
     /// Opens the log in `dir`, first creating it (named `name`, SHA-256/Ed25519) when there is
     /// none, so that a fresh data directory works without a separate `init`. The flag says
     /// whether it was created.
-    pub fn open_or_create(dir: impl AsRef<Path>, name: &str) -> Result<(Ledger, bool), LedgerError> {
+    pub fn open_or_create(
+        dir: impl AsRef<Path>,
+        name: &str,
+    ) -> Result<(Ledger, bool), LedgerError> {
         let dir = dir.as_ref();
         if Layout::new(dir).exists() {
             Ok((Ledger::open(dir)?, false))

@@ -12,8 +12,8 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -160,10 +160,16 @@ impl Access {
         }
         match (kind, &uscc) {
             (Kind::Enterprise, None) => {
-                return Err(PlatformError::invalid("uscc", "an enterprise needs its USCC"));
+                return Err(PlatformError::invalid(
+                    "uscc",
+                    "an enterprise needs its USCC",
+                ));
             }
             (k, Some(_)) if k != Kind::Enterprise => {
-                return Err(PlatformError::invalid("uscc", "only an enterprise has a USCC"));
+                return Err(PlatformError::invalid(
+                    "uscc",
+                    "only an enterprise has a USCC",
+                ));
             }
             _ => {}
         }
@@ -267,7 +273,12 @@ impl Access {
     /// The institution a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, PlatformError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let cached = self.verified.read().expect("key cache").get(&digest).cloned();
+        let cached = self
+            .verified
+            .read()
+            .expect("key cache")
+            .get(&digest)
+            .cloned();
         if let Some(v) = cached {
             if v.checked.elapsed() < KEY_CACHE_TTL {
                 return Ok(v.principal);
@@ -308,7 +319,11 @@ impl Access {
         let secret = secret.to_string();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&phc)
-                .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(secret.as_bytes(), &h)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await

@@ -126,12 +126,9 @@ pub async fn upload(
             quarantined: report.quarantined,
             duplicates: report.duplicates,
             already_ingested: report.already_ingested,
-            quarantine_file: report.quarantine.map(|q| {
-                q.strip_prefix(data_dir)
-                    .unwrap_or(&q)
-                    .display()
-                    .to_string()
-            }),
+            quarantine_file: report
+                .quarantine
+                .map(|q| q.strip_prefix(data_dir).unwrap_or(&q).display().to_string()),
         },
         receipt,
     ))

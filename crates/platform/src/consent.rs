@@ -61,7 +61,17 @@ pub struct Consents {
     by_pair: RwLock<HashMap<Key, Vec<Consent>>>,
 }
 
-type ConsentRow = (String, String, String, String, String, i64, i64, Option<i64>, Option<i64>);
+type ConsentRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
 
 fn consent(row: ConsentRow) -> Result<Consent, PlatformError> {
     let (id, uscc, institution, purpose, expires, granted, grant_leaf, revoked, revoke_leaf) = row;
@@ -161,7 +171,9 @@ impl Consents {
         }
         refuse(
             "no_consent",
-            format!("no consent from enterprise {enterprise} for {purpose}: ask the enterprise to grant one"),
+            format!(
+                "no consent from enterprise {enterprise} for {purpose}: ask the enterprise to grant one"
+            ),
         )
     }
 
@@ -186,7 +198,10 @@ impl Consents {
         }
         let today = today();
         if expires < today {
-            return Err(PlatformError::invalid("expires", format!("{expires} is in the past")));
+            return Err(PlatformError::invalid(
+                "expires",
+                format!("{expires} is in the past"),
+            ));
         }
         if (expires - today).num_days() > MAX_CONSENT_DAYS {
             return Err(PlatformError::invalid(
@@ -239,7 +254,11 @@ impl Consents {
     }
 
     /// The enterprise `by` revokes its consent `id`.
-    pub async fn revoke(&self, by: &Institution, id: &str) -> Result<(Consent, Receipt), PlatformError> {
+    pub async fn revoke(
+        &self,
+        by: &Institution,
+        id: &str,
+    ) -> Result<(Consent, Receipt), PlatformError> {
         let enterprise = enterprise_of(by)?;
         let found = self
             .of_enterprise(enterprise)
@@ -247,7 +266,9 @@ impl Consents {
             .find(|c| c.id == id)
             .ok_or_else(|| PlatformError::NotFound(format!("consent {id}")))?;
         if found.revoked.is_some() {
-            return Err(PlatformError::Conflict(format!("consent {id} is already revoked")));
+            return Err(PlatformError::Conflict(format!(
+                "consent {id} is already revoked"
+            )));
         }
         let revoked_ms = now_ms();
         let entry = Entry::ConsentRevoked {
@@ -303,6 +324,8 @@ impl Consents {
 pub fn enterprise_of(by: &Institution) -> Result<&Uscc, PlatformError> {
     match (&by.kind, &by.uscc) {
         (Kind::Enterprise, Some(u)) => Ok(u),
-        _ => Err(PlatformError::role("only an enterprise manages its consents and portrait")),
+        _ => Err(PlatformError::role(
+            "only an enterprise manages its consents and portrait",
+        )),
     }
 }

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::Executor as _;
+use sqlx::any::AnyPoolOptions;
 
 use crate::error::PlatformError;
 

@@ -118,9 +118,10 @@ impl Platform {
         })?;
         let pool = connect(db_url).await?;
         let dir = data_dir.join("ledger");
-        let (ledger, _) = tokio::task::spawn_blocking(move || Ledger::open_or_create(&dir, LEDGER_NAME))
-            .await
-            .map_err(|e| PlatformError::Unavailable(format!("opening the ledger: {e}")))??;
+        let (ledger, _) =
+            tokio::task::spawn_blocking(move || Ledger::open_or_create(&dir, LEDGER_NAME))
+                .await
+                .map_err(|e| PlatformError::Unavailable(format!("opening the ledger: {e}")))??;
         let ledger = Arc::new(ledger);
         let platform = Arc::new(Platform {
             access: Access::new(pool.clone()),
@@ -147,11 +148,7 @@ impl Platform {
                 }
             }
         });
-        platform
-            .tasks
-            .lock()
-            .expect("task list")
-            .push(refresh);
+        platform.tasks.lock().expect("task list").push(refresh);
         Ok(platform)
     }
 
@@ -236,7 +233,9 @@ impl Platform {
         name: &str,
     ) -> Result<Uscc, PlatformError> {
         if by.kind != Kind::Operator {
-            return Err(PlatformError::role("only the operator registers enterprises"));
+            return Err(PlatformError::role(
+                "only the operator registers enterprises",
+            ));
         }
         let uscc = parse_uscc("uscc", uscc)?;
         if name.trim().is_empty() || name.chars().count() > 200 {
@@ -253,7 +252,9 @@ impl Platform {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(PlatformError::Conflict(format!("enterprise {uscc} is already registered")));
+            return Err(PlatformError::Conflict(format!(
+                "enterprise {uscc} is already registered"
+            )));
         }
         Ok(uscc)
     }
@@ -282,7 +283,17 @@ impl Platform {
         }
         let uscc = parse_uscc("uscc", uscc)?;
         self.enterprise_name(&uscc).await?;
-        upload(&self.pool, &self.ledger, &self.data_dir, &by.id, &uscc, source, body, jsonl).await
+        upload(
+            &self.pool,
+            &self.ledger,
+            &self.data_dir,
+            &by.id,
+            &uscc,
+            source,
+            body,
+            jsonl,
+        )
+        .await
     }
 
     /// An enterprise's own portrait.
@@ -365,7 +376,10 @@ impl Platform {
             .map(|f| {
                 let (dimension, view) =
                     lookup(&f.name).unwrap_or_else(|| ("other".into(), "other".into()));
-                (f.name.clone(), crate::registry::FeatureGroups { dimension, view })
+                (
+                    f.name.clone(),
+                    crate::registry::FeatureGroups { dimension, view },
+                )
             })
             .collect()
     }

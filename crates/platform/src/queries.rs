@@ -71,7 +71,11 @@ impl QueryLog {
     }
 
     /// One query, if `institution` may see it (`None` = any institution, for regulators).
-    pub async fn get(&self, id: &str, institution: Option<&str>) -> Result<QueryRecord, PlatformError> {
+    pub async fn get(
+        &self,
+        id: &str,
+        institution: Option<&str>,
+    ) -> Result<QueryRecord, PlatformError> {
         let row: Option<Row> = sqlx::query_as(SELECT_ONE)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -89,15 +93,19 @@ impl QueryLog {
         limit: i64,
     ) -> Result<Vec<QueryRecord>, PlatformError> {
         let rows: Vec<Row> = match institution {
-            Some(i) => sqlx::query_as(BY_INSTITUTION)
-            .bind(i)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?,
-            None => sqlx::query_as(ALL)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
+            Some(i) => {
+                sqlx::query_as(BY_INSTITUTION)
+                    .bind(i)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(ALL)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
         };
         rows.into_iter().map(record).collect()
     }
@@ -105,10 +113,10 @@ impl QueryLog {
     /// Latest queries about an enterprise, newest first.
     pub async fn about(&self, uscc: &str, limit: i64) -> Result<Vec<QueryRecord>, PlatformError> {
         let rows: Vec<Row> = sqlx::query_as(ABOUT)
-        .bind(uscc)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(uscc)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 }

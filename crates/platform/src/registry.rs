@@ -156,14 +156,22 @@ impl Registry {
         // Refuse a corrupt or foreign artifact before anything is logged.
         let card = Scorecard::from_json(artifact)?;
         for f in &card.features {
-            groups.entry(f.name.clone()).or_insert_with(|| FeatureGroups {
-                dimension: "other".into(),
-                view: "other".into(),
-            });
+            groups
+                .entry(f.name.clone())
+                .or_insert_with(|| FeatureGroups {
+                    dimension: "other".into(),
+                    view: "other".into(),
+                });
         }
         groups.retain(|name, _| card.features.iter().any(|f| &f.name == name));
         self.refresh().await?;
-        if self.state.read().expect("registry").models.contains_key(version) {
+        if self
+            .state
+            .read()
+            .expect("registry")
+            .models
+            .contains_key(version)
+        {
             return Err(PlatformError::Conflict(format!(
                 "model version {version} is already published; versions are immutable"
             )));
@@ -180,7 +188,9 @@ impl Registry {
         let first = self.state.read().expect("registry").models.is_empty();
         let mut tx = self.pool.begin().await?;
         if champion || first {
-            sqlx::query("UPDATE models SET champion = 0").execute(&mut *tx).await?;
+            sqlx::query("UPDATE models SET champion = 0")
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query(
             "INSERT INTO models (version, sha256, artifact, groups, publisher, published_ms, leaf, champion) \
@@ -266,7 +276,11 @@ impl Registry {
                 publisher: p.publisher.clone(),
             })
             .collect();
-        out.sort_by(|a, b| b.published.cmp(&a.published).then(b.version.cmp(&a.version)));
+        out.sort_by(|a, b| {
+            b.published
+                .cmp(&a.published)
+                .then(b.version.cmp(&a.version))
+        });
         out
     }
 }

@@ -101,11 +101,8 @@ impl Explained {
 pub fn explain(model: &Published, snapshot: &Snapshot) -> Result<Explained, PlatformError> {
     let card = &model.model;
     let value = |name: &str| snapshot.values.get(name).copied().flatten();
-    let row: RowScore = card.score_one(
-        value,
-        |name| snapshot.values.contains_key(name),
-        REASONS,
-    )?;
+    let row: RowScore =
+        card.score_one(value, |name| snapshot.values.contains_key(name), REASONS)?;
     let reason = |j: usize| {
         let f = &card.features[j];
         let p = &row.points[j];

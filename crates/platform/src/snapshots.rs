@@ -111,7 +111,13 @@ impl Snapshots {
 
     /// The latest snapshot of an enterprise, if it has one.
     pub async fn latest(&self, enterprise: &Uscc) -> Result<Option<Arc<Snapshot>>, PlatformError> {
-        if let Some(hit) = self.cache.read().expect("snapshot cache").latest.get(enterprise) {
+        if let Some(hit) = self
+            .cache
+            .read()
+            .expect("snapshot cache")
+            .latest
+            .get(enterprise)
+        {
             return Ok(hit.clone());
         }
         let row: Option<(String, String)> = sqlx::query_as(
@@ -146,10 +152,16 @@ impl Snapshots {
 }
 
 fn parse(enterprise: &Uscc, as_of: &str, vals: &str) -> Result<Snapshot, PlatformError> {
-    let bad = |e: String| PlatformError::Conflict(format!("stored snapshot of {enterprise} as of {as_of}: {e}"));
+    let bad = |e: String| {
+        PlatformError::Conflict(format!(
+            "stored snapshot of {enterprise} as of {as_of}: {e}"
+        ))
+    };
     Ok(Snapshot {
         enterprise: enterprise.clone(),
-        as_of: as_of.parse().map_err(|e: chrono::ParseError| bad(e.to_string()))?,
+        as_of: as_of
+            .parse()
+            .map_err(|e: chrono::ParseError| bad(e.to_string()))?,
         values: serde_json::from_str(vals).map_err(|e| bad(e.to_string()))?,
     })
 }

@@ -45,9 +45,9 @@ pub use binning::{FeatureBinning, FeatureData, FeatureView};
 pub use config::FitConfig;
 pub use design::WoeColumn;
 pub use error::ScorecardError;
-pub use single::{FeaturePoints, RowScore};
 pub use fit::{Dataset, FitInput, Progress, Silent, fingerprint, fit, target_from_numeric};
 pub use model::{
     DataFingerprint, Label, Lang, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, Scores,
     SetMetrics,
 };
+pub use single::{FeaturePoints, RowScore};

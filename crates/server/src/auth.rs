@@ -26,6 +26,8 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(PlatformError::Unauthorized)?;
-        Ok(Caller(state.platform.access.authenticate(token.trim()).await?))
+        Ok(Caller(
+            state.platform.access.authenticate(token.trim()).await?,
+        ))
     }
 }

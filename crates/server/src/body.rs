@@ -1,7 +1,7 @@
 //! A JSON body extractor whose rejections are [`ApiError`]s naming the bad field.
 
-use axum::extract::{FromRequest, Request};
 use axum::Json;
+use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;

@@ -47,7 +47,9 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
         metrics: telemetry::recorder(),
         accepting: AtomicBool::new(true),
     });
-    let doc = ApiDoc::openapi().to_json().expect("the OpenAPI document serialises");
+    let doc = ApiDoc::openapi()
+        .to_json()
+        .expect("the OpenAPI document serialises");
     let uploads = Router::new()
         .route("/v1/enterprises/{uscc}/data/{source}", post(routes::upload))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT));

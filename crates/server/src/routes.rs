@@ -49,18 +49,24 @@ pub async fn health() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
     if !state.accepting.load(Ordering::Relaxed) {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "shutting down",
+        ));
     }
     sqlx_ping(&state).await?;
     Ok(Json(Health { status: "ready" }))
 }
 
 async fn sqlx_ping(state: &AppState) -> Result<(), ApiError> {
-    state
-        .platform
-        .ping()
-        .await
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))
+    state.platform.ping().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        )
+    })
 }
 
 /// Prometheus metrics.
@@ -184,10 +190,12 @@ pub async fn grant(
     Body(req): Body<NewConsent>,
 ) -> ApiResult<(StatusCode, Json<ConsentAnswer>)> {
     let purpose = purpose(&req.purpose)?;
-    let expires = req
-        .expires
-        .parse()
-        .map_err(|_| ApiError::field("expires", format!("'{}' is not a date YYYY-MM-DD", req.expires)))?;
+    let expires = req.expires.parse().map_err(|_| {
+        ApiError::field(
+            "expires",
+            format!("'{}' is not a date YYYY-MM-DD", req.expires),
+        )
+    })?;
     if who.kind != Kind::Enterprise {
         return Err(PlatformError::role("only an enterprise grants consent").into());
     }
@@ -196,13 +204,22 @@ pub async fn grant(
         .access
         .institution(&req.institution)
         .await
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("institution {} not found", req.institution)))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("institution {} not found", req.institution),
+            )
+        })?;
     let (consent, receipt) = state
         .platform
         .consents
         .grant(&who, &to, purpose, expires)
         .await?;
-    Ok((StatusCode::CREATED, Json(ConsentAnswer { consent, receipt })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ConsentAnswer { consent, receipt }),
+    ))
 }
 
 /// An enterprise revokes one of its consents.
@@ -227,7 +244,12 @@ pub async fn consents(State(state): Shared, Caller(who): Caller) -> ApiResult<Js
     Ok(Json(match (&who.kind, &who.uscc) {
         (Kind::Enterprise, Some(u)) => consents.of_enterprise(u),
         (k, _) if k.may_query_scores() => consents.of_institution(&who.id),
-        _ => return Err(PlatformError::role("only enterprises, banks and guarantors have consents").into()),
+        _ => {
+            return Err(PlatformError::role(
+                "only enterprises, banks and guarantors have consents",
+            )
+            .into());
+        }
     }))
 }
 
@@ -299,7 +321,9 @@ pub async fn queries(
         k if k.may_query_scores() => Some(who.id.as_str()),
         _ => return Err(PlatformError::role("only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait").into()),
     };
-    Ok(Json(state.platform.queries.by_institution(scope, limit).await?))
+    Ok(Json(
+        state.platform.queries.by_institution(scope, limit).await?,
+    ))
 }
 
 /// One of the caller's queries with its receipt; another institution's is "not found".
@@ -406,9 +430,13 @@ pub struct LedgerHead {
     responses((status = 200, body = LedgerHead)))]
 pub async fn checkpoint(State(state): Shared) -> ApiResult<Json<LedgerHead>> {
     let ledger = &state.platform.ledger;
-    let head = ledger
-        .checkpoint()
-        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "no checkpoint yet"))?;
+    let head = ledger.checkpoint().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "no checkpoint yet",
+        )
+    })?;
     Ok(Json(LedgerHead {
         size: head.checkpoint.size,
         checkpoint: head.note,
@@ -418,5 +446,9 @@ pub async fn checkpoint(State(state): Shared) -> ApiResult<Json<LedgerHead>> {
 
 /// Any route that does not exist.
 pub async fn fallback() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; see /openapi.json",
+    )
 }

@@ -10,7 +10,7 @@ mod schema;
 
 pub use generate::{GenConfig, GenError, GenSummary, generate};
 pub use ingest::{
-    Desensitiser, IngestError, IngestReport, ManifestEntry, arrow_type, hmac_key, ingest, ingest_from,
-    read_manifest, store_paths,
+    Desensitiser, IngestError, IngestReport, ManifestEntry, arrow_type, hmac_key, ingest,
+    ingest_from, read_manifest, store_paths,
 };
 pub use schema::{Field, Kind, Pii, SOURCES, Source, TAX_RATINGS, markdown, source};

@@ -25,7 +25,9 @@ pub enum Store {
 /// given. `.ci/run` sets the variable, so CI never skips.
 pub async fn postgres_url() -> Option<String> {
     let Ok(base) = std::env::var("XINRONG_TEST_PG_URL") else {
-        eprintln!("SKIPPED the PostgreSQL run of this test: set XINRONG_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test)");
+        eprintln!(
+            "SKIPPED the PostgreSQL run of this test: set XINRONG_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
         return None;
     };
     let schema = format!("xr_test_{}_{}", unix_secs(), rand_hex());
@@ -47,18 +49,23 @@ async fn sqlx_create_schema(base: &str, schema: &str) {
         .await
         .expect("create schema");
     // Schemas of test runs more than an hour old are dropped, so the database does not fill up.
-    let old: Vec<(String,)> = sqlx::query_as(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'xr\\_test\\_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("list schemas");
+    let old: Vec<(String,)> =
+        sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'xr\\_test\\_%'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("list schemas");
     for (name,) in old {
-        let born: u64 = name.split('_').nth(2).and_then(|t| t.parse().ok()).unwrap_or(0);
+        let born: u64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
         if born + 3600 < unix_secs() {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                .execute(&mut conn)
-                .await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(&mut conn)
+            .await;
         }
     }
     conn.close().await.unwrap();
@@ -73,7 +80,10 @@ fn unix_secs() -> u64 {
 
 fn rand_hex() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}{:x}", n, std::process::id())
 }
 
@@ -91,20 +101,23 @@ pub struct Harness {
 }
 
 /// Enterprises of the fixture (valid USCCs).
-pub const ENTERPRISES: [&str; 3] = ["91350100M000100Y43", "913502007912345672", "91440300MA5FXT0K2Q"];
+pub const ENTERPRISES: [&str; 3] = [
+    "91350100M000100Y43",
+    "913502007912345672",
+    "91440300MA5FXT0K2Q",
+];
 
 fn valid_usccs() -> Vec<String> {
     // Fix the check character of each base so the codes are valid.
-    ENTERPRISES
-        .iter()
-        .map(|u| fix_check(&u[..17]))
-        .collect()
+    ENTERPRISES.iter().map(|u| fix_check(&u[..17])).collect()
 }
 
 /// Appends the GB 32100-2015 check character.
 pub fn fix_check(first17: &str) -> String {
     const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let sum: u32 = first17
         .chars()
         .zip(W)
@@ -120,13 +133,21 @@ pub fn model_json() -> String {
     let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 10.0).collect();
     let z: Vec<f64> = (0..n).map(|i| ((i * 104729) % 997) as f64).collect();
     let y: Vec<u8> = (0..n)
-        .map(|i| u8::from((x[i] / 100.0 + z[i] / 997.0 * 0.5 + ((i * 31) % 17) as f64 / 17.0) > 1.25))
+        .map(|i| {
+            u8::from((x[i] / 100.0 + z[i] / 997.0 * 0.5 + ((i * 31) % 17) as f64 / 17.0) > 1.25)
+        })
         .collect();
     let input = FitInput {
         train: Dataset {
             features: vec![
-                FeatureView { name: "cf_net_inflow_6m", data: FeatureData::Numeric(&x) },
-                FeatureView { name: "ip_patents_granted", data: FeatureData::Numeric(&z) },
+                FeatureView {
+                    name: "cf_net_inflow_6m",
+                    data: FeatureData::Numeric(&x),
+                },
+                FeatureView {
+                    name: "ip_patents_granted",
+                    data: FeatureData::Numeric(&z),
+                },
             ],
             target: y,
         },
@@ -135,13 +156,27 @@ pub fn model_json() -> String {
         id_column: None,
         labels: Default::default(),
     };
-    fit(&input, &FitConfig::default(), &Silent).expect("fixture model fits").to_json()
+    fit(&input, &FitConfig::default(), &Silent)
+        .expect("fixture model fits")
+        .to_json()
 }
 
 pub fn groups() -> BTreeMap<String, FeatureGroups> {
     BTreeMap::from([
-        ("cf_net_inflow_6m".to_string(), FeatureGroups { dimension: "cash_flow".into(), view: "financial_health".into() }),
-        ("ip_patents_granted".to_string(), FeatureGroups { dimension: "ip".into(), view: "development_potential".into() }),
+        (
+            "cf_net_inflow_6m".to_string(),
+            FeatureGroups {
+                dimension: "cash_flow".into(),
+                view: "financial_health".into(),
+            },
+        ),
+        (
+            "ip_patents_granted".to_string(),
+            FeatureGroups {
+                dimension: "ip".into(),
+                view: "development_potential".into(),
+            },
+        ),
     ])
 }
 
@@ -170,7 +205,9 @@ impl Harness {
     }
 
     async fn serve(&mut self) {
-        let platform = Platform::open(self.dir.path(), &self.db_url).await.expect("platform opens");
+        let platform = Platform::open(self.dir.path(), &self.db_url)
+            .await
+            .expect("platform opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -218,8 +255,18 @@ impl Harness {
             ("Bank B", Kind::Bank, None, "bank2"),
             ("Guarantor", Kind::Guarantor, None, "guarantor"),
             ("Regulator", Kind::Regulator, None, "regulator"),
-            ("Enterprise 0", Kind::Enterprise, Some(self.enterprises[0].parse().unwrap()), "ent0"),
-            ("Enterprise 1", Kind::Enterprise, Some(self.enterprises[1].parse().unwrap()), "ent1"),
+            (
+                "Enterprise 0",
+                Kind::Enterprise,
+                Some(self.enterprises[0].parse().unwrap()),
+                "ent0",
+            ),
+            (
+                "Enterprise 1",
+                Kind::Enterprise,
+                Some(self.enterprises[1].parse().unwrap()),
+                "ent1",
+            ),
         ] {
             let inst = access.add_institution(name, kind, uscc).await.unwrap();
             let key = access.issue_key(&inst.id).await.unwrap();
@@ -238,20 +285,31 @@ impl Harness {
             .iter()
             .enumerate()
             .flat_map(|(i, u)| {
-                [("2024-06-30", 10.0), ("2024-12-31", 40.0 + 30.0 * i as f64)].map(|(d, x)| Snapshot {
-                    enterprise: u.parse().unwrap(),
-                    as_of: d.parse::<NaiveDate>().unwrap(),
-                    values: BTreeMap::from([
-                        ("cf_net_inflow_6m".to_string(), Some(x)),
-                        ("ip_patents_granted".to_string(), if i == 0 { Some(120.0) } else { None }),
-                    ]),
+                [("2024-06-30", 10.0), ("2024-12-31", 40.0 + 30.0 * i as f64)].map(|(d, x)| {
+                    Snapshot {
+                        enterprise: u.parse().unwrap(),
+                        as_of: d.parse::<NaiveDate>().unwrap(),
+                        values: BTreeMap::from([
+                            ("cf_net_inflow_6m".to_string(), Some(x)),
+                            (
+                                "ip_patents_granted".to_string(),
+                                if i == 0 { Some(120.0) } else { None },
+                            ),
+                        ]),
+                    }
                 })
             })
             .collect();
         p.snapshots.load(&snaps).await.unwrap();
     }
 
-    pub async fn call(&self, method: Method, path: &str, who: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        who: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(w) = who {
             req = req.bearer_auth(self.keys.get(w).map(String::as_str).unwrap_or(w));
@@ -270,20 +328,39 @@ impl Harness {
         self.call(Method::POST, path, Some(who), Some(body)).await
     }
 
-    pub async fn grant(&self, ent: &str, to: &str, purpose: &str, expires: &str) -> (StatusCode, Value) {
+    pub async fn grant(
+        &self,
+        ent: &str,
+        to: &str,
+        purpose: &str,
+        expires: &str,
+    ) -> (StatusCode, Value) {
         let to = self.ids[to].clone();
-        self.post("/v1/consents", ent, json!({"institution": to, "purpose": purpose, "expires": expires})).await
+        self.post(
+            "/v1/consents",
+            ent,
+            json!({"institution": to, "purpose": purpose, "expires": expires}),
+        )
+        .await
     }
 
     pub async fn score(&self, who: &str, enterprise: &str, purpose: &str) -> (StatusCode, Value) {
-        self.post("/v1/scores", who, json!({"enterprise": enterprise, "purpose": purpose})).await
+        self.post(
+            "/v1/scores",
+            who,
+            json!({"enterprise": enterprise, "purpose": purpose}),
+        )
+        .await
     }
 }
 
 pub async fn parse(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// A date `days` from today.
