@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -351,9 +351,8 @@ impl Builder {
 const BATCH_ROWS: usize = 65_536;
 
 /// The file, in the store directory, that lists every ingested file.
-const MANIFEST: &str = "manifest.jsonl";
-
-/// One ingested file, as recorded (last, after its data is durable) in `manifest.jsonl`.
+/// One ingested file, as recorded (last, after its data is durable) in the store's
+/// catalogue ([`crate::Catalog`]).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ManifestEntry {
     /// Source name.
@@ -386,30 +385,18 @@ fn unspecified() -> String {
 
 /// Every file ingested into the store so far (none if nothing has been).
 pub fn read_manifest(store: &Path) -> Result<Vec<ManifestEntry>, IngestError> {
-    let path = store.join(MANIFEST);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(IngestError::Io { path, source: e }),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| IngestError::Unreadable {
-                path: path.clone(),
-                reason: format!("line {}: {e}", i + 1),
-            })
-        })
-        .collect()
+    if !store.is_dir() {
+        return Ok(Vec::new());
+    }
+    crate::catalog::Catalog::open(store)?.entries()
 }
 
-/// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, plus a manifest of
-/// ingested files and the quarantine directory.
+/// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, the catalogue of
+/// ingested files (`<store>/catalog.db`) and the quarantine directory.
 pub fn store_paths(store: &Path, source: &Source) -> (PathBuf, PathBuf, PathBuf) {
     (
         store.join(source.name),
-        store.join(MANIFEST),
+        store.join("catalog.db"),
         store.join("quarantine"),
     )
 }
@@ -802,17 +789,15 @@ pub fn ingest_from(
     desensitiser: &Desensitiser,
     provider: &str,
 ) -> Result<IngestReport, IngestError> {
-    let (table_dir, manifest, quarantine_dir) = store_paths(store, source);
+    let (table_dir, _, quarantine_dir) = store_paths(store, source);
     let digest = {
         let mut hasher = Sha256::new();
         let mut file = File::open(input).map_err(io(input))?;
         std::io::copy(&mut file, &mut hasher).map_err(io(input))?;
         hex::encode(hasher.finalize())
     };
-    if read_manifest(store)?
-        .iter()
-        .any(|m| m.sha256 == digest && m.source == source.name)
-    {
+    let catalog = crate::catalog::Catalog::open(store)?;
+    if catalog.contains(source.name, &digest)? {
         return Ok(IngestReport {
             already_ingested: true,
             ..IngestReport::default()
@@ -856,7 +841,7 @@ pub fn ingest_from(
         fs::write(&path, quarantine.into_inner().expect("in memory")).map_err(io(&path))?;
         report.quarantine = Some(path);
     }
-    // The manifest line is written last: a crash before it leaves a Parquet part that the
+    // The catalogue record is written last: a crash before it leaves a Parquet part that the
     // next ingest of the same file overwrites, never a half-recorded ingest.
     let entry = ManifestEntry {
         source: source.name.to_string(),
@@ -870,15 +855,7 @@ pub fn ingest_from(
         part: stored.file_name().map(|n| n.to_string_lossy().into_owned()),
         time: chrono::Utc::now().to_rfc3339(),
     };
-    let line = serde_json::to_string(&entry).expect("manifest entries serialise");
-    let mut m = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&manifest)
-        .map_err(io(&manifest))?;
-    m.write_all(format!("{line}\n").as_bytes())
-        .and_then(|()| m.sync_all())
-        .map_err(io(&manifest))?;
+    catalog.record(&entry)?;
     report.stored = Some(stored);
     Ok(report)
 }

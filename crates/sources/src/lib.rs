@@ -3,11 +3,13 @@
 //! modules) validated ingest with quarantine and desensitisation.
 #![deny(missing_docs)]
 
+mod catalog;
 mod generate;
 mod ingest;
 mod people;
 mod schema;
 
+pub use catalog::Catalog;
 pub use generate::{GenConfig, GenError, GenSummary, generate};
 pub use ingest::{
     Desensitiser, IngestError, IngestReport, ManifestEntry, arrow_type, hmac_key, ingest,

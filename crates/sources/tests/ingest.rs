@@ -81,9 +81,9 @@ fn a_generated_portfolio_ingests_with_every_row_accounted_for_and_no_raw_pii() {
         let values = if entry.extension().is_some_and(|e| e == "parquet") {
             strings_in(&entry)
         } else {
-            std::fs::read_to_string(&entry)
-                .unwrap()
-                .split([',', '\n', '"'])
+            // Text files and the catalogue database alike: no raw value may be in any byte.
+            String::from_utf8_lossy(&std::fs::read(&entry).unwrap())
+                .split([',', '\n', '"', '\0'])
                 .map(str::to_string)
                 .collect()
         };
@@ -252,4 +252,57 @@ fn parquet_input_is_validated_like_csv() {
     );
     let q = std::fs::read_to_string(report.quarantine.unwrap()).unwrap();
     assert!(q.contains(",3,month,2026-02x,"), "{q}");
+}
+
+#[test]
+fn ingests_are_recorded_in_the_catalogue_and_a_legacy_manifest_is_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let config = GenConfig {
+        enterprises: 20,
+        months: 3,
+        ..GenConfig::default()
+    };
+    generate(&config, &raw, |_| {}).unwrap();
+    let store = dir.path().join("store");
+    let d = Desensitiser::new(b"k");
+    let tax = xinrong_sources::source("tax").unwrap();
+    let report = ingest(tax, &raw.join("tax.csv"), &store, &d).unwrap();
+    assert!(
+        store.join("catalog.db").is_file(),
+        "metadata lives in the embedded database"
+    );
+    let entries = xinrong_sources::read_manifest(&store).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].source, "tax");
+    assert_eq!(entries[0].rows, report.rows);
+    assert_eq!(entries[0].accepted, report.accepted);
+    // A store from an earlier version: its manifest.jsonl lines move into the catalogue.
+    let mut old = entries[0].clone();
+    old.source = "loan".into();
+    old.sha256 = "0".repeat(64);
+    std::fs::write(
+        store.join("manifest.jsonl"),
+        format!("{}\n", serde_json::to_string(&old).unwrap()),
+    )
+    .unwrap();
+    let entries = xinrong_sources::read_manifest(&store).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].source, "loan");
+    assert!(!store.join("manifest.jsonl").exists());
+    assert!(store.join("manifest.jsonl.imported").exists());
+    assert_eq!(
+        xinrong_sources::read_manifest(&store).unwrap().len(),
+        2,
+        "imported once"
+    );
+    // A corrupt legacy line is an error naming the file and line, and nothing is imported.
+    std::fs::write(store.join("manifest.jsonl"), "{not json\n").unwrap();
+    let err = xinrong_sources::read_manifest(&store)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("manifest.jsonl") && err.contains("line 1"),
+        "{err}"
+    );
 }
