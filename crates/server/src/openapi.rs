@@ -1,6 +1,8 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
@@ -18,7 +20,7 @@ use crate::routes;
         routes::consents, routes::score, routes::queries, routes::query, routes::portrait,
         routes::models, routes::publish, routes::checkpoint
     ),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &CommonErrors),
     tags(
         (name = "scores", description = "Score queries by banks and guarantors"),
         (name = "consents", description = "Enterprises authorise and revoke access"),
@@ -36,5 +38,50 @@ impl Modify for Bearer {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Documents the error answers every operation can give, so that clients (and contract
+/// testers such as schemathesis) find each status the server may send: 401 and 403 where a
+/// key is needed, 400 where there is a body or query, 413 and 415 where there is a body, and
+/// 408 (timeout) everywhere.
+struct CommonErrors;
+
+impl CommonErrors {
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build()
+                    .into()
+            });
+    }
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                if op.security.is_some() {
+                    Self::add(op, "401", "missing or invalid API key");
+                    Self::add(op, "403", "the caller's kind may not do this");
+                }
+                if op.request_body.is_some() {
+                    Self::add(op, "400", "malformed JSON, unknown or missing field");
+                    Self::add(op, "413", "body too large");
+                    Self::add(op, "415", "body without a JSON content type");
+                } else if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    Self::add(op, "400", "malformed path or query parameter");
+                }
+                Self::add(op, "408", "the request took too long");
+            }
+        }
     }
 }

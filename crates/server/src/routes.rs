@@ -310,8 +310,10 @@ pub struct Limit {
 pub async fn queries(
     State(state): Shared,
     Caller(who): Caller,
-    Query(limit): Query<Limit>,
+    limit: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<QueryRecord>>> {
+    let Query(limit) =
+        limit.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
     let limit = limit.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "must be 1–1000"));

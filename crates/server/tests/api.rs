@@ -653,6 +653,22 @@ on_both_stores!(
             assert!(doc["paths"].get(path).is_some(), "{path} documented");
         }
         assert!(doc["components"]["schemas"].get("ScoreRequest").is_some());
+        // Every status the score route can send is documented, errors with their body schema.
+        let responses = &doc["paths"]["/v1/scores"]["post"]["responses"];
+        for status in [
+            "200", "400", "401", "403", "408", "413", "415", "422", "503",
+        ] {
+            assert!(
+                responses.get(status).is_some(),
+                "/v1/scores documents {status}"
+            );
+        }
+        assert!(
+            responses["401"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap()
+                .ends_with("ErrorBody")
+        );
         h.score("bank", &h.enterprises[0], "pre_loan").await;
         let r = h
             .client
