@@ -132,9 +132,9 @@ macro_rules! select {
 }
 const SELECT_ONE: &str = select!("WHERE id = $1");
 const BY_INSTITUTION: &str =
-    select!("WHERE institution_id = $1 ORDER BY created_ms DESC, id LIMIT $2");
-const ALL: &str = select!("ORDER BY created_ms DESC, id LIMIT $1");
-const ABOUT: &str = select!("WHERE uscc = $1 ORDER BY created_ms DESC, id LIMIT $2");
+    select!("WHERE institution_id = $1 ORDER BY created_ms DESC, id DESC LIMIT $2");
+const ALL: &str = select!("ORDER BY created_ms DESC, id DESC LIMIT $1");
+const ABOUT: &str = select!("WHERE uscc = $1 ORDER BY created_ms DESC, id DESC LIMIT $2");
 
 type Row = (String, String, String, String, String, i64, i64, String);
 

@@ -31,6 +31,21 @@ fn purpose(text: &str) -> Result<Purpose, ApiError> {
         .map_err(|e: xinrong_core::ParsePurposeError| ApiError::field("purpose", e.to_string()))
 }
 
+/// The purposes a consent and a query name (parsed into [`Purpose`]); here for the document.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PurposeCode {
+    /// Pre-loan assessment (贷前审查).
+    PreLoan,
+    /// In-loan review (贷中审查).
+    InLoan,
+    /// Post-loan monitoring (贷后监控).
+    PostLoan,
+    /// Guarantee assessment (融资担保).
+    Guarantee,
+}
+
 /// Liveness.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -91,6 +106,7 @@ pub async fn me(Caller(who): Caller) -> Json<Institution> {
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
     /// Unified Social Credit Code (18 characters, check character verified).
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
     pub uscc: String,
     /// Registered name.
     pub name: String,
@@ -164,8 +180,10 @@ pub struct NewConsent {
     /// The bank or guarantor authorised.
     pub institution: String,
     /// pre_loan, in_loan, post_loan or guarantee.
+    #[schema(value_type = PurposeCode)]
     pub purpose: String,
-    /// Last day of validity (YYYY-MM-DD).
+    /// Last day of validity (YYYY-MM-DD), today or later, at most three years ahead.
+    #[schema(format = Date)]
     pub expires: String,
 }
 
@@ -258,8 +276,10 @@ pub async fn consents(State(state): Shared, Caller(who): Caller) -> ApiResult<Js
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
     /// The enterprise's USCC.
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
     pub enterprise: String,
     /// pre_loan, in_loan, post_loan or guarantee; a live consent for it is required.
+    #[schema(value_type = PurposeCode)]
     pub purpose: String,
     /// A published model version; the champion when absent.
     #[serde(default)]
@@ -282,6 +302,7 @@ pub struct ScoreAnswer {
     request_body = ScoreRequest,
     responses((status = 200, body = ScoreAnswer), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "no live consent for the purpose: code says why"),
+        (status = 404, body = ErrorBody, description = "the model version named is not published"),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn score(
     State(state): Shared,
