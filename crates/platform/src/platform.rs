@@ -17,10 +17,13 @@ use crate::consent::{Consent, Consents, enterprise_of};
 use crate::db::connect;
 use crate::error::PlatformError;
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339, today};
-use crate::queries::{QueryLog, QueryRecord};
+use crate::queries::{QueryLog, QueryRecord, Scope};
 use crate::registry::Registry;
 use crate::scoring::{Explained, Reason, explain, parse_uscc};
 use crate::snapshots::Snapshots;
+
+/// Queries listed in a portrait; older ones are paged through `GET /v1/portrait/queries`.
+pub const PORTRAIT_QUERIES: i64 = 200;
 
 /// Name given to a ledger the platform creates.
 pub const LEDGER_NAME: &str = "xinrong.local/ledger";
@@ -62,7 +65,8 @@ pub struct Portrait {
     pub history: Vec<HistoryPoint>,
     /// What would raise the score most: the reasons, with points to gain.
     pub improvements: Vec<Improvement>,
-    /// Who queried it, newest first.
+    /// Who queried it, newest first (the latest [`PORTRAIT_QUERIES`]; page through the rest
+    /// with `GET /v1/portrait/queries`).
     pub queries: Vec<QuerySeen>,
     /// Consents that allow queries today.
     pub live_consents: Vec<Consent>,
@@ -327,27 +331,7 @@ impl Platform {
                     .collect()
             })
             .unwrap_or_default();
-        let names: HashMap<String, String> = self
-            .access
-            .institutions()
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i.name))
-            .collect();
-        let queries = self
-            .queries
-            .about(uscc.as_str(), 200)
-            .await?
-            .into_iter()
-            .map(|q| QuerySeen {
-                institution_name: names.get(&q.institution).cloned().unwrap_or_default(),
-                query_id: q.query_id,
-                institution: q.institution,
-                purpose: q.purpose,
-                time: q.time,
-                leaf_index: q.leaf_index,
-            })
-            .collect();
+        let queries = self.queries_about_me(by, None, PORTRAIT_QUERIES).await?;
         let today = today();
         Ok(Portrait {
             enterprise: uscc.to_string(),
@@ -363,6 +347,37 @@ impl Platform {
                 .filter(|c| c.is_live(today))
                 .collect(),
         })
+    }
+
+    /// The queries made about the calling enterprise, newest first, with who made them.
+    pub async fn queries_about_me(
+        &self,
+        by: &Institution,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<QuerySeen>, PlatformError> {
+        let uscc = enterprise_of(by)?;
+        let names: HashMap<String, String> = self
+            .access
+            .institutions()
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
+        Ok(self
+            .queries
+            .list(Scope::Enterprise(uscc.as_str()), before, limit)
+            .await?
+            .into_iter()
+            .map(|q| QuerySeen {
+                institution_name: names.get(&q.institution).cloned().unwrap_or_default(),
+                query_id: q.query_id,
+                institution: q.institution,
+                purpose: q.purpose,
+                time: q.time,
+                leaf_index: q.leaf_index,
+            })
+            .collect())
     }
 
     /// Feature groups of a model from a catalogue lookup, `other` where unknown.

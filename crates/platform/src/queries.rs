@@ -86,39 +86,85 @@ impl QueryLog {
         }
     }
 
-    /// Latest queries made by an institution (or by all, for `None`), newest first.
-    pub async fn by_institution(
+    /// Queries in `scope`, newest first, `limit` at most, older than the query `before` (the
+    /// last id of the previous page) when given. The cursor must itself be in `scope`, so a
+    /// cursor reveals nothing about other institutions' queries.
+    pub async fn list(
         &self,
-        institution: Option<&str>,
+        scope: Scope<'_>,
+        before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<QueryRecord>, PlatformError> {
-        let rows: Vec<Row> = match institution {
-            Some(i) => {
-                sqlx::query_as(BY_INSTITUTION)
-                    .bind(i)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query_as(ALL)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
+        let (column, value) = match scope {
+            Scope::All => (None, None),
+            Scope::Institution(i) => (Some("institution_id"), Some(i)),
+            Scope::Enterprise(u) => (Some("uscc"), Some(u)),
+        };
+        let cursor = match before {
+            None => None,
+            Some(id) => {
+                let row: Option<(i64, String, String)> = sqlx::query_as(
+                    "SELECT created_ms, institution_id, uscc FROM score_queries WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let in_scope = row.filter(|(_, inst, uscc)| match scope {
+                    Scope::All => true,
+                    Scope::Institution(i) => inst == i,
+                    Scope::Enterprise(u) => uscc == u,
+                });
+                let (ms, _, _) = in_scope.ok_or_else(|| {
+                    PlatformError::invalid("before", format!("'{id}' is not one of your queries"))
+                })?;
+                Some((ms, id.to_string()))
             }
         };
+        let mut clauses = Vec::new();
+        let mut n = 0;
+        if let Some(c) = column {
+            n += 1;
+            clauses.push(format!("{c} = ${n}"));
+        }
+        if cursor.is_some() {
+            clauses.push(format!(
+                "(created_ms < ${a} OR (created_ms = ${a} AND id < ${b}))",
+                a = n + 1,
+                b = n + 2
+            ));
+            n += 2;
+        }
+        let mut sql = String::from(SELECT_BASE);
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_ms DESC, id DESC LIMIT ${}",
+            n + 1
+        ));
+        // Built from constants, column names chosen above and numbered placeholders only.
+        let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+        if let Some(v) = value {
+            q = q.bind(v.to_string());
+        }
+        if let Some((ms, id)) = cursor {
+            q = q.bind(ms).bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
         rows.into_iter().map(record).collect()
     }
+}
 
-    /// Latest queries about an enterprise, newest first.
-    pub async fn about(&self, uscc: &str, limit: i64) -> Result<Vec<QueryRecord>, PlatformError> {
-        let rows: Vec<Row> = sqlx::query_as(ABOUT)
-            .bind(uscc)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(record).collect()
-    }
+/// Whose queries a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every institution's (regulators).
+    All,
+    /// Those an institution made.
+    Institution(&'a str),
+    /// Those about an enterprise (its USCC).
+    Enterprise(&'a str),
 }
 
 macro_rules! select {
@@ -131,10 +177,7 @@ macro_rules! select {
     };
 }
 const SELECT_ONE: &str = select!("WHERE id = $1");
-const BY_INSTITUTION: &str =
-    select!("WHERE institution_id = $1 ORDER BY created_ms DESC, id DESC LIMIT $2");
-const ALL: &str = select!("ORDER BY created_ms DESC, id DESC LIMIT $1");
-const ABOUT: &str = select!("WHERE uscc = $1 ORDER BY created_ms DESC, id DESC LIMIT $2");
+const SELECT_BASE: &str = select!("");
 
 type Row = (String, String, String, String, String, i64, i64, String);
 

@@ -72,6 +72,7 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))
+        .route("/v1/portrait/queries", get(routes::queries_about_me))
         .route("/v1/ledger/checkpoint", get(routes::checkpoint))
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     let router = api

@@ -18,6 +18,7 @@ use crate::routes;
         routes::health, routes::ready, routes::metrics, routes::me,
         routes::register_enterprise, routes::upload, routes::grant, routes::revoke,
         routes::consents, routes::score, routes::queries, routes::query, routes::portrait,
+        routes::queries_about_me,
         routes::models, routes::publish, routes::checkpoint
     ),
     modifiers(&Bearer, &CommonErrors),

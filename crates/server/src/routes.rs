@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use xinrong_core::Purpose;
 use xinrong_ledger::Receipt;
+use xinrong_platform::queries::Scope;
 use xinrong_platform::{
     Consent, FeatureGroups, Institution, Kind, ModelSummary, PlatformError, Portrait, QueryRecord,
-    UploadReport,
+    QuerySeen, UploadReport,
 };
 
 use crate::auth::Caller;
@@ -317,12 +318,41 @@ pub async fn score(
     Ok(Json(ScoreAnswer { query, receipt }))
 }
 
-/// Paging of lists.
+/// Paging of lists: newest first; pass the last id of a page as `before` for the next.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Most records (1–1000, default 100).
     pub limit: Option<i64>,
+    /// Only records older than this query id (the last of the previous page).
+    pub before: Option<String>,
+}
+
+/// A checked [`Limit`]: the page size and the cursor.
+pub struct Page {
+    limit: i64,
+    before: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Page {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Query(l) = Query::<Limit>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+        let limit = l.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::field("limit", "must be 1–1000"));
+        }
+        Ok(Page {
+            limit,
+            before: l.before,
+        })
+    }
 }
 
 /// The caller's own queries (a regulator sees everyone's), newest first.
@@ -331,21 +361,19 @@ pub struct Limit {
 pub async fn queries(
     State(state): Shared,
     Caller(who): Caller,
-    limit: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
+    page: Page,
 ) -> ApiResult<Json<Vec<QueryRecord>>> {
-    let Query(limit) =
-        limit.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-    let limit = limit.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field("limit", "must be 1–1000"));
-    }
     let scope = match who.kind {
-        Kind::Regulator => None,
-        k if k.may_query_scores() => Some(who.id.as_str()),
-        _ => return Err(PlatformError::role("only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait").into()),
+        Kind::Regulator => Scope::All,
+        k if k.may_query_scores() => Scope::Institution(who.id.as_str()),
+        _ => return Err(PlatformError::role("only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait/queries").into()),
     };
     Ok(Json(
-        state.platform.queries.by_institution(scope, limit).await?,
+        state
+            .platform
+            .queries
+            .list(scope, page.before.as_deref(), page.limit)
+            .await?,
     ))
 }
 
@@ -374,6 +402,21 @@ pub async fn query(
     responses((status = 200, body = Portrait), (status = 403, body = ErrorBody)))]
 pub async fn portrait(State(state): Shared, Caller(who): Caller) -> ApiResult<Json<Portrait>> {
     Ok(Json(state.platform.portrait(&who).await?))
+}
+
+/// Every query made about the calling enterprise, newest first, page by page.
+#[utoipa::path(get, path = "/v1/portrait/queries", tag = "enterprises", security(("bearer" = [])),
+    params(Limit), responses((status = 200, body = Vec<QuerySeen>), (status = 422, body = ErrorBody)))]
+pub async fn queries_about_me(
+    State(state): Shared,
+    Caller(who): Caller,
+    page: Page,
+) -> ApiResult<Json<Vec<QuerySeen>>> {
+    let seen = state
+        .platform
+        .queries_about_me(&who, page.before.as_deref(), page.limit)
+        .await?;
+    Ok(Json(seen))
 }
 
 /// Published models, newest first.
