@@ -10,7 +10,7 @@ use xinrong_platform::Access;
 use xinrong_platform::snapshots::Snapshots;
 
 use crate::BadInput;
-use crate::platform_args::{StoreArgs, snapshots_from_file};
+use crate::platform_args::{StoreArgs, platform_error, snapshots_from_file};
 use crate::serve_cmd::runtime;
 
 #[derive(Args)]
@@ -68,9 +68,9 @@ pub fn run(args: AdminArgs) -> Result<()> {
                     .transpose()
                     .map_err(|e| BadInput(format!("--uscc: {e}")))?;
                 let inst = access
-                    .add_institution(&name, kind.parse().map_err(bad)?, uscc)
+                    .add_institution(&name, kind.parse().map_err(platform_error)?, uscc)
                     .await
-                    .map_err(bad)?;
+                    .map_err(platform_error)?;
                 let key = access.issue_key(&inst.id).await?;
                 println!(
                     "institution {} ({}, {})",
@@ -95,11 +95,14 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 println!("{table}");
             }
             AdminCommand::IssueKey { institution } => {
-                let key = access.issue_key(&institution).await.map_err(bad)?;
+                let key = access
+                    .issue_key(&institution)
+                    .await
+                    .map_err(platform_error)?;
                 println!("api key (shown once): {}", key.token);
             }
             AdminCommand::RevokeKey { key_id } => {
-                access.revoke_key(&key_id).await.map_err(bad)?;
+                access.revoke_key(&key_id).await.map_err(platform_error)?;
                 println!("revoked {key_id} (a running server stops accepting it within 30 s)");
             }
             AdminCommand::LoadIndicators { file, as_of } => {
@@ -118,13 +121,4 @@ pub fn run(args: AdminArgs) -> Result<()> {
         }
         Ok(())
     })
-}
-
-/// Platform errors caused by the arguments exit with status 2.
-fn bad(e: xinrong_platform::PlatformError) -> anyhow::Error {
-    use xinrong_platform::PlatformError as P;
-    match e {
-        P::Invalid { .. } | P::NotFound(_) | P::Conflict(_) => BadInput(e.to_string()).into(),
-        other => other.into(),
-    }
 }

@@ -65,7 +65,8 @@ pub struct DemoEnterprise {
     pub key: String,
 }
 
-const START: &str = "2023-01";
+/// First month of the generated history (year, month).
+const START: (i32, u32) = (2023, 1);
 
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.months < 24 {
@@ -124,7 +125,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 /// Last day of the month `months` after `START`'s first month, minus `back` months.
 fn month_end(months: u32, back: u32) -> NaiveDate {
-    let first = NaiveDate::from_ymd_opt(2023, 1, 1).expect("valid date");
+    let first = NaiveDate::from_ymd_opt(START.0, START.1, 1).expect("valid date");
     let next = first + Months::new(months - back);
     next.pred_opt().expect("not the first day ever")
 }
@@ -138,6 +139,7 @@ fn prepare_data(args: &DemoArgs) -> Result<()> {
     let dir = &args.data_dir;
     let s = |p: &str| dir.join(p).display().to_string();
     let dd = dir.display().to_string();
+    let start = format!("{}-{:02}", START.0, START.1);
     step(&format!(
         "generate {} enterprises × {} months",
         args.enterprises, args.months
@@ -151,7 +153,7 @@ fn prepare_data(args: &DemoArgs) -> Result<()> {
         "--seed",
         "7",
         "--start",
-        START,
+        &start,
         "--out",
         &s("raw"),
     ])?;

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use xinrong_scorecard::Scorecard;
 
-use crate::platform_args::{StoreArgs, feature_groups};
+use crate::platform_args::{StoreArgs, feature_groups, platform_error};
 use crate::serve_cmd::runtime;
 
 #[derive(Args)]
@@ -63,7 +63,7 @@ pub fn run(args: ModelArgs) -> Result<()> {
                     .registry
                     .publish(&text, &version, feature_groups(&card)?, "cli", champion)
                     .await
-                    .map_err(|e| crate::BadInput(e.to_string()))?;
+                    .map_err(platform_error)?;
                 println!(
                     "published {} (sha256 {}…, {} characteristics, AUC {:.4}){}; ledger leaf {}",
                     summary.version,
@@ -80,7 +80,7 @@ pub fn run(args: ModelArgs) -> Result<()> {
                     .registry
                     .set_champion(&version)
                     .await
-                    .map_err(|e| crate::BadInput(e.to_string()))?;
+                    .map_err(platform_error)?;
                 print_models(&platform);
             }
         }

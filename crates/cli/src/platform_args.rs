@@ -1,6 +1,6 @@
 //! Where the platform's state lives, shared by `serve`, `admin`, `model` and `demo`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -51,17 +51,22 @@ impl StoreArgs {
     }
 }
 
-/// Dimension and view of each model feature, from the indicator catalogue.
+/// Dimension and view of each model feature the indicator catalogue knows (the registry puts
+/// the others under `other`).
 pub fn feature_groups(model: &Scorecard) -> Result<BTreeMap<String, FeatureGroups>> {
     let catalogue = xinrong_indicators::Catalogue::builtin()?;
-    let by_id: HashMap<&str, (&str, &str)> = catalogue
-        .indicators
+    Ok(model
+        .features
         .iter()
-        .map(|i| (i.id.as_str(), (i.dimension.as_str(), i.view.as_str())))
-        .collect();
-    Ok(Platform::groups_from(model, |name| {
-        by_id.get(name).map(|(d, v)| (d.to_string(), v.to_string()))
-    }))
+        .filter_map(|f| {
+            let i = catalogue.indicators.iter().find(|i| i.id == f.name)?;
+            let groups = FeatureGroups {
+                dimension: i.dimension.clone(),
+                view: i.view.clone(),
+            };
+            Some((f.name.clone(), groups))
+        })
+        .collect())
 }
 
 /// Snapshots from an indicator table (`uscc` and one numeric column per indicator, as
@@ -117,4 +122,16 @@ pub fn snapshots_from_file(
         return Err(BadInput(format!("{}: no row with a valid USCC", path.display())).into());
     }
     Ok((out, rejected))
+}
+
+/// A platform error as the command reports it: caused by the arguments (a bad field, an
+/// unknown id, a conflict, an unreadable model) it exits with status 2, otherwise with 1.
+pub fn platform_error(e: xinrong_platform::PlatformError) -> anyhow::Error {
+    use xinrong_platform::PlatformError as P;
+    match e {
+        P::Invalid { .. } | P::NotFound(_) | P::Conflict(_) | P::Model(_) => {
+            BadInput(e.to_string()).into()
+        }
+        other => other.into(),
+    }
 }

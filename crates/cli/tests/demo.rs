@@ -1,12 +1,10 @@
 //! README's first command, `xinrong demo`, sets the platform up from nothing, and the `curl`
 //! calls it prints work exactly as pasted against the server it starts.
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 mod common;
-use common::ok;
+use common::{Served, free_address, ok};
 
 /// The shell commands of the printed block that follows `# {title}`.
 fn call_after(printed: &str, title: &str) -> String {
@@ -39,12 +37,7 @@ fn sh(cmd: &str) -> String {
 fn demo_sets_up_and_its_printed_calls_work() {
     let dir = tempfile::TempDir::new().unwrap();
     let data = dir.path().join("demo").display().to_string();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_address();
     let printed = ok(&[
         "demo",
         "--enterprises",
@@ -71,20 +64,7 @@ fn demo_sets_up_and_its_printed_calls_work() {
         "the second run prints the same calls:\n{again}"
     );
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_xinrong"))
-        .args(["serve", "--data-dir", &data, "--listen", &listen])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::blocking::get(format!("http://{listen}/ready"))
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "server not ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = Served::start(&data, &listen);
     let check = |title: &str, expect: &str| {
         let out = sh(&call_after(&printed, title));
         assert!(
@@ -97,6 +77,5 @@ fn demo_sets_up_and_its_printed_calls_work() {
     check("The guarantor, under the guarantee consent", "\"receipt\"");
     check("The enterprise sees its portrait", "\"history\"");
     check("The third enterprise grants", "\"consent\"");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

@@ -2,54 +2,65 @@
 //! ledger entry: after each kill the server restarts on the same data, and every query that
 //! was answered 200 before the kill is found with a receipt that verifies.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use xinrong_ledger::{Receipt, VerifierKey};
 
 mod common;
-use common::ok;
+use common::{Served, free_address, ok};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+/// Every acknowledged query is there, with a receipt that verifies against the ledger's key.
+fn assert_all_found(client: &Client, base: &str, bank_key: &str, acked: &[String], when: &str) {
+    let head: Value = client
+        .get(format!("{base}/v1/ledger/checkpoint"))
+        .send()
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .json()
+        .unwrap();
+    let key = VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap();
+    let mut missing = Vec::new();
+    for id in acked {
+        let r = client
+            .get(format!("{base}/v1/queries/{id}"))
+            .bearer_auth(bank_key)
+            .send()
+            .unwrap();
+        if r.status() != 200 {
+            missing.push(id.clone());
+            continue;
+        }
+        let body: Value = r.json().unwrap();
+        let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
+        receipt.verify(&key).unwrap();
+    }
+    assert!(
+        missing.is_empty(),
+        "{when}: {} of {} acknowledged queries lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
 }
 
-fn start(data: &str, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinrong"))
-        .args([
-            "serve",
-            "--data-dir",
-            data,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("XINRONG_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+/// Every acknowledged consent is among the enterprise's consents.
+fn assert_consents_found(client: &Client, base: &str, ent_key: &str, acked: &[String], when: &str) {
+    let consents: Value = client
+        .get(format!("{base}/v1/consents"))
+        .bearer_auth(ent_key)
+        .send()
+        .unwrap()
+        .json()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if reqwest::blocking::get(format!("http://127.0.0.1:{port}/ready"))
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    for id in acked {
+        assert!(
+            consents.as_array().unwrap().iter().any(|c| c["id"] == *id),
+            "{when}: consent {id} lost"
+        );
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    panic!("server did not become ready");
 }
 
 fn key_of(stdout: &str) -> String {
@@ -155,45 +166,23 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
     let mut acked_queries: Vec<String> = Vec::new();
     let mut acked_consents: Vec<String> = Vec::new();
     for round in 0..3 {
-        let port = free_port();
-        let mut server = start(&data, port);
-        let base = format!("http://127.0.0.1:{port}");
-        // Everything acknowledged before this kill must still be there.
-        for id in &acked_queries {
-            let r = client
-                .get(format!("{base}/v1/queries/{id}"))
-                .bearer_auth(&bank_key)
-                .send()
-                .unwrap();
-            assert_eq!(
-                r.status(),
-                200,
-                "round {round}: acknowledged query {id} lost"
-            );
-            let body: Value = r.json().unwrap();
-            let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
-            let head: Value = client
-                .get(format!("{base}/v1/ledger/checkpoint"))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            let key = VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap();
-            receipt.verify(&key).unwrap();
-        }
-        let consents: Value = client
-            .get(format!("{base}/v1/consents"))
-            .bearer_auth(&ent_key)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        for id in &acked_consents {
-            assert!(
-                consents.as_array().unwrap().iter().any(|c| c["id"] == *id),
-                "round {round}: consent {id} lost"
-            );
-        }
+        let server = Served::start(&data, &free_address());
+        let base = server.base.clone();
+        // Everything acknowledged before the last kill must still be there.
+        assert_all_found(
+            &client,
+            &base,
+            &bank_key,
+            &acked_queries,
+            &format!("round {round}"),
+        );
+        assert_consents_found(
+            &client,
+            &base,
+            &ent_key,
+            &acked_consents,
+            &format!("round {round}"),
+        );
         let date = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
         let r = client
             .post(format!("{base}/v1/consents"))
@@ -243,8 +232,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(700 + 300 * round));
-        server.kill().unwrap(); // SIGKILL
-        server.wait().unwrap();
+        server.kill(); // SIGKILL
         stop.store(true, Ordering::Relaxed);
         for w in workers {
             w.join().unwrap();
@@ -258,39 +246,28 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         acked_queries.extend(got);
     }
     // Final check after the last kill, plus a full audit of the ledger.
-    let port = free_port();
-    let mut server = start(&data, port);
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Served::start(&data, &free_address());
+    assert_all_found(
+        &client,
+        &server.base,
+        &bank_key,
+        &acked_queries,
+        "after the last kill",
+    );
     let listed: Value = client
-        .get(format!("{base}/v1/queries?limit=1000"))
+        .get(format!("{}/v1/queries?limit=1000", server.base))
         .bearer_auth(&bank_key)
         .send()
         .unwrap()
         .json()
         .unwrap();
-    let mut missing = 0;
-    for id in &acked_queries {
-        let r = client
-            .get(format!("{base}/v1/queries/{id}"))
-            .bearer_auth(&bank_key)
-            .send()
-            .unwrap();
-        missing += usize::from(r.status() != 200);
-    }
-    assert_eq!(
-        missing,
-        0,
-        "{missing} of {} acknowledged queries lost",
-        acked_queries.len()
-    );
+    assert!(listed.as_array().unwrap().len() >= acked_queries.len().min(1000));
     eprintln!(
         "{} acknowledged queries and {} consents across 3 kills: all found",
         acked_queries.len(),
         acked_consents.len()
     );
-    assert!(listed.as_array().unwrap().len() >= acked_queries.len().min(1000));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let audit = ok(&["ledger", "--data-dir", &data, "audit"]);
     assert!(audit.contains("OK"), "{audit}");
 }

@@ -186,16 +186,7 @@ impl Access {
         .await?;
         if let Some(u) = &uscc {
             // An enterprise that signs up is registered as an enterprise too.
-            sqlx::query(
-                "INSERT INTO enterprises (uscc, name, registered_by, created_ms) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (uscc) DO NOTHING",
-            )
-            .bind(u.as_str())
-            .bind(name)
-            .bind(&id)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+            insert_enterprise(&self.pool, u, name, &id).await?;
         }
         Ok(Institution {
             id,
@@ -342,4 +333,24 @@ impl Access {
         );
         Ok(principal)
     }
+}
+
+/// Registers an enterprise unless it already is; says whether it was new.
+pub(crate) async fn insert_enterprise(
+    pool: &AnyPool,
+    uscc: &Uscc,
+    name: &str,
+    registered_by: &str,
+) -> Result<bool, PlatformError> {
+    let done = sqlx::query(
+        "INSERT INTO enterprises (uscc, name, registered_by, created_ms) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (uscc) DO NOTHING",
+    )
+    .bind(uscc.as_str())
+    .bind(name)
+    .bind(registered_by)
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 use xinrong_core::Uscc;
 use xinrong_ledger::{Entry, Ledger, Receipt};
-use xinrong_sources::{Desensitiser, hmac_key, ingest_from, source};
+use xinrong_sources::{Desensitiser, IngestError, hmac_key, ingest_from, source};
 
 use crate::error::PlatformError;
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -82,8 +82,15 @@ pub async fn upload(
     let report = tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&uploads).map_err(|e| io(&uploads, e))?;
         std::fs::write(&path, &body).map_err(|e| io(&path, e))?;
-        let desensitiser = Desensitiser::new(&hmac_key(&data_dir_owned)?);
-        Ok::<_, PlatformError>(ingest_from(src, &path, &store, &desensitiser, &provider)?)
+        let key = hmac_key(&data_dir_owned)
+            .map_err(|e| PlatformError::Unavailable(format!("desensitisation key: {e}")))?;
+        let desensitiser = Desensitiser::new(&key);
+        // A file the platform itself cannot read or write is its failure, not the caller's.
+        ingest_from(src, &path, &store, &desensitiser, &provider).map_err(|e| match e {
+            IngestError::Io { path, source } => io(&path, source),
+            e @ IngestError::Parquet { .. } => PlatformError::Unavailable(e.to_string()),
+            other => other.into(),
+        })
     })
     .await
     .map_err(|e| PlatformError::Unavailable(format!("ingest task failed: {e}")))??;

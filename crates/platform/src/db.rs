@@ -72,19 +72,3 @@ pub async fn connect(url: &str) -> Result<AnyPool, PlatformError> {
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
-
-/// Sets a consent's last day directly in the store, so that tests can see a consent expire
-/// without waiting for the calendar. Not used by the platform itself.
-#[doc(hidden)]
-pub async fn set_consent_expiry_for_tests(
-    pool: &AnyPool,
-    id: &str,
-    date: &str,
-) -> Result<(), PlatformError> {
-    sqlx::query("UPDATE consents SET expires = $1 WHERE id = $2")
-        .bind(date)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}

@@ -1,7 +1,7 @@
 //! [`Platform`]: the whole state behind the API, and the operations that cross its parts
 //! (a score query checks consent, scores, logs and records).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use sqlx::AnyPool;
 use xinrong_core::{Purpose, Uscc};
 use xinrong_ledger::{Entry, Ledger, Receipt};
 
-use crate::access::{Access, Institution, Kind};
+use crate::access::{Access, Institution, Kind, insert_enterprise};
 use crate::assets::{UploadReport, upload};
 use crate::consent::{Consent, Consents, enterprise_of};
 use crate::db::connect;
@@ -156,11 +156,6 @@ impl Platform {
         Ok(platform)
     }
 
-    /// The data directory.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), PlatformError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -203,6 +198,7 @@ impl Platform {
         let result = explain(&model, &snapshot)?;
         let query_id = new_time_ordered_id("q");
         let created_ms = now_ms();
+        let time = rfc3339(created_ms);
         let entry = Entry::ScoreQuery {
             query_id: query_id.clone(),
             institution: by.id.clone(),
@@ -212,7 +208,7 @@ impl Platform {
             score: result.score,
             grade: result.grade.to_string(),
             inputs_hash: result.inputs_hash.clone(),
-            time: rfc3339(created_ms),
+            time: time.clone(),
         };
         let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
         let record = QueryRecord {
@@ -221,11 +217,11 @@ impl Platform {
             enterprise: enterprise.to_string(),
             purpose: purpose.as_str().to_string(),
             consent_id,
-            time: rfc3339(created_ms),
+            time,
             leaf_index: receipt.leaf_index,
             result,
         };
-        self.queries.record(record.clone(), created_ms).await?;
+        self.queries.record(&record, created_ms).await?;
         Ok((record, receipt))
     }
 
@@ -245,17 +241,7 @@ impl Platform {
         if name.trim().is_empty() || name.chars().count() > 200 {
             return Err(PlatformError::invalid("name", "must be 1–200 characters"));
         }
-        let done = sqlx::query(
-            "INSERT INTO enterprises (uscc, name, registered_by, created_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (uscc) DO NOTHING",
-        )
-        .bind(uscc.as_str())
-        .bind(name)
-        .bind(&by.id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !insert_enterprise(&self.pool, &uscc, name, &by.id).await? {
             return Err(PlatformError::Conflict(format!(
                 "enterprise {uscc} is already registered"
             )));
@@ -357,17 +343,19 @@ impl Platform {
         limit: i64,
     ) -> Result<Vec<QuerySeen>, PlatformError> {
         let uscc = enterprise_of(by)?;
-        let names: HashMap<String, String> = self
-            .access
-            .institutions()
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i.name))
-            .collect();
-        Ok(self
+        let page = self
             .queries
             .list(Scope::Enterprise(uscc.as_str()), before, limit)
-            .await?
+            .await?;
+        // Names of the institutions on this page only, each looked up once.
+        let mut names: HashMap<String, String> = HashMap::new();
+        for q in &page {
+            if !names.contains_key(&q.institution) {
+                let name = self.access.institution(&q.institution).await?.name;
+                names.insert(q.institution.clone(), name);
+            }
+        }
+        Ok(page
             .into_iter()
             .map(|q| QuerySeen {
                 institution_name: names.get(&q.institution).cloned().unwrap_or_default(),
@@ -378,24 +366,5 @@ impl Platform {
                 leaf_index: q.leaf_index,
             })
             .collect())
-    }
-
-    /// Feature groups of a model from a catalogue lookup, `other` where unknown.
-    pub fn groups_from(
-        model: &xinrong_scorecard::Scorecard,
-        lookup: impl Fn(&str) -> Option<(String, String)>,
-    ) -> BTreeMap<String, crate::registry::FeatureGroups> {
-        model
-            .features
-            .iter()
-            .map(|f| {
-                let (dimension, view) =
-                    lookup(&f.name).unwrap_or_else(|| ("other".into(), "other".into()));
-                (
-                    f.name.clone(),
-                    crate::registry::FeatureGroups { dimension, view },
-                )
-            })
-            .collect()
     }
 }

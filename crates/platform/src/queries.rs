@@ -40,7 +40,25 @@ pub struct QueryRecord {
     pub result: Explained,
 }
 
-type Job = (QueryRecord, i64, oneshot::Sender<Result<(), String>>);
+/// A record as it is stored: one row's values, prepared by the caller's task so that the one
+/// writer task only binds and commits.
+struct StoredRow {
+    id: String,
+    institution: String,
+    uscc: String,
+    purpose: String,
+    consent_id: String,
+    model_version: String,
+    as_of: String,
+    score: f64,
+    pd: f64,
+    grade: String,
+    result: String,
+    leaf: i64,
+    created_ms: i64,
+}
+
+type Job = (StoredRow, oneshot::Sender<Result<(), String>>);
 
 /// Handle of the writer task.
 #[derive(Clone)]
@@ -58,13 +76,25 @@ impl QueryLog {
     }
 
     /// Stores a record; returns once it is committed.
-    pub async fn record(&self, record: QueryRecord, created_ms: i64) -> Result<(), PlatformError> {
+    pub async fn record(&self, r: &QueryRecord, created_ms: i64) -> Result<(), PlatformError> {
+        let row = StoredRow {
+            id: r.query_id.clone(),
+            institution: r.institution.clone(),
+            uscc: r.enterprise.clone(),
+            purpose: r.purpose.clone(),
+            consent_id: r.consent_id.clone(),
+            model_version: r.result.model_version.clone(),
+            as_of: r.result.snapshot_as_of.clone(),
+            score: r.result.score,
+            pd: r.result.pd,
+            grade: r.result.grade.to_string(),
+            result: serde_json::to_string(&r.result.for_the_record()).expect("results serialise"),
+            leaf: r.leaf_index as i64,
+            created_ms,
+        };
         let (tx, rx) = oneshot::channel();
         let closed = || PlatformError::Unavailable("the query log is shutting down".into());
-        self.jobs
-            .send((record, created_ms, tx))
-            .await
-            .map_err(|_| closed())?;
+        self.jobs.send((row, tx)).await.map_err(|_| closed())?;
         rx.await
             .map_err(|_| closed())?
             .map_err(|e| PlatformError::Unavailable(format!("query record not stored: {e}")))
@@ -204,7 +234,7 @@ async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
         if let Err(e) = &outcome {
             tracing::error!(error = %e, records = batch.len(), "query records not stored");
         }
-        for (_, _, reply) in batch.drain(..) {
+        for (_, reply) in batch.drain(..) {
             let _ = reply.send(outcome.clone());
         }
     }
@@ -222,46 +252,58 @@ fn statement_sizes(mut n: usize) -> Vec<usize> {
     out
 }
 
+/// The INSERT of `rows` records (one of [`ROWS_PER_INSERT`]), built once per size.
+fn insert_sql(rows: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        ROWS_PER_INSERT
+            .iter()
+            .map(|&n| {
+                let values: Vec<String> = (0..n)
+                    .map(|i| {
+                        let cols: Vec<String> =
+                            (1..=13).map(|c| format!("${}", 13 * i + c)).collect();
+                        format!("({})", cols.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, \
+                     model_version, as_of, score, pd, grade, result, leaf, created_ms) VALUES {}",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    let k = ROWS_PER_INSERT
+        .iter()
+        .position(|&n| n == rows)
+        .expect("a statement size");
+    &all[k]
+}
+
 async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut rest = batch;
     for size in statement_sizes(batch.len()) {
         let (chunk, tail) = rest.split_at(size);
         rest = tail;
-        let mut sql = String::from(
-            "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, model_version, \
-             as_of, score, pd, grade, result, leaf, created_ms) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..13 {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", 13 * i + c + 1));
-            }
-            sql.push(')');
-        }
         // Built from a constant and numbered placeholders only: no value is spliced in.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (r, created_ms, _) in chunk {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(size)));
+        for (r, _) in chunk {
             q = q
-                .bind(r.query_id.clone())
+                .bind(r.id.clone())
                 .bind(r.institution.clone())
-                .bind(r.enterprise.clone())
+                .bind(r.uscc.clone())
                 .bind(r.purpose.clone())
                 .bind(r.consent_id.clone())
-                .bind(r.result.model_version.clone())
-                .bind(r.result.snapshot_as_of.clone())
-                .bind(r.result.score)
-                .bind(r.result.pd)
-                .bind(r.result.grade.to_string())
-                .bind(serde_json::to_string(&r.result.for_the_record()).expect("results serialise"))
-                .bind(r.leaf_index as i64)
-                .bind(*created_ms);
+                .bind(r.model_version.clone())
+                .bind(r.as_of.clone())
+                .bind(r.score)
+                .bind(r.pd)
+                .bind(r.grade.clone())
+                .bind(r.result.clone())
+                .bind(r.leaf)
+                .bind(r.created_ms);
         }
         q.execute(&mut *tx).await?;
     }
@@ -270,7 +312,16 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::statement_sizes;
+    use super::{ROWS_PER_INSERT, insert_sql, statement_sizes};
+
+    #[test]
+    fn each_statement_shape_has_thirteen_placeholders_per_row() {
+        for n in ROWS_PER_INSERT {
+            let sql = insert_sql(n);
+            assert_eq!(sql.matches('$').count(), 13 * n, "{sql}");
+            assert!(sql.ends_with(&format!("${})", 13 * n)), "{sql}");
+        }
+    }
 
     #[test]
     fn batches_cut_into_few_statement_shapes() {

@@ -215,21 +215,10 @@ pub async fn grant(
             format!("'{}' is not a date YYYY-MM-DD", req.expires),
         )
     })?;
-    if who.kind != Kind::Enterprise {
-        return Err(PlatformError::role("only an enterprise grants consent").into());
-    }
-    let to = state
-        .platform
-        .access
-        .institution(&req.institution)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("institution {} not found", req.institution),
-            )
-        })?;
+    // The role is checked before the institution is looked up, so a caller that may not
+    // grant learns nothing about which institutions exist.
+    xinrong_platform::consent::enterprise_of(&who)?;
+    let to = state.platform.access.institution(&req.institution).await?;
     let (consent, receipt) = state
         .platform
         .consents

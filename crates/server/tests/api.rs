@@ -298,7 +298,10 @@ on_both_stores!(
 );
 
 async fn sqlx_update_expiry(pool: &xinrong_platform::AnyPool, id: &str, date: &str) {
-    xinrong_platform::db::set_consent_expiry_for_tests(pool, id, date)
+    sqlx::query("UPDATE consents SET expires = $1 WHERE id = $2")
+        .bind(date)
+        .bind(id)
+        .execute(pool)
         .await
         .unwrap();
 }

@@ -391,14 +391,10 @@ pub fn read_manifest(store: &Path) -> Result<Vec<ManifestEntry>, IngestError> {
     crate::catalog::Catalog::open(store)?.entries()
 }
 
-/// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, the catalogue of
-/// ingested files (`<store>/catalog.db`) and the quarantine directory.
-pub fn store_paths(store: &Path, source: &Source) -> (PathBuf, PathBuf, PathBuf) {
-    (
-        store.join(source.name),
-        store.join("catalog.db"),
-        store.join("quarantine"),
-    )
+/// Where ingested data lives: `<store>/<source>/part-<hash>.parquet`, and the quarantine
+/// directory (the catalogue of ingested files is [`crate::Catalog`]).
+pub fn store_paths(store: &Path, source: &Source) -> (PathBuf, PathBuf) {
+    (store.join(source.name), store.join("quarantine"))
 }
 
 /// Validates rows and accumulates the good ones into Parquet, the bad ones into quarantine.
@@ -789,7 +785,7 @@ pub fn ingest_from(
     desensitiser: &Desensitiser,
     provider: &str,
 ) -> Result<IngestReport, IngestError> {
-    let (table_dir, _, quarantine_dir) = store_paths(store, source);
+    let (table_dir, quarantine_dir) = store_paths(store, source);
     let digest = {
         let mut hasher = Sha256::new();
         let mut file = File::open(input).map_err(io(input))?;

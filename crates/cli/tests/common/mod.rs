@@ -141,3 +141,65 @@ pub fn bad(args: &[&str]) -> String {
     assert!(!err.contains("panicked"), "{err}");
     err
 }
+
+/// A loopback address with a port nothing listens on.
+pub fn free_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// `xinrong serve` on `data` at `listen`, ready to answer; killed (SIGKILL) when dropped, so a
+/// failing test leaves no server behind.
+pub struct Served {
+    child: std::process::Child,
+    /// `http://<listen>`.
+    pub base: String,
+}
+
+impl Served {
+    /// Starts the server and waits (up to a minute) until `/ready` answers 200.
+    pub fn start(data: &str, listen: &str) -> Served {
+        let child = Command::new(env!("CARGO_BIN_EXE_xinrong"))
+            .args(["serve", "--data-dir", data, "--listen", listen])
+            .env("XINRONG_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Served {
+            child,
+            base: format!("http://{listen}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !reqwest::blocking::get(format!("{}/ready", served.base))
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server not ready in 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        served
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -112,19 +112,10 @@ fn valid_usccs() -> Vec<String> {
     ENTERPRISES.iter().map(|u| fix_check(&u[..17])).collect()
 }
 
-/// Appends the GB 32100-2015 check character.
+/// A valid USCC: `first17` and its GB 32100-2015 check character.
 pub fn fix_check(first17: &str) -> String {
-    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = first17
-        .chars()
-        .zip(W)
-        .map(|(c, w)| CHARS.find(c).expect("code character") as u32 * w)
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    format!("{first17}{}", CHARS.chars().nth(check as usize).unwrap())
+    let check = xinrong_core::Uscc::check_char(first17).expect("17 code characters");
+    format!("{first17}{check}")
 }
 
 /// A small fitted scorecard over two indicators.
