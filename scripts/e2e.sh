@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
-out=bench/out/e2e-$n
+out=bench/out/e2e-$n${SEED:+-s$SEED}
 cargo build --release -q
 x=target/release/xinrong
 rm -rf "$out"
 mkdir -p "$out"
 t() { local s; s=$(date +%s.%N); "$@"; echo "  ($(python3 -c "print(f'{$(date +%s.%N) - $s:.1f}')") s)"; }
 echo "== generate $n enterprises × 36 months"
-t $x gen --enterprises "$n" --months 36 --seed 7 --out "$out/raw"
+t $x gen --enterprises "$n" --months 36 --seed "${SEED:-7}" --out "$out/raw"
 echo "== ingest"
 t $x ingest --data-dir "$out/data" --all "$out/raw"
 echo "== indicators (train as of 2024-06-30, test as of 2024-12-31; label: default within 12 months)"

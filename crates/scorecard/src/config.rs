@@ -217,6 +217,28 @@ pub enum Solver {
     CoordinateDescent,
 }
 
+/// Whether stepwise selection and the regression see cross-fitted WOE (each row's WOE computed
+/// from the other folds' rows) instead of in-sample WOE.
+///
+/// In-sample WOE leaks each row's own label into its feature value: a feature that only fits
+/// noise still earns a coefficient near one and a deviance drop of about one parameter per bin.
+/// With a handful of candidates this costs little; with hundreds of candidates and few bads,
+/// the stepwise model fills with such features and predicts worse out of sample than its best
+/// two alone (bench/RESULTS.md, generated data). Cross-fitting removes the leak but makes every
+/// WOE noisier, which on small samples with few, genuine candidates costs a little power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossFit {
+    /// Cross-fit when bads are scarce relative to the candidates reaching the regression
+    /// (default).
+    #[default]
+    Auto,
+    /// Always cross-fit.
+    Always,
+    /// Never: classic in-sample WOE.
+    Never,
+}
+
 /// Regression settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -229,6 +251,12 @@ pub struct SelectionConfig {
     pub max_features: usize,
     /// Solver (default IRLS; L1 forces coordinate descent).
     pub solver: Solver,
+    /// When selection and coefficients use cross-fitted WOE (default auto: when there are
+    /// fewer than [`SelectionConfig::events_per_candidate`] bads per candidate).
+    pub cross_fit: CrossFit,
+    /// Bads per candidate below which `auto` cross-fits (default 10, the classic
+    /// events-per-variable floor of clinical prediction modelling).
+    pub events_per_candidate: f64,
     /// L1 penalty `l1·Σ|βj|` on the negative log-likelihood (default 0).
     pub l1: f64,
     /// L2 penalty `½·l2·Σβj²` on the negative log-likelihood (default 1, scikit-learn's C = 1):
@@ -249,6 +277,8 @@ impl Default for SelectionConfig {
             criterion: Criterion::Aic,
             max_features: 20,
             solver: Solver::Irls,
+            cross_fit: CrossFit::Auto,
+            events_per_candidate: 10.0,
             l1: 0.0,
             l2: 1.0,
             refine_points: true,
@@ -306,7 +336,7 @@ impl FitConfig {
     /// Checks ranges so that a bad setting fails before any work, naming the key.
     pub fn validate(&self) -> Result<(), String> {
         let b = &self.binning;
-        let checks: [(bool, &str); 13] = [
+        let checks: [(bool, &str); 14] = [
             (
                 b.max_prebins >= 2 && b.max_prebins <= 250,
                 "binning.max_prebins must be 2..=250",
@@ -351,6 +381,10 @@ impl FitConfig {
                 "grades.cuts must be six strictly descending scores",
             ),
             (self.reasons.top_n <= 50, "reasons.top_n must be at most 50"),
+            (
+                self.selection.events_per_candidate >= 0.0,
+                "selection.events_per_candidate must be >= 0",
+            ),
             (
                 self.selection.refine_prior_sd > 0.0,
                 "selection.refine_prior_sd must be > 0",

@@ -3,7 +3,8 @@
 use crate::ScorecardError;
 use crate::binning::optimal::Shape;
 use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_feature};
-use crate::config::FitConfig;
+use crate::config::{CrossFit, FitConfig};
+use crate::crossfit::{self, CrossFitted};
 use crate::design::WoeColumn;
 use crate::metrics::{auc, bands, deciles, histogram, hosmer_lemeshow, ks, psi, quantile_cuts};
 use crate::model::{
@@ -259,8 +260,45 @@ pub fn fit(
         )));
     }
 
-    // 5. Selection.
-    let sel_cols: Vec<WoeColumn<'_>> = kept.iter().map(|&i| cols[i]).collect();
+    // 5. Selection, on cross-fitted WOE where bads are scarce for the candidates.
+    let cross = match config.selection.cross_fit {
+        CrossFit::Always => true,
+        CrossFit::Never => false,
+        CrossFit::Auto => (bads as f64) < config.selection.events_per_candidate * kept.len() as f64,
+    };
+    let crossed: Vec<Option<CrossFitted>> = if cross {
+        let folds = crossfit::folds(y);
+        kept.par_iter()
+            .map(|&i| crossfit::cross_fit(ok[i].1, y, &folds))
+            .collect()
+    } else {
+        kept.iter().map(|_| None).collect()
+    };
+    if cross {
+        let fallback = crossed.iter().filter(|x| x.is_none()).count();
+        notes.push(format!(
+            "selection and coefficients used {}-fold cross-fitted WOE ({bads} bads for {} candidates){}",
+            crossfit::FOLDS,
+            kept.len(),
+            if fallback > 0 {
+                format!("; {fallback} feature(s) with too many bins kept in-sample WOE")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let in_sample: Vec<WoeColumn<'_>> = kept.iter().map(|&i| cols[i]).collect();
+    let sel_cols: Vec<WoeColumn<'_>> = in_sample
+        .iter()
+        .zip(&crossed)
+        .map(|(c, x)| match x {
+            Some(x) => WoeColumn {
+                slots: &x.slots,
+                woe: &x.woe,
+            },
+            None => *c,
+        })
+        .collect();
     let sel_names: Vec<String> = kept.iter().map(|&i| names[i].clone()).collect();
     progress.phase(
         "stepwise regression",
@@ -301,7 +339,7 @@ pub fn fit(
     // 6. Points.
     let scaling = Scaling::new(&config.scaling);
     let lr = &selection.fit;
-    let final_cols: Vec<WoeColumn<'_>> = selection.selected.iter().map(|&s| sel_cols[s]).collect();
+    let final_cols: Vec<WoeColumn<'_>> = selection.selected.iter().map(|&s| in_sample[s]).collect();
     let vifs = vif(&final_cols);
     let p_values = lr.p_values();
     let chosen: Vec<&(usize, &BinnedFeature)> =

@@ -26,6 +26,7 @@
 pub mod binning;
 pub mod config;
 pub mod counts;
+mod crossfit;
 pub mod design;
 mod error;
 mod fit;
