@@ -159,6 +159,11 @@ pub struct ScreeningConfig {
     pub max_single_value_rate: f64,
     /// Least information value (default 0.02, "not predictive" below it).
     pub min_iv: f64,
+    /// A feature under `min_iv` still reaches the regression when the association of its bins
+    /// with the target is significant at this level (likelihood-ratio test; default 0.001, 0
+    /// turns the exemption off). The IV floor stands for "too weak to be real", which a large
+    /// sample can refute; stepwise selection then decides whether the feature adds anything.
+    pub iv_exempt_p: f64,
     /// Most absolute correlation of WOE values between two kept features; of a pair above it the
     /// one with the higher IV stays (default 0.8).
     pub max_correlation: f64,
@@ -174,6 +179,7 @@ impl Default for ScreeningConfig {
             max_missing_rate: 0.95,
             max_single_value_rate: 0.95,
             min_iv: 0.02,
+            iv_exempt_p: 0.001,
             max_correlation: 0.8,
             max_vif: 10.0,
             max_psi: 0.25,
@@ -265,9 +271,12 @@ pub struct SelectionConfig {
     /// Refit each selected characteristic's points bin by bin, keeping its bad-rate shape
     /// (default true; false gives the classic points `β·WOE`).
     pub refine_points: bool,
-    /// Standard deviation of the prior that holds a refined bin's log-odds near `β·WOE`
-    /// (default 0.15: a bin moves away only as far as its data insist).
-    pub refine_prior_sd: f64,
+    /// Standard deviation of the prior that holds a refined bin's log-odds near `β·WOE`. Unset
+    /// (default): chosen per fit by marginal likelihood (empirical Bayes), so a bin moves away
+    /// from `β·WOE` only as far as the data, all bins taken together, support; small samples
+    /// stay near `β·WOE`, large ones that contradict it move.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refine_prior_sd: Option<f64>,
 }
 
 impl Default for SelectionConfig {
@@ -282,7 +291,7 @@ impl Default for SelectionConfig {
             l1: 0.0,
             l2: 1.0,
             refine_points: true,
-            refine_prior_sd: 0.15,
+            refine_prior_sd: None,
         }
     }
 }
@@ -336,7 +345,7 @@ impl FitConfig {
     /// Checks ranges so that a bad setting fails before any work, naming the key.
     pub fn validate(&self) -> Result<(), String> {
         let b = &self.binning;
-        let checks: [(bool, &str); 14] = [
+        let checks: [(bool, &str); 15] = [
             (
                 b.max_prebins >= 2 && b.max_prebins <= 250,
                 "binning.max_prebins must be 2..=250",
@@ -354,6 +363,10 @@ impl FitConfig {
                 "binning.significance must be in (0, 1)",
             ),
             (b.shape_gain >= 1.0, "binning.shape_gain must be >= 1"),
+            (
+                (0.0..1.0).contains(&self.screening.iv_exempt_p),
+                "screening.iv_exempt_p must be in [0, 1)",
+            ),
             (
                 (0.0..0.5).contains(&b.rare_category_share),
                 "binning.rare_category_share must be in [0, 0.5)",
@@ -386,7 +399,7 @@ impl FitConfig {
                 "selection.events_per_candidate must be >= 0",
             ),
             (
-                self.selection.refine_prior_sd > 0.0,
+                self.selection.refine_prior_sd.is_none_or(|sd| sd > 0.0),
                 "selection.refine_prior_sd must be > 0",
             ),
         ];

@@ -10,9 +10,9 @@ use crate::metrics::{auc, bands, deciles, histogram, hosmer_lemeshow, ks, psi, q
 use crate::model::{
     DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
 };
-use crate::refine::{RefineInput, refine};
+use crate::refine::{RefineInput, prior_sd_by_evidence, refine};
 use crate::scaling::{GradeScale, Scaling, default_grades, monotone_bad_rates};
-use crate::screening::{ScreenRecord, by_correlation, by_vif, vif};
+use crate::screening::{ScreenRecord, association_p_value, by_correlation, by_vif, vif};
 use crate::stepwise::select;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -178,7 +178,19 @@ pub fn fit(
                         bf.single_value_rate, sc.max_single_value_rate
                     ))
                 } else if bf.binning.iv < sc.min_iv {
-                    Some(format!("IV {:.4} below {}", bf.binning.iv, sc.min_iv))
+                    let p = association_p_value(&bf.binning.bins);
+                    if p < sc.iv_exempt_p {
+                        notes.push(format!(
+                            "'{}': IV {:.4} below {} but its bins' association with the target is significant (p = {p:.1e}); passed to the regression",
+                            v.name, bf.binning.iv, sc.min_iv
+                        ));
+                    }
+                    (p >= sc.iv_exempt_p).then(|| {
+                        format!(
+                            "IV {:.4} below {} (association p = {p:.2e})",
+                            bf.binning.iv, sc.min_iv
+                        )
+                    })
                 } else {
                     None
                 };
@@ -360,7 +372,17 @@ pub fn fit(
             })
             .collect();
         progress.phase("refining points", 1);
-        let r = refine(&inputs, y, lr.coef[0], config.selection.refine_prior_sd);
+        let sd = match config.selection.refine_prior_sd {
+            Some(sd) => sd,
+            None => {
+                let sd = prior_sd_by_evidence(&inputs, y, lr.coef[0]);
+                notes.push(format!(
+                    "point refinement: prior sd {sd:.3} chosen by marginal likelihood"
+                ));
+                sd
+            }
+        };
+        let r = refine(&inputs, y, lr.coef[0], sd);
         if r.ties > 0 {
             notes.push(format!(
                 "point refinement tied {} pair(s) of neighbouring bins to keep their shapes",

@@ -1,6 +1,7 @@
 //! Screening: which candidates reach the regression, and why the others do not.
 
 use crate::config::ScreeningConfig;
+use crate::counts::Counts;
 use crate::design::{WoeColumn, correlation};
 use crate::linalg::{inverse_from_cholesky, robust_cholesky};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,40 @@ pub struct ScreenRecord {
     pub kept: bool,
     /// Why it was dropped (or a note on why it was kept).
     pub reason: String,
+}
+
+/// p-value of the likelihood-ratio (G) test that a feature's bins and the target are
+/// independent: `G = 2 Σ O ln(O/E)` over the populated bins' goods and bads, against a
+/// chi-square with one degree of freedom per populated bin beyond the first. The bins were
+/// chosen to separate the classes, so the p-value is optimistic; callers use a strict level.
+pub fn association_p_value(bins: &[crate::binning::Bin]) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let used: Vec<Counts> = bins
+        .iter()
+        .map(|b| b.counts)
+        .filter(|c| c.n() > 0)
+        .collect();
+    let total = used.iter().fold(Counts::default(), |a, &c| a + c);
+    if used.len() < 2 || total.bad == 0 || total.good == 0 {
+        return 1.0;
+    }
+    let n = total.n() as f64;
+    let term = |o: u64, e: f64| {
+        if o == 0 {
+            0.0
+        } else {
+            o as f64 * (o as f64 / e).ln()
+        }
+    };
+    let g: f64 = 2.0
+        * used
+            .iter()
+            .map(|c| {
+                let share = c.n() as f64 / n;
+                term(c.bad, share * total.bad as f64) + term(c.good, share * total.good as f64)
+            })
+            .sum::<f64>();
+    ChiSquared::new((used.len() - 1) as f64).map_or(1.0, |d| d.sf(g.max(0.0)))
 }
 
 impl ScreenRecord {
