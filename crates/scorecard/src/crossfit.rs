@@ -13,7 +13,6 @@
 //! coefficient, and no longer pays for its parameter. The bins themselves, and the WOE the
 //! scorecard's points are made of, still come from all the training rows.
 
-use crate::binning::BinnedFeature;
 use crate::counts::Counts;
 use crate::woe::woe_iv;
 
@@ -42,17 +41,16 @@ pub(crate) fn folds(y: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// Cross-fitted WOE of `bf`; `None` when the codes would not fit in a byte (more than 51
-/// slots), in which case the caller keeps the in-sample WOE.
-pub(crate) fn cross_fit(bf: &BinnedFeature, y: &[u8], folds: &[u8]) -> Option<CrossFitted> {
-    let k = bf.binning.n_slots();
+/// Cross-fitted WOE of a feature whose rows fall in `slots` (of `k`); `None` when the codes
+/// would not fit in a byte (more than 51 slots), in which case the caller keeps the in-sample
+/// WOE.
+pub(crate) fn cross_fit(slots: &[u8], k: usize, y: &[u8], folds: &[u8]) -> Option<CrossFitted> {
     if k * FOLDS > 256 {
         return None;
     }
     let mut by_fold = vec![Counts::default(); k * FOLDS];
     let mut fold_total = [Counts::default(); FOLDS];
-    let slots: Vec<u8> = bf
-        .slots
+    let codes: Vec<u8> = slots
         .iter()
         .zip(y)
         .zip(folds)
@@ -75,7 +73,7 @@ pub(crate) fn cross_fit(bf: &BinnedFeature, y: &[u8], folds: &[u8]) -> Option<Cr
             woe_iv(rest, minus(total, fold_total[f])).0
         })
         .collect();
-    Some(CrossFitted { slots, woe })
+    Some(CrossFitted { slots: codes, woe })
 }
 
 fn minus(a: Counts, b: Counts) -> Counts {
@@ -99,5 +97,34 @@ mod tests {
             assert!((5..=6).contains(&bads), "fold {fold}: {bads} bads");
             assert!((15..=16).contains(&goods), "fold {fold}: {goods} goods");
         }
+    }
+
+    #[test]
+    fn a_rows_woe_ignores_its_own_fold() {
+        // Two slots; 10 rows each of bad and good per slot and fold pattern below.
+        let mut slots = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..200u32 {
+            slots.push((i % 2) as u8);
+            y.push(u8::from(i % 7 == 0 || (i % 2 == 1 && i % 5 == 0)));
+        }
+        let f = folds(&y);
+        let x = cross_fit(&slots, 2, &y, &f).unwrap();
+        for i in 0..y.len() {
+            let (fold, slot) = (f[i], slots[i]);
+            assert_eq!(x.slots[i] as usize, fold as usize * 2 + slot as usize);
+            let mut bin = Counts::default();
+            let mut total = Counts::default();
+            for j in (0..y.len()).filter(|&j| f[j] != fold) {
+                total += Counts::of(y[j] == 1);
+                if slots[j] == slot {
+                    bin += Counts::of(y[j] == 1);
+                }
+            }
+            let want = woe_iv(bin, total).0;
+            assert!((x.woe[x.slots[i] as usize] - want).abs() < 1e-12, "row {i}");
+        }
+        // Too many slots for a byte: the caller keeps in-sample WOE.
+        assert!(cross_fit(&slots, 60, &y, &f).is_none());
     }
 }

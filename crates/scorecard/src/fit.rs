@@ -281,7 +281,10 @@ pub fn fit(
     let crossed: Vec<Option<CrossFitted>> = if cross {
         let folds = crossfit::folds(y);
         kept.par_iter()
-            .map(|&i| crossfit::cross_fit(ok[i].1, y, &folds))
+            .map(|&i| {
+                let bf = ok[i].1;
+                crossfit::cross_fit(&bf.slots, bf.binning.n_slots(), y, &folds)
+            })
             .collect()
     } else {
         kept.iter().map(|_| None).collect()

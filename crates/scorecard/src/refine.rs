@@ -246,6 +246,74 @@ fn worst_violation(c: &[f64], shape: Shape) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counts::Counts;
+    use crate::woe::woe_iv;
+
+    /// One feature of four bins with true bad rates 5%, 10%, 20%, 40%, dealt without
+    /// randomness; its bins carry the data's own WOE, or `woe` when given.
+    fn one_feature(rows: usize, woe: Option<[f64; 4]>) -> (Vec<u8>, Vec<u8>, Vec<Bin>) {
+        let rates = [0.05, 0.10, 0.20, 0.40];
+        let mut slots = Vec::with_capacity(rows);
+        let mut y = Vec::with_capacity(rows);
+        let mut acc = [0.0f64; 4];
+        for i in 0..rows {
+            let s = i % 4;
+            acc[s] += rates[s];
+            let bad = acc[s] >= 1.0;
+            if bad {
+                acc[s] -= 1.0;
+            }
+            slots.push(s as u8);
+            y.push(u8::from(bad));
+        }
+        let mut counts = [Counts::default(); 4];
+        for (s, t) in slots.iter().zip(&y) {
+            counts[*s as usize] += Counts::of(*t == 1);
+        }
+        let total = counts.iter().fold(Counts::default(), |a, &c| a + c);
+        let bins = (0..4)
+            .map(|s| {
+                let (w, iv) = woe_iv(counts[s], total);
+                Bin {
+                    label: format!("bin {s}"),
+                    kind: BinKind::Regular,
+                    counts: counts[s],
+                    woe: woe.map_or(w, |v| v[s]),
+                    iv,
+                    smoothed: false,
+                }
+            })
+            .collect();
+        (slots, y, bins)
+    }
+
+    #[test]
+    fn evidence_keeps_agreeing_bins_at_woe_and_frees_contradicted_ones() {
+        let odds = |y: &[u8]| {
+            let b = y.iter().filter(|&&t| t == 1).count() as f64;
+            (b / (y.len() as f64 - b)).ln()
+        };
+        // The bins' WOE is the data's own: nothing to refine, the narrowest prior wins.
+        let (slots, y, bins) = one_feature(4000, None);
+        let input = [RefineInput {
+            slots: &slots,
+            bins: &bins,
+            beta: 1.0,
+            shape: Shape::Ascending,
+        }];
+        let sd = prior_sd_by_evidence(&input, &y, odds(&y));
+        assert!(sd < 0.01, "agreeing bins got sd {sd}");
+        // β·WOE flattens the two riskiest bins together; 40,000 rows say otherwise.
+        let (slots, y, bins) = one_feature(40_000, Some([-1.0, -0.4, 0.7, 0.7]));
+        let input = [RefineInput {
+            slots: &slots,
+            bins: &bins,
+            beta: 1.0,
+            shape: Shape::Ascending,
+        }];
+        let sd = prior_sd_by_evidence(&input, &y, odds(&y));
+        assert!(sd > 0.2, "contradicted bins got sd {sd}");
+    }
 
     #[test]
     fn violations() {
