@@ -265,9 +265,12 @@ pub struct SelectionConfig {
     pub events_per_candidate: f64,
     /// L1 penalty `l1·Σ|βj|` on the negative log-likelihood (default 0).
     pub l1: f64,
-    /// L2 penalty `½·l2·Σβj²` on the negative log-likelihood (default 1, scikit-learn's C = 1):
-    /// a weak prior that steadies coefficients in small samples and vanishes in large ones.
-    pub l2: f64,
+    /// L2 penalty `½·l2·Σβj²` on the negative log-likelihood. Unset (default): stepwise
+    /// selection works with 1 (scikit-learn's C = 1), and the final model's penalty is chosen
+    /// by marginal likelihood (empirical Bayes), so coefficients shrink as far as the data,
+    /// taken together, support: more where WOE is noisy (few bads, cross-fitted WOE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l2: Option<f64>,
     /// Refit each selected characteristic's points bin by bin, keeping its bad-rate shape
     /// (default true; false gives the classic points `β·WOE`).
     pub refine_points: bool,
@@ -277,6 +280,13 @@ pub struct SelectionConfig {
     /// stay near `β·WOE`, large ones that contradict it move.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refine_prior_sd: Option<f64>,
+}
+
+impl SelectionConfig {
+    /// The L2 penalty stepwise selection works with.
+    pub fn working_l2(&self) -> f64 {
+        self.l2.unwrap_or(1.0)
+    }
 }
 
 impl Default for SelectionConfig {
@@ -289,7 +299,7 @@ impl Default for SelectionConfig {
             cross_fit: CrossFit::Auto,
             events_per_candidate: 10.0,
             l1: 0.0,
-            l2: 1.0,
+            l2: None,
             refine_points: true,
             refine_prior_sd: None,
         }
@@ -380,7 +390,7 @@ impl FitConfig {
                 "selection.max_features must be at least 1",
             ),
             (
-                self.selection.l1 >= 0.0 && self.selection.l2 >= 0.0,
+                self.selection.l1 >= 0.0 && self.selection.l2.is_none_or(|l| l >= 0.0),
                 "selection.l1 and l2 must be >= 0",
             ),
             (

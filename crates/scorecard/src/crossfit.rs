@@ -13,8 +13,11 @@
 //! coefficient, and no longer pays for its parameter. The bins themselves, and the WOE the
 //! scorecard's points are made of, still come from all the training rows.
 
+use crate::binning::BinnedFeature;
+use crate::config::{CrossFit, SelectionConfig};
 use crate::counts::Counts;
 use crate::woe::woe_iv;
+use rayon::prelude::*;
 
 /// Number of folds (as scikit-learn's target encoder).
 pub(crate) const FOLDS: usize = 5;
@@ -25,6 +28,25 @@ pub(crate) struct CrossFitted {
     pub slots: Vec<u8>,
     /// WOE of each code, computed without the code's fold.
     pub woe: Vec<f64>,
+}
+
+/// Whether a fit with `bads` bads and `candidates` candidates reaching the regression
+/// cross-fits under `config`.
+pub(crate) fn applies(config: &SelectionConfig, bads: usize, candidates: usize) -> bool {
+    match config.cross_fit {
+        CrossFit::Always => true,
+        CrossFit::Never => false,
+        CrossFit::Auto => (bads as f64) < config.events_per_candidate * candidates as f64,
+    }
+}
+
+/// Cross-fitted WOE of each feature, on one set of folds.
+pub(crate) fn cross_fit_all(features: &[&BinnedFeature], y: &[u8]) -> Vec<Option<CrossFitted>> {
+    let folds = folds(y);
+    features
+        .par_iter()
+        .map(|bf| cross_fit(&bf.slots, bf.binning.n_slots(), y, &folds))
+        .collect()
 }
 
 /// Deals rows into folds, stratified by class: the i-th bad goes to fold `i mod K`, and so does

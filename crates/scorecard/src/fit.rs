@@ -3,9 +3,10 @@
 use crate::ScorecardError;
 use crate::binning::optimal::Shape;
 use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_feature};
-use crate::config::{CrossFit, FitConfig};
+use crate::config::FitConfig;
 use crate::crossfit::{self, CrossFitted};
 use crate::design::WoeColumn;
+use crate::logistic::{LrOptions, fit as fit_lr, ridge_by_evidence};
 use crate::metrics::{auc, bands, deciles, histogram, hosmer_lemeshow, ks, psi, quantile_cuts};
 use crate::model::{
     DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
@@ -273,19 +274,10 @@ pub fn fit(
     }
 
     // 5. Selection, on cross-fitted WOE where bads are scarce for the candidates.
-    let cross = match config.selection.cross_fit {
-        CrossFit::Always => true,
-        CrossFit::Never => false,
-        CrossFit::Auto => (bads as f64) < config.selection.events_per_candidate * kept.len() as f64,
-    };
+    let cross = crossfit::applies(&config.selection, bads, kept.len());
     let crossed: Vec<Option<CrossFitted>> = if cross {
-        let folds = crossfit::folds(y);
-        kept.par_iter()
-            .map(|&i| {
-                let bf = ok[i].1;
-                crossfit::cross_fit(&bf.slots, bf.binning.n_slots(), y, &folds)
-            })
-            .collect()
+        let chosen: Vec<&BinnedFeature> = kept.iter().map(|&i| ok[i].1).collect();
+        crossfit::cross_fit_all(&chosen, y)
     } else {
         kept.iter().map(|_| None).collect()
     };
@@ -326,7 +318,21 @@ pub fn fit(
             progress.inc(k as u64 - prev);
         }
     };
-    let selection = select(&sel_cols, &sel_names, y, &config.selection, &tick);
+    let mut selection = select(&sel_cols, &sel_names, y, &config.selection, &tick);
+    if config.selection.l2.is_none() && !selection.selected.is_empty() {
+        let cols: Vec<WoeColumn<'_>> = selection.selected.iter().map(|&s| sel_cols[s]).collect();
+        let l2 = ridge_by_evidence(&cols, y, &selection.fit.coef);
+        notes.push(format!(
+            "regression: L2 penalty {l2:.2} chosen by marginal likelihood"
+        ));
+        let options = LrOptions {
+            solver: config.selection.solver,
+            l1: config.selection.l1,
+            l2,
+            ..Default::default()
+        };
+        selection.fit = fit_lr(&cols, y, &options, Some(&selection.fit.coef));
+    }
     if selection.selected.is_empty() {
         return Err(ScorecardError::NothingSelected(
             "no feature improved the criterion".into(),

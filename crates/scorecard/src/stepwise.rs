@@ -62,7 +62,7 @@ pub fn select(
     let options = LrOptions {
         solver: config.solver,
         l1: config.l1,
-        l2: config.l2,
+        l2: config.working_l2(),
         ..Default::default()
     };
     // Trial models take one safeguarded Newton step from a warm start: each later step refits
