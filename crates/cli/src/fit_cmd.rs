@@ -15,14 +15,15 @@ use xinrong_scorecard::config::{
     SelectionConfig,
 };
 use xinrong_scorecard::{Dataset, FitConfig, FitInput, fit};
-use xinrong_tabular::ColumnData;
+use xinrong_tabular::{ColumnData, ReadOptions};
 
 /// Arguments of `xinrong fit`.
 #[derive(Args)]
 pub struct FitArgs {
-    /// Training table (CSV in UTF-8 or GBK with any common delimiter, or Parquet).
-    #[arg(long)]
-    train: PathBuf,
+    /// Training table (CSV in UTF-8 or GBK with any common delimiter, or Parquet). Repeat it
+    /// to pool tables of the same columns, e.g. indicators taken at several as-of dates.
+    #[arg(long, required = true)]
+    train: Vec<PathBuf>,
     /// Test table with the same columns, for out-of-sample metrics and PSI screening.
     #[arg(long)]
     test: Option<PathBuf>,
@@ -133,7 +134,14 @@ pub fn run(a: FitArgs) -> Result<()> {
     bars.start("reading train");
     let mut required = vec![a.target.clone()];
     required.extend(a.id.iter().cloned());
-    let train = data::load(&a.train, &file.input.options(required.clone()))?;
+    let mut train = data::load(&a.train[0], &file.input.options(required.clone()))?;
+    for more in &a.train[1..] {
+        let table = data::load(
+            more,
+            &same_kinds(&train, file.input.options(required.clone())),
+        )?;
+        train.append(table).map_err(|e| BadInput(e.to_string()))?;
+    }
     let mut skip: Vec<&str> = vec![a.target.as_str()];
     if let Some(id) = &a.id {
         skip.push(id);
@@ -142,15 +150,10 @@ pub fn run(a: FitArgs) -> Result<()> {
     let test = match &a.test {
         Some(p) => {
             bars.start("reading test");
-            let mut opts = file.input.options(required);
-            // Read the test file's columns as the training file's kinds.
-            for c in &train.columns {
-                match c.data {
-                    ColumnData::Text { .. } => opts.text_columns.push(c.name.clone()),
-                    ColumnData::Numeric(_) => opts.numeric_columns.push(c.name.clone()),
-                }
-            }
-            Some(data::load(p, &opts)?)
+            Some(data::load(
+                p,
+                &same_kinds(&train, file.input.options(required)),
+            )?)
         }
         None => None,
     };
@@ -171,8 +174,8 @@ pub fn run(a: FitArgs) -> Result<()> {
         id_column: a.id.clone(),
         labels,
     };
-    let mut model =
-        fit(&input, &config, &bars).with_context(|| format!("fitting on {}", a.train.display()))?;
+    let mut model = fit(&input, &config, &bars)
+        .with_context(|| format!("fitting on {}", train.source.display()))?;
     for n in train.notes.iter().chain(test.iter().flat_map(|t| &t.notes)) {
         model.notes.push(n.clone());
     }
@@ -231,4 +234,16 @@ fn write_bins(path: &Path, model: &xinrong_scorecard::Scorecard) -> Result<()> {
         toml::to_string(&file)?
     };
     write_atomic(path, text.as_bytes())
+}
+
+/// `options` set to read every column of `first` as the kind it has there, so that a test file
+/// or a further training file is read the same way.
+fn same_kinds(first: &xinrong_tabular::Table, mut options: ReadOptions) -> ReadOptions {
+    for c in &first.columns {
+        match c.data {
+            ColumnData::Text { .. } => options.text_columns.push(c.name.clone()),
+            ColumnData::Numeric(_) => options.numeric_columns.push(c.name.clone()),
+        }
+    }
+    options
 }

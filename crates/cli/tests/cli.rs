@@ -699,3 +699,59 @@ fn report_on_a_one_feature_model_with_empty_grades_renders() {
     assert_eq!(html.matches("<svg").count(), 1 + 4);
     assert!(html.contains("</html>"));
 }
+
+#[test]
+fn pooled_training_files_fit_as_their_concatenation() {
+    let d = Dir::new();
+    let csv = synth(&d, "t.csv", 4000, 9);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header = format!("{},grp", lines.next().unwrap());
+    // A text column whose third level only appears in the second file.
+    let rows: Vec<String> = lines
+        .enumerate()
+        .map(|(i, l)| {
+            let g = match (i < 1500, i % 3) {
+                (true, 0) => "b",
+                (true, _) => "a",
+                (false, 0) => "c",
+                (false, 1) => "a",
+                (false, _) => "b",
+            };
+            format!("{l},{g}")
+        })
+        .collect();
+    let part = |name: &str, rows: &[String]| {
+        d.write(name, format!("{header}\n{}\n", rows.join("\n")).as_bytes())
+    };
+    let whole = part("whole.csv", &rows);
+    let first = part("first.csv", &rows[..1500]);
+    let second = part("second.csv", &rows[1500..]);
+    let fit = |train: &[&str], out: &str| {
+        let mut args = vec!["fit"];
+        for t in train {
+            args.extend(["--train", t]);
+        }
+        let out = d.s(out);
+        args.extend(["--target", "bad", "--out", &out, "-q"]);
+        ok(&args);
+    };
+    fit(&[&whole], "whole.json");
+    fit(&[&first, &second], "pooled.json");
+    assert_eq!(
+        std::fs::read(d.p("whole.json")).unwrap(),
+        std::fs::read(d.p("pooled.json")).unwrap(),
+        "pooling two files must fit exactly as their concatenation"
+    );
+    // A further file with other columns is refused, naming both files and the columns.
+    let odd = d.write("odd.csv", b"x00,x01,bad\n1,2,0\n3,4,1\n");
+    let err = fit_fails(&d, &first, &["--train", &odd]);
+    assert!(
+        err.contains("odd.csv") && err.contains("first.csv"),
+        "{err}"
+    );
+    assert!(
+        err.contains("missing column(s)") && err.contains("x07") && err.contains("grp"),
+        "{err}"
+    );
+}

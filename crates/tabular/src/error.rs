@@ -114,6 +114,32 @@ pub enum ReadError {
         /// The Arrow type.
         data_type: String,
     },
+    /// A file to be stacked under another does not have the same columns.
+    #[error(
+        "{path}: cannot stack under {first}: {}{}",
+        if .missing.is_empty() { String::new() } else { format!("missing column(s) {}", .missing.join(", ")) },
+        if .extra.is_empty() { String::new() } else { format!("{}extra column(s) {}", if .missing.is_empty() { "" } else { "; " }, .extra.join(", ")) }
+    )]
+    ColumnsDiffer {
+        /// The file being stacked.
+        path: PathBuf,
+        /// The file it is stacked under.
+        first: PathBuf,
+        /// Columns of the first file absent here.
+        missing: Vec<String>,
+        /// Columns here absent from the first file.
+        extra: Vec<String>,
+    },
+    /// A column to be stacked is numeric in one file and text in the other.
+    #[error("{path}: column '{column}' is not of the same kind as in {first}")]
+    KindDiffers {
+        /// The file being stacked.
+        path: PathBuf,
+        /// The file it is stacked under.
+        first: PathBuf,
+        /// Column name.
+        column: String,
+    },
     /// The Parquet library refused the file.
     #[error("{path}: not a readable Parquet file: {message}")]
     Parquet {

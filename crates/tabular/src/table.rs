@@ -110,6 +110,94 @@ impl Table {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// Appends the rows of `other`, a table of the same columns read with the same kinds
+    /// (read it with this table's kinds as `text_columns` / `numeric_columns`): pooling, for
+    /// example, development samples taken at several observation dates. Columns are matched
+    /// by name; text codes are mapped onto this table's levels, new values added.
+    pub fn append(&mut self, other: Table) -> Result<(), ReadError> {
+        let missing: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| other.column(&c.name).is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        let extra: Vec<String> = other
+            .columns
+            .iter()
+            .filter(|c| self.column(&c.name).is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            return Err(ReadError::ColumnsDiffer {
+                path: other.source,
+                first: self.source.clone(),
+                missing,
+                extra,
+            });
+        }
+        let Table {
+            source,
+            mut columns,
+            n_rows,
+            notes,
+        } = other;
+        let mut incoming = Vec::with_capacity(self.columns.len());
+        for col in &self.columns {
+            let at = columns
+                .iter()
+                .position(|c| c.name == col.name)
+                .expect("checked above");
+            let data = std::mem::replace(&mut columns[at].data, ColumnData::Numeric(Vec::new()));
+            if matches!(col.data, ColumnData::Numeric(_)) != matches!(data, ColumnData::Numeric(_))
+            {
+                return Err(ReadError::KindDiffers {
+                    path: source,
+                    first: self.source.clone(),
+                    column: col.name.clone(),
+                });
+            }
+            incoming.push(data);
+        }
+        for (col, data) in self.columns.iter_mut().zip(incoming) {
+            match (&mut col.data, data) {
+                (ColumnData::Numeric(a), ColumnData::Numeric(b)) => a.extend(b),
+                (
+                    ColumnData::Text { codes, levels },
+                    ColumnData::Text {
+                        codes: more,
+                        levels: theirs,
+                    },
+                ) => {
+                    let mut index: HashMap<String, u32> = levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.clone(), i as u32))
+                        .collect();
+                    let map: Vec<u32> = theirs
+                        .into_iter()
+                        .map(|l| {
+                            *index.entry(l.clone()).or_insert_with(|| {
+                                levels.push(l);
+                                (levels.len() - 1) as u32
+                            })
+                        })
+                        .collect();
+                    codes.extend(more.into_iter().map(|c| {
+                        if c == MISSING_CODE {
+                            MISSING_CODE
+                        } else {
+                            map[c as usize]
+                        }
+                    }));
+                }
+                _ => unreachable!("kinds checked above"),
+            }
+        }
+        self.n_rows += n_rows;
+        self.notes.extend(notes);
+        Ok(())
+    }
+
     pub(crate) fn check_required(&self, options: &ReadOptions) -> Result<(), ReadError> {
         let missing: Vec<String> = options
             .required
