@@ -6,7 +6,6 @@ use crate::binning::{BinRule, BinnedFeature, FeatureData, FeatureView, fit_featu
 use crate::config::FitConfig;
 use crate::crossfit::{self, CrossFitted};
 use crate::design::WoeColumn;
-use crate::logistic::{LrOptions, fit as fit_lr, ridge_by_evidence};
 use crate::metrics::{auc, bands, deciles, histogram, hosmer_lemeshow, ks, psi, quantile_cuts};
 use crate::model::{
     DataFingerprint, Label, Metrics, ModelFeature, SCHEMA_VERSION, Scorecard, SetMetrics,
@@ -185,13 +184,13 @@ pub fn fit(
                             "'{}': IV {:.4} below {} but its bins' association with the target is significant (p = {p:.1e}); passed to the regression",
                             v.name, bf.binning.iv, sc.min_iv
                         ));
-                    }
-                    (p >= sc.iv_exempt_p).then(|| {
-                        format!(
+                        None
+                    } else {
+                        Some(format!(
                             "IV {:.4} below {} (association p = {p:.2e})",
                             bf.binning.iv, sc.min_iv
-                        )
-                    })
+                        ))
+                    }
                 } else {
                     None
                 };
@@ -318,24 +317,16 @@ pub fn fit(
             progress.inc(k as u64 - prev);
         }
     };
-    let mut selection = select(&sel_cols, &sel_names, y, &config.selection, &tick);
-    if config.selection.l2.is_none() && !selection.selected.is_empty() {
-        let cols: Vec<WoeColumn<'_>> = selection.selected.iter().map(|&s| sel_cols[s]).collect();
-        let l2 = ridge_by_evidence(&cols, y, &selection.fit.coef);
-        notes.push(format!(
-            "regression: L2 penalty {l2:.2} chosen by marginal likelihood"
-        ));
-        let options = LrOptions {
-            solver: config.selection.solver,
-            l1: config.selection.l1,
-            l2,
-            ..Default::default()
-        };
-        selection.fit = fit_lr(&cols, y, &options, Some(&selection.fit.coef));
-    }
+    let selection = select(&sel_cols, &sel_names, y, &config.selection, &tick);
     if selection.selected.is_empty() {
         return Err(ScorecardError::NothingSelected(
             "no feature improved the criterion".into(),
+        ));
+    }
+    if config.selection.l2.is_none() {
+        notes.push(format!(
+            "regression: L2 penalty {:.2} chosen by marginal likelihood",
+            selection.l2
         ));
     }
     for r in &mut records {

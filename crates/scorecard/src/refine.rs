@@ -12,7 +12,7 @@
 use crate::binning::optimal::Shape;
 use crate::binning::{Bin, BinKind};
 use crate::design::IndicatorDesign;
-use crate::logistic::{Penalty, fit_penalized};
+use crate::logistic::{Penalty, fit_penalized, most_probable_precision};
 
 /// One characteristic to refine.
 pub(crate) struct RefineInput<'a> {
@@ -89,37 +89,22 @@ fn design_of<'a>(features: &[RefineInput<'a>], groups: &Groups) -> (IndicatorDes
 /// Chooses the prior's standard deviation by empirical Bayes: the value, on a log grid from
 /// 0.005 to 2, that maximises the marginal likelihood of the data under the bin model.
 ///
-/// The marginal likelihood is the Laplace approximation on a quadratic expansion of the
-/// log-likelihood at `β·WOE` (one pass over the data for all candidates): with score `g`,
-/// information `H` and prior precision `λ = 1/sd²` on the `m` bin coefficients,
-/// `ln p(y | λ) ≈ ½ gᵀ(H + λP)⁻¹g + (m/2) ln λ − ½ ln det(H + λP)` plus a constant. Large
-/// samples that contradict `β·WOE` earn a wide prior; small ones, or bins that agree with
+/// The marginal likelihood is [`most_probable_precision`]'s, expanded at `β·WOE` (the prior's
+/// centre) with one pass over the data for all candidates. Large samples that contradict
+/// `β·WOE` earn a wide prior; small ones, or bins that agree with
 /// their WOE, a narrow one (points stay close to `β·WOE`). Shape ties are left out of the
 /// choice and applied by [`refine`] afterwards.
 pub(crate) fn prior_sd_by_evidence(features: &[RefineInput<'_>], y: &[u8], intercept: f64) -> f64 {
     use crate::design::Design;
-    let groups = untied(features);
-    let (design, mut at) = design_of(features, &groups);
+    let (design, mut at) = design_of(features, &untied(features));
     at[0] = intercept;
     let pass = design.pass(y, &at);
-    let p = at.len();
-    let evidence = |sd: f64| {
-        let lambda = 1.0 / (sd * sd);
-        let mut h = pass.info.clone();
-        for j in 1..p {
-            h[j * p + j] += lambda;
-        }
-        let l = crate::linalg::robust_cholesky(&h, p);
-        let d = crate::linalg::cholesky_solve(&l, p, &pass.grad);
-        let fit_gain: f64 = 0.5 * d.iter().zip(&pass.grad).map(|(a, b)| a * b).sum::<f64>();
-        let logdet: f64 = (0..p).map(|i| 2.0 * l[i * p + i].max(1e-300).ln()).sum();
-        fit_gain + 0.5 * (p - 1) as f64 * lambda.ln() - 0.5 * logdet
-    };
-    (0..=32)
+    // Expanded at the prior's centre: the offset is zero.
+    let grid: Vec<f64> = (0..=32)
         .map(|i| 0.005 * 400f64.powf(i as f64 / 32.0))
-        .map(|sd| (sd, evidence(sd)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(0.15, |(sd, _)| sd)
+        .map(|sd| 1.0 / (sd * sd))
+        .collect();
+    most_probable_precision(&pass, &vec![0.0; at.len()], &grid).map_or(0.15, |l| 1.0 / l.sqrt())
 }
 
 /// Fits per-bin contributions with prior standard deviation `sd` around `β·WOE`.
@@ -287,31 +272,26 @@ mod tests {
         (slots, y, bins)
     }
 
+    /// The prior sd chosen for `one_feature(rows, woe)` at β = 1.
+    fn chosen_sd(rows: usize, woe: Option<[f64; 4]>) -> f64 {
+        let (slots, y, bins) = one_feature(rows, woe);
+        let bads = y.iter().filter(|&&t| t == 1).count() as f64;
+        let input = [RefineInput {
+            slots: &slots,
+            bins: &bins,
+            beta: 1.0,
+            shape: Shape::Ascending,
+        }];
+        prior_sd_by_evidence(&input, &y, (bads / (y.len() as f64 - bads)).ln())
+    }
+
     #[test]
     fn evidence_keeps_agreeing_bins_at_woe_and_frees_contradicted_ones() {
-        let odds = |y: &[u8]| {
-            let b = y.iter().filter(|&&t| t == 1).count() as f64;
-            (b / (y.len() as f64 - b)).ln()
-        };
         // The bins' WOE is the data's own: nothing to refine, the narrowest prior wins.
-        let (slots, y, bins) = one_feature(4000, None);
-        let input = [RefineInput {
-            slots: &slots,
-            bins: &bins,
-            beta: 1.0,
-            shape: Shape::Ascending,
-        }];
-        let sd = prior_sd_by_evidence(&input, &y, odds(&y));
+        let sd = chosen_sd(4000, None);
         assert!(sd < 0.01, "agreeing bins got sd {sd}");
         // β·WOE flattens the two riskiest bins together; 40,000 rows say otherwise.
-        let (slots, y, bins) = one_feature(40_000, Some([-1.0, -0.4, 0.7, 0.7]));
-        let input = [RefineInput {
-            slots: &slots,
-            bins: &bins,
-            beta: 1.0,
-            shape: Shape::Ascending,
-        }];
-        let sd = prior_sd_by_evidence(&input, &y, odds(&y));
+        let sd = chosen_sd(40_000, Some([-1.0, -0.4, 0.7, 0.7]));
         assert!(sd > 0.2, "contradicted bins got sd {sd}");
     }
 

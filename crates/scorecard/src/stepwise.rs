@@ -9,7 +9,7 @@
 
 use crate::config::{Criterion, SelectionConfig, SelectionMethod};
 use crate::design::{WoeColumn, cross_pass, linear_predictor, sigmoid};
-use crate::logistic::{LrFit, LrOptions, evaluate, fit as fit_lr};
+use crate::logistic::{LrFit, LrOptions, evaluate, fit as fit_lr, ridge_by_evidence};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -47,6 +47,8 @@ pub struct Selection {
     pub selected: Vec<usize>,
     /// Fit of the final model (coefficients in the order of `selected`).
     pub fit: LrFit,
+    /// L2 penalty of that fit: the configured one, or the one chosen by marginal likelihood.
+    pub l2: f64,
     /// What happened, step by step.
     pub log: Vec<StepRecord>,
 }
@@ -112,9 +114,11 @@ pub fn select(
                 "over max_features: weakest Wald z",
             ));
         }
+        let (fit, l2) = with_chosen_ridge(current, &cols_of(&selected), y, config, &options);
         return Selection {
             selected,
-            fit: current,
+            fit,
+            l2,
             log,
         };
     }
@@ -241,8 +245,32 @@ pub fn select(
         }
     }
     let start = current.coef.clone();
-    let fit = fit(&selected, &options, Some(&start));
-    Selection { selected, fit, log }
+    let converged = fit(&selected, &options, Some(&start));
+    let (fit, l2) = with_chosen_ridge(converged, &cols_of(&selected), y, config, &options);
+    Selection {
+        selected,
+        fit,
+        l2,
+        log,
+    }
+}
+
+/// The final model with its L2 penalty: as fitted when the configuration sets `l2`; otherwise
+/// refitted with the penalty the data make most probable ([`ridge_by_evidence`], expanded at
+/// the fit with the working penalty).
+fn with_chosen_ridge(
+    fitted: LrFit,
+    cols: &[WoeColumn<'_>],
+    y: &[u8],
+    config: &SelectionConfig,
+    options: &LrOptions,
+) -> (LrFit, f64) {
+    if config.l2.is_some() || cols.is_empty() {
+        return (fitted, options.l2);
+    }
+    let l2 = ridge_by_evidence(cols, y, &fitted.coef);
+    let options = LrOptions { l2, ..*options };
+    (fit_lr(cols, y, &options, Some(&fitted.coef)), l2)
 }
 
 fn record(

@@ -12,6 +12,13 @@ fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or_default()
 }
 
+/// Asks `who` for `enterprise`'s score and asserts a 403 refusal with code `want`; the body.
+async fn refused(h: &Harness, who: &str, enterprise: &str, purpose: &str, want: &str) -> Value {
+    let (s, body) = h.score(who, enterprise, purpose).await;
+    assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, want), "{body}");
+    body
+}
+
 async fn verifier(h: &Harness) -> VerifierKey {
     let (s, head) = h
         .call(Method::GET, "/v1/ledger/checkpoint", None, None)
@@ -173,26 +180,11 @@ on_both_stores!(
         let e0 = h.enterprises[0].clone();
         let unregistered = h.enterprises[2].clone();
         // None given; an unregistered enterprise gets the very same answer.
-        let (s, body) = h.score("bank", &e0, "pre_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "no_consent"),
-            "{body}"
-        );
-        let (s, body) = h.score("bank", &unregistered, "pre_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "no_consent"),
-            "{body}"
-        );
+        refused(&h, "bank", &e0, "pre_loan", "no_consent").await;
+        refused(&h, "bank", &unregistered, "pre_loan", "no_consent").await;
         // Given for another purpose.
         h.grant("ent0", "bank", "in_loan", &in_days(10)).await;
-        let (s, body) = h.score("bank", &e0, "pre_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "wrong_purpose"),
-            "{body}"
-        );
+        let body = refused(&h, "bank", &e0, "pre_loan", "wrong_purpose").await;
         assert!(
             body["error"]["message"]
                 .as_str()
@@ -200,12 +192,7 @@ on_both_stores!(
                 .contains("in_loan")
         );
         // Given to another bank only.
-        let (s, body) = h.score("bank2", &e0, "in_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "no_consent"),
-            "{body}"
-        );
+        refused(&h, "bank2", &e0, "in_loan", "no_consent").await;
         // Granted, used, revoked (logged), refused.
         let (_, granted) = h.grant("ent0", "bank", "pre_loan", &in_days(10)).await;
         let id = granted["consent"]["id"].as_str().unwrap().to_string();
@@ -229,12 +216,7 @@ on_both_stores!(
             .post(&format!("/v1/consents/{id}/revoke"), "ent0", json!({}))
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
-        let (s, body) = h.score("bank", &e0, "pre_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "consent_revoked"),
-            "{body}"
-        );
+        refused(&h, "bank", &e0, "pre_loan", "consent_revoked").await;
 
         // Expiry: a consent whose last day has passed (written as if granted long ago).
         let (_, g) = h.grant("ent1", "guarantor", "guarantee", &in_days(1)).await;
@@ -248,19 +230,16 @@ on_both_stores!(
             pool.close().await;
         }
         h.restart().await;
-        let (s, body) = h.score("guarantor", &h.enterprises[1], "guarantee").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "consent_expired"),
-            "{body}"
-        );
+        refused(
+            &h,
+            "guarantor",
+            &h.enterprises[1],
+            "guarantee",
+            "consent_expired",
+        )
+        .await;
         // Consents survived the restart: the revoked one is still revoked, the in-loan one live.
-        let (s, body) = h.score("bank", &e0, "pre_loan").await;
-        assert_eq!(
-            (s, code(&body)),
-            (StatusCode::FORBIDDEN, "consent_revoked"),
-            "{body}"
-        );
+        refused(&h, "bank", &e0, "pre_loan", "consent_revoked").await;
         assert_eq!(h.score("bank", &e0, "in_loan").await.0, StatusCode::OK);
         // Bad grants.
         let (s, body) = h.grant("ent0", "bank", "pre_loan", &in_days(-3)).await;

@@ -115,18 +115,14 @@ impl Table {
     /// example, development samples taken at several observation dates. Columns are matched
     /// by name; text codes are mapped onto this table's levels, new values added.
     pub fn append(&mut self, other: Table) -> Result<(), ReadError> {
-        let missing: Vec<String> = self
-            .columns
-            .iter()
-            .filter(|c| other.column(&c.name).is_none())
-            .map(|c| c.name.clone())
-            .collect();
-        let extra: Vec<String> = other
-            .columns
-            .iter()
-            .filter(|c| self.column(&c.name).is_none())
-            .map(|c| c.name.clone())
-            .collect();
+        let absent = |from: &Table, of: &Table| -> Vec<String> {
+            of.columns
+                .iter()
+                .filter(|c| from.column(&c.name).is_none())
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let (missing, extra) = (absent(&other, self), absent(self, &other));
         if !missing.is_empty() || !extra.is_empty() {
             return Err(ReadError::ColumnsDiffer {
                 path: other.source,
