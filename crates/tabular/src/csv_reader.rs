@@ -31,20 +31,18 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .from_reader(text.as_bytes());
     let names: Vec<String> = reader
         .headers()
-        .map_err(|e| malformed(path, &e))?
+        .map_err(|e| malformed(path, text.as_bytes(), &e))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     check_header(path, &names)?;
     let body_start = reader.position().byte() as usize;
-    let body_first_line = reader.position().line();
 
     let mut records = reader.byte_records();
-    let mut head: Vec<(u64, csv::ByteRecord)> = Vec::new();
+    let mut head: Vec<csv::ByteRecord> = Vec::new();
     for rec in records.by_ref().take(INFER_ROWS) {
-        let rec = rec.map_err(|e| malformed(path, &e))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        head.push((line, rec));
+        let rec = rec.map_err(|e| malformed(path, text.as_bytes(), &e))?;
+        head.push(rec);
     }
     if head.is_empty() {
         return Err(ReadError::Empty {
@@ -58,7 +56,7 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
         .map(|(j, n)| {
             options
                 .declared(n)
-                .unwrap_or_else(|| infer(head.iter().map(|(_, r)| field(r, j))))
+                .unwrap_or_else(|| infer(head.iter().map(|r| field(r, j))))
         })
         .collect();
 
@@ -72,8 +70,13 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
     let pieces = split_lines(body, !body.contains(&b'"'));
     let parsed: Vec<Result<(Vec<Builder>, usize), ReadError>> = pieces
         .par_iter()
-        .map(|&(from, to, lines_before)| {
-            let first_line = body_first_line + lines_before;
+        .map(|&(from, to)| {
+            let line_of = |pos: Option<&csv::Position>| {
+                line_at(
+                    text.as_bytes(),
+                    body_start + from + pos.map_or(0, |p| p.byte() as usize),
+                )
+            };
             let mut builders = new_builders(&kinds, &keep);
             let mut reader = csv::ReaderBuilder::new()
                 .delimiter(delimiter)
@@ -85,11 +88,11 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
             loop {
                 match reader.read_byte_record(&mut rec) {
                     Ok(true) => {
-                        let line = first_line + rec.position().map_or(1, |p| p.line()) - 1;
+                        let line = || line_of(rec.position());
                         if rec.len() != names.len() {
                             return Err(ReadError::Malformed {
                                 path: path.into(),
-                                line,
+                                line: line(),
                                 message: format!(
                                     "has {} fields where the header has {}",
                                     rec.len(),
@@ -98,16 +101,15 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
                             });
                         }
                         for (j, b) in builders.iter_mut().enumerate() {
-                            b.push(field(&rec, j), options, path, line, &names[j])?;
+                            b.push(field(&rec, j), options, path, &line, &names[j])?;
                         }
                         rows += 1;
                     }
                     Ok(false) => break,
                     Err(e) => {
-                        let line = first_line + e.position().map_or(1, |p| p.line()) - 1;
                         return Err(ReadError::Malformed {
                             path: path.into(),
-                            line,
+                            line: line_of(e.position()),
                             message: e.to_string(),
                         });
                     }
@@ -167,12 +169,12 @@ fn new_builders(kinds: &[ColumnKind], keep: &[bool]) -> Vec<Builder> {
         .collect()
 }
 
-/// Pieces `(from, to, line ends before from)` of `body`, each ending just after a line end, of
-/// a few MiB each; a single piece when `split` is false.
-fn split_lines(body: &[u8], split: bool) -> Vec<(usize, usize, u64)> {
+/// Pieces `(from, to)` of `body`, each ending just after a line end, of a few MiB each; a
+/// single piece when `split` is false.
+fn split_lines(body: &[u8], split: bool) -> Vec<(usize, usize)> {
     const PIECE: usize = 4 << 20;
     if !split || body.len() <= PIECE {
-        return vec![(0, body.len(), 0)];
+        return vec![(0, body.len())];
     }
     let mut cuts = vec![0];
     let mut at = PIECE;
@@ -186,19 +188,19 @@ fn split_lines(body: &[u8], split: bool) -> Vec<(usize, usize, u64)> {
         }
     }
     cuts.push(body.len());
-    let lines_before: Vec<u64> = cuts
-        .windows(2)
-        .map(|w| body[w[0]..w[1]].iter().filter(|&&b| b == b'\n').count() as u64)
-        .collect();
-    let mut first = 0;
-    cuts.windows(2)
-        .zip(lines_before)
-        .map(|(w, n)| {
-            let piece = (w[0], w[1], first);
-            first += n;
-            piece
-        })
-        .collect()
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// The file's line (1-based, the header is line 1) of the record the csv reader placed at
+/// byte `offset` of `text`. The reader's own line count is not used: with CRLF line ends it
+/// places a record at the CR of the line before, one line early. The count is made only when
+/// an error is reported, so it costs nothing on good files.
+fn line_at(text: &[u8], offset: usize) -> u64 {
+    let mut start = offset.min(text.len());
+    while matches!(text.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    1 + text[..start].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 impl Builder {
@@ -220,7 +222,7 @@ impl Builder {
         cell: &str,
         opt: &ReadOptions,
         path: &Path,
-        line: u64,
+        line: &dyn Fn() -> u64,
         name: &str,
     ) -> Result<(), ReadError> {
         match self {
@@ -245,7 +247,7 @@ impl Builder {
                     NumCell::NonFinite => {
                         return Err(ReadError::NonFinite {
                             path: path.into(),
-                            line,
+                            line: line(),
                             column: name.into(),
                             value: v.into(),
                         });
@@ -253,7 +255,7 @@ impl Builder {
                     NumCell::NotANumber => {
                         return Err(ReadError::NonNumeric {
                             path: path.into(),
-                            line,
+                            line: line(),
                             column: name.into(),
                             value: v.into(),
                         });
@@ -303,8 +305,8 @@ fn infer<'a>(cells: impl Iterator<Item = &'a str>) -> ColumnKind {
     }
 }
 
-fn malformed(path: &Path, e: &csv::Error) -> ReadError {
-    let line = e.position().map_or(0, |p| p.line());
+fn malformed(path: &Path, text: &[u8], e: &csv::Error) -> ReadError {
+    let line = line_at(text, e.position().map_or(0, |p| p.byte() as usize));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -416,6 +418,39 @@ mod tests {
         let t = read_table(f.path(), &opts).unwrap();
         assert_eq!(t.n_rows, 501);
         assert!(t.notes[0].contains("1 unreadable"));
+    }
+
+    /// Every error names the file's own line (the header is line 1), whatever the line ends,
+    /// a byte-order mark, or whether the row was seen while inferring column kinds.
+    #[test]
+    fn errors_name_the_files_line_with_any_line_ending() {
+        let filler = |end: &str| format!("1,2{end}").repeat(300);
+        for end in ["\n", "\r\n"] {
+            for bom in ["", "\u{feff}"] {
+                let rows = |k: usize| format!("1,2{end}").repeat(k);
+                let cases = [
+                    // A bad cell on line 6 (the fifth data row).
+                    (
+                        format!("{bom}a,b{end}{}x,2{end}{}", rows(4), filler(end)),
+                        "line 6,",
+                    ),
+                    // A short row on line 8.
+                    (
+                        format!("{bom}a,b{end}{}1{end}{}", rows(6), filler(end)),
+                        "line 8:",
+                    ),
+                    // A short row after the rows used to infer kinds.
+                    (format!("{bom}a,b{end}{}1{end}", filler(end)), "line 302:"),
+                ];
+                for (body, want) in cases {
+                    let f = write(body.as_bytes());
+                    let err = read_table(f.path(), &ReadOptions::default())
+                        .unwrap_err()
+                        .to_string();
+                    assert!(err.contains(want), "{end:?} {bom:?}: {err}");
+                }
+            }
+        }
     }
 
     #[test]
