@@ -1,5 +1,7 @@
-//! `xinrong admin`: institutions, API keys and indicator snapshots. These commands use the
-//! database only, so they may run beside a server.
+//! `xinrong admin`: institutions, API keys and indicator snapshots. These commands change the
+//! database only, so they may run beside a server. Each change of institutions or keys is
+//! committed with its ledger entry waiting in an outbox: a running server appends it within
+//! seconds; with no server running, the command appends it itself.
 
 use std::path::PathBuf;
 
@@ -10,7 +12,7 @@ use xinrong_platform::Access;
 use xinrong_platform::snapshots::Snapshots;
 
 use crate::BadInput;
-use crate::platform_args::{StoreArgs, platform_error, snapshots_from_file};
+use crate::platform_args::{StoreArgs, actor, platform_error};
 use crate::serve_cmd::runtime;
 
 #[derive(Args)]
@@ -68,10 +70,10 @@ pub fn run(args: AdminArgs) -> Result<()> {
                     .transpose()
                     .map_err(|e| BadInput(format!("--uscc: {e}")))?;
                 let inst = access
-                    .add_institution(&name, kind.parse().map_err(platform_error)?, uscc)
+                    .add_institution(&name, kind.parse().map_err(platform_error)?, uscc, &actor())
                     .await
                     .map_err(platform_error)?;
-                let key = access.issue_key(&inst.id).await?;
+                let key = access.issue_key(&inst.id, &actor()).await?;
                 println!(
                     "institution {} ({}, {})",
                     inst.id,
@@ -96,20 +98,24 @@ pub fn run(args: AdminArgs) -> Result<()> {
             }
             AdminCommand::IssueKey { institution } => {
                 let key = access
-                    .issue_key(&institution)
+                    .issue_key(&institution, &actor())
                     .await
                     .map_err(platform_error)?;
                 println!("api key (shown once): {}", key.token);
             }
             AdminCommand::RevokeKey { key_id } => {
-                access.revoke_key(&key_id).await.map_err(platform_error)?;
+                access
+                    .revoke_key(&key_id, &actor())
+                    .await
+                    .map_err(platform_error)?;
                 println!("revoked {key_id} (a running server stops accepting it within 30 s)");
             }
             AdminCommand::LoadIndicators { file, as_of } => {
                 let as_of = chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")
                     .map_err(|_| BadInput(format!("--as-of {as_of:?}: expected YYYY-MM-DD")))?;
-                let (snaps, rejected) = snapshots_from_file(&file, as_of)?;
-                let n = Snapshots::open(pool).await?.load(&snaps).await?;
+                let (snaps, rejected) = xinrong_platform::snapshots::read_snapshots(&file, as_of)
+                    .map_err(platform_error)?;
+                let n = Snapshots::open(pool.clone()).await?.load(&snaps).await?;
                 println!("loaded {n} snapshots as of {as_of} from {}", file.display());
                 if !rejected.is_empty() {
                     eprintln!("{} row(s) not loaded:", rejected.len());
@@ -119,6 +125,38 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 }
             }
         }
-        Ok(())
+        log_admin_actions(&args.store, &pool).await
     })
+}
+
+/// Appends the admin actions waiting in the outbox to the ledger, unless a running server
+/// holds it (the server appends them then).
+async fn log_admin_actions(store: &StoreArgs, pool: &xinrong_platform::AnyPool) -> Result<()> {
+    let (waiting,) = xinrong_platform::journal::waiting(pool).await?;
+    if waiting == 0 {
+        return Ok(());
+    }
+    let dir = store.dir.ledger();
+    let opened = tokio::task::spawn_blocking(move || {
+        xinrong_ledger::Ledger::open_or_create(&dir, xinrong_platform::LEDGER_NAME)
+    })
+    .await?;
+    match opened {
+        Ok((ledger, _)) => {
+            let ledger = std::sync::Arc::new(ledger);
+            xinrong_platform::journal::reconcile(pool, &ledger, ledger.size()).await?;
+            let done = xinrong_platform::journal::drain(pool, &ledger).await?;
+            for (action, receipt) in done {
+                eprintln!(
+                    "logged {action} in the ledger at leaf {}",
+                    receipt.leaf_index
+                );
+            }
+        }
+        Err(xinrong_ledger::LedgerError::Locked(_)) => {
+            eprintln!("the running server appends this action to the ledger within seconds");
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }

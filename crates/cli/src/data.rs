@@ -108,7 +108,7 @@ pub fn target(table: &Table, name: &str) -> Result<Vec<u8>> {
             // "0"/"1" stored as text (e.g. declared text) still work; anything else is refused.
             let mut out = Vec::with_capacity(codes.len());
             for (i, &c) in codes.iter().enumerate() {
-                let v = if c == u32::MAX {
+                let v = if c == xinrong_tabular::MISSING_CODE {
                     f64::NAN
                 } else {
                     levels[c as usize].trim().parse::<f64>().unwrap_or(-1.0)

@@ -14,11 +14,10 @@ use chrono::{Datelike, Months, NaiveDate};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use xinrong_core::Purpose;
-use xinrong_ledger::Entry;
 use xinrong_platform::{Kind, Platform, Snapshot};
 use xinrong_scorecard::Scorecard;
 
-use crate::platform_args::{StoreArgs, feature_groups, snapshots_from_file};
+use crate::platform_args::{StoreArgs, feature_groups};
 use crate::serve_cmd::{init_logging, runtime, serve};
 use crate::{BadInput, run_args};
 
@@ -42,6 +41,8 @@ pub struct DemoArgs {
     /// Set everything up, print the calls, and exit without serving.
     #[arg(long)]
     no_serve: bool,
+    #[command(flatten)]
+    net: crate::serve_cmd::NetArgs,
 }
 
 /// What the set-up made, kept in `demo.json` (with the demo's API keys: a demo secret, not a
@@ -64,6 +65,9 @@ pub struct DemoEnterprise {
     pub name: String,
     pub key: String,
 }
+
+/// Who the demo's set-up actions are logged as.
+const DEMO: &str = "cli:demo";
 
 /// First month of the generated history (year, month).
 const START: (i32, u32) = (2023, 1);
@@ -117,9 +121,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
         return Ok(());
     }
     init_logging();
+    let options = args.net.options()?;
     runtime()?.block_on(async {
         let platform = store.open().await?;
-        serve(platform, args.listen).await
+        serve(platform, args.listen, options).await
     })
 }
 
@@ -225,9 +230,10 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
     let version = format!("demo-{}", chrono::Utc::now().format("%Y%m%d"));
     let text = std::fs::read_to_string(dir.join("model.json"))?;
     let card = Scorecard::from_json(&text)?;
+    let version = xinrong_platform::Version::parse("version", &version)?;
     let (summary, _) = platform
-        .registry
-        .publish(&text, &version, feature_groups(&card)?, "demo", true)
+        .registry()
+        .publish(&text, &version, feature_groups(&card)?, DEMO, true)
         .await?;
     eprintln!(
         "published {} ({} characteristics, test AUC {:.4})",
@@ -238,8 +244,10 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
     let mut latest: Vec<Snapshot> = Vec::new();
     for (back, name) in [(12, "test"), (6, "mid"), (0, "latest")] {
         let as_of = month_end(args.months, back);
-        let (snaps, rejected) =
-            snapshots_from_file(&dir.join(format!("indicators-{name}.parquet")), as_of)?;
+        let (snaps, rejected) = xinrong_platform::snapshots::read_snapshots(
+            &dir.join(format!("indicators-{name}.parquet")),
+            as_of,
+        )?;
         if !rejected.is_empty() {
             eprintln!(
                 "{} rows not loaded: {}",
@@ -247,7 +255,7 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
                 rejected.join("; ")
             );
         }
-        platform.snapshots.load(&snaps).await?;
+        platform.snapshots().load(&snaps).await?;
         eprintln!("{} snapshots as of {as_of}", snaps.len());
         latest = snaps;
     }
@@ -256,22 +264,22 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
     register_datasets(&platform, &dir.join("raw")).await?;
 
     step("create institutions, keys and consents");
-    let access = &platform.access;
+    let access = platform.access();
     let operator = access
-        .add_institution("信融征信 Xinrong Bureau", Kind::Operator, None)
+        .add_institution("信融征信 Xinrong Bureau", Kind::Operator, None, DEMO)
         .await?;
     let bank = access
-        .add_institution("示例银行 Demo Bank", Kind::Bank, None)
+        .add_institution("示例银行 Demo Bank", Kind::Bank, None, DEMO)
         .await?;
     let guarantor = access
-        .add_institution("示例融资担保 Demo Guarantor", Kind::Guarantor, None)
+        .add_institution("示例融资担保 Demo Guarantor", Kind::Guarantor, None, DEMO)
         .await?;
     let regulator = access
-        .add_institution("示例监管 Demo Regulator", Kind::Regulator, None)
+        .add_institution("示例监管 Demo Regulator", Kind::Regulator, None, DEMO)
         .await?;
     let names = registry_names(&dir.join("raw/registry.csv"))?;
     // Three enterprises with indicators: a strong, a middling and a weak one.
-    let model = platform.registry.get(None)?;
+    let model = platform.registry().get(None)?;
     let mut scored: Vec<(f64, &Snapshot)> = latest
         .iter()
         .filter_map(|s| Some((xinrong_platform::scoring::explain(&model, s).ok()?.score, s)))
@@ -294,9 +302,9 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| format!("Enterprise {uscc}"));
         let inst = access
-            .add_institution(&name, Kind::Enterprise, Some(uscc.clone()))
+            .add_institution(&name, Kind::Enterprise, Some(uscc.clone()), DEMO)
             .await?;
-        let key = access.issue_key(&inst.id).await?;
+        let key = access.issue_key(&inst.id, DEMO).await?;
         enterprises.push((
             inst,
             DemoEnterprise {
@@ -313,9 +321,9 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         (1, &bank, Purpose::InLoan),
     ];
     for (e, to, purpose) in grants {
+        let to_id = xinrong_platform::Id::parse("institution", &to.id)?;
         let (c, _) = platform
-            .consents
-            .grant(&enterprises[e].0, to, purpose, in_a_year)
+            .grant_consent(&enterprises[e].0, &to_id, purpose, in_a_year)
             .await?;
         eprintln!(
             "{} consents to {} for {} until {} ({})",
@@ -323,46 +331,39 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         );
     }
     let state = DemoState {
-        operator_key: access.issue_key(&operator.id).await?.token,
-        bank_key: access.issue_key(&bank.id).await?.token,
+        operator_key: access.issue_key(&operator.id, DEMO).await?.token,
+        bank_key: access.issue_key(&bank.id, DEMO).await?.token,
         bank: bank.id,
-        guarantor_key: access.issue_key(&guarantor.id).await?.token,
+        guarantor_key: access.issue_key(&guarantor.id, DEMO).await?.token,
         guarantor: guarantor.id,
-        regulator_key: access.issue_key(&regulator.id).await?.token,
+        regulator_key: access.issue_key(&regulator.id, DEMO).await?.token,
         enterprises: enterprises.into_iter().map(|e| e.1).collect(),
-        model_version: version,
+        model_version: version.as_str().to_string(),
     };
+    platform.append_admin_actions().await?;
     platform.close().await;
     Ok(state)
 }
 
 async fn register_datasets(platform: &Platform, raw: &Path) -> Result<()> {
-    let suite = platform.ledger.config().suite;
     let mut n = 0;
     for source in xinrong_sources::SOURCES {
         let file = raw.join(format!("{}.csv", source.name));
-        if !file.is_file() {
-            continue;
+        if file.is_file() {
+            platform
+                .register_dataset(
+                    &format!("demo/{}.csv", source.name),
+                    &file,
+                    source.name,
+                    "demo-generator",
+                )
+                .await?;
+            n += 1;
         }
-        let (content_hash, bytes) = crate::ledger_cmd::hash_file(&file, suite)?;
-        let entry = Entry::DatasetRegistered {
-            dataset: format!("demo/{}.csv", source.name),
-            content_hash,
-            bytes,
-            schema: source.name.to_string(),
-            provider: "demo-generator".into(),
-            time: Entry::now(),
-        };
-        platform
-            .ledger
-            .submit(entry.to_canonical())?
-            .receipt()
-            .await?;
-        n += 1;
     }
     eprintln!(
         "{n} data sets registered (ledger size {})",
-        platform.ledger.size()
+        platform.ledger_size()
     );
     Ok(())
 }

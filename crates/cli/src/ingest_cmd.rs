@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use xinrong_sources::{Desensitiser, IngestError, SOURCES, hmac_key, ingest_from, source};
+use xinrong_sources::{
+    Desensitiser, Ingest, IngestError, SOURCES, UnknownFields, hmac_key, ingest_with, source,
+};
 
 use crate::BadInput;
 use crate::ledger_cmd::DataDir;
@@ -27,6 +29,13 @@ pub struct IngestArgs {
     /// Ingest every `<source>.csv` found in this directory (as `xinrong gen` writes them).
     #[arg(long, conflicts_with = "source")]
     all: Option<PathBuf>,
+    /// The file(s) are about this one enterprise (USCC): rows about any other are quarantined.
+    #[arg(long)]
+    enterprise: Option<String>,
+    /// Values in columns (or JSON keys) the source does not have: `report` keeps the row and
+    /// lists the columns; `quarantine` sets such rows aside.
+    #[arg(long, default_value = "report")]
+    unknown_fields: UnknownFields,
 }
 
 pub fn run(args: IngestArgs) -> Result<()> {
@@ -58,6 +67,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
         }
         jobs.extend(args.paths.iter().map(|p| (s, p.clone())));
     }
+    let enterprise = args
+        .enterprise
+        .as_deref()
+        .map(|u| {
+            u.parse::<xinrong_core::Uscc>()
+                .map_err(|e| BadInput(format!("--enterprise {u:?}: {e}")))
+        })
+        .transpose()?;
     let desensitiser = Desensitiser::new(&hmac_key(&args.dir.data_dir)?);
     let store = args.dir.data_dir.join("store");
     let mut table = Table::new();
@@ -72,13 +89,19 @@ pub fn run(args: IngestArgs) -> Result<()> {
         "rows/s",
     ]);
     let mut quarantined = Vec::new();
+    let mut unknown = Vec::new();
     for (s, path) in jobs {
         let started = Instant::now();
-        let report =
-            ingest_from(s, &path, &store, &desensitiser, &args.provider).map_err(|e| match e {
-                IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
-                other => BadInput(other.to_string()).into(),
-            })?;
+        let job = Ingest {
+            provider: &args.provider,
+            enterprise: enterprise.as_ref().map(|u| u.as_str()),
+            unknown: args.unknown_fields,
+            ..Ingest::file(s, &path)
+        };
+        let report = ingest_with(&job, &store, &desensitiser).map_err(|e| match e {
+            IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
+            other => BadInput(other.to_string()).into(),
+        })?;
         let rate = report.rows as f64 / started.elapsed().as_secs_f64();
         if report.already_ingested {
             table.add_row(vec![
@@ -104,8 +127,21 @@ pub fn run(args: IngestArgs) -> Result<()> {
         if let Some(q) = report.quarantine {
             quarantined.push(q);
         }
+        if !report.unknown_fields.is_empty() {
+            unknown.push(format!(
+                "{}: column(s) {} are not fields of source {} ({} row(s) held values there; \
+                 --unknown-fields quarantine sets such rows aside)",
+                path.display(),
+                report.unknown_fields.join(", "),
+                s.name,
+                report.rows_with_unknown
+            ));
+        }
     }
     println!("{table}");
+    for u in unknown {
+        eprintln!("warning: {u}");
+    }
     for q in quarantined {
         println!(
             "quarantined rows, with file, line, field and reason: {}",

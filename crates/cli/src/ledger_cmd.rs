@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use xinrong_core::Uscc;
 use xinrong_ledger::{
-    Checkpoint, Entry, Layout, Ledger, Reader, Receipt, Suite, VerifierKey, audit,
-    verify_consistency,
+    Checkpoint, Entry, Layout, Ledger, NotExtended, Reader, Receipt, Suite, VerifierKey, audit,
+    check_extends, file_content_hash,
 };
 
 use crate::BadInput;
@@ -182,9 +182,15 @@ pub fn run(args: LedgerArgs) -> Result<()> {
             Ok(())
         }
         LedgerCommand::Receipt { index } => {
-            let receipt = open_reader(&dir)?
-                .receipt(index)
-                .map_err(|e| BadInput(e.to_string()))?;
+            let reader = open_reader(&dir)?;
+            let receipt = reader.receipt(index).map_err(|e| BadInput(e.to_string()))?;
+            // A receipt is printed only if it proves what it claims: a tampered log yields
+            // receipts that fail, and handing one out would mislead its holder.
+            receipt.verify(reader.verifier()).map_err(|e| {
+                BadInput(format!(
+                    "entry {index}: the log cannot give a valid receipt ({e}); run `xinrong ledger audit`"
+                ))
+            })?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
         }
@@ -235,15 +241,6 @@ pub fn open_or_create(dir: &Path) -> Result<Ledger> {
     Ok(ledger)
 }
 
-pub(crate) fn hash_file(path: &Path, suite: Suite) -> Result<(String, u64)> {
-    let bytes = std::fs::read(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-    let digest = suite.digest(&[&bytes]);
-    Ok((
-        format!("{}:{}", suite.content_hash_label(), hex::encode(digest)),
-        bytes.len() as u64,
-    ))
-}
-
 fn register(dir: &Path, args: &RegisterArgs) -> Result<()> {
     let enterprise: Uscc = args
         .enterprise
@@ -253,7 +250,8 @@ fn register(dir: &Path, args: &RegisterArgs) -> Result<()> {
         bail!(BadInput("--name must not be empty".into()));
     }
     let ledger = open_or_create(dir)?;
-    let (content_hash, bytes) = hash_file(&args.file, ledger.config().suite)?;
+    let (content_hash, bytes) = file_content_hash(&args.file, ledger.config().suite)
+        .map_err(|e| BadInput(e.to_string()))?;
     let entry = Entry::DataAssetRegistered {
         enterprise,
         dataset: args.name.clone(),
@@ -304,27 +302,11 @@ fn verify(dir: &Path, args: &VerifyArgs) -> Result<()> {
     let key = trusted_key(dir, &args.key)?;
     let receipt: Receipt = serde_json::from_str(&read_text(&args.receipt)?)
         .map_err(|e| BadInput(format!("{}: not a receipt: {e}", args.receipt.display())))?;
-    let verified = receipt
-        .verify(&key)
-        .map_err(|e| BadInput(format!("{}: INVALID: {e}", args.receipt.display())))?;
-    if let Some(file) = &args.file {
-        let registered = match Entry::parse(&receipt.entry) {
-            Ok(
-                Entry::DataAssetRegistered { content_hash, .. }
-                | Entry::DatasetRegistered { content_hash, .. },
-            ) => content_hash,
-            _ => bail!(BadInput(
-                "--file given, but the receipt is not a data-asset registration".into()
-            )),
-        };
-        let (actual, _) = hash_file(file, key.suite())?;
-        if actual != registered {
-            bail!(BadInput(format!(
-                "{}: INVALID: file content hash {actual} differs from the registered {registered}",
-                file.display()
-            )));
-        }
+    let verified = match &args.file {
+        Some(file) => receipt.verify_file(&key, file),
+        None => receipt.verify(&key),
     }
+    .map_err(|e| BadInput(format!("{}: INVALID: {e}", args.receipt.display())))?;
     println!(
         "OK: entry {} is in {} (tree size {}), signed by {}",
         verified.leaf_index,
@@ -378,39 +360,15 @@ fn run_audit(dir: &Path, args: &AuditArgs) -> Result<()> {
 
 fn consistency(dir: &Path, args: &ConsistencyArgs) -> Result<()> {
     let key = trusted_key(dir, &args.key)?;
-    let old = Checkpoint::open(&read_text(&args.old_checkpoint)?, &key)
-        .map_err(|e| BadInput(format!("{}: {e}", args.old_checkpoint.display())))?;
+    let earlier = read_text(&args.old_checkpoint)?;
     let reader = open_reader(dir)?;
-    let latest = reader
-        .checkpoint()
-        .context("the log has no checkpoint yet")?;
-    let new = Checkpoint::open(&latest.note, &key)
-        .map_err(|e| BadInput(format!("current checkpoint: {e}")))?;
-    if old.size > new.size {
-        bail!(BadInput(format!(
-            "INCONSISTENT: the old checkpoint has {} entries, the log now only {}",
-            old.size, new.size
-        )));
-    }
-    let proof = reader.consistency_proof(old.size, new.size)?;
-    if !verify_consistency(
-        key.suite(),
-        old.size,
-        new.size,
-        &old.root,
-        &new.root,
-        &proof,
-    ) {
-        bail!(BadInput(format!(
-            "INCONSISTENT: the log at size {} does not extend the checkpoint of size {}: history was rewritten",
-            new.size, old.size
-        )));
-    }
+    let proven = check_extends(&reader, &earlier, &key).map_err(|e| match e {
+        NotExtended::Ledger(e) => anyhow::Error::new(e),
+        other => BadInput(format!("{}: {other}", args.old_checkpoint.display())).into(),
+    })?;
     println!(
         "OK: the log at size {} extends the checkpoint of size {} ({} proof hashes)",
-        new.size,
-        old.size,
-        proof.len()
+        proven.new.size, proven.old.size, proven.proof_hashes
     );
     Ok(())
 }

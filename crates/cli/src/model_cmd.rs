@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use xinrong_scorecard::Scorecard;
 
-use crate::platform_args::{StoreArgs, feature_groups, platform_error};
+use crate::platform_args::{StoreArgs, actor, feature_groups, platform_error};
 use crate::serve_cmd::runtime;
 
 #[derive(Args)]
@@ -59,11 +59,14 @@ pub fn run(args: ModelArgs) -> Result<()> {
                         .map(|s| s.to_string_lossy().replace(".model", ""))
                         .unwrap_or_else(|| "model".into())
                 });
+                let version =
+                    xinrong_platform::Version::parse("--name", &version).map_err(platform_error)?;
                 let (summary, receipt) = platform
-                    .registry
-                    .publish(&text, &version, feature_groups(&card)?, "cli", champion)
+                    .registry()
+                    .publish(&text, &version, feature_groups(&card)?, &actor(), champion)
                     .await
                     .map_err(platform_error)?;
+                platform.append_admin_actions().await?;
                 println!(
                     "published {} (sha256 {}…, {} characteristics, AUC {:.4}){}; ledger leaf {}",
                     summary.version,
@@ -77,10 +80,11 @@ pub fn run(args: ModelArgs) -> Result<()> {
             ModelCommand::List => print_models(&platform),
             ModelCommand::Champion { version } => {
                 platform
-                    .registry
-                    .set_champion(&version)
+                    .registry()
+                    .set_champion(&version, &actor())
                     .await
                     .map_err(platform_error)?;
+                platform.append_admin_actions().await?;
                 print_models(&platform);
             }
         }
@@ -100,7 +104,7 @@ fn print_models(platform: &xinrong_platform::Platform) {
         "published 发布",
         "sha256",
     ]);
-    for m in platform.registry.list() {
+    for m in platform.registry().list() {
         table.add_row([
             m.version,
             if m.champion { "yes" } else { "" }.to_string(),

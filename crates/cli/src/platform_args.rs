@@ -1,13 +1,11 @@
 //! Where the platform's state lives, shared by `serve`, `admin`, `model` and `demo`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use xinrong_platform::{FeatureGroups, Platform, Snapshot};
+use xinrong_platform::{FeatureGroups, Platform};
 use xinrong_scorecard::Scorecard;
-use xinrong_tabular::{ColumnData, ReadOptions, read_table};
 
 use crate::BadInput;
 use crate::ledger_cmd::DataDir;
@@ -31,17 +29,45 @@ impl StoreArgs {
             .unwrap_or_else(|| xinrong_platform::db::default_url(&self.dir.data_dir))
     }
 
-    /// Opens the platform (database, ledger) in this process.
+    /// Opens the platform (database, ledger) in this process. The error says what failed:
+    /// a ledger held by a running server, a damaged ledger, or a store that cannot be opened.
     pub async fn open(&self) -> Result<std::sync::Arc<Platform>> {
+        use xinrong_ledger::LedgerError;
+        use xinrong_platform::PlatformError as P;
+        let dir = self.dir.data_dir.display();
         Platform::open(&self.dir.data_dir, &self.url())
             .await
-            .with_context(|| {
-                format!(
-                    "opening the platform in {} (a running `xinrong serve` holds the ledger: \
-                     stop it, or use the API)",
-                    self.dir.data_dir.display()
-                )
+            .map_err(|e| match e {
+                P::Ledger(LedgerError::Locked(_)) => anyhow::anyhow!(
+                    "{dir}: a running `xinrong serve` holds the ledger: stop it, or use the API"
+                ),
+                P::Ledger(e @ (LedgerError::Corrupt { .. } | LedgerError::Checkpoint { .. })) => {
+                    anyhow::anyhow!(
+                        "{dir}: the ledger is damaged ({e}); `xinrong ledger audit` finds the first bad entry"
+                    )
+                }
+                P::Db(e) => anyhow::anyhow!("the database at {} cannot be used: {e}", self.url_shown()),
+                P::Migrate(e) => anyhow::anyhow!(
+                    "the database at {} cannot be brought up to date: {e}",
+                    self.url_shown()
+                ),
+                other => anyhow::Error::new(other).context(format!("opening the platform in {dir}")),
             })
+    }
+
+    /// The database URL without a password, for messages.
+    fn url_shown(&self) -> String {
+        let url = self.url();
+        match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let creds = &url[scheme + 3..at];
+                match creds.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                    None => url,
+                }
+            }
+            _ => url,
+        }
     }
 
     /// Just the database pool, for commands that do not touch the ledger and so may run
@@ -69,59 +95,12 @@ pub fn feature_groups(model: &Scorecard) -> Result<BTreeMap<String, FeatureGroup
         .collect())
 }
 
-/// Snapshots from an indicator table (`uscc` and one numeric column per indicator, as
-/// `xinrong indicators` writes), with every row whose USCC is invalid listed.
-pub fn snapshots_from_file(
-    path: &Path,
-    as_of: chrono::NaiveDate,
-) -> Result<(Vec<Snapshot>, Vec<String>)> {
-    let table = read_table(
-        path,
-        &ReadOptions {
-            text_columns: vec!["uscc".into()],
-            required: vec!["uscc".into()],
-            ..ReadOptions::default()
-        },
-    )?;
-    let ids = match &table.column("uscc").expect("required above").data {
-        ColumnData::Text { codes, levels } => codes
-            .iter()
-            .map(|&c| levels.get(c as usize).cloned().unwrap_or_default())
-            .collect::<Vec<_>>(),
-        ColumnData::Numeric(_) => unreachable!("declared a text column"),
-    };
-    let numeric: Vec<(&str, &Vec<f64>)> = table
-        .columns
-        .iter()
-        .filter(|c| c.name != "uscc" && c.name != "bad")
-        .filter_map(|c| match &c.data {
-            ColumnData::Numeric(v) => Some((c.name.as_str(), v)),
-            ColumnData::Text { .. } => None,
-        })
-        .collect();
-    let mut out = Vec::with_capacity(ids.len());
-    let mut rejected = Vec::new();
-    for (row, id) in ids.iter().enumerate() {
-        match id.parse() {
-            Ok(enterprise) => out.push(Snapshot {
-                enterprise,
-                as_of,
-                values: numeric
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), Some(v[row]).filter(|x| x.is_finite())))
-                    .collect(),
-            }),
-            Err(e) => rejected.push(format!(
-                "{}: line {}: uscc {id:?}: {e}",
-                path.display(),
-                row + 2
-            )),
-        }
-    }
-    if out.is_empty() {
-        return Err(BadInput(format!("{}: no row with a valid USCC", path.display())).into());
-    }
-    Ok((out, rejected))
+/// Who an admin action from this command line is logged as: `cli:<user>`.
+pub fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
 }
 
 /// A platform error as the command reports it: caused by the arguments (a bad field, an

@@ -1,10 +1,13 @@
 //! `xinrong serve`: the platform's HTTP API.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use xinrong_server::{Limits, ServeOptions};
 
+use crate::BadInput;
 use crate::platform_args::StoreArgs;
 
 #[derive(Args)]
@@ -14,6 +17,49 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+/// How the server meets the network: TLS and rate limits.
+#[derive(Args, Clone, Default)]
+pub struct NetArgs {
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key). Without it the server
+    /// speaks plain HTTP: fine on loopback or behind a TLS-terminating proxy, never across a
+    /// network.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A rate limit, repeatable: `'POST /v1/scores=500/1000'` (per institution, requests per
+    /// second and burst), `default=…` for other routes, `auth_failures=…` per client address,
+    /// `ROUTE=off`; `off` alone turns every limit off.
+    #[arg(long = "rate-limit", value_name = "LIMIT")]
+    rate_limits: Vec<String>,
+}
+
+impl NetArgs {
+    /// The server options these flags ask for.
+    pub fn options(&self) -> Result<ServeOptions> {
+        let mut limits = Limits::default();
+        for l in &self.rate_limits {
+            if l == "off" {
+                limits = Limits::off();
+            } else {
+                limits
+                    .set(l)
+                    .map_err(|e| BadInput(format!("--rate-limit {l:?}: {e}")))?;
+            }
+        }
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(xinrong_server::tls_acceptor(cert, key).map_err(|e| BadInput(e.to_string()))?)
+            }
+            _ => None,
+        };
+        Ok(ServeOptions { limits, tls })
+    }
 }
 
 /// Logs go to stderr as text; `XINRONG_LOG` (e.g. `debug`) sets the level (default `info`).
@@ -28,9 +74,10 @@ pub fn init_logging() {
 
 pub fn run(args: ServeArgs) -> Result<()> {
     init_logging();
+    let options = args.net.options()?;
     runtime()?.block_on(async {
         let platform = args.store.open().await?;
-        serve(platform, args.listen).await
+        serve(platform, args.listen, options).await
     })
 }
 
@@ -45,15 +92,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub async fn serve(
     platform: std::sync::Arc<xinrong_platform::Platform>,
     listen: SocketAddr,
+    options: ServeOptions,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, "serving the Xinrong API (OpenAPI at /openapi.json)");
-    eprintln!("listening on http://{}", listener.local_addr()?);
+    let url = xinrong_server::url(listener.local_addr()?, options.tls.is_some());
+    tracing::info!(address = %url, "serving the Xinrong API (OpenAPI at /openapi.json)");
+    eprintln!("listening on {url}");
     xinrong_server::serve(
         std::sync::Arc::clone(&platform),
         listener,
+        options,
         xinrong_server::shutdown_signal(),
     )
     .await?;

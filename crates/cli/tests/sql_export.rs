@@ -43,9 +43,8 @@ enum Cell {
 fn cell(data: &ColumnData, i: usize) -> Option<Cell> {
     match data {
         ColumnData::Numeric(v) => (!v[i].is_nan()).then_some(Cell::Real(v[i])),
-        ColumnData::Text { codes, levels } => {
-            (codes[i] != u32::MAX).then(|| Cell::Text(levels[codes[i] as usize].clone()))
-        }
+        ColumnData::Text { codes, levels } => (codes[i] != xinrong_tabular::MISSING_CODE)
+            .then(|| Cell::Text(levels[codes[i] as usize].clone())),
     }
 }
 
@@ -294,9 +293,9 @@ fn check_datafusion(model: &Scorecard, t: &Table) {
             ColumnData::Text { codes, levels } => {
                 fields.push(Field::new(&c.name, DataType::Utf8, true));
                 arrays.push(std::sync::Arc::new(StringArray::from_iter(
-                    codes
-                        .iter()
-                        .map(|&k| (k != u32::MAX).then(|| levels[k as usize].as_str())),
+                    codes.iter().map(|&k| {
+                        (k != xinrong_tabular::MISSING_CODE).then(|| levels[k as usize].as_str())
+                    }),
                 )));
             }
         }

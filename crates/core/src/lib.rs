@@ -17,10 +17,12 @@
 
 mod dimension;
 mod grade;
+mod numbers;
 mod purpose;
 mod uscc;
 
 pub use dimension::{DIMENSIONS, VIEWS, group_labels};
 pub use grade::{Grade, ParseGradeError};
+pub use numbers::{MISSING_CODE, round2};
 pub use purpose::{ParsePurposeError, Purpose};
 pub use uscc::{Uscc, UsccError};

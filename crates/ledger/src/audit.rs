@@ -51,6 +51,25 @@ fn read_array<const N: usize>(reader: &mut impl Read, path: &Path) -> Result<[u8
 pub fn audit(
     dir: &Path,
     key: &VerifierKey,
+    progress: impl FnMut(u64, u64),
+) -> Result<AuditReport, LedgerError> {
+    audit_upto(dir, key, false, progress)
+}
+
+/// Audits the entries covered by the stored checkpoints only, leaving alone what a writer may
+/// be appending at the same moment: the audit a running server makes of its own log.
+pub fn audit_checkpointed(
+    dir: &Path,
+    key: &VerifierKey,
+    progress: impl FnMut(u64, u64),
+) -> Result<AuditReport, LedgerError> {
+    audit_upto(dir, key, true, progress)
+}
+
+fn audit_upto(
+    dir: &Path,
+    key: &VerifierKey,
+    checkpointed_only: bool,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<AuditReport, LedgerError> {
     let layout = Layout::new(dir);
@@ -102,8 +121,21 @@ pub fn audit(
     let (mut entries, entries_len) = open(&layout.entries())?;
     let (mut index, index_len) = open(&layout.index())?;
     let (mut tree, tree_len) = open(&layout.tree())?;
-    let size = (index_len / 8).min(size_for_nodes(tree_len / 32));
-    if tree_len > node_count(size) * 32 || index_len > size * 8 {
+    let mut size = (index_len / 8).min(size_for_nodes(tree_len / 32));
+    if checkpointed_only {
+        let signed = checkpoints.last().map_or(0, |(_, c)| c.size);
+        if signed > size {
+            fail(
+                &mut report,
+                Some(size),
+                format!(
+                    "the last checkpoint covers {signed} entries but the log holds only {size}: entries were removed"
+                ),
+            );
+            return Ok(report);
+        }
+        size = signed;
+    } else if tree_len > node_count(size) * 32 || index_len > size * 8 {
         report.notes.push(
             "the files end in an unrecovered partial batch; opening the log for writing cuts it"
                 .into(),
@@ -209,7 +241,7 @@ pub fn audit(
                 c.size
             ),
         );
-    } else if offset < entries_len {
+    } else if offset < entries_len && !checkpointed_only {
         report.notes.push(format!(
             "{} bytes after the last entry (unacknowledged tail)",
             entries_len - offset

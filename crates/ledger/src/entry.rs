@@ -107,6 +107,73 @@ pub enum Entry {
         /// When.
         time: String,
     },
+    /// An institution was registered on the platform.
+    InstitutionAdded {
+        /// Platform id of the action (the same action is never logged twice).
+        action_id: String,
+        /// The institution's id.
+        institution: String,
+        /// Its kind (operator, bank, guarantor, enterprise, regulator).
+        institution_kind: String,
+        /// An enterprise's USCC.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enterprise: Option<Uscc>,
+        /// Who did it: an operator's institution id, or `cli:<user>` for the admin command.
+        by: String,
+        /// When.
+        time: String,
+    },
+    /// An API key was issued to an institution.
+    KeyIssued {
+        /// Platform id of the action.
+        action_id: String,
+        /// The key's id (never the secret).
+        key_id: String,
+        /// The institution it belongs to.
+        institution: String,
+        /// Who issued it.
+        by: String,
+        /// When.
+        time: String,
+    },
+    /// An API key was revoked.
+    KeyRevoked {
+        /// Platform id of the action.
+        action_id: String,
+        /// The key's id.
+        key_id: String,
+        /// The institution it belonged to.
+        institution: String,
+        /// Who revoked it.
+        by: String,
+        /// When.
+        time: String,
+    },
+    /// Scoring switched to another champion model.
+    ChampionChanged {
+        /// Platform id of the action.
+        action_id: String,
+        /// The new champion.
+        model_version: String,
+        /// The champion it replaced, if there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+        /// Who changed it.
+        by: String,
+        /// When.
+        time: String,
+    },
+    /// Entries whose request was never answered: each was logged, then the process stopped
+    /// (or its store failed) before the record was committed, so no caller holds a receipt
+    /// for it. Logged when the platform reconciles its ledger with its records.
+    EntriesUnacknowledged {
+        /// Leaf indexes of those entries.
+        leaves: Vec<u64>,
+        /// Why they are unacknowledged.
+        reason: String,
+        /// When this was found.
+        time: String,
+    },
     /// A guarantor's automatic decision.
     GuaranteeDecision {
         /// Platform id of the decision.

@@ -18,6 +18,8 @@
 
 mod audit;
 mod canonical;
+mod consistency;
+mod content;
 mod entry;
 mod error;
 mod keys;
@@ -30,8 +32,10 @@ mod store;
 mod suite;
 mod tree;
 
-pub use audit::{AuditReport, Problem, audit};
+pub use audit::{AuditReport, Problem, audit, audit_checkpointed};
 pub use canonical::canonical_json;
+pub use consistency::{Extends, NotExtended, check_extends};
+pub use content::{content_hash, file_content_hash};
 pub use entry::Entry;
 pub use error::{KeyError, LedgerError, NoteError, VerifyError};
 pub use keys::{SM2_DISTID, SigningKey, VerifierKey};

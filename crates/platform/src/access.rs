@@ -20,8 +20,11 @@ use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 use xinrong_core::Uscc;
 
+use xinrong_ledger::Entry;
+
 use crate::error::PlatformError;
 use crate::ids::{new_id, now_ms};
+use crate::journal::{Action, enqueue};
 
 /// The kinds of institution (机构类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -148,16 +151,17 @@ impl Access {
         }
     }
 
-    /// Registers an institution. An enterprise must name its USCC; no other kind may.
+    /// Registers an institution, `by` an operator (its id) or the admin command
+    /// (`cli:<user>`). An enterprise must name its USCC; no other kind may. The action is
+    /// logged in the ledger through the outbox ([`crate::journal`]).
     pub async fn add_institution(
         &self,
         name: &str,
         kind: Kind,
         uscc: Option<Uscc>,
+        by: &str,
     ) -> Result<Institution, PlatformError> {
-        if name.trim().is_empty() {
-            return Err(PlatformError::invalid("name", "must not be empty"));
-        }
+        let name = crate::fields::Name::parse("name", name)?;
         match (kind, &uscc) {
             (Kind::Enterprise, None) => {
                 return Err(PlatformError::invalid(
@@ -174,23 +178,40 @@ impl Access {
             _ => {}
         }
         let id = new_id(kind.as_str());
+        let (action_id, time) = Action::stamp();
+        let action = Action {
+            kind: "institution_added",
+            by: by.to_string(),
+            entry: Entry::InstitutionAdded {
+                action_id: action_id.clone(),
+                institution: id.clone(),
+                institution_kind: kind.as_str().to_string(),
+                enterprise: uscc.clone(),
+                by: by.to_string(),
+                time,
+            },
+            action_id,
+        };
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO institutions (id, name, kind, uscc, created_ms) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&id)
-        .bind(name)
+        .bind(name.as_str())
         .bind(kind.as_str())
         .bind(uscc.as_ref().map(|u| u.as_str().to_string()))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if let Some(u) = &uscc {
             // An enterprise that signs up is registered as an enterprise too.
-            insert_enterprise(&self.pool, u, name, &id).await?;
+            insert_enterprise(&mut *tx, u, name.as_str(), &id).await?;
         }
+        enqueue(&mut tx, &action).await?;
+        tx.commit().await?;
         Ok(Institution {
             id,
-            name: name.to_string(),
+            name: name.as_str().to_string(),
             kind,
             uscc,
         })
@@ -198,6 +219,12 @@ impl Access {
 
     /// The institution with this id.
     pub async fn institution(&self, id: &str) -> Result<Institution, PlatformError> {
+        if !crate::fields::is_id(id) {
+            return Err(PlatformError::NotFound(format!(
+                "institution {}",
+                crate::fields::shown(id)
+            )));
+        }
         let row: Option<InstitutionRow> =
             sqlx::query_as("SELECT id, name, kind, uscc FROM institutions WHERE id = $1")
                 .bind(id)
@@ -215,8 +242,12 @@ impl Access {
         rows.into_iter().map(institution).collect()
     }
 
-    /// Issues a new key for an institution.
-    pub async fn issue_key(&self, institution_id: &str) -> Result<IssuedKey, PlatformError> {
+    /// Issues a new key for an institution, `by` whom (see [`Access::add_institution`]).
+    pub async fn issue_key(
+        &self,
+        institution_id: &str,
+        by: &str,
+    ) -> Result<IssuedKey, PlatformError> {
         self.institution(institution_id).await?;
         let key_id = new_id("k");
         let mut secret = [0u8; 32];
@@ -229,6 +260,20 @@ impl Access {
             .hash_password(secret.as_bytes(), &salt)
             .expect("argon2 with default parameters hashes any input")
             .to_string();
+        let (action_id, time) = Action::stamp();
+        let action = Action {
+            kind: "key_issued",
+            by: by.to_string(),
+            entry: Entry::KeyIssued {
+                action_id: action_id.clone(),
+                key_id: key_id.clone(),
+                institution: institution_id.to_string(),
+                by: by.to_string(),
+                time,
+            },
+            action_id,
+        };
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (key_id, institution_id, phc, created_ms) VALUES ($1, $2, $3, $4)",
         )
@@ -236,26 +281,60 @@ impl Access {
         .bind(institution_id)
         .bind(phc)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        enqueue(&mut tx, &action).await?;
+        tx.commit().await?;
         Ok(IssuedKey {
             token: format!("xr_{key_id}.{secret}"),
             key_id,
         })
     }
 
-    /// Revokes a key; requests with it fail from now on.
-    pub async fn revoke_key(&self, key_id: &str) -> Result<(), PlatformError> {
+    /// Revokes a key, `by` whom; requests with it fail from now on (in this process at once,
+    /// in a server running beside within [`KEY_CACHE_TTL`]).
+    pub async fn revoke_key(&self, key_id: &str, by: &str) -> Result<(), PlatformError> {
+        if !crate::fields::is_id(key_id) {
+            return Err(PlatformError::NotFound(format!(
+                "live key {}",
+                crate::fields::shown(key_id)
+            )));
+        }
+        let owner: Option<(String,)> = sqlx::query_as(
+            "SELECT institution_id FROM api_keys WHERE key_id = $1 AND revoked_ms IS NULL",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((institution,)) = owner else {
+            return Err(PlatformError::NotFound(format!("live key {key_id}")));
+        };
+        let (action_id, time) = Action::stamp();
+        let action = Action {
+            kind: "key_revoked",
+            by: by.to_string(),
+            entry: Entry::KeyRevoked {
+                action_id: action_id.clone(),
+                key_id: key_id.to_string(),
+                institution,
+                by: by.to_string(),
+                time,
+            },
+            action_id,
+        };
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_ms = $1 WHERE key_id = $2 AND revoked_ms IS NULL",
         )
         .bind(now_ms())
         .bind(key_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(PlatformError::NotFound(format!("live key {key_id}")));
         }
+        enqueue(&mut tx, &action).await?;
+        tx.commit().await?;
         // Forget every verified token: cheaper than tracking which token had this id.
         self.verified.write().expect("key cache").clear();
         Ok(())
@@ -297,6 +376,7 @@ impl Access {
         let (key_id, secret) = token
             .strip_prefix("xr_")
             .and_then(|t| t.split_once('.'))
+            .filter(|(id, secret)| crate::fields::is_id(id) && !secret.contains('\0'))
             .ok_or(PlatformError::Unauthorized)?;
         let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
             "SELECT k.phc, i.id, i.name, i.kind, i.uscc FROM api_keys k \
@@ -337,7 +417,7 @@ impl Access {
 
 /// Registers an enterprise unless it already is; says whether it was new.
 pub(crate) async fn insert_enterprise(
-    pool: &AnyPool,
+    db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     uscc: &Uscc,
     name: &str,
     registered_by: &str,
@@ -350,7 +430,7 @@ pub(crate) async fn insert_enterprise(
     .bind(name)
     .bind(registered_by)
     .bind(now_ms())
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -59,6 +59,9 @@ pub struct Consents {
     pool: AnyPool,
     ledger: Arc<Ledger>,
     by_pair: RwLock<HashMap<Key, Vec<Consent>>>,
+    /// Consents being revoked right now: a second, concurrent revocation is a conflict, so a
+    /// consent is revoked (and logged) once.
+    revoking: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 type ConsentRow = (
@@ -110,6 +113,7 @@ impl Consents {
             pool,
             ledger,
             by_pair: RwLock::new(by_pair),
+            revoking: std::sync::Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -265,11 +269,29 @@ impl Consents {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or_else(|| PlatformError::NotFound(format!("consent {id}")))?;
+        let already = || PlatformError::Conflict(format!("consent {id} is already revoked"));
         if found.revoked.is_some() {
-            return Err(PlatformError::Conflict(format!(
-                "consent {id} is already revoked"
-            )));
+            return Err(already());
         }
+        if !self
+            .revoking
+            .lock()
+            .expect("revoking")
+            .insert(id.to_string())
+        {
+            return Err(already());
+        }
+        let outcome = self.log_revocation(enterprise, &found).await;
+        self.revoking.lock().expect("revoking").remove(id);
+        outcome
+    }
+
+    async fn log_revocation(
+        &self,
+        enterprise: &Uscc,
+        found: &Consent,
+    ) -> Result<(Consent, Receipt), PlatformError> {
+        let id = found.id.as_str();
         let revoked_ms = now_ms();
         let entry = Entry::ConsentRevoked {
             consent_id: id.to_string(),

@@ -35,6 +35,9 @@ pub enum PlatformError {
     /// The platform cannot answer yet (no champion model, no indicators).
     #[error("{0}")]
     Unavailable(String),
+    /// The ledger failed its audit: nothing is written until the operator restores it.
+    #[error("the ledger failed its integrity audit; writes are suspended ({0})")]
+    LedgerDamaged(String),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),

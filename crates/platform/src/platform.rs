@@ -1,25 +1,31 @@
-//! [`Platform`]: the whole state behind the API, and the operations that cross its parts
-//! (a score query checks consent, scores, logs and records).
+//! [`Platform`]: the whole state behind the API, and every operation on it. Each operation
+//! takes the caller and decides, here and nowhere else, whether that caller's kind may do it
+//! and which records it may see; the HTTP layer only translates.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::AnyPool;
 use xinrong_core::{Purpose, Uscc};
-use xinrong_ledger::{Entry, Ledger, Receipt};
+use xinrong_ledger::{Entry, Ledger, Receipt, SignedCheckpoint, VerifierKey};
+use xinrong_sources::{Format, UnknownFields};
 
-use crate::access::{Access, Institution, Kind, insert_enterprise};
-use crate::assets::{UploadReport, upload};
+use crate::access::{Access, Institution, Kind, Principal, insert_enterprise};
+use crate::assets::{Upload, UploadReport, upload};
 use crate::consent::{Consent, Consents, enterprise_of};
 use crate::db::connect;
 use crate::error::PlatformError;
+use crate::fields::{Id, Name, Version};
+use crate::health::{LedgerHealth, LedgerState};
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339, today};
+use crate::journal::{self, AdminAction, Unacknowledged};
 use crate::queries::{QueryLog, QueryRecord, Scope};
-use crate::registry::Registry;
-use crate::scoring::{Explained, Reason, explain, parse_uscc};
+use crate::registry::{FeatureGroups, ModelSummary, Registry};
+use crate::scoring::{Explained, Reason, explain};
 use crate::snapshots::Snapshots;
 
 /// Queries listed in a portrait; older ones are paged through `GET /v1/portrait/queries`.
@@ -28,27 +34,31 @@ pub const PORTRAIT_QUERIES: i64 = 200;
 /// Name given to a ledger the platform creates.
 pub const LEDGER_NAME: &str = "xinrong.local/ledger";
 
-/// How often a running platform looks for models and snapshots changed by another process.
+/// How often a running platform looks for models and snapshots changed by another process,
+/// and appends admin actions recorded by another process.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+/// How old a ledger entry must be before a missing record counts as "never answered": well
+/// past the request timeout, so no request still in flight is misjudged.
+pub const RECONCILE_AFTER: Duration = Duration::from_secs(120);
 
 /// Everything the API serves.
 pub struct Platform {
-    /// The database.
-    pub pool: AnyPool,
-    /// The tamper-evident log of registrations, consents, queries and models.
-    pub ledger: Arc<Ledger>,
-    /// Institutions and keys.
-    pub access: Access,
-    /// Consents.
-    pub consents: Consents,
-    /// Published models.
-    pub registry: Registry,
-    /// Indicator snapshots.
-    pub snapshots: Snapshots,
-    /// Score query records.
-    pub queries: QueryLog,
+    pool: AnyPool,
+    ledger: Arc<Ledger>,
+    health: Arc<LedgerHealth>,
+    access: Access,
+    consents: Consents,
+    registry: Registry,
+    snapshots: Snapshots,
+    queries: QueryLog,
     data_dir: PathBuf,
-    /// Background tasks (the refresher), stopped by [`Platform::close`].
+    /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
+    /// must not both be registered.
+    uploads: tokio::sync::Mutex<()>,
+    /// Appending admin actions and reconciling, one at a time.
+    journal: tokio::sync::Mutex<()>,
+    /// Background tasks (the refresher, the audit), stopped by [`Platform::close`].
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -112,9 +122,33 @@ pub struct QuerySeen {
     pub leaf_index: u64,
 }
 
+/// A page of a newest-first list: at most `limit` records older than `before`.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Most records, 1–1000.
+    pub limit: i64,
+    /// Only records older than this one (the last of the previous page).
+    pub before: Option<Id>,
+}
+
+impl Page {
+    /// A checked page: `limit` defaults to 100 and must be 1–1000; `before` must be an id.
+    pub fn new(limit: Option<i64>, before: Option<&str>) -> Result<Page, PlatformError> {
+        let limit = limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(PlatformError::invalid("limit", "must be 1–1000"));
+        }
+        Ok(Page {
+            limit,
+            before: before.map(|b| Id::parse("before", b)).transpose()?,
+        })
+    }
+}
+
 impl Platform {
     /// Opens the data directory and database (creating and migrating them as needed), and
-    /// starts the query writer and the refresher on the current Tokio runtime.
+    /// starts the query writer, the refresher and the ledger audit on the current Tokio
+    /// runtime.
     pub async fn open(data_dir: &Path, db_url: &str) -> Result<Arc<Platform>, PlatformError> {
         std::fs::create_dir_all(data_dir).map_err(|e| PlatformError::Io {
             path: data_dir.display().to_string(),
@@ -127,7 +161,11 @@ impl Platform {
                 .await
                 .map_err(|e| PlatformError::Unavailable(format!("opening the ledger: {e}")))??;
         let ledger = Arc::new(ledger);
+        // This process holds the ledger, so it alone owns the data directory: upload spool
+        // files left by a crash are of uploads that were never answered.
+        crate::assets::clear_spool(data_dir);
         let platform = Arc::new(Platform {
+            health: Arc::new(LedgerHealth::default()),
             access: Access::new(pool.clone()),
             consents: Consents::load(pool.clone(), Arc::clone(&ledger)).await?,
             registry: Registry::load(pool.clone(), Arc::clone(&ledger)).await?,
@@ -136,23 +174,21 @@ impl Platform {
             pool,
             ledger,
             data_dir: data_dir.to_path_buf(),
+            uploads: tokio::sync::Mutex::new(()),
+            journal: tokio::sync::Mutex::new(()),
             tasks: std::sync::Mutex::new(Vec::new()),
         });
-        let weak = Arc::downgrade(&platform);
-        let refresh = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(REFRESH_EVERY);
-            loop {
-                tick.tick().await;
-                let Some(p) = weak.upgrade() else { break };
-                if let Err(e) = p.registry.refresh().await {
-                    tracing::warn!(error = %e, "model refresh failed");
-                }
-                if let Err(e) = p.snapshots.refresh().await {
-                    tracing::warn!(error = %e, "snapshot refresh failed");
-                }
-            }
-        });
-        platform.tasks.lock().expect("task list").push(refresh);
+        let audit = LedgerHealth::audit_in_background(
+            Arc::clone(&platform.health),
+            platform.data_dir.join("ledger"),
+            platform.ledger.verifier().clone(),
+        );
+        let refresh = tokio::spawn(refresher(Arc::downgrade(&platform), platform.ledger.size()));
+        platform
+            .tasks
+            .lock()
+            .expect("task list")
+            .extend([audit, refresh]);
         Ok(platform)
     }
 
@@ -173,13 +209,56 @@ impl Platform {
         self.pool.close().await;
     }
 
+    /// The database.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Institutions and keys, for operator tooling (`xinrong admin`, test fixtures).
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The model registry, for operator tooling.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Indicator snapshots, for operator tooling.
+    pub fn snapshots(&self) -> &Snapshots {
+        &self.snapshots
+    }
+
+    /// Whether the ledger passed its audit; writes are refused once it failed.
+    pub fn ledger_state(&self) -> LedgerState {
+        self.health.state()
+    }
+
+    fn writable(&self) -> Result<(), PlatformError> {
+        match self.health.state() {
+            LedgerState::Damaged(reason) => Err(PlatformError::LedgerDamaged(reason)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The caller of a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, PlatformError> {
+        self.access.authenticate(token).await
+    }
+
+    /// The ledger's latest signed checkpoint and its public key: public, since anyone may
+    /// verify a receipt.
+    pub fn ledger_head(&self) -> Option<(SignedCheckpoint, VerifierKey)> {
+        Some((self.ledger.checkpoint()?, self.ledger.verifier().clone()))
+    }
+
     /// A bank or guarantor asks for an enterprise's score.
     pub async fn score(
         &self,
         by: &Institution,
-        enterprise: &str,
+        enterprise: &Uscc,
         purpose: Purpose,
-        model_version: Option<&str>,
+        model_version: Option<&Version>,
     ) -> Result<(QueryRecord, Receipt), PlatformError> {
         if !by.kind.may_query_scores() {
             return Err(PlatformError::role(format!(
@@ -187,10 +266,10 @@ impl Platform {
                 by.kind.as_str()
             )));
         }
-        let enterprise = parse_uscc("enterprise", enterprise)?;
-        let consent_id = self.consents.check(&enterprise, &by.id, purpose)?;
-        let model = self.registry.get(model_version)?;
-        let snapshot = self.snapshots.latest(&enterprise).await?.ok_or_else(|| {
+        self.writable()?;
+        let consent_id = self.consents.check(enterprise, &by.id, purpose)?;
+        let model = self.registry.get(model_version.map(Version::as_str))?;
+        let snapshot = self.snapshots.latest(enterprise).await?.ok_or_else(|| {
             PlatformError::Unavailable(format!(
                 "no indicators are loaded for enterprise {enterprise} yet"
             ))
@@ -225,28 +304,65 @@ impl Platform {
         Ok((record, receipt))
     }
 
+    /// A query record with a fresh receipt: the caller's own, or any for a regulator. Another
+    /// institution's query is "not found", exactly like an absent one.
+    pub async fn query(
+        &self,
+        by: &Institution,
+        id: &Id,
+    ) -> Result<(QueryRecord, Receipt), PlatformError> {
+        let scope = match by.kind {
+            Kind::Regulator => None,
+            k if k.may_query_scores() => Some(by.id.as_str()),
+            _ => {
+                return Err(PlatformError::role(
+                    "only banks, guarantors and regulators read query records; an enterprise sees its queries in /v1/portrait/queries",
+                ));
+            }
+        };
+        let query = self.queries.get(id.as_str(), scope).await?;
+        let receipt = self.ledger.receipt(query.leaf_index)?;
+        Ok((query, receipt))
+    }
+
+    /// The caller's own queries (a regulator sees everyone's), newest first.
+    pub async fn queries(
+        &self,
+        by: &Institution,
+        page: &Page,
+    ) -> Result<Vec<QueryRecord>, PlatformError> {
+        let scope = match by.kind {
+            Kind::Regulator => Scope::All,
+            k if k.may_query_scores() => Scope::Institution(by.id.as_str()),
+            _ => {
+                return Err(PlatformError::role(
+                    "only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait/queries",
+                ));
+            }
+        };
+        self.queries
+            .list(scope, page.before.as_ref().map(Id::as_str), page.limit)
+            .await
+    }
+
     /// The operator registers an enterprise.
     pub async fn register_enterprise(
         &self,
         by: &Institution,
-        uscc: &str,
-        name: &str,
-    ) -> Result<Uscc, PlatformError> {
+        uscc: &Uscc,
+        name: &Name,
+    ) -> Result<(), PlatformError> {
         if by.kind != Kind::Operator {
             return Err(PlatformError::role(
                 "only the operator registers enterprises",
             ));
         }
-        let uscc = parse_uscc("uscc", uscc)?;
-        if name.trim().is_empty() || name.chars().count() > 200 {
-            return Err(PlatformError::invalid("name", "must be 1–200 characters"));
-        }
-        if !insert_enterprise(&self.pool, &uscc, name, &by.id).await? {
+        if !insert_enterprise(&self.pool, uscc, name.as_str(), &by.id).await? {
             return Err(PlatformError::Conflict(format!(
                 "enterprise {uscc} is already registered"
             )));
         }
-        Ok(uscc)
+        Ok(())
     }
 
     /// The registered name of an enterprise.
@@ -259,31 +375,169 @@ impl Platform {
             .ok_or_else(|| PlatformError::NotFound(format!("enterprise {uscc}")))
     }
 
-    /// The operator uploads source data for a registered enterprise.
+    /// The operator uploads source data for a registered enterprise. The flag says whether it
+    /// was new: the same bytes for the same enterprise and source are recognised and answered
+    /// with the asset registered the first time, not registered again.
     pub async fn upload(
         &self,
         by: &Institution,
-        uscc: &str,
+        enterprise: &Uscc,
         source: &str,
         body: Vec<u8>,
-        jsonl: bool,
-    ) -> Result<(UploadReport, Receipt), PlatformError> {
+        format: Format,
+        unknown: UnknownFields,
+    ) -> Result<(UploadReport, Receipt, bool), PlatformError> {
         if by.kind != Kind::Operator {
             return Err(PlatformError::role("only the operator uploads source data"));
         }
-        let uscc = parse_uscc("uscc", uscc)?;
-        self.enterprise_name(&uscc).await?;
+        self.writable()?;
+        self.enterprise_name(enterprise).await?;
+        let _one_at_a_time = self.uploads.lock().await;
         upload(
             &self.pool,
             &self.ledger,
             &self.data_dir,
-            &by.id,
-            &uscc,
-            source,
-            body,
-            jsonl,
+            Upload {
+                uploader: &by.id,
+                enterprise,
+                source,
+                body,
+                format,
+                unknown,
+            },
         )
         .await
+    }
+
+    /// An enterprise grants a bank or guarantor access for a purpose until a date.
+    pub async fn grant_consent(
+        &self,
+        by: &Institution,
+        institution: &Id,
+        purpose: Purpose,
+        expires: NaiveDate,
+    ) -> Result<(Consent, Receipt), PlatformError> {
+        // The role is checked before the institution is looked up, so a caller that may not
+        // grant learns nothing about which institutions exist.
+        enterprise_of(by)?;
+        self.writable()?;
+        let to = self.access.institution(institution.as_str()).await?;
+        self.consents.grant(by, &to, purpose, expires).await
+    }
+
+    /// An enterprise revokes one of its consents.
+    pub async fn revoke_consent(
+        &self,
+        by: &Institution,
+        id: &Id,
+    ) -> Result<(Consent, Receipt), PlatformError> {
+        enterprise_of(by)?;
+        self.writable()?;
+        self.consents.revoke(by, id.as_str()).await
+    }
+
+    /// The consents an enterprise gave, or a bank or guarantor holds.
+    pub fn consents(&self, by: &Institution) -> Result<Vec<Consent>, PlatformError> {
+        match (&by.kind, &by.uscc) {
+            (Kind::Enterprise, Some(u)) => Ok(self.consents.of_enterprise(u)),
+            (k, _) if k.may_query_scores() => Ok(self.consents.of_institution(&by.id)),
+            _ => Err(PlatformError::role(
+                "only enterprises, banks and guarantors have consents",
+            )),
+        }
+    }
+
+    /// Published models, newest first: any caller with a key may see them.
+    pub fn models(&self, _by: &Institution) -> Vec<ModelSummary> {
+        self.registry.list()
+    }
+
+    /// The operator publishes a model artifact.
+    pub async fn publish_model(
+        &self,
+        by: &Institution,
+        version: &Version,
+        artifact: &str,
+        groups: std::collections::BTreeMap<String, FeatureGroups>,
+        champion: bool,
+    ) -> Result<(ModelSummary, Receipt), PlatformError> {
+        if by.kind != Kind::Operator {
+            return Err(PlatformError::role("only the operator publishes models"));
+        }
+        self.writable()?;
+        let published = self
+            .registry
+            .publish(artifact, version, groups, &by.id, champion)
+            .await?;
+        self.append_admin_actions().await?;
+        Ok(published)
+    }
+
+    /// Registers a data file covering many enterprises (a provider's delivery) in the ledger
+    /// by its content hash: operator tooling (the demo registers its generated sources).
+    pub async fn register_dataset(
+        &self,
+        dataset: &str,
+        file: &Path,
+        schema: &str,
+        provider: &str,
+    ) -> Result<Receipt, PlatformError> {
+        self.writable()?;
+        let suite = self.ledger.config().suite;
+        let path = file.to_path_buf();
+        let (content_hash, bytes) =
+            tokio::task::spawn_blocking(move || xinrong_ledger::file_content_hash(&path, suite))
+                .await
+                .map_err(|e| PlatformError::Unavailable(format!("hashing: {e}")))??;
+        let entry = Entry::DatasetRegistered {
+            dataset: dataset.to_string(),
+            content_hash,
+            bytes,
+            schema: schema.to_string(),
+            provider: provider.to_string(),
+            time: rfc3339(now_ms()),
+        };
+        Ok(self.ledger.submit(entry.to_canonical())?.receipt().await?)
+    }
+
+    /// Entries in the ledger.
+    pub fn ledger_size(&self) -> u64 {
+        self.ledger.size()
+    }
+
+    /// Appends admin actions waiting in the outbox (recorded by this process or by `xinrong
+    /// admin` beside it) to the ledger.
+    pub async fn append_admin_actions(&self) -> Result<Vec<(String, Receipt)>, PlatformError> {
+        self.writable()?;
+        let _one_at_a_time = self.journal.lock().await;
+        journal::drain(&self.pool, &self.ledger).await
+    }
+
+    /// Reconciles ledger entries older than `upto` with the records (see [`crate::journal`]).
+    pub async fn reconcile(&self, upto: u64) -> Result<Vec<Unacknowledged>, PlatformError> {
+        self.writable()?;
+        let _one_at_a_time = self.journal.lock().await;
+        journal::reconcile(&self.pool, &self.ledger, upto).await
+    }
+
+    /// Admin actions, newest first: the operator's and the regulator's view.
+    pub async fn admin_actions(
+        &self,
+        by: &Institution,
+        limit: i64,
+    ) -> Result<Vec<AdminAction>, PlatformError> {
+        oversight(by)?;
+        journal::actions(&self.pool, limit).await
+    }
+
+    /// Ledger entries whose request was never answered: the operator's and the regulator's
+    /// view.
+    pub async fn unacknowledged(
+        &self,
+        by: &Institution,
+    ) -> Result<Vec<Unacknowledged>, PlatformError> {
+        oversight(by)?;
+        journal::unacknowledged(&self.pool).await
     }
 
     /// An enterprise's own portrait.
@@ -311,13 +565,17 @@ impl Platform {
                 c.reasons
                     .iter()
                     .map(|r| Improvement {
-                        points_to_gain: ((r.max_points - r.points) * 100.0).round() / 100.0,
+                        points_to_gain: xinrong_core::round2(r.max_points - r.points),
                         reason: r.clone(),
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let queries = self.queries_about_me(by, None, PORTRAIT_QUERIES).await?;
+        let first_page = Page {
+            limit: PORTRAIT_QUERIES,
+            before: None,
+        };
+        let queries = self.queries_about_me(by, &first_page).await?;
         let today = today();
         Ok(Portrait {
             enterprise: uscc.to_string(),
@@ -339,23 +597,26 @@ impl Platform {
     pub async fn queries_about_me(
         &self,
         by: &Institution,
-        before: Option<&str>,
-        limit: i64,
+        page: &Page,
     ) -> Result<Vec<QuerySeen>, PlatformError> {
         let uscc = enterprise_of(by)?;
-        let page = self
+        let records = self
             .queries
-            .list(Scope::Enterprise(uscc.as_str()), before, limit)
+            .list(
+                Scope::Enterprise(uscc.as_str()),
+                page.before.as_ref().map(Id::as_str),
+                page.limit,
+            )
             .await?;
         // Names of the institutions on this page only, each looked up once.
         let mut names: HashMap<String, String> = HashMap::new();
-        for q in &page {
+        for q in &records {
             if !names.contains_key(&q.institution) {
                 let name = self.access.institution(&q.institution).await?.name;
                 names.insert(q.institution.clone(), name);
             }
         }
-        Ok(page
+        Ok(records
             .into_iter()
             .map(|q| QuerySeen {
                 institution_name: names.get(&q.institution).cloned().unwrap_or_default(),
@@ -366,5 +627,51 @@ impl Platform {
                 leaf_index: q.leaf_index,
             })
             .collect())
+    }
+}
+
+/// The operator and the regulator oversee the platform's own records.
+fn oversight(by: &Institution) -> Result<(), PlatformError> {
+    match by.kind {
+        Kind::Operator | Kind::Regulator => Ok(()),
+        _ => Err(PlatformError::role(
+            "only the operator and regulators read the platform's own records",
+        )),
+    }
+}
+
+/// The refresher: picks up models, snapshots and admin actions from other processes, and
+/// reconciles the ledger with the records (everything present at start at once, later entries
+/// once they are [`RECONCILE_AFTER`] old).
+async fn refresher(platform: std::sync::Weak<Platform>, size_at_start: u64) {
+    let mut tick = tokio::time::interval(REFRESH_EVERY);
+    let mut sizes: VecDeque<(Instant, u64)> = VecDeque::new();
+    let mut reconcile_upto = size_at_start;
+    loop {
+        tick.tick().await;
+        let Some(p) = platform.upgrade() else { break };
+        if let Err(e) = p.registry.refresh().await {
+            tracing::warn!(error = %e, "model refresh failed");
+        }
+        if let Err(e) = p.snapshots.refresh().await {
+            tracing::warn!(error = %e, "snapshot refresh failed");
+        }
+        if !matches!(p.health.state(), LedgerState::Damaged(_)) {
+            if let Err(e) = p.append_admin_actions().await {
+                tracing::warn!(error = %e, "appending admin actions to the ledger failed");
+            }
+            let now = Instant::now();
+            sizes.push_back((now, p.ledger.size()));
+            while let Some(&(at, size)) = sizes.front() {
+                if now.duration_since(at) < RECONCILE_AFTER {
+                    break;
+                }
+                reconcile_upto = reconcile_upto.max(size);
+                sizes.pop_front();
+            }
+            if let Err(e) = p.reconcile(reconcile_upto).await {
+                tracing::warn!(error = %e, "reconciling the ledger with the records failed");
+            }
+        }
     }
 }

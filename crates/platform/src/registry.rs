@@ -12,7 +12,9 @@ use xinrong_ledger::{Entry, Ledger, Receipt};
 use xinrong_scorecard::Scorecard;
 
 use crate::error::PlatformError;
+use crate::fields::Version;
 use crate::ids::{now_ms, rfc3339};
+use crate::journal::{Action, enqueue};
 
 /// Where a model feature belongs: one of the ten dimensions and one of the three views.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +75,8 @@ pub struct Registry {
     pool: AnyPool,
     ledger: Arc<Ledger>,
     state: RwLock<State>,
+    /// One publication at a time, so two publications of one version cannot both be logged.
+    publishing: tokio::sync::Mutex<()>,
 }
 
 type ModelRow = (String, String, String, String, String, i64, i64, i64);
@@ -87,6 +91,7 @@ impl Registry {
                 generation: -1,
                 ..State::default()
             }),
+            publishing: tokio::sync::Mutex::new(()),
         };
         registry.refresh().await?;
         Ok(registry)
@@ -132,27 +137,18 @@ impl Registry {
         Ok(())
     }
 
-    /// Publishes a model artifact as `version`; the first model, or one published with
-    /// `champion`, becomes the champion. Features `groups` does not place go to `other`.
+    /// Publishes a model artifact as `version`, `by` whom; the first model, or one published
+    /// with `champion`, becomes the champion (a change logged like [`Registry::set_champion`]'s).
+    /// Features `groups` does not place go to `other`.
     pub async fn publish(
         &self,
         artifact: &str,
-        version: &str,
+        version: &Version,
         mut groups: BTreeMap<String, FeatureGroups>,
-        publisher: &str,
+        by: &str,
         champion: bool,
     ) -> Result<(ModelSummary, Receipt), PlatformError> {
-        if version.is_empty()
-            || version.len() > 64
-            || !version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return Err(PlatformError::invalid(
-                "version",
-                format!("'{version}' must be 1–64 letters, digits, '.', '_' or '-'"),
-            ));
-        }
+        let version = version.as_str();
         // Refuse a corrupt or foreign artifact before anything is logged.
         let card = Scorecard::from_json(artifact)?;
         for f in &card.features {
@@ -164,14 +160,13 @@ impl Registry {
                 });
         }
         groups.retain(|name, _| card.features.iter().any(|f| &f.name == name));
+        let _one_at_a_time = self.publishing.lock().await;
         self.refresh().await?;
-        if self
-            .state
-            .read()
-            .expect("registry")
-            .models
-            .contains_key(version)
-        {
+        let (exists, previous) = {
+            let state = self.state.read().expect("registry");
+            (state.models.contains_key(version), state.champion.clone())
+        };
+        if exists {
             return Err(PlatformError::Conflict(format!(
                 "model version {version} is already published; versions are immutable"
             )));
@@ -181,16 +176,17 @@ impl Registry {
         let entry = Entry::ModelPublished {
             model_version: version.to_string(),
             model_hash: format!("sha256:{sha256}"),
-            publisher: publisher.to_string(),
+            publisher: by.to_string(),
             time: rfc3339(published_ms),
         };
         let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
-        let first = self.state.read().expect("registry").models.is_empty();
+        let becomes_champion = champion || previous.is_none();
         let mut tx = self.pool.begin().await?;
-        if champion || first {
+        if becomes_champion {
             sqlx::query("UPDATE models SET champion = 0")
                 .execute(&mut *tx)
                 .await?;
+            enqueue(&mut tx, &champion_changed(version, previous, by)).await?;
         }
         sqlx::query(
             "INSERT INTO models (version, sha256, artifact, groups, publisher, published_ms, leaf, champion) \
@@ -200,10 +196,10 @@ impl Registry {
         .bind(&sha256)
         .bind(artifact)
         .bind(serde_json::to_string(&groups).expect("groups serialise"))
-        .bind(publisher)
+        .bind(by)
         .bind(published_ms)
         .bind(receipt.leaf_index as i64)
-        .bind(i64::from(champion || first))
+        .bind(i64::from(becomes_champion))
         .execute(&mut *tx)
         .await?;
         bump(&mut tx, "models").await?;
@@ -217,20 +213,31 @@ impl Registry {
         Ok((summary, receipt))
     }
 
-    /// Makes a published version the champion.
-    pub async fn set_champion(&self, version: &str) -> Result<(), PlatformError> {
+    /// Makes a published version the champion, `by` whom; the change is logged in the ledger
+    /// through the outbox ([`crate::journal`]). Naming the champion again changes nothing.
+    pub async fn set_champion(&self, version: &str, by: &str) -> Result<(), PlatformError> {
+        let _one_at_a_time = self.publishing.lock().await;
+        self.refresh().await?;
+        let previous = self.state.read().expect("registry").champion.clone();
+        if previous.as_deref() == Some(version) {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE models SET champion = 1 WHERE version = $1")
             .bind(version)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(PlatformError::NotFound(format!("model version {version}")));
+            return Err(PlatformError::NotFound(format!(
+                "model version {}",
+                crate::fields::shown(version)
+            )));
         }
         sqlx::query("UPDATE models SET champion = 0 WHERE version <> $1")
             .bind(version)
             .execute(&mut *tx)
             .await?;
+        enqueue(&mut tx, &champion_changed(version, previous, by)).await?;
         bump(&mut tx, "models").await?;
         tx.commit().await?;
         self.refresh().await
@@ -282,6 +289,22 @@ impl Registry {
                 .then(b.version.cmp(&a.version))
         });
         out
+    }
+}
+
+fn champion_changed(version: &str, previous: Option<String>, by: &str) -> Action {
+    let (action_id, time) = Action::stamp();
+    Action {
+        kind: "champion_changed",
+        by: by.to_string(),
+        entry: Entry::ChampionChanged {
+            action_id: action_id.clone(),
+            model_version: version.to_string(),
+            previous,
+            by: by.to_string(),
+            time,
+        },
+        action_id,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use xinrong_core::{DIMENSIONS, Grade, Uscc, VIEWS, group_labels};
+use xinrong_core::{DIMENSIONS, Grade, Uscc, VIEWS, group_labels, round2};
 use xinrong_scorecard::{Lang, RowScore};
 
 use crate::error::PlatformError;
@@ -186,10 +186,6 @@ fn groups(
             }
         })
         .collect()
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// The enterprise's USCC from a request field, with the field named on error.

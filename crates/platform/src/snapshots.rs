@@ -165,3 +165,64 @@ fn parse(enterprise: &Uscc, as_of: &str, vals: &str) -> Result<Snapshot, Platfor
         values: serde_json::from_str(vals).map_err(|e| bad(e.to_string()))?,
     })
 }
+
+/// Snapshots from an indicator table (`uscc` and one numeric column per indicator, as
+/// `xinrong indicators` writes), with every row whose USCC is invalid listed by the file's
+/// line. A `bad` label column, if present, is not an indicator and is left out.
+pub fn read_snapshots(
+    path: &std::path::Path,
+    as_of: NaiveDate,
+) -> Result<(Vec<Snapshot>, Vec<String>), PlatformError> {
+    use xinrong_tabular::{ColumnData, ReadOptions, read_table};
+    let table = read_table(
+        path,
+        &ReadOptions {
+            text_columns: vec!["uscc".into()],
+            required: vec!["uscc".into()],
+            ..ReadOptions::default()
+        },
+    )
+    .map_err(|e| PlatformError::invalid("file", e.to_string()))?;
+    let ids = match &table.column("uscc").expect("required above").data {
+        ColumnData::Text { codes, levels } => codes
+            .iter()
+            .map(|&c| levels.get(c as usize).cloned().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ColumnData::Numeric(_) => unreachable!("declared a text column"),
+    };
+    let numeric: Vec<(&str, &Vec<f64>)> = table
+        .columns
+        .iter()
+        .filter(|c| c.name != "uscc" && c.name != "bad")
+        .filter_map(|c| match &c.data {
+            ColumnData::Numeric(v) => Some((c.name.as_str(), v)),
+            ColumnData::Text { .. } => None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    let mut rejected = Vec::new();
+    for (row, id) in ids.iter().enumerate() {
+        match id.parse() {
+            Ok(enterprise) => out.push(Snapshot {
+                enterprise,
+                as_of,
+                values: numeric
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), Some(v[row]).filter(|x| x.is_finite())))
+                    .collect(),
+            }),
+            Err(e) => rejected.push(format!(
+                "{}: line {}: uscc {id:?}: {e}",
+                path.display(),
+                row + 2
+            )),
+        }
+    }
+    if out.is_empty() {
+        return Err(PlatformError::invalid(
+            "file",
+            format!("{}: no row with a valid USCC", path.display()),
+        ));
+    }
+    Ok((out, rejected))
+}

@@ -44,11 +44,7 @@ impl Scaling {
     }
 }
 
-/// Rounds to two decimals (half away from zero).
-pub fn round2(x: f64) -> f64 {
-    let r = (x * 100.0).round() / 100.0;
-    if r == 0.0 { 0.0 } else { r }
-}
+pub use xinrong_core::round2;
 
 /// Score cut points of the seven grades.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

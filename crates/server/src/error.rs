@@ -1,8 +1,9 @@
 //! Errors as HTTP answers: a status and `{"error": {"status", "code", "message", "field"}}`.
+//! Every answer the server gives on its own (a bad body, a timeout, a limit, an unknown route
+//! or method, even a request line too long for the HTTP parser) has this shape.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use xinrong_platform::PlatformError;
@@ -14,6 +15,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
+    retry_after: Option<u64>,
 }
 
 /// The body of an error answer.
@@ -45,22 +47,66 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
-    /// A bad field.
+    /// A bad field (422).
     pub fn field(field: &str, message: impl Into<String>) -> ApiError {
         ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "invalid",
-            message: format!("{field}: {}", message.into()),
             field: Some(field.to_string()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{field}: {}", message.into()),
+            )
+        }
+    }
+
+    /// A malformed body or query: not JSON, or an unknown, missing or mistyped field (400).
+    pub fn bad_json(field: Option<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message)
+        }
+    }
+
+    /// Not found, naming the field that named the missing record.
+    pub fn not_found(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        }
+    }
+
+    /// Too many requests: try again after `seconds`.
+    pub fn too_many(message: impl Into<String>, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The answer's bytes, for the few answers written below the router (a request line too
+    /// long for the HTTP parser).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.body()).expect("an error body serialises")
+    }
+
+    fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                code: self.code,
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
     }
 }
 
@@ -73,14 +119,13 @@ impl From<PlatformError> for ApiError {
             PlatformError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             PlatformError::Invalid { field, .. } => {
                 return ApiError {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    code: "invalid",
-                    message,
                     field: Some(field.clone()),
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
                 };
             }
             PlatformError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             PlatformError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            PlatformError::LedgerDamaged(_) => (StatusCode::SERVICE_UNAVAILABLE, "ledger_damaged"),
             PlatformError::Ingest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data"),
             PlatformError::Model(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_model"),
             PlatformError::Db(_)
@@ -100,52 +145,14 @@ impl From<PlatformError> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> ApiError {
-        let status = r.status();
-        let text = r.body_text();
-        // serde names the path of the bad field before the first ':' of its message.
-        let field = text
-            .split_once(": ")
-            .and_then(|(_, rest)| rest.split_once(':'))
-            .map(|(path, _)| path.trim().to_string())
-            .filter(|p| !p.contains(' ') && !p.is_empty());
-        let missing = text
-            .split("missing field `")
-            .nth(1)
-            .and_then(|t| t.split('`').next())
-            .map(str::to_string);
-        let unknown = text
-            .split("unknown field `")
-            .nth(1)
-            .and_then(|t| t.split('`').next())
-            .map(str::to_string);
-        ApiError {
-            status: if matches!(
-                status,
-                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
-            ) {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-            code: "bad_json",
-            message: text,
-            field: unknown.or(missing).or(field),
-        }
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                status: self.status.as_u16(),
-                code: self.code,
-                message: self.message,
-                field: self.field,
-            },
-        };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(s) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
     }
 }

@@ -8,28 +8,34 @@
 mod auth;
 mod body;
 mod error;
+mod listen;
 mod openapi;
 mod routes;
 mod state;
 mod telemetry;
+mod throttle;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi as _;
 use xinrong_platform::Platform;
 
 pub use error::ApiError;
+pub use listen::{JsonParseErrors, TlsError, tls_acceptor, url};
 pub use openapi::ApiDoc;
 pub use state::AppState;
+pub use throttle::{Limits, Rate};
+/// A TLS acceptor built by [`tls_acceptor`].
+pub use tokio_rustls::TlsAcceptor;
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -40,12 +46,39 @@ pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How a server runs beyond its platform.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// Rate limits.
+    pub limits: Limits,
+    /// TLS, when the server terminates it itself.
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Answers 408 (in the API's JSON error shape) when a request takes longer than
+/// [`REQUEST_TIMEOUT`].
+async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request took longer than {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
 /// The router over `platform`.
-pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
+pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState>) {
     let state = Arc::new(AppState {
         platform,
         metrics: telemetry::recorder(),
         accepting: AtomicBool::new(true),
+        throttle: throttle::Throttle::new(limits),
     });
     let doc = ApiDoc::openapi()
         .to_json()
@@ -74,16 +107,16 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
         .route("/v1/portrait", get(routes::portrait))
         .route("/v1/portrait/queries", get(routes::queries_about_me))
         .route("/v1/ledger/checkpoint", get(routes::checkpoint))
+        .route("/v1/ledger/unacknowledged", get(routes::unacknowledged))
+        .route("/v1/admin/actions", get(routes::admin_actions))
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
     let router = api
         .merge(uploads)
         .merge(models)
         .fallback(routes::fallback)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(telemetry::track))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .with_state(Arc::clone(&state));
     (router, state)
 }
@@ -93,20 +126,28 @@ pub fn router(platform: Arc<Platform>) -> (Router, Arc<AppState>) {
 pub async fn serve(
     platform: Arc<Platform>,
     listener: tokio::net::TcpListener,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (router, state) = router(platform);
+    let (router, state) = router(platform, &options.limits);
     let drain = Arc::clone(&state);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let weak = Arc::downgrade(&state);
+    let janitor = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            state.throttle.forget_idle();
+        }
+    });
+    let served = listen::serve(listener, router, options.tls, async move {
         shutdown.await;
         drain.accepting.store(false, Ordering::Relaxed);
         tracing::info!("shutting down: finishing requests in flight");
     })
-    .await
+    .await;
+    janitor.abort();
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -19,7 +19,8 @@ use crate::routes;
         routes::register_enterprise, routes::upload, routes::grant, routes::revoke,
         routes::consents, routes::score, routes::queries, routes::query, routes::portrait,
         routes::queries_about_me,
-        routes::models, routes::publish, routes::checkpoint
+        routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
+        routes::admin_actions
     ),
     modifiers(&Bearer, &CommonErrors),
     tags(
@@ -44,8 +45,8 @@ impl Modify for Bearer {
 
 /// Documents the error answers every operation can give, so that clients (and contract
 /// testers such as schemathesis) find each status the server may send: 401 and 403 where a
-/// key is needed, 400 where there is a body or query, 413 and 415 where there is a body, and
-/// 408 (timeout) everywhere.
+/// key is needed (and 429 for rate limits), 400 where there is a body or query, 413 and 415
+/// where there is a body, and 408 (timeout) everywhere.
 struct CommonErrors;
 
 impl CommonErrors {
@@ -73,6 +74,11 @@ impl Modify for CommonErrors {
                 if op.security.is_some() {
                     Self::add(op, "401", "missing or invalid API key");
                     Self::add(op, "403", "the caller's kind may not do this");
+                    Self::add(
+                        op,
+                        "429",
+                        "rate limit reached, or too many failed keys from this address: see Retry-After",
+                    );
                 }
                 if op.request_body.is_some() {
                     Self::add(op, "400", "malformed JSON, unknown or missing field");

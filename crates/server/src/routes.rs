@@ -9,15 +9,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::IntoResponse;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use xinrong_core::Purpose;
+use xinrong_core::{Purpose, Uscc};
 use xinrong_ledger::Receipt;
-use xinrong_platform::queries::Scope;
 use xinrong_platform::{
-    Consent, FeatureGroups, Institution, Kind, ModelSummary, PlatformError, Portrait, QueryRecord,
-    QuerySeen, UploadReport,
+    AdminAction, Consent, FeatureGroups, Id, Institution, LedgerState, ModelSummary, Name,
+    PlatformError, Portrait, QueryRecord, QuerySeen, Unacknowledged, UploadReport, Version,
 };
+use xinrong_sources::{Format, UnknownFields};
 
 use crate::auth::Caller;
 use crate::body::Body;
@@ -26,11 +27,6 @@ use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;
-
-fn purpose(text: &str) -> Result<Purpose, ApiError> {
-    text.parse()
-        .map_err(|e: xinrong_core::ParsePurposeError| ApiError::field("purpose", e.to_string()))
-}
 
 /// The purposes a consent and a query name (parsed into [`Purpose`]); here for the document.
 #[derive(ToSchema)]
@@ -60,7 +56,8 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers and shutdown has not begun.
+/// The process can serve: the database answers, the ledger has not failed its audit and
+/// shutdown has not begun.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
@@ -70,6 +67,9 @@ pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
             "shutting_down",
             "shutting down",
         ));
+    }
+    if let LedgerState::Damaged(reason) = state.platform.ledger_state() {
+        return Err(PlatformError::LedgerDamaged(reason).into());
     }
     sqlx_ping(&state).await?;
     Ok(Json(Health { status: "ready" }))
@@ -89,6 +89,13 @@ async fn sqlx_ping(state: &AppState) -> Result<(), ApiError> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): Shared) -> impl IntoResponse {
+    let audit = match state.platform.ledger_state() {
+        LedgerState::Auditing => -1.0,
+        LedgerState::Intact => 1.0,
+        LedgerState::Damaged(_) => 0.0,
+    };
+    // 1 = the ledger passed its audit, 0 = it failed (alert on this), -1 = still auditing.
+    metrics::gauge!("xinrong_ledger_audit_ok").set(audit);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
@@ -107,10 +114,11 @@ pub async fn me(Caller(who): Caller) -> Json<Institution> {
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
     /// Unified Social Credit Code (18 characters, check character verified).
-    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
-    pub uscc: String,
-    /// Registered name.
-    pub name: String,
+    #[schema(value_type = String, pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
+    pub uscc: Uscc,
+    /// Registered name (1–200 characters, no control characters).
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    pub name: Name,
 }
 
 /// The operator registers an enterprise.
@@ -123,17 +131,11 @@ pub async fn register_enterprise(
     Caller(who): Caller,
     Body(req): Body<NewEnterprise>,
 ) -> ApiResult<(StatusCode, Json<NewEnterprise>)> {
-    let uscc = state
+    state
         .platform
         .register_enterprise(&who, &req.uscc, &req.name)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewEnterprise {
-            uscc: uscc.to_string(),
-            name: req.name,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(req)))
 }
 
 /// An upload's outcome with the ledger receipt of the data asset.
@@ -146,32 +148,58 @@ pub struct Uploaded {
     pub receipt: Receipt,
 }
 
+/// How an upload treats fields its source does not have.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadOptions {
+    /// `report` (default): keep the row, list the fields in the report; `quarantine`: set such
+    /// rows aside.
+    #[param(value_type = Option<String>, example = "report")]
+    pub unknown_fields: Option<String>,
+}
+
 /// The operator uploads source data (CSV, or JSON Lines with `Content-Type:
 /// application/x-ndjson`) for an enterprise; rows are validated, desensitised and stored,
-/// bad rows quarantined, and the file registered in the ledger.
+/// bad rows (and rows about another enterprise) quarantined, and the upload registered in
+/// the ledger. The same bytes again are recognised: 200 with the first registration.
 #[utoipa::path(post, path = "/v1/enterprises/{uscc}/data/{source}", tag = "enterprises",
     security(("bearer" = [])),
     params(("uscc" = String, Path, description = "The enterprise"),
-        ("source" = String, Path, description = "Source schema: registry, bank_txn, tax, …")),
+        ("source" = String, Path, description = "Source schema: registry, bank_txn, tax, …"),
+        UploadOptions),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 201, body = Uploaded), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Uploaded), (status = 200, body = Uploaded,
+        description = "these bytes were uploaded for this enterprise and source before"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload(
     State(state): Shared,
     Caller(who): Caller,
     Path((uscc, source)): Path<(String, String)>,
+    Query(options): Query<UploadOptions>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
-    let jsonl = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("ndjson") || t.contains("jsonl"));
-    let (report, receipt) = state
+    let enterprise = xinrong_platform::scoring::parse_uscc("uscc", &uscc)?;
+    let unknown = match options.unknown_fields.as_deref() {
+        None => UnknownFields::Report,
+        Some(u) => u
+            .parse()
+            .map_err(|e: String| ApiError::field("unknown_fields", e))?,
+    };
+    let format = match headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(t) if t.contains("ndjson") || t.contains("jsonl") => Format::JsonLines,
+        _ => Format::Csv,
+    };
+    let (report, receipt, new) = state
         .platform
-        .upload(&who, &uscc, &source, body.to_vec(), jsonl)
+        .upload(&who, &enterprise, &source, body.to_vec(), format, unknown)
         .await?;
-    Ok((StatusCode::CREATED, Json(Uploaded { report, receipt })))
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(Uploaded { report, receipt })))
 }
 
 /// A consent to grant.
@@ -179,13 +207,14 @@ pub async fn upload(
 #[serde(deny_unknown_fields)]
 pub struct NewConsent {
     /// The bank or guarantor authorised.
-    pub institution: String,
+    #[schema(value_type = String)]
+    pub institution: Id,
     /// pre_loan, in_loan, post_loan or guarantee.
     #[schema(value_type = PurposeCode)]
-    pub purpose: String,
+    pub purpose: Purpose,
     /// Last day of validity (YYYY-MM-DD), today or later, at most three years ahead.
-    #[schema(format = Date)]
-    pub expires: String,
+    #[schema(value_type = String, format = Date)]
+    pub expires: NaiveDate,
 }
 
 /// A consent with its ledger receipt.
@@ -208,21 +237,9 @@ pub async fn grant(
     Caller(who): Caller,
     Body(req): Body<NewConsent>,
 ) -> ApiResult<(StatusCode, Json<ConsentAnswer>)> {
-    let purpose = purpose(&req.purpose)?;
-    let expires = req.expires.parse().map_err(|_| {
-        ApiError::field(
-            "expires",
-            format!("'{}' is not a date YYYY-MM-DD", req.expires),
-        )
-    })?;
-    // The role is checked before the institution is looked up, so a caller that may not
-    // grant learns nothing about which institutions exist.
-    xinrong_platform::consent::enterprise_of(&who)?;
-    let to = state.platform.access.institution(&req.institution).await?;
     let (consent, receipt) = state
         .platform
-        .consents
-        .grant(&who, &to, purpose, expires)
+        .grant_consent(&who, &req.institution, req.purpose, req.expires)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -234,13 +251,14 @@ pub async fn grant(
 #[utoipa::path(post, path = "/v1/consents/{id}/revoke", tag = "consents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Consent id")),
     responses((status = 200, body = ConsentAnswer), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn revoke(
     State(state): Shared,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConsentAnswer>> {
-    let (consent, receipt) = state.platform.consents.revoke(&who, &id).await?;
+    let id = path_id("consent", &id)?;
+    let (consent, receipt) = state.platform.revoke_consent(&who, &id).await?;
     Ok(Json(ConsentAnswer { consent, receipt }))
 }
 
@@ -248,17 +266,7 @@ pub async fn revoke(
 #[utoipa::path(get, path = "/v1/consents", tag = "consents", security(("bearer" = [])),
     responses((status = 200, body = Vec<Consent>)))]
 pub async fn consents(State(state): Shared, Caller(who): Caller) -> ApiResult<Json<Vec<Consent>>> {
-    let consents = &state.platform.consents;
-    Ok(Json(match (&who.kind, &who.uscc) {
-        (Kind::Enterprise, Some(u)) => consents.of_enterprise(u),
-        (k, _) if k.may_query_scores() => consents.of_institution(&who.id),
-        _ => {
-            return Err(PlatformError::role(
-                "only enterprises, banks and guarantors have consents",
-            )
-            .into());
-        }
-    }))
+    Ok(Json(state.platform.consents(&who)?))
 }
 
 /// A score query.
@@ -266,14 +274,15 @@ pub async fn consents(State(state): Shared, Caller(who): Caller) -> ApiResult<Js
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
     /// The enterprise's USCC.
-    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
-    pub enterprise: String,
+    #[schema(value_type = String, pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$", example = "91350100M000100Y43")]
+    pub enterprise: Uscc,
     /// pre_loan, in_loan, post_loan or guarantee; a live consent for it is required.
     #[schema(value_type = PurposeCode)]
-    pub purpose: String,
+    pub purpose: Purpose,
     /// A published model version; the champion when absent.
     #[serde(default)]
-    pub model_version: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub model_version: Option<Version>,
 }
 
 /// A query with its answer and ledger receipt.
@@ -299,10 +308,14 @@ pub async fn score(
     Caller(who): Caller,
     Body(req): Body<ScoreRequest>,
 ) -> ApiResult<Json<ScoreAnswer>> {
-    let purpose = purpose(&req.purpose)?;
     let (query, receipt) = state
         .platform
-        .score(&who, &req.enterprise, purpose, req.model_version.as_deref())
+        .score(
+            &who,
+            &req.enterprise,
+            req.purpose,
+            req.model_version.as_ref(),
+        )
         .await?;
     Ok(Json(ScoreAnswer { query, receipt }))
 }
@@ -317,13 +330,10 @@ pub struct Limit {
     pub before: Option<String>,
 }
 
-/// A checked [`Limit`]: the page size and the cursor.
-pub struct Page {
-    limit: i64,
-    before: Option<String>,
-}
+/// A checked [`Limit`].
+pub struct Paged(xinrong_platform::Page);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Page {
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Paged {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -333,55 +343,36 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Page {
         let Query(l) = Query::<Limit>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
-        let limit = l.limit.unwrap_or(100);
-        if !(1..=1000).contains(&limit) {
-            return Err(ApiError::field("limit", "must be 1–1000"));
-        }
-        Ok(Page {
-            limit,
-            before: l.before,
-        })
+        Ok(Paged(xinrong_platform::Page::new(
+            l.limit,
+            l.before.as_deref(),
+        )?))
     }
 }
 
 /// The caller's own queries (a regulator sees everyone's), newest first.
 #[utoipa::path(get, path = "/v1/queries", tag = "scores", security(("bearer" = [])),
-    params(Limit), responses((status = 200, body = Vec<QueryRecord>)))]
+    params(Limit), responses((status = 200, body = Vec<QueryRecord>), (status = 422, body = ErrorBody)))]
 pub async fn queries(
     State(state): Shared,
     Caller(who): Caller,
-    page: Page,
+    Paged(page): Paged,
 ) -> ApiResult<Json<Vec<QueryRecord>>> {
-    let scope = match who.kind {
-        Kind::Regulator => Scope::All,
-        k if k.may_query_scores() => Scope::Institution(who.id.as_str()),
-        _ => return Err(PlatformError::role("only banks, guarantors and regulators list queries; an enterprise sees its queries in /v1/portrait/queries").into()),
-    };
-    Ok(Json(
-        state
-            .platform
-            .queries
-            .list(scope, page.before.as_deref(), page.limit)
-            .await?,
-    ))
+    Ok(Json(state.platform.queries(&who, &page).await?))
 }
 
 /// One of the caller's queries with its receipt; another institution's is "not found".
 #[utoipa::path(get, path = "/v1/queries/{id}", tag = "scores", security(("bearer" = [])),
     params(("id" = String, Path, description = "Query id")),
-    responses((status = 200, body = ScoreAnswer), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ScoreAnswer), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn query(
     State(state): Shared,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ScoreAnswer>> {
-    let scope = (who.kind != Kind::Regulator).then_some(who.id.as_str());
-    let query = state.platform.queries.get(&id, scope).await?;
-    let receipt = state
-        .platform
-        .ledger
-        .receipt(query.leaf_index)
-        .map_err(PlatformError::from)?;
+    let id = path_id("query", &id)?;
+    let (query, receipt) = state.platform.query(&who, &id).await?;
     Ok(Json(ScoreAnswer { query, receipt }))
 }
 
@@ -399,20 +390,16 @@ pub async fn portrait(State(state): Shared, Caller(who): Caller) -> ApiResult<Js
 pub async fn queries_about_me(
     State(state): Shared,
     Caller(who): Caller,
-    page: Page,
+    Paged(page): Paged,
 ) -> ApiResult<Json<Vec<QuerySeen>>> {
-    let seen = state
-        .platform
-        .queries_about_me(&who, page.before.as_deref(), page.limit)
-        .await?;
-    Ok(Json(seen))
+    Ok(Json(state.platform.queries_about_me(&who, &page).await?))
 }
 
 /// Published models, newest first.
 #[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
     responses((status = 200, body = Vec<ModelSummary>)))]
-pub async fn models(State(state): Shared, _caller: Caller) -> Json<Vec<ModelSummary>> {
-    Json(state.platform.registry.list())
+pub async fn models(State(state): Shared, Caller(who): Caller) -> Json<Vec<ModelSummary>> {
+    Json(state.platform.models(&who))
 }
 
 /// A model to publish.
@@ -420,7 +407,8 @@ pub async fn models(State(state): Shared, _caller: Caller) -> Json<Vec<ModelSumm
 #[serde(deny_unknown_fields)]
 pub struct NewModel {
     /// Version name (letters, digits, '.', '_', '-').
-    pub name: String,
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub name: Version,
     /// The model file written by `xinrong fit` (`xinrong.scorecard/1`).
     #[schema(value_type = Object)]
     pub artifact: serde_json::Value,
@@ -453,14 +441,10 @@ pub async fn publish(
     Caller(who): Caller,
     Body(req): Body<NewModel>,
 ) -> ApiResult<(StatusCode, Json<Published>)> {
-    if who.kind != Kind::Operator {
-        return Err(PlatformError::role("only the operator publishes models").into());
-    }
     let text = serde_json::to_string(&req.artifact).expect("a JSON value serialises");
     let (model, receipt) = state
         .platform
-        .registry
-        .publish(&text, &req.name, req.groups, &who.id, req.champion)
+        .publish_model(&who, &req.name, &text, req.groups, req.champion)
         .await
         .map_err(|e| match e {
             PlatformError::Model(m) => ApiError::field("artifact", m.to_string()),
@@ -484,8 +468,7 @@ pub struct LedgerHead {
 #[utoipa::path(get, path = "/v1/ledger/checkpoint", tag = "ledger",
     responses((status = 200, body = LedgerHead)))]
 pub async fn checkpoint(State(state): Shared) -> ApiResult<Json<LedgerHead>> {
-    let ledger = &state.platform.ledger;
-    let head = ledger.checkpoint().ok_or_else(|| {
+    let (head, key) = state.platform.ledger_head().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -495,8 +478,42 @@ pub async fn checkpoint(State(state): Shared) -> ApiResult<Json<LedgerHead>> {
     Ok(Json(LedgerHead {
         size: head.checkpoint.size,
         checkpoint: head.note,
-        verifier_key: ledger.verifier().encode(),
+        verifier_key: key.encode(),
     }))
+}
+
+/// Ledger entries whose request was never answered (a crash between the ledger append and the
+/// record): operator and regulators.
+#[utoipa::path(get, path = "/v1/ledger/unacknowledged", tag = "ledger", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Unacknowledged>)))]
+pub async fn unacknowledged(
+    State(state): Shared,
+    Caller(who): Caller,
+) -> ApiResult<Json<Vec<Unacknowledged>>> {
+    Ok(Json(state.platform.unacknowledged(&who).await?))
+}
+
+/// Admin actions (institutions added, keys issued and revoked, champion changes), newest
+/// first, each with its ledger leaf: operator and regulators.
+#[utoipa::path(get, path = "/v1/admin/actions", tag = "ledger", security(("bearer" = [])),
+    params(Limit), responses((status = 200, body = Vec<AdminAction>), (status = 422, body = ErrorBody)))]
+pub async fn admin_actions(
+    State(state): Shared,
+    Caller(who): Caller,
+    Paged(page): Paged,
+) -> ApiResult<Json<Vec<AdminAction>>> {
+    Ok(Json(state.platform.admin_actions(&who, page.limit).await?))
+}
+
+/// The id in a path. One that no record could have is "not found", exactly like an id that
+/// could exist but does not (or is another institution's): a path names a resource.
+fn path_id(what: &str, text: &str) -> Result<Id, ApiError> {
+    Id::parse("id", text).map_err(|_| {
+        ApiError::not_found(
+            "id",
+            format!("{what} {} not found", xinrong_platform::fields::shown(text)),
+        )
+    })
 }
 
 /// Any route that does not exist.
@@ -505,5 +522,14 @@ pub async fn fallback() -> ApiError {
         StatusCode::NOT_FOUND,
         "not_found",
         "no such route; see /openapi.json",
+    )
+}
+
+/// A route that exists, asked with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see /openapi.json",
     )
 }

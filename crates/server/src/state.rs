@@ -6,6 +6,8 @@ use std::sync::atomic::AtomicBool;
 use metrics_exporter_prometheus::PrometheusHandle;
 use xinrong_platform::Platform;
 
+use crate::throttle::Throttle;
+
 /// Shared state of the server.
 pub struct AppState {
     /// The platform.
@@ -14,4 +16,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// False once shutdown has begun, so load balancers stop sending work.
     pub accepting: AtomicBool,
+    /// Rate limits.
+    pub throttle: Throttle,
 }

@@ -29,10 +29,30 @@ pub fn recorder() -> PrometheusHandle {
         .clone()
 }
 
-/// Counts and times every request by method, route and status.
+/// The method as a label: the standard methods by name, anything else as `other`, so that
+/// invented methods cannot create series without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// Counts and times every request by method, route and status. Labels take few values:
+/// route templates (`unmatched` for any path no route has), standard methods (`other` for
+/// the rest) and status codes.
 pub async fn track(request: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -322,7 +322,11 @@ on_both_stores!(keys_and_roles_are_enforced, |h: Harness| async move {
         .next()
         .unwrap()
         .to_string();
-    h.platform().access.revoke_key(&key_id).await.unwrap();
+    h.platform()
+        .access()
+        .revoke_key(&key_id, "test")
+        .await
+        .unwrap();
     assert_eq!(
         h.score("bank", &e0, "pre_loan").await.0,
         StatusCode::UNAUTHORIZED
@@ -448,15 +452,21 @@ on_both_stores!(
             assert_eq!(b["name"], *name);
             let inst = h
                 .platform()
-                .access
+                .access()
                 .add_institution(
                     name,
                     xinrong_platform::Kind::Enterprise,
                     Some(uscc.parse().unwrap()),
+                    "test",
                 )
                 .await
                 .unwrap();
-            let key = h.platform().access.issue_key(&inst.id).await.unwrap();
+            let key = h
+                .platform()
+                .access()
+                .issue_key(&inst.id, "test")
+                .await
+                .unwrap();
             let (s, me) = h.call(Method::GET, "/v1/me", Some(&key.token), None).await;
             assert_eq!(s, StatusCode::OK);
             assert_eq!(me["name"], *name, "stored and returned verbatim");
@@ -465,7 +475,7 @@ on_both_stores!(
                 .await;
             assert_eq!(s, StatusCode::OK, "{p}");
             assert_eq!(p["name"], *name);
-            // As an id in a path or a field, it is simply not found.
+            // As an id in a path it is simply not found; as an id in a field it is not an id.
             let (s, _) = h
                 .get(&format!("/v1/queries/{}", urlencode(name)), "bank")
                 .await;
@@ -477,7 +487,11 @@ on_both_stores!(
                     json!({"institution": name, "purpose": "pre_loan", "expires": in_days(3)}),
                 )
                 .await;
-            assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+            assert_eq!(
+                (s, b["error"]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("institution")),
+                "{b}"
+            );
         }
         let (s, b) = h
             .post(
@@ -494,7 +508,7 @@ on_both_stores!(
             StatusCode::OK
         );
         assert_eq!(
-            h.platform().access.institutions().await.unwrap().len(),
+            h.platform().access().institutions().await.unwrap().len(),
             7 + nasty.len()
         );
     }

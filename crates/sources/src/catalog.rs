@@ -16,19 +16,67 @@ const LEGACY: &str = "manifest.jsonl";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS ingests (
-    seq          INTEGER PRIMARY KEY,
-    source       TEXT NOT NULL,
-    provider     TEXT NOT NULL,
-    file         TEXT NOT NULL,
-    sha256       TEXT NOT NULL,
-    rows_read    INTEGER NOT NULL,
-    accepted     INTEGER NOT NULL,
-    quarantined  INTEGER NOT NULL,
-    duplicates   INTEGER NOT NULL,
-    part         TEXT,
-    time         TEXT NOT NULL,
-    UNIQUE (source, sha256)
+    seq             INTEGER PRIMARY KEY,
+    source          TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    file            TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    scope           TEXT NOT NULL DEFAULT '',
+    rows_read       INTEGER NOT NULL,
+    accepted        INTEGER NOT NULL,
+    quarantined     INTEGER NOT NULL,
+    duplicates      INTEGER NOT NULL,
+    unknown_fields  TEXT NOT NULL DEFAULT '',
+    part            TEXT,
+    time            TEXT NOT NULL,
+    UNIQUE (source, sha256, scope)
 );";
+
+/// A catalogue of an earlier version keyed files by source and hash alone: it is rebuilt with
+/// the scope (the enterprise of an upload) and the unknown fields, keeping every record.
+const UPGRADE: &str = "
+BEGIN IMMEDIATE;
+ALTER TABLE ingests RENAME TO ingests_v1;
+CREATE TABLE ingests (
+    seq             INTEGER PRIMARY KEY,
+    source          TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    file            TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    scope           TEXT NOT NULL DEFAULT '',
+    rows_read       INTEGER NOT NULL,
+    accepted        INTEGER NOT NULL,
+    quarantined     INTEGER NOT NULL,
+    duplicates      INTEGER NOT NULL,
+    unknown_fields  TEXT NOT NULL DEFAULT '',
+    part            TEXT,
+    time            TEXT NOT NULL,
+    UNIQUE (source, sha256, scope)
+);
+INSERT INTO ingests (seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time)
+    SELECT seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time FROM ingests_v1;
+DROP TABLE ingests_v1;
+COMMIT;";
+
+const SELECT: &str = "SELECT source, provider, file, sha256, rows_read, accepted, quarantined, \
+                      duplicates, part, time, scope, unknown_fields FROM ingests";
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<ManifestEntry> {
+    Ok(ManifestEntry {
+        source: r.get(0)?,
+        provider: r.get(1)?,
+        file: r.get(2)?,
+        sha256: r.get(3)?,
+        rows: r.get::<_, i64>(4)? as u64,
+        accepted: r.get::<_, i64>(5)? as u64,
+        quarantined: r.get::<_, i64>(6)? as u64,
+        duplicates: r.get::<_, i64>(7)? as u64,
+        part: r.get(8)?,
+        time: r.get(9)?,
+        scope: r.get(10)?,
+        unknown_fields: r.get(11)?,
+    })
+}
 
 /// The open catalogue of a store.
 pub struct Catalog {
@@ -45,7 +93,7 @@ impl Catalog {
         })?;
         let path = store.join(FILE);
         let fail = |e: rusqlite::Error| IngestError::Unreadable {
-            path: path.clone(),
+            file: path.display().to_string(),
             reason: e.to_string(),
         };
         let conn = Connection::open(&path).map_err(fail)?;
@@ -56,6 +104,16 @@ impl Catalog {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
+        let scoped: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('ingests') WHERE name = 'scope')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if !scoped {
+            conn.execute_batch(UPGRADE).map_err(fail)?;
+        }
         let catalog = Catalog { conn, path };
         catalog.import_legacy(store)?;
         Ok(catalog)
@@ -63,7 +121,7 @@ impl Catalog {
 
     fn fail(&self, e: rusqlite::Error) -> IngestError {
         IngestError::Unreadable {
-            path: self.path.clone(),
+            file: self.path.display().to_string(),
             reason: e.to_string(),
         }
     }
@@ -74,8 +132,9 @@ impl Catalog {
         self.conn
             .execute(
                 "INSERT INTO ingests (source, provider, file, sha256, rows_read, accepted, \
-                 quarantined, duplicates, part, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (source, sha256) DO NOTHING",
+                 quarantined, duplicates, part, time, scope, unknown_fields) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+                 ON CONFLICT (source, sha256, scope) DO NOTHING",
                 params![
                     m.source,
                     m.provider,
@@ -86,49 +145,42 @@ impl Catalog {
                     m.quarantined as i64,
                     m.duplicates as i64,
                     m.part,
-                    m.time
+                    m.time,
+                    m.scope,
+                    m.unknown_fields
                 ],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
-    /// Whether this file was already ingested as this source.
-    pub fn contains(&self, source: &str, sha256: &str) -> Result<bool, IngestError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM ingests WHERE source = ?1 AND sha256 = ?2)",
-                params![source, sha256],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+    /// The record of this file ingested as this source (for this enterprise, when `scope`
+    /// names one), if it was.
+    pub fn find(
+        &self,
+        source: &str,
+        sha256: &str,
+        scope: &str,
+    ) -> Result<Option<ManifestEntry>, IngestError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SELECT} WHERE source = ?1 AND sha256 = ?2 AND scope = ?3"
+            ))
+            .map_err(|e| self.fail(e))?;
+        let mut rows = stmt
+            .query_map(params![source, sha256, scope], entry)
+            .map_err(|e| self.fail(e))?;
+        rows.next().transpose().map_err(|e| self.fail(e))
     }
 
     /// Every ingested file, in the order ingested.
     pub fn entries(&self) -> Result<Vec<ManifestEntry>, IngestError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT source, provider, file, sha256, rows_read, accepted, quarantined, \
-                 duplicates, part, time FROM ingests ORDER BY seq",
-            )
+            .prepare(&format!("{SELECT} ORDER BY seq"))
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(ManifestEntry {
-                    source: r.get(0)?,
-                    provider: r.get(1)?,
-                    file: r.get(2)?,
-                    sha256: r.get(3)?,
-                    rows: r.get::<_, i64>(4)? as u64,
-                    accepted: r.get::<_, i64>(5)? as u64,
-                    quarantined: r.get::<_, i64>(6)? as u64,
-                    duplicates: r.get::<_, i64>(7)? as u64,
-                    part: r.get(8)?,
-                    time: r.get(9)?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], entry).map_err(|e| self.fail(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
     }
 
@@ -152,7 +204,7 @@ impl Catalog {
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| {
                 serde_json::from_str(l).map_err(|e| IngestError::Unreadable {
-                    path: legacy.clone(),
+                    file: legacy.display().to_string(),
                     reason: format!("line {}: {e}", i + 1),
                 })
             })

@@ -12,7 +12,7 @@ mod schema;
 pub use catalog::Catalog;
 pub use generate::{GenConfig, GenError, GenSummary, generate};
 pub use ingest::{
-    Desensitiser, IngestError, IngestReport, ManifestEntry, arrow_type, hmac_key, ingest,
-    ingest_from, read_manifest, store_paths,
+    Desensitiser, Format, Ingest, IngestError, IngestReport, ManifestEntry, UnknownFields,
+    arrow_type, file_sha256, hmac_key, ingest, ingest_with, read_manifest, store_paths,
 };
 pub use schema::{Field, Kind, Pii, SOURCES, Source, TAX_RATINGS, markdown, source};

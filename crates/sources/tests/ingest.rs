@@ -6,7 +6,9 @@ use std::path::Path;
 
 use arrow_array::{Array, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use xinrong_sources::{Desensitiser, GenConfig, SOURCES, generate, ingest, source};
+use xinrong_sources::{
+    Desensitiser, GenConfig, Ingest, SOURCES, UnknownFields, generate, ingest, ingest_with, source,
+};
 
 fn strings_in(parquet: &Path) -> Vec<String> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(parquet).unwrap())
@@ -305,4 +307,153 @@ fn ingests_are_recorded_in_the_catalogue_and_a_legacy_manifest_is_imported_once(
         err.contains("manifest.jsonl") && err.contains("line 1"),
         "{err}"
     );
+}
+
+const TAX_HEADER: &str =
+    "uscc,period,tax_type,declared,paid,arrears,sales,credit_rating,filed_date";
+
+#[test]
+fn an_upload_for_one_enterprise_quarantines_rows_about_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tax.csv");
+    let b17 = "91350200791234567";
+    let b = format!("{b17}{}", xinrong_core::Uscc::check_char(b17).unwrap());
+    let (a, b) = ("91350100M000100Y43", b.as_str());
+    std::fs::write(
+        &path,
+        format!(
+            "{TAX_HEADER}\n{a},2026-01,vat,100,100,0,,A,2026-02-10\n{b},2026-01,vat,9,9,0,,A,2026-02-10\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let d = Desensitiser::new(b"k");
+    let job = Ingest {
+        enterprise: Some(a),
+        name: "upload d_1 (tax)".into(),
+        ..Ingest::file(source("tax").unwrap(), &path)
+    };
+    let report = ingest_with(&job, &store, &d).unwrap();
+    assert_eq!(
+        (report.rows, report.accepted, report.other_enterprise),
+        (2, 1, 1)
+    );
+    let q = std::fs::read_to_string(report.quarantine.unwrap()).unwrap();
+    assert!(
+        q.contains(&format!(
+            "upload d_1 (tax),3,uscc,{b},row is for enterprise {b}"
+        )),
+        "{q}"
+    );
+    assert!(
+        !q.contains(&dir.path().display().to_string()),
+        "no server path: {q}"
+    );
+    // The same bytes for the other enterprise are a different ingest (its own row is kept)…
+    let for_b = Ingest {
+        enterprise: Some(b),
+        ..job.clone()
+    };
+    let report = ingest_with(&for_b, &store, &d).unwrap();
+    assert!(!report.already_ingested);
+    assert_eq!((report.accepted, report.other_enterprise), (1, 1));
+    // …and the same bytes for the same enterprise again change nothing.
+    assert!(ingest_with(&job, &store, &d).unwrap().already_ingested);
+}
+
+#[test]
+fn fields_the_source_lacks_are_reported_or_quarantined_never_dropped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let d = Desensitiser::new(b"k");
+    let csv = dir.path().join("tax.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "{TAX_HEADER},note\n\
+             91350100M000100Y43,2026-01,vat,100,100,0,,A,2026-02-10,paid late\n\
+             91350100M000100Y43,2026-02,vat,100,100,0,,A,2026-03-10,\n"
+        ),
+    )
+    .unwrap();
+    let tax = source("tax").unwrap();
+    let report = ingest(tax, &csv, &store, &d).unwrap();
+    assert_eq!(report.unknown_fields, ["note"]);
+    assert_eq!((report.accepted, report.rows_with_unknown), (2, 1));
+    let entry = xinrong_sources::read_manifest(&store)
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(entry.unknown_fields, "note", "the catalogue keeps them too");
+
+    let strict = Ingest {
+        unknown: UnknownFields::Quarantine,
+        ..Ingest::file(tax, &csv)
+    };
+    let report = ingest_with(&strict, &dir.path().join("strict"), &d).unwrap();
+    assert_eq!((report.accepted, report.quarantined), (1, 1));
+    let q = std::fs::read_to_string(report.quarantine.unwrap()).unwrap();
+    assert!(
+        q.contains(",2,note,,") && q.contains("has a value in note"),
+        "{q}"
+    );
+
+    let jsonl = dir.path().join("utility.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"uscc\":\"91350100M000100Y43\",\"month\":\"2026-01\",\"electricity_kwh\":1,\"meter\":\"M7\"}\n\
+         {\"uscc\":\"91350100M000100Y43\",\"month\":\"2026-02\",\"electricity_kwh\":2,\"meter\":null}\n",
+    )
+    .unwrap();
+    let report = ingest(source("utility").unwrap(), &jsonl, &store, &d).unwrap();
+    assert_eq!(report.unknown_fields, ["meter"]);
+    assert_eq!((report.accepted, report.rows_with_unknown), (2, 1));
+}
+
+#[test]
+fn quarantine_lines_are_the_files_lines_with_crlf_endings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tax.csv");
+    let good = "91350100M000100Y43,2026-0M,vat,100,100,0,,A,2026-02-10";
+    let rows: Vec<String> = (1..=4)
+        .map(|m| good.replace("0M", &format!("{m:02}")))
+        .collect();
+    std::fs::write(
+        &path,
+        format!(
+            "{TAX_HEADER}\r\n{}\r\n91350100M000100Y43,2026-13,vat,1,1,0,,A,2026-02-10\r\n",
+            rows.join("\r\n")
+        ),
+    )
+    .unwrap();
+    let report = ingest(
+        source("tax").unwrap(),
+        &path,
+        &dir.path().join("store"),
+        &Desensitiser::new(b"k"),
+    )
+    .unwrap();
+    let q = std::fs::read_to_string(report.quarantine.unwrap()).unwrap();
+    assert!(q.contains(",6,period,2026-13,"), "{q}");
+}
+
+#[test]
+fn a_catalogue_of_the_earlier_layout_is_upgraded_keeping_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    let conn = rusqlite::Connection::open(store.join("catalog.db")).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE ingests (seq INTEGER PRIMARY KEY, source TEXT NOT NULL, provider TEXT NOT NULL, \
+         file TEXT NOT NULL, sha256 TEXT NOT NULL, rows_read INTEGER NOT NULL, accepted INTEGER NOT NULL, \
+         quarantined INTEGER NOT NULL, duplicates INTEGER NOT NULL, part TEXT, time TEXT NOT NULL, \
+         UNIQUE (source, sha256));
+         INSERT INTO ingests VALUES (1, 'tax', 'p', 'tax.csv', 'abc', 3, 2, 1, 0, 'part-abc.parquet', 't');",
+    )
+    .unwrap();
+    drop(conn);
+    let entries = xinrong_sources::read_manifest(&store).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].rows, entries[0].scope.as_str()), (3, ""));
+    assert_eq!(xinrong_sources::read_manifest(&store).unwrap().len(), 1);
 }

@@ -23,7 +23,7 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadErro
             what: "the file is empty",
         });
     }
-    let delimiter = detect_delimiter(&text);
+    let delimiter = crate::sniff::delimiter(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -325,7 +325,7 @@ fn malformed(path: &Path, text: &[u8], e: &csv::Error) -> ReadError {
 /// UTF-8 (with or without BOM) is taken as is; anything else must decode as GB18030, the
 /// superset of GBK that Chinese spreadsheets write.
 fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Option<String>), ReadError> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let body = bytes.strip_prefix(crate::sniff::UTF8_BOM).unwrap_or(bytes);
     match std::str::from_utf8(body) {
         Ok(s) => Ok((Cow::Borrowed(s), None)),
         Err(utf8_err) => {
@@ -342,23 +342,6 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Option<Stri
             ))
         }
     }
-}
-
-/// The delimiter is the candidate that splits the header into the most fields and splits the
-/// next line into as many.
-fn detect_delimiter(text: &str) -> u8 {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().unwrap_or_default();
-    let second = lines.next();
-    let mut best = (b',', 0usize);
-    for d in [b',', b'\t', b';', b'|'] {
-        let n = header.bytes().filter(|&b| b == d).count();
-        let consistent = second.is_none_or(|s| s.bytes().filter(|&b| b == d).count() >= n);
-        if n > best.1 && consistent {
-            best = (d, n);
-        }
-    }
-    best.0
 }
 
 #[cfg(test)]

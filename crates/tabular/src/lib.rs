@@ -17,6 +17,7 @@
 mod csv_reader;
 mod error;
 mod parquet_reader;
+pub mod sniff;
 mod table;
 
 pub use error::ReadError;

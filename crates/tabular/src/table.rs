@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Code of a missing cell in a text column.
-pub const MISSING_CODE: u32 = u32::MAX;
+pub use xinrong_core::MISSING_CODE;
 
 /// A column's values, stored contiguously for fast column scans.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,7 @@ pub(super) fn fit(
     let mut level_counts = vec![Counts::default(); levels.len()];
     let mut missing = Counts::default();
     for (&c, &t) in codes.iter().zip(target) {
-        if c == u32::MAX {
+        if c == xinrong_core::MISSING_CODE {
             missing += Counts::of(t == 1);
         } else {
             level_counts[c as usize] += Counts::of(t == 1);
@@ -72,7 +72,7 @@ pub(super) fn fit(
         .iter()
         .zip(target)
         .map(|(&c, &t)| {
-            let s = if c == u32::MAX {
+            let s = if c == xinrong_core::MISSING_CODE {
                 groups.len() as u8
             } else {
                 slot_of_level[c as usize]

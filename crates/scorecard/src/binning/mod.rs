@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub enum FeatureData<'a> {
     /// Numbers, `NaN` = missing.
     Numeric(&'a [f64]),
-    /// Codes into `levels`, `u32::MAX` = missing.
+    /// Codes into `levels`, [`xinrong_core::MISSING_CODE`] = missing.
     Categorical {
         /// One code per row.
         codes: &'a [u32],
@@ -182,7 +182,7 @@ pub(crate) fn numeric_as_levels(values: &[f64]) -> (Vec<u32>, Vec<String>) {
         .iter()
         .map(|v| {
             if v.is_nan() {
-                return u32::MAX;
+                return xinrong_core::MISSING_CODE;
             }
             let key = v.to_string();
             *index.entry(key.clone()).or_insert_with(|| {
@@ -278,7 +278,7 @@ impl Encoder<'_> {
                 missing,
             } => {
                 let c = codes[i];
-                if c == u32::MAX {
+                if c == xinrong_core::MISSING_CODE {
                     *missing
                 } else {
                     map[c as usize]
@@ -345,7 +345,7 @@ impl FeatureBinning {
                     codes
                         .iter()
                         .map(|&c| {
-                            if c == u32::MAX {
+                            if c == xinrong_core::MISSING_CODE {
                                 missing
                             } else {
                                 map[c as usize]

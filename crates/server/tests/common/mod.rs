@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use xinrong_platform::{FeatureGroups, Kind, Platform, Snapshot};
 use xinrong_scorecard::{Dataset, FeatureData, FeatureView, FitConfig, FitInput, Silent, fit};
+use xinrong_server::Limits;
 
 /// The two stores every test runs on.
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +97,9 @@ pub struct Harness {
     pub keys: HashMap<&'static str, String>,
     pub ids: HashMap<&'static str, String>,
     pub enterprises: Vec<String>,
+    /// Rate limits and TLS of the server (off and plain by default, so tests are not
+    /// throttled unless they ask).
+    pub options: xinrong_server::ServeOptions,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -173,6 +177,11 @@ pub fn groups() -> BTreeMap<String, FeatureGroups> {
 
 impl Harness {
     pub async fn start(store: Store) -> Option<Harness> {
+        Harness::start_with(store, Limits::off()).await
+    }
+
+    /// A harness whose server applies `limits`.
+    pub async fn start_with(store: Store, limits: Limits) -> Option<Harness> {
         let dir = TempDir::new().unwrap();
         let db_url = match store {
             Store::Sqlite => xinrong_platform::db::default_url(dir.path()),
@@ -187,6 +196,7 @@ impl Harness {
             keys: HashMap::new(),
             ids: HashMap::new(),
             enterprises: valid_usccs(),
+            options: xinrong_server::ServeOptions { limits, tls: None },
             stop: None,
             task: None,
         };
@@ -205,6 +215,7 @@ impl Harness {
         self.task = Some(tokio::spawn(xinrong_server::serve(
             Arc::clone(&platform),
             listener,
+            self.options.clone(),
             async move {
                 let _ = stopped.await;
             },
@@ -238,7 +249,7 @@ impl Harness {
     }
 
     async fn fixture(&mut self) {
-        let access = &self.platform().access;
+        let access = self.platform().access();
         let mut made = Vec::new();
         for (name, kind, uscc, who) in [
             ("Bureau", Kind::Operator, None, "operator"),
@@ -259,8 +270,11 @@ impl Harness {
                 "ent1",
             ),
         ] {
-            let inst = access.add_institution(name, kind, uscc).await.unwrap();
-            let key = access.issue_key(&inst.id).await.unwrap();
+            let inst = access
+                .add_institution(name, kind, uscc, "test")
+                .await
+                .unwrap();
+            let key = access.issue_key(&inst.id, "test").await.unwrap();
             made.push((who, inst.id, key.token));
         }
         for (who, id, token) in made {
@@ -268,8 +282,9 @@ impl Harness {
             self.keys.insert(who, token);
         }
         let p = self.platform();
-        p.registry
-            .publish(&model_json(), "v1", groups(), "test", true)
+        let v1 = xinrong_platform::Version::parse("name", "v1").unwrap();
+        p.registry()
+            .publish(&model_json(), &v1, groups(), "test", true)
             .await
             .unwrap();
         let snaps: Vec<Snapshot> = self.enterprises[..2]
@@ -291,7 +306,7 @@ impl Harness {
                 })
             })
             .collect();
-        p.snapshots.load(&snaps).await.unwrap();
+        p.snapshots().load(&snaps).await.unwrap();
     }
 
     pub async fn call(
