@@ -140,6 +140,59 @@ fn audit_finds_the_edited_entry_and_consistency_holds_across_appends() {
         .unwrap();
     let err = bad(&ledger(&d, &["audit"]));
     assert!(err.contains("AUDIT FAILED at entry 6"), "{err}");
+    // No receipt is handed out for the edited entry: it would not verify.
+    let err = bad(&ledger(&d, &["receipt", "6"]));
+    assert!(
+        err.contains("entry 6") && err.contains("ledger audit"),
+        "{err}"
+    );
+    ok(&ledger(&d, &["receipt", "2"]));
+}
+
+#[test]
+fn serve_says_why_it_cannot_open_rather_than_blaming_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = data(&dir.path().join("data"));
+    let file = dir.path().join("f.csv");
+    std::fs::write(&file, "a\n1\n").unwrap();
+    for i in 0..3 {
+        register(&d, &file, &dir.path().join(format!("r{i}.json")));
+    }
+    // A database that cannot be opened.
+    let err = bad_or_failed(&[
+        "serve",
+        "--data-dir",
+        &d,
+        "--db",
+        "sqlite:///nonexistent/dir/x.db",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        err.contains("database") && !err.contains("holds the ledger"),
+        "{err}"
+    );
+    // A ledger cut short below its last checkpoint: damage, not a crash.
+    let layout = Layout::new(dir.path().join("data/ledger"));
+    let len = std::fs::metadata(layout.entries()).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(layout.entries())
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let err = bad_or_failed(&["serve", "--data-dir", &d, "--listen", "127.0.0.1:0"]);
+    assert!(
+        err.contains("ledger is damaged") && !err.contains("holds the ledger"),
+        "{err}"
+    );
+}
+
+/// The stderr of a command that must fail (with status 1 or 2).
+fn bad_or_failed(args: &[&str]) -> String {
+    let out = common::xinrong(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 #[test]

@@ -13,7 +13,8 @@ mod runner;
 pub use catalogue::{Catalogue, DIMENSIONS, Direction, Indicator, Inner, Query, VIEWS};
 pub use error::IndicatorError;
 pub use quality::{
-    IssueStatus, QualityIssue, SourceQuality, THRESHOLDS, WEIGHTS, assess, raise_issues, transition,
+    INVOICE_VAT_TOLERANCE, InvoiceVatCheck, IssueStatus, QualityIssue, SourceQuality, THRESHOLDS,
+    WEIGHTS, assess, invoice_vat_checks, raise_issues, transition,
 };
 pub use runner::{IndicatorTable, compute, session};
 

@@ -118,14 +118,12 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
         "SELECT AVG(CASE WHEN report_date > make_date(CAST(year AS INT), CASE quarter WHEN 'Q1' THEN 3 WHEN 'Q2' THEN 6 WHEN 'Q3' THEN 9 ELSE 12 END, 1) + INTERVAL '2 months' THEN 1.0 ELSE 0.0 END) FROM rnd",
     )
     .await?;
-    // Invoices against VAT returns: invoiced sales within 10% of declared sales, per firm-month.
-    let consistent = first(&ctx,
-        "WITH i AS (SELECT uscc, date_trunc('month', date) AS m, SUM(amount) AS invoiced FROM invoice WHERE direction = 'issued' GROUP BY 1, 2), \
-              t AS (SELECT uscc, period AS m, SUM(sales) AS declared FROM tax WHERE tax_type = 'vat' GROUP BY 1, 2) \
-         SELECT AVG(CASE WHEN ABS(i.invoiced - t.declared) <= 0.1 * t.declared THEN 1.0 ELSE 0.0 END) \
-         FROM i JOIN t ON i.uscc = t.uscc AND i.m = t.m WHERE t.declared > 0",
-    )
-    .await?;
+    let checks = invoice_vat_checks_in(&ctx).await?;
+    let consistent = if checks.is_empty() {
+        f64::NAN
+    } else {
+        checks.iter().filter(|c| c.consistent).count() as f64 / checks.len() as f64
+    };
     let mut out = Vec::new();
     for ((source, provider), (rows, accepted, duplicates)) in received {
         let name = source.as_str();
@@ -165,6 +163,59 @@ pub async fn assess(store: &Path) -> Result<Vec<SourceQuality>, IndicatorError> 
         out.push(q);
     }
     Ok(out)
+}
+
+/// How far invoiced sales may stray from declared VAT sales in a firm-month before the two
+/// sources are taken to disagree: a return also declares uninvoiced sales (a few per cent for a
+/// firm that invoices its business customers), so exact equality is not expected.
+pub const INVOICE_VAT_TOLERANCE: f64 = 0.10;
+
+/// One firm-month in which both e-invoices and a VAT return exist.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InvoiceVatCheck {
+    /// The enterprise.
+    pub uscc: String,
+    /// The month (its first day).
+    pub month: NaiveDate,
+    /// Issued invoices, net of red-letter reversals.
+    pub invoiced: f64,
+    /// Sales declared on the VAT return.
+    pub declared: f64,
+    /// Whether they agree within [`INVOICE_VAT_TOLERANCE`] of the declared sales.
+    pub consistent: bool,
+}
+
+/// Invoices against VAT returns, firm-month by firm-month: the cross-source consistency check
+/// of the invoice and tax sources.
+pub async fn invoice_vat_checks(store: &Path) -> Result<Vec<InvoiceVatCheck>, IndicatorError> {
+    let far = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid");
+    invoice_vat_checks_in(&session(store, far).await?).await
+}
+
+async fn invoice_vat_checks_in(
+    ctx: &datafusion::prelude::SessionContext,
+) -> Result<Vec<InvoiceVatCheck>, IndicatorError> {
+    let sql = "WITH i AS (SELECT uscc, CAST(date_trunc('month', date) AS DATE) AS m, SUM(amount) AS invoiced \
+                 FROM invoice WHERE direction = 'issued' GROUP BY 1, 2), \
+              t AS (SELECT uscc, period AS m, SUM(sales) AS declared FROM tax WHERE tax_type = 'vat' GROUP BY 1, 2) \
+         SELECT i.uscc, CAST(i.m - DATE '1970-01-01' AS DOUBLE), i.invoiced, t.declared \
+         FROM i JOIN t ON i.uscc = t.uscc AND i.m = t.m WHERE t.declared > 0 ORDER BY 1, 2";
+    let (uscc, values) = crate::runner::run(ctx, sql, "invoice-VAT consistency").await?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+    Ok(uscc
+        .into_iter()
+        .enumerate()
+        .map(|(r, uscc)| {
+            let (invoiced, declared) = (values[1][r], values[2][r]);
+            InvoiceVatCheck {
+                uscc,
+                month: epoch + chrono::Days::new(values[0][r] as u64),
+                invoiced,
+                declared,
+                consistent: (invoiced - declared).abs() <= INVOICE_VAT_TOLERANCE * declared,
+            }
+        })
+        .collect())
 }
 
 async fn first(

@@ -161,14 +161,21 @@ fn read_only() -> SQLOptions {
 }
 
 /// Runs `sql` and returns `(uscc, [values per output column])`.
-async fn run(
+pub(crate) async fn run(
     ctx: &SessionContext,
     sql: &str,
     context: &str,
 ) -> Result<(Vec<String>, Vec<Vec<f64>>), IndicatorError> {
-    let batches = collect(ctx, sql, context).await?;
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(engine(context))?;
+    // Every value column is present even when the query returns no rows (a window after the
+    // data ends): each enterprise's indicators are then missing, not an error.
+    let columns = df.schema().fields().len().saturating_sub(1);
+    let batches = df.collect().await.map_err(engine(context))?;
     let mut uscc = Vec::new();
-    let mut values: Vec<Vec<f64>> = Vec::new();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); columns];
     for batch in batches {
         let ids = cast(batch.column(0), &DataType::Utf8).map_err(|e| engine(context)(e.into()))?;
         let ids = ids

@@ -124,6 +124,20 @@ fn indicators_as_of_a_date_ignore_everything_after_it() {
     )
     .unwrap();
     assert!(same(&before, &later).is_some());
+    // Long after the data ends, windows are empty: their indicators are missing, not a crash.
+    let long_after = run(
+        &store,
+        &catalogue,
+        NaiveDate::from_ymd_opt(2031, 12, 31).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(long_after.uscc, later.uscc);
+    let empty = long_after
+        .columns
+        .iter()
+        .filter(|(_, v)| v.iter().all(|x| x.is_nan()))
+        .count();
+    assert!(empty > 50, "only {empty} indicators are missing everywhere");
 }
 
 #[test]
