@@ -253,6 +253,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Any body is a request or a 400/422 answer; never a panic.
+        #[test]
+        fn any_body_is_a_request_or_a_client_error(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Err(e) = parse::<Req>(&body) {
+                proptest::prop_assert!(matches!(e.status().as_u16(), 400 | 422));
+            }
+        }
+
+        /// Bodies that are almost right, with a NUL or a wrong value anywhere.
+        #[test]
+        fn near_miss_bodies_are_classified(
+            enterprise in "[0-9A-Z\\u{0}]{0,20}",
+            purpose in "(pre_loan|in_loan|fun|)",
+            note in proptest::option::of(".{0,10}"),
+        ) {
+            let body = serde_json::json!({"enterprise": enterprise, "purpose": purpose, "note": note});
+            if let Err(e) = parse::<Req>(body.to_string().as_bytes()) {
+                proptest::prop_assert!(matches!(e.status().as_u16(), 400 | 422));
+            }
+        }
+    }
+
     #[test]
     fn an_escaped_backslash_before_u0000_is_not_a_nul() {
         let body = r#"{"enterprise":"91350100M000100Y43","purpose":"pre_loan","note":"C:\\u0000"}"#;

@@ -16,11 +16,13 @@
 
 mod csv_reader;
 mod error;
+mod guard;
 mod parquet_reader;
 pub mod sniff;
 mod table;
 
 pub use error::ReadError;
+pub use guard::contain_panics;
 pub use table::{CellPolicy, Column, ColumnData, ColumnKind, MISSING_CODE, ReadOptions, Table};
 
 use std::path::Path;

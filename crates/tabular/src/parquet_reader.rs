@@ -10,6 +10,16 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
 
 pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
+    crate::guard::contain_panics(
+        || read_unguarded(path, options),
+        |message| ReadError::Parquet {
+            path: path.into(),
+            message,
+        },
+    )
+}
+
+fn read_unguarded(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
     let file = std::fs::File::open(path).map_err(|source| ReadError::Io {
         path: path.into(),
         source,

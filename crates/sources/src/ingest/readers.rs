@@ -233,6 +233,21 @@ pub(crate) fn read_parquet(
     file_name: &str,
     sink: &mut Sink<'_>,
 ) -> Result<BTreeSet<String>, IngestError> {
+    // The Parquet decoder panics on some damaged files: such a file is refused, not a crash.
+    xinrong_tabular::contain_panics(
+        || read_parquet_unguarded(input, file_name, sink),
+        |reason| IngestError::Unreadable {
+            file: file_name.to_string(),
+            reason,
+        },
+    )
+}
+
+fn read_parquet_unguarded(
+    input: &Path,
+    file_name: &str,
+    sink: &mut Sink<'_>,
+) -> Result<BTreeSet<String>, IngestError> {
     use arrow_array::{Array, StringArray};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let unreadable = |e: &dyn std::fmt::Display| IngestError::Unreadable {
