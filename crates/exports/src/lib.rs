@@ -7,9 +7,6 @@
 //! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
 //! reason codes), so any PMML evaluator scores exactly as the engine does.
 //!
-//! [`pmml`] writes PMML 4.4 with a `Scorecard` element (partial scores, baseline scores and
-//! reason codes), so any PMML evaluator scores as the engine does.
-//!
 //! [`report`] writes a self-contained HTML report with inline SVG charts.
 //!
 //! [`xlsx`] writes a workbook (scorecard, bins, metrics) for a credit committee.
@@ -17,6 +14,7 @@
 //! This crate only writes text (and workbook bytes) from a model; it reads no files and talks to no database.
 #![deny(missing_docs)]
 
+mod markup;
 mod pmml;
 mod report;
 mod sql;

@@ -5,13 +5,7 @@ use xinrong_core::Grade;
 use xinrong_scorecard::binning::{BinKind, BinRule};
 use xinrong_scorecard::{ModelFeature, Scorecard};
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
+use crate::markup::escape as esc;
 
 fn num(v: f64) -> String {
     format!("{v:?}")

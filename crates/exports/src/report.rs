@@ -20,12 +20,7 @@ impl Words {
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::markup::escape as esc;
 
 /// Bars of each bin's share of rows with its bad rate as a line, on a second axis.
 fn bin_chart(f: &ModelFeature, w: &Words) -> String {

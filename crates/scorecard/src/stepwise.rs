@@ -1,4 +1,5 @@
-//! Bidirectional stepwise selection by BIC (or AIC).
+//! Bidirectional stepwise selection by an information criterion: AIC by default (chosen by
+//! five-fold comparison), BIC when asked (`selection.criterion = "bic"`).
 //!
 //! Forward steps rank every eligible feature by its Rao score statistic against the current
 //! model (one data pass for all candidates, the statistic approximating the deviance drop the
@@ -34,7 +35,7 @@ pub struct StepRecord {
     pub action: StepAction,
     /// The feature.
     pub feature: String,
-    /// Criterion (BIC/AIC) of the model after the step.
+    /// Criterion (AIC or BIC, as configured) of the model after the step.
     pub criterion: f64,
     /// Why.
     pub reason: String,

@@ -1,4 +1,5 @@
-//! Categorical features: rare categories pooled, categories ordered by bad rate, ChiMerge.
+//! Categorical features: rare categories pooled, categories ordered by bad rate, then merged
+//! like numeric pre-bins (optimal binning by default, ChiMerge when asked or as the fallback).
 
 use super::merge::{Block, MergeLimits, chimerge};
 use super::{BinKind, BinRule, BinnedFeature, FeatureBinning, make_bins, totals};
@@ -121,7 +122,7 @@ pub(super) fn fit(
     Ok(out)
 }
 
-/// Groups of levels after pooling rare ones and ChiMerge over bad-rate order; also the group
+/// Groups of levels after pooling rare ones and merging over bad-rate order; also the group
 /// that holds the rare pool.
 fn merge_levels(
     present: &[usize],

@@ -1,5 +1,7 @@
-//! Turning pre-bin counts into final bins: pool-adjacent-violators for the shape constraint,
-//! then ChiMerge under significance, bin-count and bin-size limits.
+//! ChiMerge, the alternative to optimal binning (`method = "chimerge"`, and the fallback
+//! when no partition meets the limits): pool-adjacent-violators for the shape constraint, then
+//! merges of the least different neighbours under significance, bin-count and bin-size
+//! limits.
 
 use super::optimal::Shape;
 use crate::config::Trend;

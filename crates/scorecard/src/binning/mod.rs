@@ -1,9 +1,12 @@
 //! Binning: from raw feature values to a handful of bins, each with its counts, WOE and IV.
 //!
-//! Numeric features are pre-binned at quantiles, constrained to a shape by pool-adjacent-
-//! violators and merged by ChiMerge ([`merge`]); missing values and declared special values
-//! get bins of their own. Categorical features are ordered by bad rate after pooling rare
-//! categories, then merged the same way. Every decision is made from good/bad counts alone.
+//! Numeric features are pre-binned at quantiles, then merged into final bins by the default
+//! method, optimal binning ([`optimal`]: the partition of pre-bins with the most information
+//! value under the shape, bin-count and bin-size limits, found exactly by dynamic
+//! programming), or by ChiMerge ([`merge`], `method = "chimerge"`, also the fallback when no
+//! partition meets the limits); missing values and declared special values get bins of their
+//! own. Categorical features are ordered by bad rate after pooling rare categories, then
+//! merged the same way. Every decision is made from good/bad counts alone.
 
 mod categorical;
 pub(crate) mod merge;
