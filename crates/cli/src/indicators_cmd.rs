@@ -1,17 +1,18 @@
 //! `xinrong indicators`: the indicator catalogue computed on DataFusion as of a date, with
 //! an optional default label, ready for `xinrong fit`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use chrono::Datelike as _;
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use xinrong_indicators::datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch};
 use xinrong_indicators::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use xinrong_indicators::{Catalogue, DIMENSIONS, Direction, IndicatorError, compute};
+use xinrong_sources::truth::{self, Label};
 
 use crate::BadInput;
 use crate::ledger_cmd::DataDir;
@@ -115,41 +116,6 @@ fn list(catalogue: &Catalogue) {
     println!("{counts}\n{} indicators", catalogue.indicators.len());
 }
 
-/// Default months per enterprise from the generator's truth file.
-fn read_truth(path: &Path) -> Result<HashMap<String, Option<chrono::NaiveDate>>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-    let mut out = HashMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        let mut cells = line.split(',');
-        let (Some(uscc), Some(month)) = (cells.next(), cells.next()) else {
-            return Err(BadInput(format!(
-                "{}: line {}: expected uscc,default_month",
-                path.display(),
-                n + 1
-            ))
-            .into());
-        };
-        let date = if month.is_empty() {
-            None
-        } else {
-            Some(
-                chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(
-                    |_| {
-                        BadInput(format!(
-                            "{}: line {}: bad month {month:?}",
-                            path.display(),
-                            n + 1
-                        ))
-                    },
-                )?,
-            )
-        };
-        out.insert(uscc.to_string(), date);
-    }
-    Ok(out)
-}
-
 pub fn run(args: IndicatorsArgs) -> Result<()> {
     let catalogue = catalogue(&args.sql)?;
     if args.list {
@@ -187,27 +153,20 @@ pub fn run(args: IndicatorsArgs) -> Result<()> {
     let mut batch = table.to_batch();
     let mut note = String::new();
     if let Some(months) = args.label_months {
-        let truth = read_truth(
-            args.truth
-                .as_ref()
-                .context("--label-months needs --truth truth.csv")?,
-        )?;
-        let horizon = as_of
-            .checked_add_months(chrono::Months::new(months))
-            .expect("date in range");
+        let truth_file = args
+            .truth
+            .as_ref()
+            .context("--label-months needs --truth truth.csv")?;
+        let truth = truth::default_months(truth_file).map_err(|e| BadInput(e.to_string()))?;
         let mut keep = Vec::new();
         let mut bad = Vec::new();
         let (mut in_default, mut unknown) = (0, 0);
         for (i, uscc) in table.uscc.iter().enumerate() {
-            match truth.get(uscc) {
-                Some(Some(d)) if *d <= as_of => in_default += 1,
-                Some(Some(d)) if *d <= horizon => {
+            match truth.get(uscc).map(|d| truth::label(*d, as_of, months)) {
+                Some(Label::AlreadyDefaulted) => in_default += 1,
+                Some(label) => {
                     keep.push(i as u32);
-                    bad.push(1.0);
-                }
-                Some(_) => {
-                    keep.push(i as u32);
-                    bad.push(0.0);
+                    bad.push(if label == Label::Bad { 1.0 } else { 0.0 });
                 }
                 None => unknown += 1,
             }
@@ -278,20 +237,11 @@ fn oracle_auc(
     ids: &[&str],
     bad: &[f64],
 ) -> Result<Option<f64>> {
-    let month = as_of.format("%Y-%m").to_string();
-    let text = std::fs::read_to_string(path)?;
-    let pd: HashMap<&str, f64> = text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut c = l.split(',');
-            let (u, m, p) = (c.next()?, c.next()?, c.next()?);
-            (m == month).then(|| Some((u, p.parse().ok()?))).flatten()
-        })
-        .collect();
+    let month = as_of.with_day(1).expect("day 1 exists");
+    let pd = truth::pd_at(path, month).map_err(|e| BadInput(e.to_string()))?;
     let (mut risk, mut y) = (Vec::new(), Vec::new());
     for (id, b) in ids.iter().zip(bad) {
-        if let Some(p) = pd.get(id) {
+        if let Some(p) = pd.get(*id) {
             risk.push(*p);
             y.push(*b as u8);
         }
@@ -307,16 +257,9 @@ fn write(out: &Path, batch: &RecordBatch) -> Result<()> {
     let temp = out.with_extension("tmp");
     let file = std::fs::File::create(&temp).with_context(|| format!("{}", temp.display()))?;
     if out.extension().is_some_and(|e| e == "csv") {
-        use std::io::Write as _;
         use xinrong_indicators::datafusion::arrow::array::{Array, StringArray};
-        let mut w = std::io::BufWriter::new(file);
-        let names: Vec<String> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        writeln!(w, "{}", names.join(","))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        w.write_record(batch.schema().fields().iter().map(|f| f.name().as_str()))?;
         let ids = batch
             .column(0)
             .as_any()
@@ -330,16 +273,18 @@ fn write(out: &Path, batch: &RecordBatch) -> Result<()> {
                     .context("numeric column")
             })
             .collect::<Result<_>>()?;
+        let mut record = Vec::with_capacity(values.len() + 1);
         for r in 0..batch.num_rows() {
-            write!(w, "{}", ids.value(r))?;
-            for v in &values {
+            record.clear();
+            record.push(ids.value(r).to_string());
+            record.extend(values.iter().map(|v| {
                 if v.is_null(r) {
-                    write!(w, ",")?;
+                    String::new()
                 } else {
-                    write!(w, ",{}", v.value(r))?;
+                    v.value(r).to_string()
                 }
-            }
-            writeln!(w)?;
+            }));
+            w.write_record(&record)?;
         }
         w.flush()?;
     } else {

@@ -8,6 +8,7 @@ mod generate;
 mod ingest;
 mod people;
 mod schema;
+pub mod truth;
 
 pub use catalog::Catalog;
 pub use generate::{GenConfig, GenError, GenSummary, generate};
