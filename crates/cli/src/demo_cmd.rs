@@ -17,9 +17,9 @@ use xinrong_core::Purpose;
 use xinrong_platform::{Kind, Platform, Snapshot};
 use xinrong_scorecard::Scorecard;
 
+use crate::BadInput;
 use crate::platform_args::{StoreArgs, feature_groups};
 use crate::serve_cmd::{init_logging, runtime, serve};
-use crate::{BadInput, run_args};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -139,88 +139,69 @@ fn step(title: &str) {
     eprintln!("\n== {title}");
 }
 
-/// gen → ingest → indicators at four dates → fit.
+/// gen → ingest → indicators at four dates → fit, each step the command's own function
+/// called with its arguments as values (no command line is rebuilt).
 fn prepare_data(args: &DemoArgs) -> Result<()> {
     let dir = &args.data_dir;
-    let s = |p: &str| dir.join(p).display().to_string();
-    let dd = dir.display().to_string();
-    let start = format!("{}-{:02}", START.0, START.1);
+    let data_dir = crate::ledger_cmd::DataDir {
+        data_dir: dir.clone(),
+    };
     step(&format!(
         "generate {} enterprises × {} months",
         args.enterprises, args.months
     ));
-    run_args(&[
-        "gen",
-        "--enterprises",
-        &args.enterprises.to_string(),
-        "--months",
-        &args.months.to_string(),
-        "--seed",
-        "7",
-        "--start",
-        &start,
-        "--out",
-        &s("raw"),
-    ])?;
+    crate::gen_cmd::run(crate::gen_cmd::GenArgs {
+        enterprises: args.enterprises,
+        months: args.months,
+        seed: 7,
+        start: format!("{}-{:02}", START.0, START.1),
+        no_faults: false,
+        out: dir.join("raw"),
+    })?;
     step("ingest every source (validate, quarantine, desensitise)");
-    run_args(&[
-        "ingest",
-        "--data-dir",
-        &dd,
-        "--all",
-        &s("raw"),
-        "--provider",
-        "demo-generator",
-    ])?;
-    let truth = s("raw/truth.csv");
+    crate::ingest_cmd::run(crate::ingest_cmd::IngestArgs {
+        dir: data_dir.clone(),
+        source: None,
+        paths: Vec::new(),
+        provider: "demo-generator".into(),
+        all: Some(dir.join("raw")),
+        enterprise: None,
+        unknown_fields: xinrong_sources::UnknownFields::Report,
+    })?;
     for (back, name, label) in [
         (18, "train", true),
         (12, "test", true),
         (6, "mid", false),
         (0, "latest", false),
     ] {
-        let as_of = month_end(args.months, back).to_string();
+        let as_of = month_end(args.months, back);
         step(&format!("indicators as of {as_of} ({name})"));
-        let out = s(&format!("indicators-{name}.parquet"));
-        let mut a = vec![
-            "indicators",
-            "--data-dir",
-            &dd,
-            "--as-of",
-            &as_of,
-            "--out",
-            &out,
-        ];
-        let dict = s("dictionary.csv");
-        if label {
-            a.extend([
-                "--label-months",
-                "12",
-                "--truth",
-                &truth,
-                "--dictionary-out",
-                &dict,
-            ]);
-        }
-        run_args(&a)?;
+        crate::indicators_cmd::run(crate::indicators_cmd::IndicatorsArgs {
+            dir: data_dir.clone(),
+            as_of: Some(as_of.to_string()),
+            out: Some(dir.join(format!("indicators-{name}.parquet"))),
+            sql: Vec::new(),
+            label_months: label.then_some(12),
+            truth: label.then(|| dir.join("raw/truth.csv")),
+            dictionary_out: label.then(|| dir.join("dictionary.csv")),
+            list: false,
+        })?;
     }
     step("fit a scorecard on the first date, test out of time on the second");
-    run_args(&[
-        "fit",
-        "-q",
-        "--train",
-        &s("indicators-train.parquet"),
-        "--test",
-        &s("indicators-test.parquet"),
-        "--target",
-        "bad",
-        "--id",
-        "uscc",
-        "--dictionary",
-        &s("dictionary.csv"),
-        "--out",
-        &s("model.json"),
-    ])
+    crate::fit_cmd::run(crate::fit_cmd::FitArgs {
+        train: vec![dir.join("indicators-train.parquet")],
+        test: Some(dir.join("indicators-test.parquet")),
+        target: "bad".into(),
+        id: Some("uscc".into()),
+        config: None,
+        bins: None,
+        write_bins: None,
+        dictionary: Some(dir.join("dictionary.csv")),
+        exclude: Vec::new(),
+        out: dir.join("model.json"),
+        json: false,
+        quiet: true,
+    })
 }
 
 async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {

@@ -23,41 +23,41 @@ pub struct FitArgs {
     /// Training table (CSV in UTF-8 or GBK with any common delimiter, or Parquet). Repeat it
     /// to pool tables of the same columns, e.g. indicators taken at several as-of dates.
     #[arg(long, required = true)]
-    train: Vec<PathBuf>,
+    pub(crate) train: Vec<PathBuf>,
     /// Test table with the same columns, for out-of-sample metrics and PSI screening.
     #[arg(long)]
-    test: Option<PathBuf>,
+    pub(crate) test: Option<PathBuf>,
     /// Target column: 1 = bad, 0 = good.
     #[arg(long)]
-    target: String,
+    pub(crate) target: String,
     /// Row identifier column (kept out of the features, written by `score`).
     #[arg(long)]
-    id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Model configuration (TOML): [binning], [screening], [selection], [scaling], [grades],
     /// [reasons], [input]. Every key is optional.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Hand-edited bins (TOML or JSON, as written by --write-bins) to use instead of fitting.
     #[arg(long)]
-    bins: Option<PathBuf>,
+    pub(crate) bins: Option<PathBuf>,
     /// Write every candidate's fitted bins (TOML or JSON by extension) for hand editing.
     #[arg(long)]
-    write_bins: Option<PathBuf>,
+    pub(crate) write_bins: Option<PathBuf>,
     /// Feature dictionary with English/Chinese names (CSV: feature,en,zh; or TOML).
     #[arg(long)]
-    dictionary: Option<PathBuf>,
+    pub(crate) dictionary: Option<PathBuf>,
     /// Columns to leave out of the candidates (repeat or separate with commas).
     #[arg(long, value_delimiter = ',')]
-    exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// Where to write the model (JSON).
     #[arg(long, short)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Print the fit summary as JSON on stdout instead of tables.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// No progress bars.
     #[arg(long, short)]
-    quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// The `--config` file: the engine's sections plus how to read input cells.

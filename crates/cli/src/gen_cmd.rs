@@ -15,22 +15,22 @@ use crate::BadInput;
 pub struct GenArgs {
     /// Number of enterprises.
     #[arg(long, default_value_t = 1000)]
-    enterprises: usize,
+    pub(crate) enterprises: usize,
     /// Months of history.
     #[arg(long, default_value_t = 36)]
-    months: u32,
+    pub(crate) months: u32,
     /// Random seed (the same seed writes the same files).
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// First month of history, YYYY-MM.
     #[arg(long, default_value = "2023-01")]
-    start: String,
+    pub(crate) start: String,
     /// Write clean data: no duplicates, bad codes, late files or out-of-range values.
     #[arg(long)]
-    no_faults: bool,
+    pub(crate) no_faults: bool,
     /// Output directory.
     #[arg(long)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 pub fn run(args: GenArgs) -> Result<()> {

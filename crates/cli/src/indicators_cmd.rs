@@ -20,31 +20,31 @@ use crate::ledger_cmd::DataDir;
 #[derive(Args)]
 pub struct IndicatorsArgs {
     #[command(flatten)]
-    dir: DataDir,
+    pub(crate) dir: DataDir,
     /// Compute as of this date (YYYY-MM-DD): only rows dated on or before it are used.
     #[arg(long, required_unless_present = "list")]
-    as_of: Option<String>,
+    pub(crate) as_of: Option<String>,
     /// Output file: .parquet or .csv (one row per enterprise, one column per indicator).
     #[arg(long, required_unless_present = "list")]
-    out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Your own indicators: .sql files, or directories of them (one read-only SELECT each,
     /// returning uscc and one value; metadata in `-- id:`, `-- en:`, `-- zh:` comments).
     #[arg(long = "sql")]
-    sql: Vec<PathBuf>,
+    pub(crate) sql: Vec<PathBuf>,
     /// Add a `bad` column: default within this many months after the as-of date, from the
     /// generator's truth file (`--truth`); enterprises already in default are left out.
     #[arg(long)]
-    label_months: Option<u32>,
+    pub(crate) label_months: Option<u32>,
     /// The generator's truth.csv (default month per enterprise), for `--label-months`.
     #[arg(long)]
-    truth: Option<PathBuf>,
+    pub(crate) truth: Option<PathBuf>,
     /// Also write a feature dictionary (feature,en,zh) for `xinrong fit --dictionary`, so
     /// that reason codes read as indicator names in English and Chinese.
     #[arg(long)]
-    dictionary_out: Option<PathBuf>,
+    pub(crate) dictionary_out: Option<PathBuf>,
     /// Print the catalogue (id, names, dimension, view, unit, direction) and exit.
     #[arg(long)]
-    list: bool,
+    pub(crate) list: bool,
 }
 
 fn catalogue(sql: &[PathBuf]) -> Result<Catalogue> {

@@ -16,26 +16,26 @@ use crate::ledger_cmd::DataDir;
 #[derive(Args)]
 pub struct IngestArgs {
     #[command(flatten)]
-    dir: DataDir,
+    pub(crate) dir: DataDir,
     /// Source of the file(s): one of registry, bank_txn, tax, invoice, utility,
     /// social_insurance, ip, rnd, judicial, loan, orders, telemetry.
     #[arg(long, required_unless_present = "all")]
-    source: Option<String>,
+    pub(crate) source: Option<String>,
     /// Files to ingest (CSV in UTF-8 or GBK, or JSON Lines as .jsonl).
-    paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Who provided the data (its quality is tracked per provider).
     #[arg(long, default_value = "unspecified")]
-    provider: String,
+    pub(crate) provider: String,
     /// Ingest every `<source>.csv` found in this directory (as `xinrong gen` writes them).
     #[arg(long, conflicts_with = "source")]
-    all: Option<PathBuf>,
+    pub(crate) all: Option<PathBuf>,
     /// The file(s) are about this one enterprise (USCC): rows about any other are quarantined.
     #[arg(long)]
-    enterprise: Option<String>,
+    pub(crate) enterprise: Option<String>,
     /// Values in columns (or JSON keys) the source does not have: `report` keeps the row and
     /// lists the columns; `quarantine` sets such rows aside.
     #[arg(long, default_value = "report")]
-    unknown_fields: UnknownFields,
+    pub(crate) unknown_fields: UnknownFields,
 }
 
 pub fn run(args: IngestArgs) -> Result<()> {

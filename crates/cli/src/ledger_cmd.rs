@@ -67,7 +67,9 @@ enum LedgerCommand {
         /// Entry index, from 0.
         index: u64,
     },
-    /// Measure durable appends per second and acknowledgement latency with concurrent writers.
+    /// Load the log with concurrent writers and report durable appends per second and
+    /// acknowledgement latency (the load behind bench/ledger.sh and the crash test; the
+    /// criterion benchmark is `cargo bench -p xinrong-ledger --bench appends`).
     Bench(BenchArgs),
 }
 

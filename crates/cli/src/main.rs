@@ -85,13 +85,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs a subcommand given as arguments (without the program name), as `demo` does to chain
-/// the pipeline's steps exactly as a user would type them.
-pub fn run_args(args: &[&str]) -> anyhow::Result<()> {
-    let cli = Cli::try_parse_from(std::iter::once("xinrong").chain(args.iter().copied()))?;
-    dispatch(cli.command)
-}
-
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Fit(a) => fit_cmd::run(a),
