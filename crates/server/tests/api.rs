@@ -316,17 +316,7 @@ on_both_stores!(keys_and_roles_are_enforced, |h: Harness| async move {
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "role"), "{b}");
     // A revoked key stops working at once.
     assert_eq!(h.score("bank", &e0, "pre_loan").await.0, StatusCode::OK);
-    let key_id = h.keys["bank"]
-        .trim_start_matches("xr_")
-        .split('.')
-        .next()
-        .unwrap()
-        .to_string();
-    h.platform()
-        .access()
-        .revoke_key(&key_id, "test")
-        .await
-        .unwrap();
+    h.revoke("bank", "test").await;
     assert_eq!(
         h.score("bank", &e0, "pre_loan").await.0,
         StatusCode::UNAUTHORIZED

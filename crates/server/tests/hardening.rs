@@ -385,17 +385,7 @@ on_both_stores!(
                 .iter()
                 .all(|a| a["by"] == "test" && a["leaf"].is_u64())
         );
-        let key_id = h.keys["bank2"]
-            .trim_start_matches("xr_")
-            .split('.')
-            .next()
-            .unwrap()
-            .to_string();
-        h.platform()
-            .access()
-            .revoke_key(&key_id, "cli:alice")
-            .await
-            .unwrap();
+        let key_id = h.revoke("bank2", "cli:alice").await;
         h.platform().append_admin_actions().await.unwrap();
         let (_, actions) = h.get("/v1/admin/actions?limit=1", "operator").await;
         let newest = &actions[0];

@@ -14,8 +14,12 @@ use crate::ingest::{IngestError, ManifestEntry};
 const FILE: &str = "catalog.db";
 const LEGACY: &str = "manifest.jsonl";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS ingests (
+/// The columns of the catalogue's one table.
+macro_rules! ingests_table {
+    ($create:literal) => {
+        concat!(
+            $create,
+            " ingests (
     seq             INTEGER PRIMARY KEY,
     source          TEXT NOT NULL,
     provider        TEXT NOT NULL,
@@ -30,33 +34,22 @@ CREATE TABLE IF NOT EXISTS ingests (
     part            TEXT,
     time            TEXT NOT NULL,
     UNIQUE (source, sha256, scope)
-);";
+);"
+        )
+    };
+}
+
+const SCHEMA: &str = ingests_table!("CREATE TABLE IF NOT EXISTS");
 
 /// A catalogue of an earlier version keyed files by source and hash alone: it is rebuilt with
 /// the scope (the enterprise of an upload) and the unknown fields, keeping every record.
-const UPGRADE: &str = "
-BEGIN IMMEDIATE;
-ALTER TABLE ingests RENAME TO ingests_v1;
-CREATE TABLE ingests (
-    seq             INTEGER PRIMARY KEY,
-    source          TEXT NOT NULL,
-    provider        TEXT NOT NULL,
-    file            TEXT NOT NULL,
-    sha256          TEXT NOT NULL,
-    scope           TEXT NOT NULL DEFAULT '',
-    rows_read       INTEGER NOT NULL,
-    accepted        INTEGER NOT NULL,
-    quarantined     INTEGER NOT NULL,
-    duplicates      INTEGER NOT NULL,
-    unknown_fields  TEXT NOT NULL DEFAULT '',
-    part            TEXT,
-    time            TEXT NOT NULL,
-    UNIQUE (source, sha256, scope)
+const UPGRADE: &str = concat!(
+    "BEGIN IMMEDIATE; ALTER TABLE ingests RENAME TO ingests_v1; ",
+    ingests_table!("CREATE TABLE"),
+    " INSERT INTO ingests (seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time) \
+      SELECT seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time FROM ingests_v1; \
+      DROP TABLE ingests_v1; COMMIT;"
 );
-INSERT INTO ingests (seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time)
-    SELECT seq, source, provider, file, sha256, rows_read, accepted, quarantined, duplicates, part, time FROM ingests_v1;
-DROP TABLE ingests_v1;
-COMMIT;";
 
 const SELECT: &str = "SELECT source, provider, file, sha256, rows_read, accepted, quarantined, \
                       duplicates, part, time, scope, unknown_fields FROM ingests";

@@ -244,6 +244,22 @@ impl Harness {
         }
     }
 
+    /// Revokes the key of `who`, logged as done `by`; the key's id.
+    pub async fn revoke(&self, who: &str, by: &str) -> String {
+        let key_id = self.keys[who]
+            .trim_start_matches("xr_")
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string();
+        self.platform()
+            .access()
+            .revoke_key(&key_id, by)
+            .await
+            .unwrap();
+        key_id
+    }
+
     pub fn platform(&self) -> &Platform {
         self.platform.as_ref().unwrap()
     }
