@@ -233,6 +233,13 @@ pub const SOURCES: &[Source] = &[
                 "Channel",
                 "交易渠道",
             ),
+            f(
+                "balance",
+                SIGNED_MONEY,
+                false,
+                "Account balance after the transaction (yuan)",
+                "交易后余额（元）",
+            ),
         ],
     },
     Source {
@@ -534,6 +541,13 @@ pub const SOURCES: &[Source] = &[
                 true,
                 "Order value (yuan)",
                 "订单金额（元）",
+            ),
+            f(
+                "category",
+                Kind::Code(&["goods", "services", "materials", "equipment"]),
+                false,
+                "What is ordered",
+                "订单品类",
             ),
         ],
     },

@@ -9,9 +9,11 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, Normal, Poisson};
 
 use super::GenConfig;
+use super::cash::{Cash, MonthCash};
+use super::financing::BestProduct;
 use super::world::{
-    CHANNELS, INDUSTRIES, IP_TYPES, Industry, LENDERS, REGIONS, RHO, Region, SHOCK_SD, hazard,
-    pd_within, season, sigmoid,
+    CARBON_INDUSTRIES, CHANNELS, INDUSTRIES, IP_TYPES, Industry, LENDERS, REGIONS, RHO, Region,
+    SHOCK_SD, hazard, pd_within, season, sigmoid,
 };
 use crate::people;
 use crate::schema::SOURCES;
@@ -73,6 +75,10 @@ pub struct FirmRows {
     pub truth_pd: String,
     /// Quality faults injected, one CSV line each (`source,uscc,key,fault`).
     pub faults: String,
+    /// Financing needs, one CSV line each (see `docs/truth.md`).
+    pub needs: String,
+    /// The need oracle's view at each month-end, one CSV line each.
+    pub need_oracle: String,
 }
 
 /// Which sources a firm has data in (the others are missing for it).
@@ -104,6 +110,10 @@ struct Profile {
     partner_pick: WeightedIndex<f64>,
     /// Share of sales the firm invoices (B2B technology firms invoice nearly everything).
     invoiced_share: f64,
+    /// Months of costs the firm holds in the bank when the history starts.
+    months_of_cash: f64,
+    /// Whether it holds carbon-emission allowances it could pledge.
+    carbon: bool,
     present: Presence,
 }
 
@@ -166,12 +176,19 @@ impl Profile {
             partners,
             partner_pick,
             invoiced_share: rng.random_range(0.92..0.995),
+            months_of_cash: rng.random_range(0.6..2.0),
+            carbon: CARBON_INDUSTRIES.contains(&INDUSTRIES[industry].code) && rng.random::<f64>() < 0.6,
             present,
         }
     }
 
     fn industry(&self) -> &'static Industry {
         &INDUSTRIES[self.industry]
+    }
+
+    /// Typical monthly sales at the firm's long-run health, without the seasons.
+    fn mean_sales(&self) -> f64 {
+        self.size * 10_000.0 * (0.35 * self.level).exp()
     }
 
     fn partner(&self, rng: &mut StdRng) -> &str {
@@ -225,6 +242,11 @@ pub fn firm(
     let mut faults = String::new();
     registry(&mut rng, config, &p, &mut out[slots.registry], &mut faults);
     let months = Months::simulate(&mut rng, config, &p, shocks, slots, &mut out, &mut faults);
+    let default_date = months.defaulted.map(|d| {
+        let first = add_months(config.start, d);
+        let days = (add_months(config.start, d + 1) - first).num_days();
+        first + Duration::days(rng.random_range(0..days))
+    });
     if config.faults {
         duplicate_some(&mut rng, &mut out[slots.bank_txn], 0.003);
         duplicate_some(&mut rng, &mut out[slots.invoice], 0.003);
@@ -250,15 +272,18 @@ pub fn firm(
     });
     FirmRows {
         truth: format!(
-            "{},{},{:.4}\n",
+            "{},{},{:.4},{}\n",
             p.code,
             default_month.unwrap_or_default(),
-            p.level
+            p.level,
+            default_date.map(|d| d.to_string()).unwrap_or_default()
         ),
         lines: out,
         defaulted: months.defaulted,
         truth_pd,
         faults,
+        needs: months.needs,
+        need_oracle: months.need_oracle,
     }
 }
 
@@ -296,6 +321,8 @@ fn registry(
 struct Months {
     path: Vec<f64>,
     defaulted: Option<u32>,
+    needs: String,
+    need_oracle: String,
 }
 
 /// One month of one firm, as every source sees it.
@@ -355,6 +382,9 @@ impl Months {
         };
         let mut txn = 0u64;
         let mut arrears = 0.0;
+        let mut cash = Cash::new(p.mean_sales(), p.months_of_cash);
+        let mut granted: Vec<NaiveDate> = Vec::new();
+        let (mut needs, mut need_oracle) = (String::new(), String::new());
         for t in 0..config.months {
             h = RHO * h
                 + (1.0 - RHO) * p.level
@@ -380,8 +410,46 @@ impl Months {
                 activity,
                 revenue: p.size * 10_000.0 * activity,
             };
-            if m.alive() && p.present.bank_txn {
-                bank_flows(rng, p, &m, &mut txn, &mut out[slots.bank_txn]);
+            if m.alive() {
+                let extra_rnd = events(rng, p, &m, &mut cash, &mut out[slots.orders]);
+                let flows = cash.month(t, start.month0(), m.revenue, h);
+                if p.present.bank_txn {
+                    bank_flows(rng, p, &m, &flows, cash.balance(), &mut txn, &mut out[slots.bank_txn]);
+                }
+                if let Some((amount, driver)) = flows.need {
+                    let end = add_months(start, 1) - Duration::days(1);
+                    let patents = granted.iter().filter(|g| **g <= end).count();
+                    let truth = BestProduct {
+                        driver,
+                        pd: pd_within(h, p.level, 12),
+                        patents,
+                        specialised: p.flags.2,
+                        high_tech: p.flags.0,
+                        young: p.age_years + t as f64 / 12.0 < 3.0,
+                        carbon: p.carbon,
+                    };
+                    let oracle = truth.kind();
+                    let best = truth.with_preference(rng);
+                    needs.push_str(&format!(
+                        "{},{},{amount:.0},{},{:.6},{best},{oracle}\n",
+                        p.code,
+                        m.label,
+                        driver.purpose(),
+                        truth.pd
+                    ));
+                }
+                let (gap, first) =
+                    cash.expected_shortfall(t, start.month0(), h, p.level, p.mean_sales());
+                let first = first
+                    .map(|f| {
+                        let d = add_months(config.start, f);
+                        format!("{:04}-{:02}", d.year(), d.month())
+                    })
+                    .unwrap_or_default();
+                need_oracle.push_str(&format!("{},{},{gap:.4},{first}\n", p.code, m.label));
+                if extra_rnd > 0.0 {
+                    headcount *= 1.03;
+                }
             }
             if m.alive() {
                 // Sales this month, and the part of it invoiced (net of red-letter reversals).
@@ -418,16 +486,18 @@ impl Months {
                 ));
             }
             if m.alive() {
-                ip_filings(rng, p, &m, &mut out[slots.ip]);
+                granted.extend(ip_filings(rng, p, &m, &mut out[slots.ip]));
             }
             if m.alive() && p.present.rnd && start.month().is_multiple_of(3) {
                 let quarter = (start.month() - 1) / 3 + 1;
                 let reported = add_months(start, 1) + Duration::days(rng.random_range(10..25));
+                // The quarter's R&D: the usual share of sales, plus any ramp under way.
+                let ramp: f64 = (0..3).map(|k| cash.rnd_extra(t + k)).sum();
                 out[slots.rnd].push_str(&format!(
                     "{},Q{quarter},{},{:.2},{},{reported}\n",
                     p.code,
                     start.year(),
-                    m.revenue * 3.0 * 0.04 * p.tech * rng.random_range(0.7..1.3),
+                    m.revenue * 3.0 * 0.04 * p.tech * rng.random_range(0.7..1.3) + ramp,
                     (headcount * 0.15 * p.tech).round()
                 ));
             }
@@ -455,33 +525,92 @@ impl Months {
                 telemetry(rng, config, p, &m, devices, &mut out[slots.telemetry]);
             }
         }
-        Months { path, defaulted }
+        Months {
+            path,
+            defaulted,
+            needs,
+            need_oracle,
+        }
     }
 }
 
-fn bank_flows(rng: &mut StdRng, p: &Profile, m: &Month, txn: &mut u64, out: &mut String) {
-    // Inflows are revenue, outflows costs (margins thin as health falls).
-    let cost_ratio = (0.9 - 0.06 * m.h).clamp(0.6, 1.3);
-    for (direction, total) in [("in", m.revenue), ("out", m.revenue * cost_ratio)] {
+/// The month's bank statement: collections in, payments out (each split into transactions
+/// that add up to them), financing in on the last day if a need arose, in date order with the
+/// running balance after each, ending at `closing`.
+fn bank_flows(
+    rng: &mut StdRng,
+    p: &Profile,
+    m: &Month,
+    flows: &MonthCash,
+    closing: f64,
+    txn: &mut u64,
+    out: &mut String,
+) {
+    let mut rows: Vec<(NaiveDate, f64, &str, String)> = Vec::new();
+    for (direction, total) in [("in", flows.collections), ("out", flows.payments)] {
         let count = 1 + Poisson::new(3.0 + 2.0 * (1.0 + p.size / 10.0).ln())
             .expect("rate")
             .sample(rng) as usize;
-        for _ in 0..count {
-            let amount =
-                total / count as f64 * LogNormal::new(0.0, 0.5).expect("valid").sample(rng);
-            let partner = &p.partners[rng.random_range(0..p.partners.len())];
-            *txn += 1;
-            out.push_str(&format!(
-                "{},T{:07}{:06},{},{amount:.2},{direction},{partner},{},{}\n",
-                p.code,
-                p.index,
-                *txn,
-                m.day(rng),
-                people::account(rng),
-                CHANNELS[rng.random_range(0..CHANNELS.len())]
-            ));
+        for amount in split(rng, total, count, 0.5) {
+            let partner = p.partners[rng.random_range(0..p.partners.len())].clone();
+            rows.push((m.day(rng), amount, direction, partner));
         }
     }
+    if flows.financed > 0.0 {
+        let last = add_months(m.start, 1) - Duration::days(1);
+        let lender = LENDERS[rng.random_range(0..LENDERS.len())].to_string();
+        rows.push((last, flows.financed, "in", lender));
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let net: f64 = rows
+        .iter()
+        .map(|r| if r.2 == "in" { r.1 } else { -r.1 })
+        .sum();
+    let mut balance = closing - net;
+    for (date, amount, direction, partner) in rows {
+        balance += if direction == "in" { amount } else { -amount };
+        *txn += 1;
+        out.push_str(&format!(
+            "{},T{:07}{:06},{date},{amount:.2},{direction},{partner},{},{},{balance:.2}\n",
+            p.code,
+            p.index,
+            *txn,
+            people::account(rng),
+            CHANNELS[rng.random_range(0..CHANNELS.len())]
+        ));
+    }
+}
+
+/// The events a firm plans this month, written where the data would show them (orders) and
+/// booked in its cash; the extra R&D spending a ramp adds this month.
+fn events(rng: &mut StdRng, p: &Profile, m: &Month, cash: &mut Cash, orders: &mut String) -> f64 {
+    let mean = p.mean_sales();
+    let mut order = |role: &str, category: &str, amount: f64, rng: &mut StdRng, k: u32| {
+        let partner = p.partner(rng).to_string();
+        orders.push_str(&format!(
+            "{},E{:07}{:03}{k},{},{role},{partner},{amount:.2},{category}\n",
+            p.code,
+            p.index,
+            m.t,
+            m.day(rng)
+        ));
+    };
+    if p.present.orders && rng.random::<f64>() < 0.03 * m.activity.min(2.0) {
+        let value = rng.random_range(2.0..5.0) * mean;
+        cash.order_won(m.t, value);
+        order("seller", "goods", value, rng, 0);
+    }
+    if p.industry().equipment && m.h > -0.5 && rng.random::<f64>() < 0.02 {
+        let price = rng.random_range(3.0..8.0) * mean;
+        cash.equipment_ordered(m.t, price);
+        if p.present.orders {
+            order("buyer", "equipment", price, rng, 1);
+        }
+    }
+    if p.flags.0 && rng.random::<f64>() < 0.015 {
+        cash.rnd_ramp(m.t, 0.3 * mean);
+    }
+    cash.rnd_extra(m.t)
 }
 
 /// The month's e-invoices. Issued invoices add up, to the cent and net of red-letter
@@ -623,7 +752,8 @@ fn utility(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
     ));
 }
 
-fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
+fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) -> Vec<NaiveDate> {
+    let mut granted_dates = Vec::new();
     let filings = Poisson::new(0.05 + 0.12 * p.tech * (0.2 * m.h).exp())
         .expect("rate")
         .sample(rng) as u32;
@@ -638,7 +768,9 @@ fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
             _ => 6..12,
         };
         let granted = if rng.random::<f64>() < 0.75 {
-            (filed + Duration::days(30 * rng.random_range(lag) as i64)).to_string()
+            let date = filed + Duration::days(30 * rng.random_range(lag) as i64);
+            granted_dates.push(date);
+            date.to_string()
         } else {
             String::new()
         };
@@ -647,6 +779,7 @@ fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
             p.code, p.index, m.t
         ));
     }
+    granted_dates
 }
 
 fn judicial(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
@@ -723,8 +856,9 @@ fn orders(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
             "buyer"
         };
         let partner = p.partner(rng).to_string();
+        let category = if role == "seller" { "goods" } else { "materials" };
         out.push_str(&format!(
-            "{},O{:07}{:03}{k:03},{},{role},{partner},{:.2}\n",
+            "{},O{:07}{:03}{k:03},{},{role},{partner},{:.2},{category}\n",
             p.code,
             p.index,
             m.t,

@@ -19,6 +19,8 @@
 //! red-letter reversals, to the invoiced sales the return declares; the return adds the small
 //! uninvoiced remainder.
 
+mod cash;
+mod financing;
 mod firm;
 mod world;
 
@@ -155,9 +157,17 @@ pub fn generate(
             )
         })
         .collect();
-    names.push(("truth", "uscc,default_month,health_level\n".to_string()));
+    names.push((
+        "truth",
+        "uscc,default_month,health_level,default_date\n".to_string(),
+    ));
     names.push(("truth_pd", "uscc,month,pd_12m\n".to_string()));
     names.push(("faults", "source,uscc,key,fault\n".to_string()));
+    names.push((
+        "needs",
+        "uscc,month,amount,purpose,pd_12m,best_product,oracle_product\n".to_string(),
+    ));
+    names.push(("need_oracle", "uscc,month,shortfall,first_month\n".to_string()));
     let mut writers = Writers::create(dir, &names)?;
     let shocks = world::industry_shocks(config.seed, config.months);
     let slots = firm::Slots::resolve();
@@ -185,6 +195,8 @@ pub fn generate(
             writers.write(SOURCES.len(), &f.truth)?;
             writers.write(SOURCES.len() + 1, &f.truth_pd)?;
             writers.write(SOURCES.len() + 2, &f.faults)?;
+            writers.write(SOURCES.len() + 3, &f.needs)?;
+            writers.write(SOURCES.len() + 4, &f.need_oracle)?;
             defaults += usize::from(f.defaulted.is_some());
         }
         done = end;

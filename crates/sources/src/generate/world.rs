@@ -38,6 +38,10 @@ pub const INDUSTRIES: &[Industry] = &[
     industry("M7512", 0.08, -0.10, false), // 新材料技术推广服务
 ];
 
+/// Industries whose firms may hold carbon-emission allowances (energy-intensive
+/// manufacturing) they can pledge.
+pub const CARBON_INDUSTRIES: &[&str] = &["C3841", "C3990", "C2761", "C3973"];
+
 /// A region: GB/T 2260 code, city, share of firms, effect on health.
 pub struct Region {
     pub code: &'static str,
