@@ -19,6 +19,7 @@ mod report;
 mod report_cmd;
 mod score_cmd;
 mod serve_cmd;
+mod signals_cmd;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +63,8 @@ enum Command {
     Model(model_cmd::ModelArgs),
     /// The whole platform on embedded defaults: generate, ingest, fit, publish, serve.
     Demo(demo_cmd::DemoArgs),
+    /// Financing-need signals for every enterprise: cash-flow forecasts, projected shortfalls.
+    Signals(signals_cmd::SignalsArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -101,6 +104,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Admin(a) => admin_cmd::run(a),
         Command::Model(a) => model_cmd::run(a),
         Command::Demo(a) => demo_cmd::run(a),
+        Command::Signals(a) => signals_cmd::run(a),
     }
 }
 

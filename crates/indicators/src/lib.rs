@@ -9,6 +9,7 @@ mod catalogue;
 mod error;
 mod quality;
 mod runner;
+mod series;
 
 pub use catalogue::{Catalogue, DIMENSIONS, Direction, Indicator, Inner, Query, VIEWS};
 pub use error::IndicatorError;
@@ -17,6 +18,7 @@ pub use quality::{
     WEIGHTS, assess, invoice_vat_checks, raise_issues, transition,
 };
 pub use runner::{IndicatorTable, compute, session};
+pub use series::{FirmSeries, MonthlySeries, monthly_series};
 
 /// The query engine, re-exported so that callers (and tests) use the same version.
 pub use datafusion;

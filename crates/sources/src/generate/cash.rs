@@ -12,6 +12,12 @@
 
 use super::world::{RHO, season};
 
+/// Share of a large order the customer pays when it is placed (预付款).
+pub const ORDER_PREPAYMENT: f64 = 0.1;
+
+/// Share of an equipment purchase paid as a deposit when it is ordered (定金).
+pub const EQUIPMENT_DEPOSIT: f64 = 0.2;
+
 /// What drained a firm's cash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
@@ -51,10 +57,14 @@ struct Planned {
 /// One month's cash.
 #[derive(Clone, Debug, Default)]
 pub struct MonthCash {
-    /// Collected from customers.
+    /// Collected from customers in the course of business.
     pub collections: f64,
-    /// Paid out (costs, bonus, events).
+    /// Paid out in the course of business (costs, the bonus).
     pub payments: f64,
+    /// Receipts of events, each one transfer (a prepayment, a large customer's settlement).
+    pub event_in: Vec<f64>,
+    /// Outlays of events, each one transfer (a deposit, materials, equipment, R&D).
+    pub event_out: Vec<f64>,
     /// Financing received at the month's end, if a need arose.
     pub financed: f64,
     /// Balance at the month's end, after any financing.
@@ -99,8 +109,9 @@ impl Cash {
         self.balance
     }
 
-    /// Variable cost ratio at health `h` (margins thin as health falls).
-    fn variable_ratio(&self, h: f64) -> f64 {
+    /// Variable cost ratio at health `h` (margins thin as health falls): what purchases and
+    /// direct costs take of each yuan of sales.
+    pub fn variable_ratio(&self, h: f64) -> f64 {
         (self.variable - 0.06 * h).clamp(0.45, 1.05)
     }
 
@@ -113,16 +124,20 @@ impl Cash {
         }
     }
 
-    /// Plans a large order of `value` won in month `t`: materials (half the value) are paid in
-    /// `t + 1`, the customer pays in `t + 3`.
-    pub fn order_won(&mut self, t: u32, value: f64) {
-        self.plan(t + 1, 0.0, 0.5 * value, Driver::Order);
-        self.plan(t + 3, value, 0.0, Driver::Order);
+    /// Plans a large order of `value` won in month `t` at health `h`: the customer prepays a
+    /// tenth at once, the cost of fulfilling it (the firm's variable cost ratio of the value) is
+    /// paid in `t + 1`, the customer pays the rest in `t + 3`.
+    pub fn order_won(&mut self, t: u32, value: f64, h: f64) {
+        self.plan(t, ORDER_PREPAYMENT * value, 0.0, Driver::Order);
+        self.plan(t + 1, 0.0, self.variable_ratio(h) * value, Driver::Order);
+        self.plan(t + 3, (1.0 - ORDER_PREPAYMENT) * value, 0.0, Driver::Order);
     }
 
-    /// Plans an equipment purchase ordered in month `t`, paid in `t + 1`.
+    /// Plans an equipment purchase ordered in month `t`: a deposit at once, the rest paid in
+    /// `t + 1`.
     pub fn equipment_ordered(&mut self, t: u32, price: f64) {
-        self.plan(t + 1, 0.0, price, Driver::Equipment);
+        self.plan(t, 0.0, EQUIPMENT_DEPOSIT * price, Driver::Equipment);
+        self.plan(t + 1, 0.0, (1.0 - EQUIPMENT_DEPOSIT) * price, Driver::Equipment);
     }
 
     /// Plans four months of extra R&D spending from `t + 1`.
@@ -163,21 +178,28 @@ impl Cash {
             (Driver::Equipment, 0.0),
             (Driver::Rnd, 0.0),
         ];
-        let (mut event_in, mut event_out) = (0.0, 0.0);
+        let (mut event_in, mut event_out) = (Vec::new(), Vec::new());
         for p in self.planned.iter().filter(|p| p.month == t) {
-            event_in += p.inflow;
-            event_out += p.outflow;
+            if p.inflow > 0.0 {
+                event_in.push(p.inflow);
+            }
+            if p.outflow > 0.0 {
+                event_out.push(p.outflow);
+            }
             if let Some(d) = drains.iter_mut().find(|d| d.0 == p.driver) {
                 d.1 += p.outflow - p.inflow;
             }
         }
         self.planned.retain(|p| p.month > t);
-        let collections = collections + event_in;
-        let payments = variable + fixed + event_out;
-        self.balance += collections - payments;
+        let payments = variable + fixed;
+        self.balance += collections + event_in.iter().sum::<f64>()
+            - payments
+            - event_out.iter().sum::<f64>();
         let mut out = MonthCash {
             collections,
             payments,
+            event_in,
+            event_out,
             ..MonthCash::default()
         };
         if self.balance < self.buffer() {
@@ -246,7 +268,7 @@ mod tests {
     fn a_large_order_drains_cash_the_month_after_and_comes_back_later() {
         let mut cash = Cash::new(100_000.0, 0.4);
         let start = cash.balance();
-        cash.order_won(0, 600_000.0);
+        cash.order_won(0, 600_000.0, 0.5);
         let m0 = cash.month(0, 3, 100_000.0, 0.5);
         assert!(m0.need.is_none());
         let m1 = cash.month(1, 4, 100_000.0, 0.5);
@@ -256,7 +278,7 @@ mod tests {
         assert!(m1.closing >= cash.buffer());
         cash.month(2, 5, 100_000.0, 0.5);
         let m3 = cash.month(3, 6, 100_000.0, 0.5);
-        assert!(m3.collections > 600_000.0, "the customer pays");
+        assert_eq!(m3.event_in, vec![540_000.0], "the customer pays the rest");
         assert!(cash.balance() > start);
     }
 

@@ -456,7 +456,8 @@ impl Months {
                 let invoiced =
                     m.revenue * (p.invoiced_share + 0.005 * normal.sample(rng)).clamp(0.85, 1.0);
                 if p.present.invoice {
-                    invoices(rng, config, p, &m, invoiced, &mut out[slots.invoice]);
+                    let purchases = cash.variable_ratio(h) * m.revenue;
+                    invoices(rng, config, p, &m, invoiced, purchases, &mut out[slots.invoice]);
                 }
                 if p.present.tax {
                     tax(
@@ -556,6 +557,13 @@ fn bank_flows(
             rows.push((m.day(rng), amount, direction, partner));
         }
     }
+    // Each event's money moves in one transfer.
+    for (direction, amounts) in [("in", &flows.event_in), ("out", &flows.event_out)] {
+        for &amount in amounts {
+            let partner = p.partner(rng).to_string();
+            rows.push((m.day(rng), (amount * 100.0).round() / 100.0, direction, partner));
+        }
+    }
     if flows.financed > 0.0 {
         let last = add_months(m.start, 1) - Duration::days(1);
         let lender = LENDERS[rng.random_range(0..LENDERS.len())].to_string();
@@ -597,7 +605,7 @@ fn events(rng: &mut StdRng, p: &Profile, m: &Month, cash: &mut Cash, orders: &mu
     };
     if p.present.orders && rng.random::<f64>() < 0.03 * m.activity.min(2.0) {
         let value = rng.random_range(2.0..5.0) * mean;
-        cash.order_won(m.t, value);
+        cash.order_won(m.t, value, m.h);
         order("seller", "goods", value, rng, 0);
     }
     if p.industry().equipment && m.h > -0.5 && rng.random::<f64>() < 0.02 {
@@ -615,17 +623,18 @@ fn events(rng: &mut StdRng, p: &Profile, m: &Month, cash: &mut Cash, orders: &mu
 
 /// The month's e-invoices. Issued invoices add up, to the cent and net of red-letter
 /// reversals, to `invoiced` (the sales the VAT return declares as invoiced); received ones
-/// to the firm's purchases.
+/// to the firm's `purchases` (its variable costs).
 fn invoices(
     rng: &mut StdRng,
     config: &GenConfig,
     p: &Profile,
     m: &Month,
     invoiced: f64,
+    purchases: f64,
     out: &mut String,
 ) {
     let red_rate = 0.01 + 0.05 * sigmoid(-2.0 - 1.5 * m.h);
-    for (direction, net) in [("issued", invoiced), ("received", m.revenue * 0.7)] {
+    for (direction, net) in [("issued", invoiced), ("received", purchases)] {
         let count = 1 + Poisson::new(2.0 + (1.0 + p.size / 20.0).ln() * 2.0)
             .expect("rate")
             .sample(rng) as usize;
