@@ -78,11 +78,24 @@ pub fn run(args: SignalsArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut out = csv::Writer::from_path(&args.out)
-        .with_context(|| format!("{}", args.out.display()))?;
+    let mut out =
+        csv::Writer::from_path(&args.out).with_context(|| format!("{}", args.out.display()))?;
     out.write_record([
-        "uscc", "as_of", "signal", "kind", "purpose", "severity", "amount", "from", "to",
-        "balance", "buffer", "projected_1", "projected_2", "projected_3", "sources",
+        "uscc",
+        "as_of",
+        "signal",
+        "kind",
+        "purpose",
+        "severity",
+        "amount",
+        "from",
+        "to",
+        "balance",
+        "buffer",
+        "projected_1",
+        "projected_2",
+        "projected_3",
+        "sources",
     ])?;
     let mut forecasts = match &args.forecasts_out {
         Some(p) => {
@@ -109,15 +122,40 @@ pub fn run(args: SignalsArgs) -> Result<()> {
         for (firm, signal) in series.firms.iter().zip(&signals) {
             rows += 1;
             let Some(s) = signal else {
-                out.write_record([firm.uscc.as_str(), &as_of.to_string(), "no_data", "", "", "", "", "", "", "", "", "", "", "", ""])?;
+                out.write_record([
+                    firm.uscc.as_str(),
+                    &as_of.to_string(),
+                    "no_data",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ])?;
                 continue;
             };
             raised += u64::from(s.is_shortfall());
             write_signal(&mut out, &firm.uscc, *as_of, s)?;
             if let Some(w) = &mut forecasts {
-                for (name, values) in [("inflow", &s.evidence.inflow), ("outflow", &s.evidence.outflow)] {
+                for (name, values) in [
+                    ("inflow", &s.evidence.inflow),
+                    ("outflow", &s.evidence.outflow),
+                ] {
                     for (k, v) in values.iter().enumerate() {
-                        w.write_record([firm.uscc.as_str(), &as_of.to_string(), name, &(k + 1).to_string(), &format!("{v:.2}")])?;
+                        w.write_record([
+                            firm.uscc.as_str(),
+                            &as_of.to_string(),
+                            name,
+                            &(k + 1).to_string(),
+                            &format!("{v:.2}"),
+                        ])?;
                     }
                 }
             }
@@ -138,7 +176,11 @@ pub fn run(args: SignalsArgs) -> Result<()> {
 }
 
 /// Every firm's signal as of `month` (the first day of the as-of month), on all cores.
-pub fn signal_all(series: &MonthlySeries, month: NaiveDate, method: Method) -> Vec<Option<NeedSignal>> {
+pub fn signal_all(
+    series: &MonthlySeries,
+    month: NaiveDate,
+    method: Method,
+) -> Vec<Option<NeedSignal>> {
     series
         .firms
         .par_iter()
@@ -171,16 +213,28 @@ fn write_signal<W: std::io::Write>(
     s: &NeedSignal,
 ) -> Result<()> {
     let e = &s.evidence;
-    let p = |k: usize| e.projected.get(k).map(|v| format!("{v:.0}")).unwrap_or_default();
+    let p = |k: usize| {
+        e.projected
+            .get(k)
+            .map(|v| format!("{v:.0}"))
+            .unwrap_or_default()
+    };
     out.write_record([
         uscc.to_string(),
         as_of.to_string(),
-        if s.is_shortfall() { "shortfall" } else { "none" }.to_string(),
+        if s.is_shortfall() {
+            "shortfall"
+        } else {
+            "none"
+        }
+        .to_string(),
         serde_plain(&s.kind),
         s.kind.purpose().to_string(),
         format!("{:.4}", s.severity),
         s.amount.to_string(),
-        s.from.map(|d| d.format("%Y-%m").to_string()).unwrap_or_default(),
+        s.from
+            .map(|d| d.format("%Y-%m").to_string())
+            .unwrap_or_default(),
         s.to.format("%Y-%m").to_string(),
         format!("{:.0}", e.balance),
         format!("{:.0}", e.buffer),

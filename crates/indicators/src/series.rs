@@ -72,11 +72,17 @@ pub async fn monthly_series(
         .filter_map(|k| first.checked_add_months(Months::new(k)))
         .collect();
     let index = |days: f64| {
-        let date = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Days::new(days as u64);
+        let date =
+            NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Days::new(days as u64);
         let k = (date.year() - first.year()) * 12 + date.month() as i32 - first.month() as i32;
         (0..months as i32).contains(&k).then_some(k as usize)
     };
-    let (population, _) = run(&ctx, "SELECT DISTINCT uscc FROM registry ORDER BY uscc", "population").await?;
+    let (population, _) = run(
+        &ctx,
+        "SELECT DISTINCT uscc FROM registry ORDER BY uscc",
+        "population",
+    )
+    .await?;
     let mut firms: Vec<FirmSeries> = population
         .iter()
         .map(|u| {
@@ -138,11 +144,9 @@ pub async fn monthly_series(
                  FROM orders WHERE date >= {from} GROUP BY 1, 2",
                 m = month_of("date")
             ),
-            vec![
-                |f| &mut f.orders_won,
-                |f| &mut f.largest_order,
-                |f| &mut f.equipment_ordered,
-            ],
+            vec![|f| &mut f.orders_won, |f| &mut f.largest_order, |f| {
+                &mut f.equipment_ordered
+            }],
         ),
         (
             format!(

@@ -82,7 +82,11 @@ pub fn forecast_flows(
         outflow: forecast(outflow, horizon, method),
         fixed: None,
         variable: None,
-        method: if method == Method::Mstl { "mstl" } else { "seasonal_naive" },
+        method: if method == Method::Mstl {
+            "mstl"
+        } else {
+            "seasonal_naive"
+        },
     }
 }
 
@@ -123,15 +127,30 @@ fn by_sales(
     let ahead = forecast(sales, horizon, Method::Mstl);
     // Sales by position: history, then the forecast.
     let sale = |i: usize| if i < n { sales[i] } else { ahead[i - n] };
+    let collected = |i: usize| c[0] * sale(i - 1) + c[1] * sale(i - 2);
+    let paid = |i: usize, january: bool| p[0] + p[1] * sale(i) + if january { p[2] } else { 0.0 };
+    // What the relations miss persists for a while (a payment term stretched, an R&D ramp):
+    // the last month's miss carries into the next months at its own autocorrelation.
+    let in_miss: Vec<f64> = (2..n).map(|t| inflow[t] - collected(t)).collect();
+    let out_miss: Vec<f64> = (2..n)
+        .map(|t| outflow[t] - paid(t, months0[t] == 0))
+        .collect();
+    let (rho_in, last_in) = persistence(&in_miss);
+    let (rho_out, last_out) = persistence(&out_miss);
     let mut inflow_ahead = Vec::with_capacity(horizon);
     let mut outflow_ahead = Vec::with_capacity(horizon);
     for k in 0..horizon {
         let i = n + k;
-        inflow_ahead.push(c[0] * sale(i - 1) + c[1] * sale(i - 2));
+        let carry = |rho: f64, last: f64| rho.powi(k as i32 + 1) * last;
+        inflow_ahead.push(collected(i) + carry(rho_in, last_in));
         let january = (months0[n - 1] as usize + 1 + k) % 12 == 0;
-        outflow_ahead.push(p[0] + p[1] * sale(i) + if january { p[2] } else { 0.0 });
+        outflow_ahead.push(paid(i, january) + carry(rho_out, last_out));
     }
-    if inflow_ahead.iter().chain(&outflow_ahead).any(|v| !v.is_finite()) {
+    if inflow_ahead
+        .iter()
+        .chain(&outflow_ahead)
+        .any(|v| !v.is_finite())
+    {
         return None;
     }
     Some(FlowForecast {
@@ -141,6 +160,24 @@ fn by_sales(
         variable: Some(p[1]),
         method: "sales",
     })
+}
+
+/// The lag-1 autocorrelation of a series of misses (kept within 0–0.9) and its last value.
+fn persistence(misses: &[f64]) -> (f64, f64) {
+    let m: Vec<f64> = misses.iter().copied().filter(|v| v.is_finite()).collect();
+    let last = misses
+        .last()
+        .copied()
+        .filter(|v| v.is_finite())
+        .unwrap_or(0.0);
+    if m.len() < 6 {
+        return (0.0, last);
+    }
+    let mean = m.iter().sum::<f64>() / m.len() as f64;
+    let var: f64 = m.iter().map(|v| (v - mean).powi(2)).sum();
+    let cov: f64 = m.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    let rho = if var > 0.0 { cov / var } else { 0.0 };
+    (rho.clamp(0.0, 0.9), last)
 }
 
 #[cfg(test)]
@@ -154,7 +191,13 @@ mod tests {
             .map(|t| 100_000.0 * (1.0 + 0.2 * ((t * 7) % 5) as f64 / 5.0))
             .collect();
         let inflow: Vec<f64> = (0..30)
-            .map(|t| if t < 2 { 100_000.0 } else { 0.7 * sales[t - 1] + 0.3 * sales[t - 2] })
+            .map(|t| {
+                if t < 2 {
+                    100_000.0
+                } else {
+                    0.7 * sales[t - 1] + 0.3 * sales[t - 2]
+                }
+            })
             .collect();
         let outflow: Vec<f64> = (0..30)
             .map(|t| 28_000.0 + 0.62 * sales[t] + if months0[t] == 0 { 28_000.0 } else { 0.0 })

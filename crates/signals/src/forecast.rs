@@ -11,7 +11,9 @@
 use std::borrow::Cow;
 
 use augurs_core::{Forecast, Predict};
-use augurs_ets::model::{ErrorComponent, Model, ModelType, SeasonalComponent, TrendComponent, Unfit};
+use augurs_ets::model::{
+    ErrorComponent, Model, ModelType, SeasonalComponent, TrendComponent, Unfit,
+};
 use augurs_mstl::{FittedTrendModel, MSTLModel, TrendModel};
 
 /// Months in a season.
@@ -34,7 +36,9 @@ pub fn forecast(history: &[f64], h: usize, method: Method) -> Vec<f64> {
     };
     match method {
         Method::SeasonalNaive => seasonal_naive(&y, h),
-        Method::Mstl if y.len() >= 2 * PERIOD => mstl(&y, h).unwrap_or_else(|| seasonal_naive(&y, h)),
+        Method::Mstl if y.len() >= 2 * PERIOD => {
+            mstl(&y, h).unwrap_or_else(|| seasonal_naive(&y, h))
+        }
         Method::Mstl => seasonal_naive(&y, h),
     }
 }
@@ -162,7 +166,9 @@ mod tests {
     use super::*;
 
     fn seasonal(n: usize, noise: f64) -> Vec<f64> {
-        let season = [-25.0, -30.0, 0.0, 2.0, 3.0, 5.0, 4.0, 3.0, 6.0, 8.0, 12.0, 30.0];
+        let season = [
+            -25.0, -30.0, 0.0, 2.0, 3.0, 5.0, 4.0, 3.0, 6.0, 8.0, 12.0, 30.0,
+        ];
         (0..n)
             .map(|t| 100.0 + season[t % 12] + noise * (((t * 7919) % 13) as f64 - 6.0))
             .collect()
@@ -174,7 +180,10 @@ mod tests {
         let (history, actual) = y.split_at(36);
         let m = forecast(history, 3, Method::Mstl);
         let n = forecast(history, 3, Method::SeasonalNaive);
-        assert!(m[0] < 90.0 && m[1] < 90.0, "the January and February dip: {m:?}");
+        assert!(
+            m[0] < 90.0 && m[1] < 90.0,
+            "the January and February dip: {m:?}"
+        );
         let (em, en) = (
             mase(history, &m, &actual[..3]).unwrap(),
             mase(history, &n, &actual[..3]).unwrap(),
@@ -190,8 +199,16 @@ mod tests {
         y[29] = f64::NAN;
         assert!(forecast(&y, 3, Method::Mstl).iter().all(|v| v.is_finite()));
         assert_eq!(forecast(&[5.0, 6.0], 2, Method::Mstl), vec![6.0, 6.0]);
-        assert!(forecast(&[f64::NAN; 5], 2, Method::Mstl).iter().all(|v| v.is_nan()));
+        assert!(
+            forecast(&[f64::NAN; 5], 2, Method::Mstl)
+                .iter()
+                .all(|v| v.is_nan())
+        );
         let negative: Vec<f64> = seasonal(36, 1.0).iter().map(|v| v - 150.0).collect();
-        assert!(forecast(&negative, 3, Method::Mstl).iter().all(|v| v.is_finite()));
+        assert!(
+            forecast(&negative, 3, Method::Mstl)
+                .iter()
+                .all(|v| v.is_finite())
+        );
     }
 }

@@ -21,5 +21,6 @@ pub mod need;
 pub use flows::{FlowForecast, forecast_flows};
 pub use forecast::{Method, forecast, mase};
 pub use need::{
-    Evidence, HORIZON, LARGE_ORDER, NeedSignal, SPIKE, Series, SignalKind, capped, fixed_costs, need_signal,
+    Evidence, HORIZON, LARGE_ORDER, NeedSignal, SPIKE, Series, SignalKind, capped, fixed_costs,
+    need_signal,
 };

@@ -9,15 +9,17 @@
 //! restore one and a half buffers, the months it covers, and the evidence, so a credit officer
 //! can check every number.
 //!
-//! Where a firm shares no orders data, its bank statement still announces events: a single
-//! transfer far above its usual largest is a customer's prepayment on a large order or a
-//! deposit on a purchase, and customary shares (a tenth prepaid, a fifth deposited) size them.
+//! Where a firm shares no orders data, its bank statement still announces its purchases: a
+//! single payment far above its usual largest is a deposit, customarily a fifth of the price.
 
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::forecast::{Method, forecast};
+use chrono::Datelike as _;
+
+use crate::flows::forecast_flows;
+use crate::forecast::Method;
 
 /// Months ahead a signal looks.
 pub const HORIZON: usize = 3;
@@ -149,6 +151,10 @@ pub const UNUSUAL: f64 = 2.5;
 /// The share of a large order customarily prepaid when it is placed (预付款).
 pub const PREPAYMENT_SHARE: f64 = 0.1;
 
+/// A single payment above this multiple of the typical month's payments is no deposit: it is
+/// the bill of something already under way (the materials of an order the data do not show).
+pub const DEPOSIT_AT_MOST: f64 = 1.6;
+
 /// The share of a purchase customarily paid as a deposit when it is ordered (定金).
 pub const DEPOSIT_SHARE: f64 = 0.2;
 
@@ -158,7 +164,13 @@ pub fn capped(values: &[f64], factor: f64) -> Vec<f64> {
     match median(values.iter().copied()) {
         Some(m) if m > 0.0 => values
             .iter()
-            .map(|v| if v.is_finite() && *v > factor * m { m } else { *v })
+            .map(|v| {
+                if v.is_finite() && *v > factor * m {
+                    m
+                } else {
+                    *v
+                }
+            })
             .collect(),
         _ => values.to_vec(),
     }
@@ -194,42 +206,45 @@ struct Event {
     value: f64,
 }
 
-/// The large orders won and purchases made over the series, oldest first. From the orders data
-/// where the firm shares them; otherwise from single transfers far above the firm's usual
-/// largest, once those a known event explains are set aside (the materials of an order the
-/// month after it, a customer's settlement three months after, the rest of a purchase the
+/// The large orders won and purchases made over the series, oldest first: orders from the
+/// orders data; purchases from the orders data too, or, where a firm shares none, from a
+/// single payment far above its usual largest (a deposit), once those a known event explains
+/// are set aside (the materials of an order the month after it, the rest of a purchase the
 /// month after its deposit).
 fn events(s: &Series<'_>, typical_in: f64) -> Vec<Event> {
     let n = s.inflow.len();
     let get = |v: &[f64], k: usize| v.get(k).copied().filter(|x| x.is_finite()).unwrap_or(0.0);
     let usual = |v: &[f64]| median(v.iter().copied()).unwrap_or(0.0);
-    let (usual_in, usual_out) = (usual(s.largest_in), usual(s.largest_out));
+    let usual_out = usual(s.largest_out);
     let typical_out = median(s.outflow.iter().copied()).unwrap_or(0.0).max(1.0);
     let mut events: Vec<Event> = Vec::new();
     let had = |events: &[Event], kind: EventKind, k: usize, lag: usize| {
         k >= lag && events.iter().any(|e| e.kind == kind && e.month == k - lag)
     };
     for k in 0..n {
+        // A customer's prepayment is no larger than its regular payments, so orders are
+        // known from the orders data only.
         let order = get(s.largest_order, k);
-        let prepaid = get(s.largest_in, k);
         if order > LARGE_ORDER * typical_in {
-            events.push(Event { kind: EventKind::Order, month: k, value: order });
-        } else if prepaid > UNUSUAL * usual_in
-            && prepaid > 0.15 * typical_in
-            && !had(&events, EventKind::Order, k, 3)
-        {
             events.push(Event {
                 kind: EventKind::Order,
                 month: k,
-                value: prepaid / PREPAYMENT_SHARE,
+                value: order,
             });
         }
         let ordered = get(s.equipment_ordered, k);
         let deposit = get(s.largest_out, k);
         if ordered > 0.0 {
-            events.push(Event { kind: EventKind::Purchase, month: k, value: ordered });
+            events.push(Event {
+                kind: EventKind::Purchase,
+                month: k,
+                value: ordered,
+            });
         } else if deposit > UNUSUAL * usual_out
             && deposit > 0.4 * typical_out
+            && deposit < DEPOSIT_AT_MOST * typical_out
+            // On top of the month's usual payments, not all of them in one transfer.
+            && get(s.outflow, k) - deposit > 0.5 * typical_out
             && !had(&events, EventKind::Order, k, 1)
             && !had(&events, EventKind::Purchase, k, 1)
         {
@@ -249,23 +264,55 @@ pub fn need_signal(s: &Series<'_>, as_of_month: NaiveDate, method: Method) -> Op
     // A firm without bank activity in the as-of month (stopped, or not sharing) is not
     // projected from an old balance.
     let balance = s.balance.last().copied().filter(|b| b.is_finite())?;
-    let buffer = fixed_costs(s.inflow, s.outflow)?.max(1.0);
     // One-off flows (an equipment payment, a large customer's settlement) are events, not
-    // the firm's run rate: capped before forecasting, and announced separately below.
-    let inflow = forecast(&capped(s.inflow, SPIKE), HORIZON, method);
-    let outflow = forecast(&capped(s.outflow, SPIKE), HORIZON, method);
+    // the firm's run rate: set aside before forecasting, and announced separately below.
+    let (inflow_run, outflow_run) = (capped(s.inflow, SPIKE), capped(s.outflow, SPIKE));
+    let months0: Vec<u32> = (0..s.inflow.len())
+        .map(|k| {
+            let back = (s.inflow.len() - 1 - k) as u32;
+            (as_of_month.month0() + 12 * (back / 12 + 1) - back % 12) % 12
+        })
+        .collect();
+    let flows = forecast_flows(
+        &inflow_run,
+        &outflow_run,
+        s.sales,
+        &months0,
+        HORIZON,
+        method,
+    );
+    let (inflow, outflow) = (flows.inflow.clone(), flows.outflow.clone());
     if inflow.iter().chain(&outflow).any(|v| !v.is_finite()) {
         return None;
     }
+    let typical_out = median(recent(&outflow_run, 12).iter().copied())?.max(1.0);
+    let buffer = flows
+        .fixed
+        .map(|f| f.clamp(0.1 * typical_out, 0.6 * typical_out))
+        .unwrap_or(FIXED_SHARE * typical_out)
+        .max(1.0);
     let n = s.inflow.len();
     let typical_in = median(recent(s.inflow, 12).iter().copied())
         .unwrap_or(0.0)
         .max(1.0);
     // What the firm's recent actions announce: materials for a large order next month, the
     // customer's payment three months after the order, the rest of a purchase next month.
-    let ratio = (recent(s.purchases, 12).iter().filter(|x| x.is_finite()).sum::<f64>()
-        / recent(s.inflow, 12).iter().filter(|x| x.is_finite()).sum::<f64>().max(1.0))
-    .clamp(0.2, 0.9);
+    // Fulfilling an order costs the firm's variable cost ratio of its value: fitted from its
+    // payments where it could be, else its purchases per yuan collected.
+    let ratio = flows
+        .variable
+        .unwrap_or_else(|| {
+            recent(s.purchases, 12)
+                .iter()
+                .filter(|x| x.is_finite())
+                .sum::<f64>()
+                / recent(s.inflow, 12)
+                    .iter()
+                    .filter(|x| x.is_finite())
+                    .sum::<f64>()
+                    .max(1.0)
+        })
+        .clamp(0.2, 0.95);
     let events = events(s, typical_in);
     let mut announced_out = vec![0.0; HORIZON];
     let mut announced_in = vec![0.0; HORIZON];
@@ -308,7 +355,9 @@ pub fn need_signal(s: &Series<'_>, as_of_month: NaiveDate, method: Method) -> Op
     } else if large_order {
         SignalKind::OrderWon
     } else if typical_purchases > 0.0
-        && s.purchases.last().is_some_and(|p| *p > 1.8 * typical_purchases)
+        && s.purchases
+            .last()
+            .is_some_and(|p| *p > 1.8 * typical_purchases)
     {
         SignalKind::PayablesPeak
     } else if rnd_before > 0.0 && rnd_now > 1.4 * rnd_before {
@@ -318,7 +367,9 @@ pub fn need_signal(s: &Series<'_>, as_of_month: NaiveDate, method: Method) -> Op
     };
     let amount = if severity > 0.0 {
         let yuan = ((1.5 * buffer - lowest) / 10_000.0).ceil() * 10_000.0;
-        Decimal::from_f64_retain(yuan).unwrap_or_default().round_dp(0)
+        Decimal::from_f64_retain(yuan)
+            .unwrap_or_default()
+            .round_dp(0)
     } else {
         Decimal::ZERO
     };
@@ -370,7 +421,9 @@ mod tests {
         fn steady(months: usize, balance: f64) -> Firm {
             Firm {
                 inflow: vec![100_000.0; months],
-                outflow: (0..months).map(|m| 28_000.0 + 0.62 * 100_000.0 + (m % 2) as f64).collect(),
+                outflow: (0..months)
+                    .map(|m| 28_000.0 + 0.62 * 100_000.0 + (m % 2) as f64)
+                    .collect(),
                 balance: vec![balance; months],
                 zeros: vec![0.0; months],
             }
@@ -387,6 +440,7 @@ mod tests {
                 largest_order: &self.zeros,
                 equipment_ordered: &self.zeros,
                 purchases: &self.zeros,
+                sales: &self.zeros,
                 rnd: &self.zeros,
             }
         }
@@ -429,7 +483,10 @@ mod tests {
         };
         let signal = need_signal(&s, month("2025-06-01"), Method::Mstl).unwrap();
         assert_eq!(signal.kind, SignalKind::EquipmentPurchase);
-        assert!(signal.evidence.announced_out[0] >= 320_000.0 - 1.0, "{signal:?}");
+        assert!(
+            signal.evidence.announced_out[0] >= 320_000.0 - 1.0,
+            "{signal:?}"
+        );
         // No bank data this month, no signal.
         f.balance[29] = f64::NAN;
         assert!(need_signal(&f.series(), month("2025-06-01"), Method::Mstl).is_none());

@@ -137,7 +137,12 @@ impl Cash {
     /// `t + 1`.
     pub fn equipment_ordered(&mut self, t: u32, price: f64) {
         self.plan(t, 0.0, EQUIPMENT_DEPOSIT * price, Driver::Equipment);
-        self.plan(t + 1, 0.0, (1.0 - EQUIPMENT_DEPOSIT) * price, Driver::Equipment);
+        self.plan(
+            t + 1,
+            0.0,
+            (1.0 - EQUIPMENT_DEPOSIT) * price,
+            Driver::Equipment,
+        );
     }
 
     /// Plans four months of extra R&D spending from `t + 1`.
@@ -192,9 +197,8 @@ impl Cash {
         }
         self.planned.retain(|p| p.month > t);
         let payments = variable + fixed;
-        self.balance += collections + event_in.iter().sum::<f64>()
-            - payments
-            - event_out.iter().sum::<f64>();
+        self.balance +=
+            collections + event_in.iter().sum::<f64>() - payments - event_out.iter().sum::<f64>();
         let mut out = MonthCash {
             collections,
             payments,
@@ -246,10 +250,7 @@ impl Cash {
                 ein += p.inflow;
                 eout += p.outflow;
             }
-            balance += collections + ein
-                - self.variable_ratio(hk) * s
-                - self.fixed_in(m0)
-                - eout;
+            balance += collections + ein - self.variable_ratio(hk) * s - self.fixed_in(m0) - eout;
             let gap = (self.buffer() - balance) / self.buffer();
             if gap > 0.0 && first.is_none() {
                 first = Some(t + k);

@@ -177,7 +177,8 @@ impl Profile {
             partner_pick,
             invoiced_share: rng.random_range(0.92..0.995),
             months_of_cash: rng.random_range(0.6..2.0),
-            carbon: CARBON_INDUSTRIES.contains(&INDUSTRIES[industry].code) && rng.random::<f64>() < 0.6,
+            carbon: CARBON_INDUSTRIES.contains(&INDUSTRIES[industry].code)
+                && rng.random::<f64>() < 0.6,
             present,
         }
     }
@@ -414,7 +415,15 @@ impl Months {
                 let extra_rnd = events(rng, p, &m, &mut cash, &mut out[slots.orders]);
                 let flows = cash.month(t, start.month0(), m.revenue, h);
                 if p.present.bank_txn {
-                    bank_flows(rng, p, &m, &flows, cash.balance(), &mut txn, &mut out[slots.bank_txn]);
+                    bank_flows(
+                        rng,
+                        p,
+                        &m,
+                        &flows,
+                        cash.balance(),
+                        &mut txn,
+                        &mut out[slots.bank_txn],
+                    );
                 }
                 if let Some((amount, driver)) = flows.need {
                     let end = add_months(start, 1) - Duration::days(1);
@@ -457,7 +466,15 @@ impl Months {
                     m.revenue * (p.invoiced_share + 0.005 * normal.sample(rng)).clamp(0.85, 1.0);
                 if p.present.invoice {
                     let purchases = cash.variable_ratio(h) * m.revenue;
-                    invoices(rng, config, p, &m, invoiced, purchases, &mut out[slots.invoice]);
+                    invoices(
+                        rng,
+                        config,
+                        p,
+                        &m,
+                        invoiced,
+                        purchases,
+                        &mut out[slots.invoice],
+                    );
                 }
                 if p.present.tax {
                     tax(
@@ -561,7 +578,12 @@ fn bank_flows(
     for (direction, amounts) in [("in", &flows.event_in), ("out", &flows.event_out)] {
         for &amount in amounts {
             let partner = p.partner(rng).to_string();
-            rows.push((m.day(rng), (amount * 100.0).round() / 100.0, direction, partner));
+            rows.push((
+                m.day(rng),
+                (amount * 100.0).round() / 100.0,
+                direction,
+                partner,
+            ));
         }
     }
     if flows.financed > 0.0 {
@@ -865,7 +887,11 @@ fn orders(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
             "buyer"
         };
         let partner = p.partner(rng).to_string();
-        let category = if role == "seller" { "goods" } else { "materials" };
+        let category = if role == "seller" {
+            "goods"
+        } else {
+            "materials"
+        };
         out.push_str(&format!(
             "{},O{:07}{:03}{k:03},{},{role},{partner},{:.2},{category}\n",
             p.code,

@@ -167,7 +167,10 @@ pub fn generate(
         "needs",
         "uscc,month,amount,purpose,pd_12m,best_product,oracle_product\n".to_string(),
     ));
-    names.push(("need_oracle", "uscc,month,shortfall,first_month\n".to_string()));
+    names.push((
+        "need_oracle",
+        "uscc,month,shortfall,first_month\n".to_string(),
+    ));
     let mut writers = Writers::create(dir, &names)?;
     let shocks = world::industry_shocks(config.seed, config.months);
     let slots = firm::Slots::resolve();
