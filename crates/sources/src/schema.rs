@@ -192,6 +192,13 @@ pub const SOURCES: &[Source] = &[
                 "Specialised, refined, distinctive, innovative (专精特新)",
                 "专精特新企业",
             ),
+            f(
+                "carbon_allowance_t",
+                Kind::Decimal(0.0, 1e9),
+                false,
+                "Carbon-emission allowances held (tonnes CO2e)",
+                "持有碳排放配额（吨）",
+            ),
         ],
     },
     Source {

@@ -303,8 +303,13 @@ fn registry(
         p.industry().code
     };
     let (high_tech, tech_sme, specialised) = p.flags;
+    let allowance = if p.carbon {
+        format!("{:.0}", p.size * rng.random_range(50.0..200.0))
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{code},{},{industry},{},{},{:.1},{},{},{},{},{},{}\n",
+        "{code},{},{industry},{},{},{:.1},{},{},{},{},{},{},{allowance}\n",
         people::company_name(rng, p.region.city),
         p.region.code,
         p.founded,
