@@ -1,0 +1,252 @@
+//! Matching an enterprise with the products it qualifies for. Each product's rules are
+//! evaluated on the enterprise's facts; a product whose rules read a fact the data do not give
+//! cannot be decided (and says which fact), never silently granted. For each product that
+//! qualifies, a limit and a price; the offers are ranked as an adviser recommends: financing
+//! made for the purpose first, then by tier (unsecured, own pledge, guarantee, government
+//! scheme, equity), then by what it costs a year. Every answer says which rules passed, which
+//! refused and what would change them.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use xinrong_decisions::Row;
+
+use crate::catalogue::{Catalogue, Product};
+use crate::facts::Facts;
+use crate::limit::{Limit, limit};
+use crate::pricing::{Price, price};
+
+/// What is asked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Request {
+    /// What the financing is for (all purposes when absent).
+    pub purpose: Option<String>,
+    /// How much is sought (the limit when absent).
+    pub amount: Option<Decimal>,
+}
+
+/// Where a product stands for the enterprise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It qualifies, and something can be lent.
+    Eligible,
+    /// A rule refuses it, or its limit is nothing.
+    Refused,
+    /// A fact the rules need is not in the data.
+    CannotDecide,
+    /// The product does not finance the purpose asked.
+    NotForPurpose,
+}
+
+/// A rule that refused, and what would change it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Refusal {
+    /// The rule's id.
+    pub rule: String,
+    /// Why, in English.
+    pub reason: String,
+    /// Why, in Chinese.
+    pub reason_zh: String,
+    /// What the enterprise's data would have to show instead.
+    pub would_change: Vec<String>,
+}
+
+/// One product for one enterprise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Offer {
+    /// Product id.
+    pub product: String,
+    /// Name in English.
+    pub en: String,
+    /// Name in Chinese.
+    pub zh: String,
+    /// Kind of provider.
+    pub provider: String,
+    /// Order of recommendation.
+    pub tier: u8,
+    /// Where it stands.
+    pub status: Status,
+    /// The amount offered (0 unless eligible): the amount asked, at most the limit.
+    pub amount: Decimal,
+    /// The limit, for products whose rules passed.
+    pub limit: Option<Limit>,
+    /// The price, for products whose rules passed.
+    pub price: Option<Price>,
+    /// Rules that refused.
+    pub refusals: Vec<Refusal>,
+    /// Rules that passed (their ids).
+    pub passed: Vec<String>,
+    /// Facts the rules needed that the data do not give.
+    pub missing: Vec<String>,
+    /// SHA-256 of the product's rule file: the version of the rules applied.
+    pub rules_sha256: String,
+    /// The rule engine's trace.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub trace: Value,
+}
+
+/// Every product for one enterprise, best first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    /// The catalogue's version.
+    pub catalogue: String,
+    /// The offers: eligible ones first, in the order recommended; then the rest.
+    pub offers: Vec<Offer>,
+}
+
+impl Match {
+    /// The recommended product, if any qualifies.
+    pub fn best(&self) -> Option<&Offer> {
+        self.offers.first().filter(|o| o.status == Status::Eligible)
+    }
+}
+
+/// What a refused test would need instead: `> 0.02` on `pd` needs `pd ≤ 0.02`.
+fn would_change(row: &Row, facts: &Facts) -> Vec<String> {
+    row.tests
+        .iter()
+        .map(|(field, test)| {
+            let now = facts
+                .number(field)
+                .map(|v| format!("{v:.4}"))
+                .or_else(|| facts.to_json().get(field).map(|v| v.to_string()))
+                .unwrap_or_else(|| "missing".into());
+            let wanted = negate(test).unwrap_or_else(|| format!("not ({test})"));
+            format!("{field} {wanted} (now {now})")
+        })
+        .collect()
+}
+
+fn negate(test: &str) -> Option<String> {
+    let t = test.trim();
+    for (op, neg) in [(">=", "<"), ("<=", ">"), (">", "≤"), ("<", "≥")] {
+        if let Some(rest) = t.strip_prefix(op) {
+            return Some(format!("{neg} {}", rest.trim()));
+        }
+    }
+    if let Some(rest) = t.strip_prefix("not in") {
+        return Some(format!("in {}", rest.trim()));
+    }
+    match t {
+        "true" => Some("false".into()),
+        "false" => Some("true".into()),
+        _ if t.starts_with('"') => Some(format!("not one of {t}")),
+        _ => None,
+    }
+}
+
+fn evaluate(product: &Product, rules: &xinrong_decisions::Rules, facts: &Facts, catalogue: &Catalogue, request: &Request) -> Offer {
+    let mut offer = Offer {
+        product: product.id.clone(),
+        en: product.en.clone(),
+        zh: product.zh.clone(),
+        provider: product.provider.clone(),
+        tier: product.tier,
+        status: Status::Refused,
+        amount: Decimal::ZERO,
+        limit: None,
+        price: None,
+        refusals: Vec::new(),
+        passed: Vec::new(),
+        missing: Vec::new(),
+        rules_sha256: rules.sha256().to_string(),
+        trace: Value::Null,
+    };
+    if let Some(p) = &request.purpose
+        && !product.purposes.contains(p)
+    {
+        offer.status = Status::NotForPurpose;
+        return offer;
+    }
+    offer.missing = rules
+        .inputs()
+        .iter()
+        .filter(|f| !facts.known(f))
+        .cloned()
+        .collect();
+    if !offer.missing.is_empty() {
+        offer.status = Status::CannotDecide;
+        return offer;
+    }
+    let outcome = match rules.evaluate(&facts.to_json()) {
+        Ok(o) => o,
+        Err(e) => {
+            offer.status = Status::CannotDecide;
+            offer.missing.push(format!("rules failed: {e}"));
+            return offer;
+        }
+    };
+    for row in rules.rows() {
+        if outcome.matched.contains(&row.id) {
+            let out = |k: &str| {
+                row.outputs
+                    .iter()
+                    .find(|(f, _)| f == k)
+                    .map(|(_, v)| v.trim_matches('"').to_string())
+                    .unwrap_or_default()
+            };
+            offer.refusals.push(Refusal {
+                rule: row.id.clone(),
+                reason: out("reason"),
+                reason_zh: out("reason_zh"),
+                would_change: would_change(row, facts),
+            });
+        } else {
+            offer.passed.push(row.id.clone());
+        }
+    }
+    offer.trace = outcome.trace;
+    if !offer.refusals.is_empty() {
+        return offer;
+    }
+    let pd = facts.number("pd").unwrap_or(1.0);
+    let quote = price(product, &catalogue.market, pd, facts.number("sales_12m"));
+    let lim = limit(product, facts, quote.rate);
+    if lim.amount > Decimal::ZERO {
+        offer.status = Status::Eligible;
+        offer.amount = request
+            .amount
+            .map_or(lim.amount, |a| a.min(lim.amount))
+            .max(product.amount_min.min(lim.amount));
+    } else if !lim.missing.is_empty() {
+        offer.status = Status::CannotDecide;
+        offer.missing = lim.missing.iter().map(|m| m.to_string()).collect();
+    }
+    offer.limit = Some(lim);
+    offer.price = Some(quote);
+    offer
+}
+
+/// Matches an enterprise with every product of the catalogue.
+pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -> Match {
+    let mut facts = facts.clone();
+    if facts.purpose.is_none() {
+        facts.purpose = request.purpose.clone();
+    }
+    let mut offers: Vec<Offer> = catalogue
+        .products
+        .iter()
+        .map(|(p, rules)| evaluate(p, rules, &facts, catalogue, request))
+        .collect();
+    let rank = |o: &Offer| match o.status {
+        Status::Eligible => 0,
+        Status::Refused => 1,
+        Status::CannotDecide => 2,
+        Status::NotForPurpose => 3,
+    };
+    offers.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then(a.tier.cmp(&b.tier))
+            .then_with(|| {
+                let cost = |o: &Offer| o.price.as_ref().map(|p| p.all_in).unwrap_or(Decimal::MAX);
+                cost(a).cmp(&cost(b))
+            })
+            .then(a.product.cmp(&b.product))
+    });
+    Match {
+        catalogue: catalogue.version.clone(),
+        offers,
+    }
+}
