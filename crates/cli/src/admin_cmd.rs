@@ -57,6 +57,13 @@ enum AdminCommand {
         #[arg(long)]
         as_of: String,
     },
+    /// Load need signals (a file written by `xinrong signals`) to serve at `GET /v1/signals`;
+    /// a running server pushes projected shortfalls as offers to the institutions holding a
+    /// live pre-loan or guarantee consent.
+    LoadSignals {
+        /// The signals file (CSV).
+        file: PathBuf,
+    },
 }
 
 pub fn run(args: AdminArgs) -> Result<()> {
@@ -120,6 +127,24 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 if !rejected.is_empty() {
                     eprintln!("{} row(s) not loaded:", rejected.len());
                     for r in &rejected {
+                        eprintln!("  {r}");
+                    }
+                }
+            }
+            AdminCommand::LoadSignals { file } => {
+                let read = xinrong_platform::signals::read_signals(&file).map_err(platform_error)?;
+                let n = xinrong_platform::signals::load(&pool, &read.signals)
+                    .await
+                    .map_err(platform_error)?;
+                let shortfalls = read.signals.iter().filter(|s| s.is_shortfall()).count();
+                println!(
+                    "loaded {n} signals ({shortfalls} projected shortfalls) from {}; {} enterprise(s) without the data to signal",
+                    file.display(),
+                    read.no_data
+                );
+                if !read.rejected.is_empty() {
+                    eprintln!("{} row(s) not loaded:", read.rejected.len());
+                    for r in &read.rejected {
                         eprintln!("  {r}");
                     }
                 }

@@ -11,6 +11,7 @@ mod gen_cmd;
 mod indicators_cmd;
 mod ingest_cmd;
 mod ledger_cmd;
+mod match_cmd;
 mod model_cmd;
 mod platform_args;
 mod progress;
@@ -65,6 +66,8 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
     /// Financing-need signals for every enterprise: cash-flow forecasts, projected shortfalls.
     Signals(signals_cmd::SignalsArgs),
+    /// Financing matched for a portfolio: eligible products ranked, with limits, prices and reasons.
+    Match(match_cmd::MatchArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -105,6 +108,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Model(a) => model_cmd::run(a),
         Command::Demo(a) => demo_cmd::run(a),
         Command::Signals(a) => signals_cmd::run(a),
+        Command::Match(a) => match_cmd::run(a),
     }
 }
 

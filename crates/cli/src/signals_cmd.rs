@@ -41,7 +41,7 @@ pub struct SignalsArgs {
 }
 
 /// The last day of the month `text` names (`YYYY-MM` or a date in it).
-fn month_end(text: &str, flag: &str) -> Result<NaiveDate> {
+pub(crate) fn month_end(text: &str, flag: &str) -> Result<NaiveDate> {
     let first = if text.len() == 7 {
         NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
     } else {
@@ -49,6 +49,19 @@ fn month_end(text: &str, flag: &str) -> Result<NaiveDate> {
     }
     .map_err(|_| BadInput(format!("{flag} {text:?}: expected YYYY-MM or YYYY-MM-DD")))?;
     Ok(first + Months::new(1) - chrono::Days::new(1))
+}
+
+/// Every month-end from `first` to `last` (both month-ends).
+pub(crate) fn month_ends(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates = vec![first];
+    loop {
+        let next = (*dates.last().expect("one date") + chrono::Days::new(1) + Months::new(1))
+            - chrono::Days::new(1);
+        if next > last {
+            return dates;
+        }
+        dates.push(next);
+    }
 }
 
 pub fn run(args: SignalsArgs) -> Result<()> {
@@ -65,15 +78,7 @@ pub fn run(args: SignalsArgs) -> Result<()> {
     if last < first {
         return Err(BadInput("--to is before --as-of".into()).into());
     }
-    let mut dates = vec![first];
-    loop {
-        let next = (*dates.last().expect("one date") + chrono::Days::new(1) + Months::new(1))
-            - chrono::Days::new(1);
-        if next > last {
-            break;
-        }
-        dates.push(next);
-    }
+    let dates = month_ends(first, last);
     let store = args.dir.data_dir.join("store");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

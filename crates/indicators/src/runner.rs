@@ -95,6 +95,18 @@ pub async fn session(store: &Path, as_of: NaiveDate) -> Result<SessionContext, I
             ctx.read_table(Arc::new(table))
                 .map_err(engine(source.name))?
         };
+        // A field the schema has gained since the store was written (or an optional one a
+        // provider never sent) reads as nulls, so its indicators are missing, not an error.
+        let mut df = df;
+        for field in source.fields {
+            if df.schema().field_with_unqualified_name(field.name).is_err() {
+                let null = ScalarValue::try_from(&xinrong_sources::arrow_type(field.kind))
+                    .map_err(engine(source.name))?;
+                df = df
+                    .with_column(field.name, lit(null))
+                    .map_err(engine(source.name))?;
+            }
+        }
         let visible = df
             .filter(col(source.date_field).lt_eq(lit(ScalarValue::Date32(Some(days)))))
             .map_err(engine(source.name))?;

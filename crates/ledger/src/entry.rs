@@ -174,6 +174,30 @@ pub enum Entry {
         /// When this was found.
         time: String,
     },
+    /// An institution (or the enterprise itself) obtained a financing answer: the products
+    /// matched, a credit limit and price, the need signals, or an offer pushed to it.
+    FinancingQuery {
+        /// Platform id of the query.
+        query_id: String,
+        /// Who asked (or was offered).
+        institution: String,
+        /// The enterprise.
+        enterprise: Uscc,
+        /// `match`, `limit`, `signals` or `offer`.
+        answer: String,
+        /// The purpose stated (and consented to).
+        purpose: String,
+        /// The scorecard version whose PD the answer used.
+        model_version: String,
+        /// The product catalogue's version.
+        catalogue_version: String,
+        /// Hash of the indicator values used.
+        inputs_hash: String,
+        /// Hash of the answer as returned (its canonical JSON).
+        answer_hash: String,
+        /// When.
+        time: String,
+    },
     /// A guarantor's automatic decision.
     GuaranteeDecision {
         /// Platform id of the decision.
@@ -184,8 +208,8 @@ pub enum Entry {
         enterprise: Uscc,
         /// approve / refer / decline.
         decision: String,
-        /// Amount guaranteed, in yuan.
-        amount: f64,
+        /// Amount guaranteed, in yuan (a decimal string: money is never a float).
+        amount: String,
         /// Hash of the rule trace that produced the decision.
         rule_trace_hash: String,
         /// When.

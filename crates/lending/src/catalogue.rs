@@ -153,14 +153,38 @@ pub struct Catalogue {
 
 const BUILTIN: &str = include_str!("../catalogue/products.toml");
 const BUILTIN_RULES: [(&str, &str); 8] = [
-    ("order_financing.json", include_str!("../catalogue/rules/order_financing.json")),
-    ("equipment_leasing.json", include_str!("../catalogue/rules/equipment_leasing.json")),
-    ("ip_pledge.json", include_str!("../catalogue/rules/ip_pledge.json")),
-    ("credit_loan.json", include_str!("../catalogue/rules/credit_loan.json")),
-    ("carbon_pledge.json", include_str!("../catalogue/rules/carbon_pledge.json")),
-    ("guaranteed_loan.json", include_str!("../catalogue/rules/guaranteed_loan.json")),
-    ("risk_compensation_loan.json", include_str!("../catalogue/rules/risk_compensation_loan.json")),
-    ("equity_referral.json", include_str!("../catalogue/rules/equity_referral.json")),
+    (
+        "order_financing.json",
+        include_str!("../catalogue/rules/order_financing.json"),
+    ),
+    (
+        "equipment_leasing.json",
+        include_str!("../catalogue/rules/equipment_leasing.json"),
+    ),
+    (
+        "ip_pledge.json",
+        include_str!("../catalogue/rules/ip_pledge.json"),
+    ),
+    (
+        "credit_loan.json",
+        include_str!("../catalogue/rules/credit_loan.json"),
+    ),
+    (
+        "carbon_pledge.json",
+        include_str!("../catalogue/rules/carbon_pledge.json"),
+    ),
+    (
+        "guaranteed_loan.json",
+        include_str!("../catalogue/rules/guaranteed_loan.json"),
+    ),
+    (
+        "risk_compensation_loan.json",
+        include_str!("../catalogue/rules/risk_compensation_loan.json"),
+    ),
+    (
+        "equity_referral.json",
+        include_str!("../catalogue/rules/equity_referral.json"),
+    ),
 ];
 
 impl Catalogue {
@@ -168,7 +192,10 @@ impl Catalogue {
     pub fn builtin() -> Catalogue {
         let rules: BTreeMap<&str, &str> = BUILTIN_RULES.into_iter().collect();
         Catalogue::parse("products.toml (built in)", BUILTIN, |name| {
-            rules.get(name).map(|s| s.to_string()).ok_or_else(|| format!("no built-in rule file {name}"))
+            rules
+                .get(name)
+                .map(|s| s.to_string())
+                .ok_or_else(|| format!("no built-in rule file {name}"))
         })
         .expect("the built-in catalogue is valid (tested)")
     }
@@ -204,12 +231,11 @@ impl Catalogue {
             }
             check(&p)?;
             let json = rule_text(&p.rules).map_err(|reason| bad(&p.id, &reason))?;
-            let rules = Rules::load(&p.id, &json, &FactFields).map_err(|source| {
-                CatalogueError::Rules {
+            let rules =
+                Rules::load(&p.id, &json, &FactFields).map_err(|source| CatalogueError::Rules {
                     product: p.id.clone(),
                     source,
-                }
-            })?;
+                })?;
             products.push((p, rules));
         }
         if products.is_empty() {
@@ -248,11 +274,17 @@ fn check(p: &Product) -> Result<(), CatalogueError> {
     if let Some(unknown) = p.purposes.iter().find(|x| !PURPOSES.contains(&x.as_str())) {
         return Err(bad(
             id,
-            &format!("unknown purpose '{unknown}' (known: {})", PURPOSES.join(", ")),
+            &format!(
+                "unknown purpose '{unknown}' (known: {})",
+                PURPOSES.join(", ")
+            ),
         ));
     }
     if p.amount_min <= Decimal::ZERO || p.amount_max < p.amount_min {
-        return Err(bad(id, "amount_min must be positive and at most amount_max"));
+        return Err(bad(
+            id,
+            "amount_min must be positive and at most amount_max",
+        ));
     }
     if p.term_months == 0 || p.term_months > 360 {
         return Err(bad(id, "term_months must be 1–360"));
@@ -274,7 +306,10 @@ fn check(p: &Product) -> Result<(), CatalogueError> {
     let needs = |what: &str, v: Option<Decimal>| -> Result<(), CatalogueError> {
         match v {
             Some(x) if x > Decimal::ZERO => Ok(()),
-            _ => Err(bad(id, &format!("{what} is required and positive for its collateral"))),
+            _ => Err(bad(
+                id,
+                &format!("{what} is required and positive for its collateral"),
+            )),
         }
     };
     match p.collateral {

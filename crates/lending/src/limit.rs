@@ -53,7 +53,9 @@ pub struct Limit {
 }
 
 fn yuan(x: f64) -> Decimal {
-    Decimal::from_f64(x.max(0.0)).unwrap_or_default().round_dp(0)
+    Decimal::from_f64(x.max(0.0))
+        .unwrap_or_default()
+        .round_dp(0)
 }
 
 fn round_down(d: Decimal) -> Decimal {
@@ -134,7 +136,9 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
     let advance = product.advance_rate.unwrap_or(Decimal::ONE);
     let pledged = match product.collateral {
         Collateral::Receivables => facts.number("order_value").map(|v| (v, "the order won")),
-        Collateral::Equipment => facts.number("equipment_value").map(|v| (v, "the equipment ordered")),
+        Collateral::Equipment => facts
+            .number("equipment_value")
+            .map(|v| (v, "the equipment ordered")),
         Collateral::Patents => facts.number("ip_granted").map(|n| {
             let each = product.ip_value.and_then(|v| v.to_f64()).unwrap_or(0.0);
             (n * each, "the granted IP at its appraised value")
@@ -202,7 +206,11 @@ mod tests {
         let credit = &c.product("credit_loan").unwrap().0;
         let l = limit(credit, &facts(), Decimal::new(5, 2));
         // Debt service: (1.5m / 1.25 − 1m × (0.05 + 1/3)) = 816,667 a year ÷ 1.05 = 777,778.
-        let ds = l.measures.iter().find(|m| m.code == "debt_service").unwrap();
+        let ds = l
+            .measures
+            .iter()
+            .find(|m| m.code == "debt_service")
+            .unwrap();
         assert_eq!(ds.allows, Decimal::from(777_778));
         assert_eq!(l.binding, "debt_service");
         assert_eq!(l.amount, Decimal::from(770_000));
@@ -212,7 +220,10 @@ mod tests {
         f.set("order_value", 500_000.0);
         let order = &c.product("order_financing").unwrap().0;
         let l = limit(order, &f, Decimal::new(45, 3));
-        assert_eq!((l.binding, l.amount), ("collateral", Decimal::from(350_000)));
+        assert_eq!(
+            (l.binding, l.amount),
+            ("collateral", Decimal::from(350_000))
+        );
         // Without cash flow or sales nothing is lent, and what is missing is named.
         let l = limit(credit, &Facts::default(), Decimal::new(5, 2));
         assert_eq!(l.missing, ["net_cash_12m", "sales_12m"]);

@@ -136,7 +136,13 @@ fn negate(test: &str) -> Option<String> {
     }
 }
 
-fn evaluate(product: &Product, rules: &xinrong_decisions::Rules, facts: &Facts, catalogue: &Catalogue, request: &Request) -> Offer {
+fn evaluate(
+    product: &Product,
+    rules: &xinrong_decisions::Rules,
+    facts: &Facts,
+    catalogue: &Catalogue,
+    request: &Request,
+) -> Offer {
     let mut offer = Offer {
         product: product.id.clone(),
         en: product.en.clone(),

@@ -96,7 +96,10 @@ pub fn price(product: &Product, market: &Market, pd: f64, sales_12m: Option<f64>
         (market.lpr_5y, "5-year")
     };
     let lgd = product.lgd.to_f64().unwrap_or(0.45);
-    let covered = product.guarantee_share.and_then(|s| s.to_f64()).unwrap_or(0.0);
+    let covered = product
+        .guarantee_share
+        .and_then(|s| s.to_f64())
+        .unwrap_or(0.0);
     let lgd_kept = lgd * (1.0 - covered);
     let sales_eur_m = sales_12m
         .filter(|s| *s > 0.0)
@@ -115,7 +118,10 @@ pub fn price(product: &Product, market: &Market, pd: f64, sales_12m: Option<f64>
     };
     let rate = (lpr + spread).round_dp(4);
     let guarantee = if covered > 0.0 {
-        format!(", {:.0}% of a loss borne by the guarantor or fund", covered * 100.0)
+        format!(
+            ", {:.0}% of a loss borne by the guarantor or fund",
+            covered * 100.0
+        )
     } else {
         String::new()
     };
@@ -129,7 +135,10 @@ pub fn price(product: &Product, market: &Market, pd: f64, sales_12m: Option<f64>
             Component {
                 code: "funding",
                 rate: lpr,
-                basis: format!("{tenor} loan prime rate for a {}-month term", product.term_months),
+                basis: format!(
+                    "{tenor} loan prime rate for a {}-month term",
+                    product.term_months
+                ),
             },
             Component {
                 code: "expected_loss",
@@ -176,7 +185,10 @@ mod tests {
         assert!((k - 0.0738).abs() < 0.001, "{k}");
         // The SME adjustment lowers capital; the PD floor applies.
         assert!(irb_capital(0.01, 0.45, Some(5.0), 2.5) < k);
-        assert_eq!(irb_capital(0.0, 0.45, None, 1.0), irb_capital(PD_FLOOR, 0.45, None, 1.0));
+        assert_eq!(
+            irb_capital(0.0, 0.45, None, 1.0),
+            irb_capital(PD_FLOOR, 0.45, None, 1.0)
+        );
     }
 
     #[test]

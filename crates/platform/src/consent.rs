@@ -117,6 +117,27 @@ impl Consents {
         })
     }
 
+    /// Institutions holding a live consent from `enterprise` under which an offer may be
+    /// pushed to them (pre-loan assessment or guarantee), one consent each (pre-loan first):
+    /// (institution, purpose, consent id).
+    pub fn live_holders(&self, enterprise: &Uscc) -> Vec<(String, Purpose, String)> {
+        let today = today();
+        let map = self.by_pair.read().expect("consent index");
+        let mut out: Vec<(String, Purpose, String)> = map
+            .iter()
+            .filter(|((u, _), _)| u == enterprise)
+            .filter_map(|((_, institution), list)| {
+                [Purpose::PreLoan, Purpose::Guarantee].iter().find_map(|p| {
+                    list.iter()
+                        .find(|c| c.purpose == *p && c.is_live(today))
+                        .map(|c| (institution.clone(), *p, c.id.clone()))
+                })
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The live consent that lets `institution` query `enterprise` for `purpose`, or the
     /// reason there is none. An unregistered enterprise gets the same answer as one that gave
     /// no consent, so a refusal reveals nothing about who is registered.

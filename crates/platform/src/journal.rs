@@ -210,6 +210,7 @@ fn expect(entry: &str) -> Expect {
     };
     match Entry::parse(entry) {
         Ok(Entry::ScoreQuery { query_id, .. }) => record("score_query", &query_id),
+        Ok(Entry::FinancingQuery { query_id, .. }) => record("financing_query", &query_id),
         Ok(Entry::ConsentGranted { consent_id, .. }) => record("consent_granted", &consent_id),
         Ok(Entry::ConsentRevoked { consent_id, .. }) => record("consent_revoked", &consent_id),
         Ok(Entry::ModelPublished { model_version, .. }) => {

@@ -17,6 +17,7 @@ pub mod consent;
 pub mod db;
 mod error;
 pub mod fields;
+pub mod financing;
 mod health;
 mod ids;
 pub mod journal;
@@ -24,6 +25,7 @@ mod platform;
 pub mod queries;
 pub mod registry;
 pub mod scoring;
+pub mod signals;
 pub mod snapshots;
 
 pub use access::{Access, Institution, IssuedKey, Kind, Principal};
@@ -31,6 +33,7 @@ pub use assets::UploadReport;
 pub use consent::Consent;
 pub use error::PlatformError;
 pub use fields::{Id, Name, Version};
+pub use financing::Need;
 pub use health::LedgerState;
 pub use ids::today;
 pub use journal::{AdminAction, Unacknowledged};
@@ -38,6 +41,7 @@ pub use platform::{HistoryPoint, Improvement, LEDGER_NAME, Page, Platform, Portr
 pub use queries::QueryRecord;
 pub use registry::{FeatureGroups, ModelSummary};
 pub use scoring::{Explained, GroupScore, Reason};
+pub use signals::StoredSignal;
 pub use snapshots::Snapshot;
 /// The pool type of the platform's database.
 pub use sqlx::AnyPool;

@@ -31,6 +31,10 @@ use crate::snapshots::Snapshots;
 /// Queries listed in a portrait; older ones are paged through `GET /v1/portrait/queries`.
 pub const PORTRAIT_QUERIES: i64 = 200;
 
+/// Projected shortfalls turned into offers per refresh, so that a large load is pushed over
+/// several ticks without holding up the refresher.
+pub const OFFERS_PER_TICK: i64 = 500;
+
 /// Name given to a ledger the platform creates.
 pub const LEDGER_NAME: &str = "xinrong.local/ledger";
 
@@ -44,14 +48,15 @@ pub const RECONCILE_AFTER: Duration = Duration::from_secs(120);
 
 /// Everything the API serves.
 pub struct Platform {
-    pool: AnyPool,
-    ledger: Arc<Ledger>,
+    pub(crate) pool: AnyPool,
+    pub(crate) ledger: Arc<Ledger>,
     health: Arc<LedgerHealth>,
     access: Access,
-    consents: Consents,
-    registry: Registry,
-    snapshots: Snapshots,
-    queries: QueryLog,
+    pub(crate) consents: Consents,
+    pub(crate) registry: Registry,
+    pub(crate) snapshots: Snapshots,
+    pub(crate) queries: QueryLog,
+    pub(crate) catalogue: xinrong_lending::Catalogue,
     data_dir: PathBuf,
     /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
     /// must not both be registered.
@@ -116,6 +121,8 @@ pub struct QuerySeen {
     pub institution_name: String,
     /// Purpose.
     pub purpose: String,
+    /// What was asked: `score`, `match`, `limit`, `signals`, or `offer` (pushed to it).
+    pub kind: String,
     /// When.
     pub time: String,
     /// Ledger leaf, for a receipt.
@@ -170,6 +177,7 @@ impl Platform {
             consents: Consents::load(pool.clone(), Arc::clone(&ledger)).await?,
             registry: Registry::load(pool.clone(), Arc::clone(&ledger)).await?,
             snapshots: Snapshots::open(pool.clone()).await?,
+            catalogue: crate::financing::catalogue(data_dir)?,
             queries: QueryLog::start(pool.clone()),
             pool,
             ledger,
@@ -234,7 +242,7 @@ impl Platform {
         self.health.state()
     }
 
-    fn writable(&self) -> Result<(), PlatformError> {
+    pub(crate) fn writable(&self) -> Result<(), PlatformError> {
         match self.health.state() {
             LedgerState::Damaged(reason) => Err(PlatformError::LedgerDamaged(reason)),
             _ => Ok(()),
@@ -298,7 +306,9 @@ impl Platform {
             consent_id,
             time,
             leaf_index: receipt.leaf_index,
+            kind: "score".into(),
             result,
+            financing: None,
         };
         self.queries.record(&record, created_ms).await?;
         Ok((record, receipt))
@@ -623,6 +633,7 @@ impl Platform {
                 query_id: q.query_id,
                 institution: q.institution,
                 purpose: q.purpose,
+                kind: q.kind,
                 time: q.time,
                 leaf_index: q.leaf_index,
             })
@@ -659,6 +670,11 @@ async fn refresher(platform: std::sync::Weak<Platform>, size_at_start: u64) {
         if !matches!(p.health.state(), LedgerState::Damaged(_)) {
             if let Err(e) = p.append_admin_actions().await {
                 tracing::warn!(error = %e, "appending admin actions to the ledger failed");
+            }
+            match p.push_offers(OFFERS_PER_TICK).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(offers = n, "offers pushed for projected shortfalls"),
+                Err(e) => tracing::warn!(error = %e, "pushing offers failed"),
             }
             let now = Instant::now();
             sizes.push_back((now, p.ledger.size()));

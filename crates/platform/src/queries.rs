@@ -13,7 +13,9 @@ use crate::scoring::Explained;
 
 /// Most records in one transaction.
 const BATCH: usize = 256;
-/// Rows per INSERT statement (13 parameters each). A batch is cut into statements of these
+/// Columns of a stored record.
+const COLUMNS: usize = 14;
+/// Rows per INSERT statement ([`COLUMNS`] parameters each). A batch is cut into statements of these
 /// sizes only, largest first, so that each connection prepares at most four statements and
 /// reuses them.
 const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
@@ -35,9 +37,20 @@ pub struct QueryRecord {
     pub time: String,
     /// Ledger leaf of the query entry.
     pub leaf_index: u64,
-    /// The answer.
+    /// What was asked: `score`, or a financing answer: `match`, `limit`, `signals`, `offer`.
+    #[serde(default = "score_kind")]
+    pub kind: String,
+    /// The score (for a financing answer, the score its PD came from).
     #[serde(flatten)]
     pub result: Explained,
+    /// The financing answer, for kinds other than `score`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub financing: Option<serde_json::Value>,
+}
+
+fn score_kind() -> String {
+    "score".into()
 }
 
 /// A record as it is stored: one row's values, prepared by the caller's task so that the one
@@ -56,6 +69,7 @@ struct StoredRow {
     result: String,
     leaf: i64,
     created_ms: i64,
+    kind: String,
 }
 
 type Job = (StoredRow, oneshot::Sender<Result<(), String>>);
@@ -88,9 +102,10 @@ impl QueryLog {
             score: r.result.score,
             pd: r.result.pd,
             grade: r.result.grade.to_string(),
-            result: serde_json::to_string(&r.result.for_the_record()).expect("results serialise"),
+            result: stored_result(r),
             leaf: r.leaf_index as i64,
             created_ms,
+            kind: r.kind.clone(),
         };
         let (tx, rx) = oneshot::channel();
         let closed = || PlatformError::Unavailable("the query log is shutting down".into());
@@ -186,6 +201,15 @@ impl QueryLog {
     }
 }
 
+/// The answer as stored: the score's figures and reasons, and the financing answer if any.
+fn stored_result(r: &QueryRecord) -> String {
+    let mut v = serde_json::to_value(r.result.for_the_record()).expect("results serialise");
+    if let (Some(f), Some(map)) = (&r.financing, v.as_object_mut()) {
+        map.insert("financing".into(), f.clone());
+    }
+    v.to_string()
+}
+
 /// Whose queries a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
@@ -200,7 +224,7 @@ pub enum Scope<'a> {
 macro_rules! select {
     ($tail:literal) => {
         concat!(
-            "SELECT id, institution_id, uscc, purpose, consent_id, created_ms, leaf, result \
+            "SELECT id, institution_id, uscc, purpose, consent_id, created_ms, leaf, result, kind \
              FROM score_queries ",
             $tail
         )
@@ -209,12 +233,26 @@ macro_rules! select {
 const SELECT_ONE: &str = select!("WHERE id = $1");
 const SELECT_BASE: &str = select!("");
 
-type Row = (String, String, String, String, String, i64, i64, String);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+);
 
 fn record(row: Row) -> Result<QueryRecord, PlatformError> {
-    let (query_id, institution, enterprise, purpose, consent_id, created_ms, leaf, result) = row;
-    let result = serde_json::from_str(&result)
-        .map_err(|e| PlatformError::Conflict(format!("stored query {query_id}: {e}")))?;
+    let (query_id, institution, enterprise, purpose, consent_id, created_ms, leaf, result, kind) =
+        row;
+    let broken =
+        |e: serde_json::Error| PlatformError::Conflict(format!("stored query {query_id}: {e}"));
+    let mut value: serde_json::Value = serde_json::from_str(&result).map_err(broken)?;
+    let financing = value.as_object_mut().and_then(|m| m.remove("financing"));
+    let result = serde_json::from_value(value).map_err(broken)?;
     Ok(QueryRecord {
         query_id,
         institution,
@@ -223,7 +261,9 @@ fn record(row: Row) -> Result<QueryRecord, PlatformError> {
         consent_id,
         time: rfc3339(created_ms),
         leaf_index: leaf as u64,
+        kind,
         result,
+        financing,
     })
 }
 
@@ -261,14 +301,16 @@ fn insert_sql(rows: usize) -> &'static str {
             .map(|&n| {
                 let values: Vec<String> = (0..n)
                     .map(|i| {
-                        let cols: Vec<String> =
-                            (1..=13).map(|c| format!("${}", 13 * i + c)).collect();
+                        let cols: Vec<String> = (1..=COLUMNS)
+                            .map(|c| format!("${}", COLUMNS * i + c))
+                            .collect();
                         format!("({})", cols.join(", "))
                     })
                     .collect();
                 format!(
                     "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, \
-                     model_version, as_of, score, pd, grade, result, leaf, created_ms) VALUES {}",
+                     model_version, as_of, score, pd, grade, result, leaf, created_ms, kind) \
+                     VALUES {}",
                     values.join(", ")
                 )
             })
@@ -303,7 +345,8 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
                 .bind(r.grade.clone())
                 .bind(r.result.clone())
                 .bind(r.leaf)
-                .bind(r.created_ms);
+                .bind(r.created_ms)
+                .bind(r.kind.clone());
         }
         q.execute(&mut *tx).await?;
     }
@@ -312,14 +355,14 @@ async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ROWS_PER_INSERT, insert_sql, statement_sizes};
+    use super::{COLUMNS, ROWS_PER_INSERT, insert_sql, statement_sizes};
 
     #[test]
-    fn each_statement_shape_has_thirteen_placeholders_per_row() {
+    fn each_statement_shape_has_a_placeholder_per_column_and_row() {
         for n in ROWS_PER_INSERT {
             let sql = insert_sql(n);
-            assert_eq!(sql.matches('$').count(), 13 * n, "{sql}");
-            assert!(sql.ends_with(&format!("${})", 13 * n)), "{sql}");
+            assert_eq!(sql.matches('$').count(), COLUMNS * n, "{sql}");
+            assert!(sql.ends_with(&format!("${})", COLUMNS * n)), "{sql}");
         }
     }
 

@@ -8,6 +8,7 @@
 mod auth;
 mod body;
 mod error;
+mod financing_routes;
 mod listen;
 mod openapi;
 mod routes;
@@ -102,6 +103,9 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
         .route("/v1/consents", post(routes::grant).get(routes::consents))
         .route("/v1/consents/{id}/revoke", post(routes::revoke))
         .route("/v1/scores", post(routes::score))
+        .route("/v1/matches", post(financing_routes::matches))
+        .route("/v1/limits", post(financing_routes::limits))
+        .route("/v1/signals", get(financing_routes::signals))
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))

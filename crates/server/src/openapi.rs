@@ -5,20 +5,21 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes;
+use crate::{financing_routes, routes};
 
 /// The API's description, served at `/openapi.json`.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Xinrong (信融) platform API",
-        description = "Consent-gated credit scores for technology SMEs, with ledger receipts."
+        description = "Consent-gated credit scores and financing answers for technology SMEs, with ledger receipts."
     ),
     paths(
         routes::health, routes::ready, routes::metrics, routes::me,
         routes::register_enterprise, routes::upload, routes::grant, routes::revoke,
         routes::consents, routes::score, routes::queries, routes::query, routes::portrait,
-        routes::queries_about_me,
+        routes::queries_about_me, financing_routes::matches, financing_routes::limits,
+        financing_routes::signals,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
         routes::admin_actions
     ),
@@ -27,6 +28,7 @@ use crate::routes;
         (name = "scores", description = "Score queries by banks and guarantors"),
         (name = "consents", description = "Enterprises authorise and revoke access"),
         (name = "enterprises", description = "Registration, data upload, portrait"),
+        (name = "financing", description = "Products matched, credit limits and prices, need signals"),
     )
 )]
 pub struct ApiDoc;

@@ -83,6 +83,8 @@ impl Default for Limits {
     fn default() -> Limits {
         let routes = [
             ("POST /v1/scores", Rate::per_second(12_000)),
+            ("POST /v1/matches", Rate::per_second(8_000)),
+            ("POST /v1/limits", Rate::per_second(8_000)),
             (
                 "POST /v1/enterprises/{uscc}/data/{source}",
                 Rate::per_second(20),

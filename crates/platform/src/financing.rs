@@ -1,0 +1,377 @@
+//! Financing answers: the products an enterprise qualifies for, a credit limit and its price,
+//! its need signals, and offers pushed to the institutions it authorised. Each is checked like
+//! a score query (a bank or guarantor needs a live consent for the purpose it states; an
+//! enterprise may ask about itself), rests on the champion model's PD and the enterprise's
+//! latest indicators, and is logged in the ledger and recorded as a query of its kind, so the
+//! enterprise sees who looked and the caller holds a receipt.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use xinrong_core::{Purpose, Uscc};
+use xinrong_ledger::{Entry, Receipt, canonical_json};
+use xinrong_lending::{Catalogue, Facts, Match, Offer, Request, match_products};
+
+use crate::access::{Institution, Kind};
+use crate::error::PlatformError;
+use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
+use crate::platform::Platform;
+use crate::queries::QueryRecord;
+use crate::scoring::{Explained, explain};
+use crate::signals::{self, StoredSignal};
+
+/// The product catalogue: `catalogue/products.toml` in the data directory when the operator
+/// put one there, else the built-in one. A catalogue that does not load stops the platform
+/// with the product and rule named: no product is ever served from rules that were refused.
+pub(crate) fn catalogue(data_dir: &Path) -> Result<Catalogue, PlatformError> {
+    let dir = data_dir.join("catalogue");
+    if dir.join("products.toml").exists() {
+        Catalogue::load(&dir).map_err(|e| PlatformError::invalid("catalogue", e.to_string()))
+    } else {
+        Ok(Catalogue::builtin())
+    }
+}
+
+/// The need an answer is for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Need {
+    /// `working_capital`, `order_fulfilment`, `equipment` or `rnd`; all purposes when absent.
+    pub purpose: Option<String>,
+    /// Yuan sought; the limit when absent.
+    pub amount: Option<Decimal>,
+}
+
+impl Need {
+    /// A checked need: a known purpose and a positive amount of at most a billion yuan.
+    pub fn new(purpose: Option<&str>, amount: Option<Decimal>) -> Result<Need, PlatformError> {
+        if let Some(p) = purpose
+            && !xinrong_lending::PURPOSES.contains(&p)
+        {
+            return Err(PlatformError::invalid(
+                "need.purpose",
+                format!(
+                    "'{p}' is not a purpose; expected one of {}",
+                    xinrong_lending::PURPOSES.join(", ")
+                ),
+            ));
+        }
+        if let Some(a) = amount
+            && (a <= Decimal::ZERO || a > Decimal::from(1_000_000_000u64))
+        {
+            return Err(PlatformError::invalid(
+                "need.amount",
+                format!("{a} is not between 0 and 1,000,000,000 yuan"),
+            ));
+        }
+        Ok(Need {
+            purpose: purpose.map(str::to_string),
+            amount,
+        })
+    }
+}
+
+/// What an answer rests on: the enterprise scored and its facts.
+struct Grounds {
+    explained: Explained,
+    facts: Facts,
+    /// Hash of every indicator value the answer read (the model's and the facts').
+    inputs_hash: String,
+}
+
+/// SHA-256 of a value's canonical JSON.
+fn answer_hash(v: &Value) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(canonical_json(v))))
+}
+
+/// An offer as recorded: everything but the rule engine's trace, which the rules' version
+/// (`rules_sha256`) and the facts reproduce exactly.
+fn without_trace(offer: &Offer) -> Offer {
+    Offer {
+        trace: Value::Null,
+        ..offer.clone()
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("answers serialise")
+}
+
+impl Platform {
+    /// Whether `by` may have a financing answer about `enterprise` for `purpose`: the id of
+    /// the consent that allows it (`self` for an enterprise asking about itself).
+    fn financing_consent(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+    ) -> Result<String, PlatformError> {
+        match by.kind {
+            Kind::Enterprise if by.uscc.as_ref() == Some(enterprise) => Ok("self".into()),
+            Kind::Enterprise => Err(PlatformError::role(
+                "an enterprise asks about its own financing only",
+            )),
+            k if k.may_query_scores() => self.consents.check(enterprise, &by.id, purpose),
+            _ => Err(PlatformError::role(format!(
+                "a {} may not ask for financing answers; banks, guarantors and the enterprise itself may",
+                by.kind.as_str()
+            ))),
+        }
+    }
+
+    /// The enterprise scored by the champion model on its latest snapshot, and its facts.
+    async fn grounds(&self, enterprise: &Uscc) -> Result<Grounds, PlatformError> {
+        let model = self.registry.get(None)?;
+        let snapshot = self.snapshots.latest(enterprise).await?.ok_or_else(|| {
+            PlatformError::Unavailable(format!(
+                "no indicators are loaded for enterprise {enterprise} yet"
+            ))
+        })?;
+        let explained = explain(&model, &snapshot)?;
+        let value = |id: &str| snapshot.values.get(id).copied().flatten();
+        let mut facts = Facts::from_indicators(value);
+        facts.scored(explained.pd, explained.score, explained.grade.as_str());
+        let mut names: Vec<&str> = model
+            .model
+            .features
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(Facts::indicators())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let inputs_hash = snapshot.hash_of(names.into_iter());
+        Ok(Grounds {
+            explained,
+            facts,
+            inputs_hash,
+        })
+    }
+
+    /// Logs an answer, records it, and returns the record with its receipt.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_answer(
+        &self,
+        institution: &str,
+        enterprise: &Uscc,
+        purpose: Purpose,
+        consent_id: String,
+        kind: &str,
+        grounds: &Grounds,
+        financing: Value,
+    ) -> Result<(QueryRecord, Receipt), PlatformError> {
+        self.writable()?;
+        let query_id = new_time_ordered_id("q");
+        let created_ms = now_ms();
+        let time = rfc3339(created_ms);
+        let entry = Entry::FinancingQuery {
+            query_id: query_id.clone(),
+            institution: institution.to_string(),
+            enterprise: enterprise.clone(),
+            answer: kind.to_string(),
+            purpose: purpose.as_str().to_string(),
+            model_version: grounds.explained.model_version.clone(),
+            catalogue_version: self.catalogue.version.clone(),
+            inputs_hash: grounds.inputs_hash.clone(),
+            answer_hash: answer_hash(&financing),
+            time: time.clone(),
+        };
+        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        let record = QueryRecord {
+            query_id,
+            institution: institution.to_string(),
+            enterprise: enterprise.to_string(),
+            purpose: purpose.as_str().to_string(),
+            consent_id,
+            time,
+            leaf_index: receipt.leaf_index,
+            kind: kind.to_string(),
+            result: grounds.explained.for_the_record(),
+            financing: Some(financing),
+        };
+        self.queries.record(&record, created_ms).await?;
+        Ok((record, receipt))
+    }
+
+    /// The products an enterprise qualifies for, best first, each with its amount, price and
+    /// reasons; with `trace`, the answer also carries each product's rule-engine trace (the
+    /// record keeps the rules' version and the facts, which reproduce it).
+    pub async fn match_financing(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+        need: &Need,
+        trace: bool,
+    ) -> Result<(QueryRecord, Receipt), PlatformError> {
+        let consent_id = self.financing_consent(by, enterprise, purpose)?;
+        let grounds = self.grounds(enterprise).await?;
+        let answer = match_products(
+            &self.catalogue,
+            &grounds.facts,
+            &Request {
+                purpose: need.purpose.clone(),
+                amount: need.amount,
+            },
+        );
+        let stored = match_value(&answer, &grounds.facts, need, without_trace);
+        let (mut record, receipt) = self
+            .record_answer(
+                &by.id, enterprise, purpose, consent_id, "match", &grounds, stored,
+            )
+            .await?;
+        if trace {
+            record.financing = Some(match_value(&answer, &grounds.facts, need, Offer::clone));
+        }
+        Ok((record, receipt))
+    }
+
+    /// The credit limit and price of one product for an enterprise, every number with its
+    /// inputs, and whether the product's rules allow it.
+    pub async fn credit_limit(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+        product: &str,
+        amount: Option<Decimal>,
+    ) -> Result<(QueryRecord, Receipt), PlatformError> {
+        if !self.catalogue.products.iter().any(|(p, _)| p.id == product) {
+            return Err(PlatformError::invalid(
+                "product",
+                format!(
+                    "'{product}' is not in catalogue {}; products: {}",
+                    self.catalogue.version,
+                    self.catalogue
+                        .products
+                        .iter()
+                        .map(|(p, _)| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let consent_id = self.financing_consent(by, enterprise, purpose)?;
+        let grounds = self.grounds(enterprise).await?;
+        let answer = match_products(
+            &self.catalogue,
+            &grounds.facts,
+            &Request {
+                purpose: None,
+                amount,
+            },
+        );
+        let offer = answer
+            .offers
+            .iter()
+            .find(|o| o.product == product)
+            .expect("every product of the catalogue is tried");
+        let stored = json!({
+            "catalogue": answer.catalogue,
+            "amount_sought": amount,
+            "offer": to_value(&without_trace(offer)),
+            "facts": to_value(&grounds.facts),
+        });
+        self.record_answer(
+            &by.id, enterprise, purpose, consent_id, "limit", &grounds, stored,
+        )
+        .await
+    }
+
+    /// An enterprise's latest need signals (the last `months` month-ends loaded).
+    pub async fn need_signals(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+        months: i64,
+    ) -> Result<(QueryRecord, Receipt), PlatformError> {
+        let consent_id = self.financing_consent(by, enterprise, purpose)?;
+        let grounds = self.grounds(enterprise).await?;
+        let signals = signals::latest(&self.pool, enterprise, months).await?;
+        let stored = json!({ "signals": to_value(&signals) });
+        self.record_answer(
+            &by.id, enterprise, purpose, consent_id, "signals", &grounds, stored,
+        )
+        .await
+    }
+
+    /// Pushes offers for projected shortfalls loaded and not yet pushed: each institution
+    /// holding a live consent (pre-loan for banks, guarantee for guarantors) gets the match for
+    /// the signal's purpose and amount as a query record of kind `offer`, with its ledger
+    /// entry; the enterprise sees it among the queries about it. At most `limit` signals per
+    /// call; the number of offers made.
+    pub async fn push_offers(&self, limit: i64) -> Result<usize, PlatformError> {
+        let mut made = 0;
+        for signal in signals::to_push(&self.pool, limit).await? {
+            made += self.push_one(&signal).await?;
+            signals::mark_pushed(&self.pool, &signal).await?;
+        }
+        Ok(made)
+    }
+
+    async fn push_one(&self, signal: &StoredSignal) -> Result<usize, PlatformError> {
+        let holders = self.consents.live_holders(&signal.enterprise);
+        if holders.is_empty() {
+            return Ok(0);
+        }
+        let grounds = match self.grounds(&signal.enterprise).await {
+            Ok(g) => Arc::new(g),
+            // No model or no indicators yet: nothing to offer on; the signal stays served.
+            Err(PlatformError::Unavailable(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let need = Need {
+            purpose: Some(signal.purpose.clone()),
+            amount: Some(signal.amount).filter(|a| *a > Decimal::ZERO),
+        };
+        let answer = match_products(
+            &self.catalogue,
+            &grounds.facts,
+            &Request {
+                purpose: need.purpose.clone(),
+                amount: need.amount,
+            },
+        );
+        if answer.best().is_none() {
+            return Ok(0);
+        }
+        let mut made = 0;
+        for (institution, purpose, consent_id) in holders {
+            let mut stored = match_value(&answer, &grounds.facts, &need, without_trace);
+            stored["signal"] = to_value(signal);
+            self.record_answer(
+                &institution,
+                &signal.enterprise,
+                purpose,
+                consent_id,
+                "offer",
+                &grounds,
+                stored,
+            )
+            .await?;
+            made += 1;
+        }
+        Ok(made)
+    }
+}
+
+/// A match as answered: the need, the facts it rests on, the recommended product and every
+/// product tried.
+fn match_value(
+    answer: &Match,
+    facts: &Facts,
+    need: &Need,
+    offer: impl Fn(&Offer) -> Offer,
+) -> Value {
+    json!({
+        "catalogue": answer.catalogue,
+        "need": { "purpose": need.purpose, "amount": need.amount },
+        "best": answer.best().map(|o| o.product.clone()),
+        "offers": answer.offers.iter().map(|o| to_value(&offer(o))).collect::<Vec<_>>(),
+        "facts": to_value(facts),
+    })
+}
