@@ -69,9 +69,10 @@ pub struct Offer {
     pub status: Status,
     /// The amount offered (0 unless eligible): the amount asked, at most the limit.
     pub amount: Decimal,
-    /// The limit, for products whose rules passed.
+    /// The limit, for products whose rules could be decided (also when they refuse: what the
+    /// product would give were the refusal cleared).
     pub limit: Option<Limit>,
-    /// The price, for products whose rules passed.
+    /// The price, for products whose rules could be decided.
     pub price: Option<Price>,
     /// Rules that refused.
     pub refusals: Vec<Refusal>,
@@ -203,12 +204,16 @@ fn evaluate(
         }
     }
     offer.trace = outcome.trace;
-    if !offer.refusals.is_empty() {
-        return offer;
-    }
+    // The limit and price are worked out even when a rule refuses, so the answer shows what
+    // the product would give if the refusal were cleared.
     let pd = facts.number("pd").unwrap_or(1.0);
     let quote = price(product, &catalogue.market, pd, facts.number("sales_12m"));
     let lim = limit(product, facts, quote.rate);
+    if !offer.refusals.is_empty() {
+        offer.limit = Some(lim);
+        offer.price = Some(quote);
+        return offer;
+    }
     if lim.amount > Decimal::ZERO {
         offer.status = Status::Eligible;
         offer.amount = request
