@@ -341,7 +341,13 @@ pub fn run(args: MatchArgs) -> Result<()> {
     for ask in requests.into_iter().flatten() {
         by_date.entry(ask.as_of).or_default().push(ask);
     }
-    let indicators = Indicators::builtin().map_err(|e| BadInput(e.to_string()))?;
+    let mut indicators = Indicators::builtin().map_err(|e| BadInput(e.to_string()))?;
+    let needed: Vec<&str> = model
+        .feature_names()
+        .into_iter()
+        .chain(Facts::indicators())
+        .collect();
+    indicators.restrict(&needed);
     let store = args.dir.data_dir.join("store");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

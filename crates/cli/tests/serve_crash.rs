@@ -1,6 +1,6 @@
-//! SIGKILL of `xinrong serve` under load loses no acknowledged score query, consent or
-//! ledger entry: after each kill the server restarts on the same data, and every query that
-//! was answered 200 before the kill is found with a receipt that verifies.
+//! SIGKILL of `xinrong serve` under load loses no acknowledged score query, financing match,
+//! consent or ledger entry: after each kill the server restarts on the same data, and every
+//! query that was answered 200 before the kill is found with a receipt that verifies.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -193,11 +193,13 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         assert_eq!(r.status(), 201);
         let body: Value = r.json().unwrap();
         acked_consents.push(body["consent"]["id"].as_str().unwrap().to_string());
-        // Load from four threads; kill while they run.
+        // Load from four threads, two asking for scores and two for financing matches; kill
+        // while they run.
         let acked = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..4)
-            .map(|_| {
+            .map(|worker| {
+                let path = if worker % 2 == 0 { "scores" } else { "matches" };
                 let (acked, stop, base, key, uscc) = (
                     Arc::clone(&acked),
                     Arc::clone(&stop),
@@ -212,7 +214,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
                         .unwrap();
                     while !stop.load(Ordering::Relaxed) {
                         let Ok(r) = client
-                            .post(format!("{base}/v1/scores"))
+                            .post(format!("{base}/v1/{path}"))
                             .bearer_auth(&key)
                             .json(&json!({"enterprise": uscc, "purpose": "pre_loan"}))
                             .send()

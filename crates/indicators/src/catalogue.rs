@@ -190,6 +190,37 @@ fn name_for(template: &str, window: u32, en: bool) -> String {
 }
 
 impl Catalogue {
+    /// Keeps only the queries that compute `needed` indicators (and the indicators the needed
+    /// derived ones read); every other indicator stays in the output, missing. For a caller
+    /// that needs a few indicators of the catalogue (a model's, the financing facts), so it
+    /// does not pay for the rest.
+    pub fn restrict(&mut self, needed: &[&str]) {
+        let mut wanted: std::collections::HashSet<&str> = needed.iter().copied().collect();
+        for &d in &self.derived {
+            let derived = &self.indicators[d];
+            if wanted.contains(derived.id.as_str()) {
+                for token in derived
+                    .sql
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                {
+                    if let Some(i) = self.indicators.iter().find(|i| i.id == token) {
+                        wanted.insert(i.id.as_str());
+                    }
+                }
+            }
+        }
+        let keep = |i: &usize| wanted.contains(self.indicators[*i].id.as_str());
+        let queries: Vec<Query> = self
+            .queries
+            .iter()
+            .filter(|q| q.indicators.iter().any(keep))
+            .cloned()
+            .collect();
+        let user: Vec<usize> = self.user.iter().copied().filter(keep).collect();
+        self.queries = queries;
+        self.user = user;
+    }
+
     /// The built-in catalogue.
     pub fn builtin() -> Result<Catalogue, IndicatorError> {
         let mut catalogue = Catalogue::default();

@@ -177,3 +177,26 @@ fn user_sql_runs_read_only_over_known_tables_and_nothing_else() {
         "an indicator needs an id"
     );
 }
+
+#[test]
+fn a_restricted_catalogue_runs_only_what_the_needed_indicators_read() {
+    let mut c = Catalogue::builtin().unwrap();
+    let all = c.indicators.len();
+    c.restrict(&["rnd_intensity_12m", "reg_age_years"]);
+    assert_eq!(c.indicators.len(), all, "the output keeps every column");
+    let mut kept: Vec<(String, u32)> = c
+        .queries
+        .iter()
+        .map(|q| (q.family.clone(), q.window))
+        .collect();
+    kept.sort();
+    // The derived indicator reads R&D expense and declared sales over 12 months.
+    assert_eq!(
+        kept,
+        [
+            ("registry".to_string(), 0),
+            ("rnd".to_string(), 12),
+            ("tax".to_string(), 12)
+        ]
+    );
+}
