@@ -1,8 +1,9 @@
--- wrk script: POST /v1/scores as a bank, for the enterprise in $XR_USCC with key $XR_KEY.
+-- wrk script: POST a query as a bank with key $XR_KEY: the body is $XR_BODY (a score query,
+-- a financing match…), by default a pre-loan score query for the enterprise in $XR_USCC.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("XR_KEY")
-wrk.body = '{"enterprise":"' .. os.getenv("XR_USCC") .. '","purpose":"pre_loan"}'
+wrk.body = os.getenv("XR_BODY") or ('{"enterprise":"' .. os.getenv("XR_USCC") .. '","purpose":"pre_loan"}')
 
 done = function(summary, latency, requests)
   local e = summary.errors

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Load test of the full score-query path (auth, consent check, scoring, ledger receipt,
-# durable query record) with wrk from a separate process on loopback, on SQLite and on
-# PostgreSQL, three runs each (medians are reported).
-# Usage: bench/serve.sh [SECONDS=15] [CONNECTIONS=64] [RUNS=3]
+# Load test of the full query path (auth, consent check, scoring, ledger receipt, durable
+# query record) with wrk from a separate process on loopback, on SQLite and on PostgreSQL,
+# three runs each (medians are reported). ROUTE is `scores` (a score query) or `matches` (a
+# financing match: scoring, every product's rules, limit and price, with the same receipt).
+# Usage: bench/serve.sh [SECONDS=15] [CONNECTIONS=64] [RUNS=3] [ROUTE=scores]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-15}; conns=${2:-64}; runs=${3:-3}
+secs=${1:-15}; conns=${2:-64}; runs=${3:-3}; route=${4:-scores}
 pg=${XINRONG_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p xinrong
 x=$PWD/target/release/xinrong
-out=$PWD/bench/out/serve
+out=$PWD/bench/out/serve-$route
 rm -rf "$out"; mkdir -p "$out"
 port=18181
 
@@ -20,22 +21,25 @@ run_store() {
   local key uscc
   key=$(python3 -c "import json;print(json.load(open('$dir/demo.json'))['bank_key'])")
   uscc=$(python3 -c "import json;print(json.load(open('$dir/demo.json'))['enterprises'][0]['uscc'])")
+  local body='{"enterprise":"'$uscc'","purpose":"pre_loan"}'
+  [ "$route" = matches ] && body='{"enterprise":"'$uscc'","purpose":"pre_loan","need":{"purpose":"working_capital"}}'
+  export XR_BODY=$body
   XINRONG_LOG=warn $x serve --data-dir "$dir" --listen 127.0.0.1:$port ${db:+--db "$db"} 2> "$dir.serve.log" &
   local pid=$!
   until curl -sf http://127.0.0.1:$port/ready >/dev/null; do sleep 0.2; done
   # Warm up, then measure.
-  XR_KEY=$key XR_USCC=$uscc wrk -t1 -c$conns -d3s -s bench/score_query.lua http://127.0.0.1:$port/v1/scores > /dev/null
+  XR_KEY=$key XR_USCC=$uscc wrk -t1 -c$conns -d3s -s bench/score_query.lua http://127.0.0.1:$port/v1/$route > /dev/null
   for i in $(seq "$runs"); do
     XR_KEY=$key XR_USCC=$uscc wrk -t1 -c$conns -d${secs}s --latency -s bench/score_query.lua \
-      http://127.0.0.1:$port/v1/scores | grep RESULT | sed "s/^RESULT/$name run=$i/" | tee -a "$out/results.txt"
+      http://127.0.0.1:$port/v1/$route | grep RESULT | sed "s/^RESULT/$name run=$i/" | tee -a "$out/results.txt"
   done
   local stored
-  stored=$(curl -s http://127.0.0.1:$port/metrics | awk -F' ' '/xinrong_http_requests_total\{method="POST",route="\/v1\/scores",status="200"\}/ {print $2}')
+  stored=$(curl -s http://127.0.0.1:$port/metrics | awk -F' ' '/xinrong_http_requests_total\{method="POST",route="\/v1\/'$route'",status="200"\}/ {print $2}')
   echo "$name answered_200=$stored" | tee -a "$out/results.txt"
   kill -TERM $pid; wait $pid || true
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)" | tee "$out/results.txt"
+echo "route: POST /v1/$route; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)" | tee "$out/results.txt"
 run_store sqlite ""
 schema=xr_bench_$(date +%s)
 psql "$pg" -qc "CREATE SCHEMA $schema" >/dev/null

@@ -201,6 +201,19 @@ fn prepare_data(args: &DemoArgs) -> Result<()> {
         out: dir.join("model.json"),
         json: false,
         quiet: true,
+    })?;
+    let latest = month_end(args.months, 0);
+    step(&format!(
+        "need signals as of {latest} (cash-flow forecasts)"
+    ));
+    crate::signals_cmd::run(crate::signals_cmd::SignalsArgs {
+        dir: data_dir,
+        as_of: latest.to_string(),
+        to: None,
+        months: 36,
+        method: "mstl".into(),
+        out: dir.join("signals.csv"),
+        forecasts_out: None,
     })
 }
 
@@ -311,6 +324,30 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
             enterprises[e].1.uscc, to.name, purpose, c.expires, c.id
         );
     }
+    step("financing: need signals loaded (shortfalls become offers to consenting institutions)");
+    let read = xinrong_platform::signals::read_signals(&dir.join("signals.csv"))?;
+    xinrong_platform::signals::load(platform.pool(), &read.signals).await?;
+    eprintln!(
+        "{} signals, {} projected shortfalls",
+        read.signals.len(),
+        read.signals.iter().filter(|s| s.is_shortfall()).count()
+    );
+    step(&format!(
+        "financing: {} asks which products it qualifies for (working capital)",
+        enterprises[0].1.name
+    ));
+    let (record, _) = platform
+        .match_financing(
+            &enterprises[0].0,
+            &enterprises[0].0.uscc.clone().expect("an enterprise"),
+            Purpose::PreLoan,
+            &xinrong_platform::Need::new(Some("working_capital"), None)?,
+            false,
+        )
+        .await?;
+    if let Some(answer) = &record.financing {
+        eprintln!("{}", crate::match_cmd::offers_table(answer));
+    }
     let state = DemoState {
         operator_key: access.issue_key(&operator.id, DEMO).await?.token,
         bank_key: access.issue_key(&bank.id, DEMO).await?.token,
@@ -401,6 +438,15 @@ curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {bk}' -H 'Content-Type
 # The guarantor, under the guarantee consent:
 curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {gk}' -H 'Content-Type: application/json' \
   -d '{{"enterprise":"{e0}","purpose":"guarantee"}}'
+
+# Financing: the products the first enterprise qualifies for, best first, with amount, price,
+# rules passed and refused (and what would change them); then one product's limit and price:
+curl -s -X POST {url}/v1/matches -H 'Authorization: Bearer {bk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"pre_loan","need":{{"purpose":"working_capital"}}}}'
+curl -s -X POST {url}/v1/limits -H 'Authorization: Bearer {gk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"guarantee","product":"guaranteed_loan"}}'
+# Its need signal (projected shortfall, amount, window, evidence), and offers pushed to the bank:
+curl -s '{url}/v1/signals?enterprise={e0}&purpose=pre_loan' -H 'Authorization: Bearer {bk}'
 
 # The enterprise sees its portrait: score history, dimensions, strengths, who queried it:
 curl -s {url}/v1/portrait -H 'Authorization: Bearer {k0}'

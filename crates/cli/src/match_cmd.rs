@@ -458,3 +458,53 @@ fn portfolio_asks(
         })
         .collect())
 }
+
+/// A match answer (the `financing` of a record) as a table a person reads: each product with
+/// its status, amount, rate and why, in English and Chinese.
+pub(crate) fn offers_table(answer: &serde_json::Value) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header([
+        "product 产品",
+        "status 状态",
+        "amount 金额",
+        "rate 利率",
+        "why 原因",
+    ]);
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    for o in answer["offers"].as_array().into_iter().flatten() {
+        let why = match o["status"].as_str() {
+            Some("eligible") => format!(
+                "limit {} ({})",
+                text(&o["limit"]["amount"]),
+                text(&o["limit"]["binding"])
+            ),
+            Some("refused") => o["refusals"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| format!("{} {}", text(&r["reason"]), text(&r["reason_zh"])))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some("cannot_decide") => format!(
+                "missing {}",
+                o["missing"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => "not for this purpose 不适用于该用途".into(),
+        };
+        table.add_row([
+            format!("{} {}", text(&o["en"]), text(&o["zh"])),
+            text(&o["status"]),
+            text(&o["amount"]),
+            o["price"]["rate"].as_str().unwrap_or("").to_string(),
+            why,
+        ]);
+    }
+    table
+}

@@ -39,8 +39,8 @@ pub const FACTS: [(&str, &str); 17] = [
     ("high_tech", "certified high-tech enterprise"),
     ("debt", "loans outstanding (yuan)"),
     (
-        "net_cash_12m",
-        "bank inflows less outflows over the last 12 months (yuan)",
+        "inflows_12m",
+        "bank inflows other than loan proceeds over the last 12 months (yuan)",
     ),
     (
         "carbon_allowance_t",
@@ -156,7 +156,7 @@ pub const FROM_INDICATORS: [(&str, &str, Absent); 11] = [
     ("years", "reg_age_years", Absent::Missing),
     ("sales_12m", "inv_sales_12m", Absent::Missing),
     ("tax_paid_12m", "tax_paid_12m", Absent::Missing),
-    ("net_cash_12m", "cf_net_12m", Absent::Missing),
+    ("inflows_12m", "cf_op_in_12m", Absent::Missing),
     ("overdue_days", "ln_overdue_days_max_3m", Absent::Zero),
     ("debt", "ln_outstanding_latest", Absent::Zero),
     ("lawsuits_12m", "jd_defendant_12m", Absent::Zero),
@@ -222,7 +222,7 @@ mod tests {
             ("tax_rating_score", 4.0),
             ("reg_specialised", 1.0),
             ("reg_high_tech", 0.0),
-            ("cf_net_12m", f64::NAN),
+            ("cf_op_in_12m", f64::NAN),
         ]
         .into();
         let facts = Facts::from_indicators(|id| values.get(id).copied());
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(facts.number("debt"), Some(0.0));
         assert_eq!(facts.number("overdue_days"), Some(0.0));
         // No bank statement (or a NaN) is not known: never taken as zero.
-        assert!(!facts.known("net_cash_12m"));
+        assert!(!facts.known("inflows_12m"));
         assert!(!facts.known("tax_paid_12m"));
         assert!(!facts.known("pd"));
         let mut facts = facts;

@@ -8,7 +8,7 @@
 //! use xinrong_lending::{Catalogue, Facts, Request, match_products};
 //! let catalogue = Catalogue::builtin();
 //! let mut facts = Facts::default();
-//! facts.set("pd", 0.01).set("sales_12m", 8e6).set("net_cash_12m", 9e5).set("debt", 0.0)
+//! facts.set("pd", 0.01).set("sales_12m", 8e6).set("inflows_12m", 9e6).set("debt", 0.0)
 //!     .set("tax_paid_12m", 2e5).set("overdue_days", 0.0);
 //! facts.tax_rating = Some("B".into());
 //! let answer = match_products(&catalogue, &facts, &Request {

@@ -1,8 +1,11 @@
 //! Credit limits. A limit is the least of what each measure allows, and every measure says
 //! what it is and what it was computed from:
 //! - the product's range;
-//! - debt service: what the firm's own cash flow over the last year, at a coverage of 1.25,
-//!   leaves for this loan's interest and principal after its existing debt;
+//! - debt service (流水覆盖): the firm's bank inflows over the last year, loan proceeds
+//!   excluded, must cover its yearly debt service (this loan's interest and principal plus its
+//!   existing loans') twice over: the 流水贷 practice of monthly inflows at least twice the
+//!   monthly instalment. Inflows, not the net change of the balance: a firm that needs money
+//!   is one whose balance is falling, and the loan is there to bridge that;
 //! - leverage: total debt at most half a year's sales;
 //! - sales: the loan at most a quarter of a year's sales (the usual cap of 普惠 lending);
 //! - tax: at most ten times the tax paid in a year (税易贷 practice);
@@ -17,8 +20,8 @@ use serde::Serialize;
 use crate::catalogue::{Collateral, Product};
 use crate::facts::Facts;
 
-/// Cover of debt service by cash flow a lender requires.
-pub const DSCR: f64 = 1.25;
+/// Cover of yearly debt service by yearly bank inflows a lender requires.
+pub const DSCR: f64 = 2.0;
 /// Most total debt, in years of sales.
 pub const LEVERAGE: f64 = 0.5;
 /// Most of one loan, in years of sales.
@@ -48,7 +51,8 @@ pub struct Limit {
     pub binding: &'static str,
     /// Every measure applied.
     pub measures: Vec<Measure>,
-    /// Facts a measure needed but the data did not give (that measure is left out).
+    /// Facts a measure needed but the data did not give (that measure is left out; when none
+    /// of the turnover measures is left, nothing is lent).
     pub missing: Vec<&'static str>,
 }
 
@@ -67,8 +71,8 @@ fn money(d: Decimal) -> String {
     format!("¥{}", d.round_dp(0))
 }
 
-/// The limit of `product` for an enterprise (0, bound by `missing`, when the facts a lender
-/// sizes a loan by are not in the data), at annual rate `rate` (for debt service).
+/// The limit of `product` for an enterprise (0, bound by `missing`, when none of the facts a
+/// lender sizes a loan by is in the data), at annual rate `rate` (for debt service).
 pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
     let mut measures = vec![Measure {
         code: "product_max",
@@ -88,7 +92,7 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
     // loan of a year or less repays it all within the year).
     let service_per_yuan = r + 1.0 / years.max(1.0);
     if product.collateral != Collateral::Equity {
-        match facts.number("net_cash_12m") {
+        match facts.number("inflows_12m") {
             Some(cash) => {
                 let existing = debt * (r + 1.0 / EXISTING_TERM_YEARS);
                 let room = (cash.max(0.0) / DSCR - existing).max(0.0);
@@ -96,7 +100,7 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
                     code: "debt_service",
                     allows: yuan(room / service_per_yuan),
                     basis: format!(
-                        "net cash flow {} / {DSCR} cover − existing debt service {} = {} a year; ÷ {:.4} a year per yuan lent",
+                        "bank inflows (no loan proceeds) {} / {DSCR} cover − existing debt service {} = {} a year; ÷ {:.4} a year per yuan lent",
                         money(yuan(cash)),
                         money(yuan(existing)),
                         money(yuan(room)),
@@ -104,7 +108,7 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
                     ),
                 });
             }
-            None => missing.push("net_cash_12m"),
+            None => missing.push("inflows_12m"),
         }
         match sales {
             Some(s) => {
@@ -125,12 +129,14 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
             }
             None => missing.push("sales_12m"),
         }
-        if let Some(tax) = facts.number("tax_paid_12m").filter(|t| *t > 0.0) {
-            measures.push(Measure {
+        match facts.number("tax_paid_12m") {
+            Some(tax) if tax > 0.0 => measures.push(Measure {
                 code: "tax",
                 allows: yuan(TAX_MULTIPLE * tax),
                 basis: format!("{TAX_MULTIPLE} × tax paid {}", money(yuan(tax))),
-            });
+            }),
+            Some(_) => {}
+            None => missing.push("tax_paid_12m"),
         }
     }
     let advance = product.advance_rate.unwrap_or(Decimal::ONE);
@@ -161,8 +167,12 @@ pub fn limit(product: &Product, facts: &Facts, rate: Decimal) -> Limit {
         .map(|m| (m.code, m.allows))
         .min_by(|a, b| a.1.cmp(&b.1))
         .expect("the product's range is always a measure");
-    // A lender does not lend without the cash flow and the sales it sizes a loan by.
-    if !missing.is_empty() {
+    // A lender sizes a loan by what the data give of the firm's turnover (bank inflows, sales,
+    // tax) and lends nothing when none is known; one source missing only leaves its measure out.
+    let sized = measures
+        .iter()
+        .any(|m| matches!(m.code, "debt_service" | "sales" | "tax"));
+    if product.collateral != Collateral::Equity && !sized {
         return Limit {
             amount: Decimal::ZERO,
             binding: "missing",
@@ -194,7 +204,7 @@ mod tests {
     fn facts() -> Facts {
         let mut f = Facts::default();
         f.set("sales_12m", 12_000_000.0)
-            .set("net_cash_12m", 1_500_000.0)
+            .set("inflows_12m", 3_000_000.0)
             .set("debt", 1_000_000.0)
             .set("tax_paid_12m", 300_000.0);
         f
@@ -205,15 +215,15 @@ mod tests {
         let c = crate::Catalogue::builtin();
         let credit = &c.product("credit_loan").unwrap().0;
         let l = limit(credit, &facts(), Decimal::new(5, 2));
-        // Debt service: (1.5m / 1.25 − 1m × (0.05 + 1/3)) = 816,667 a year ÷ 1.05 = 777,778.
+        // Debt service: (3m / 2 − 1m × (0.05 + 1/3)) = 1,116,667 a year ÷ 1.05 = 1,063,492.
         let ds = l
             .measures
             .iter()
             .find(|m| m.code == "debt_service")
             .unwrap();
-        assert_eq!(ds.allows, Decimal::from(777_778));
+        assert_eq!(ds.allows, Decimal::from(1_063_492));
         assert_eq!(l.binding, "debt_service");
-        assert_eq!(l.amount, Decimal::from(770_000));
+        assert_eq!(l.amount, Decimal::from(1_060_000));
         assert!(l.missing.is_empty());
         // Collateral binds an order financing of a small order.
         let mut f = facts();
@@ -224,9 +234,18 @@ mod tests {
             (l.binding, l.amount),
             ("collateral", Decimal::from(350_000))
         );
-        // Without cash flow or sales nothing is lent, and what is missing is named.
+        // One turnover measure missing leaves it out (the others size the loan) and names it;
+        // with none of inflows, sales and tax nothing is lent.
+        let mut f = facts();
+        f.numbers.remove("sales_12m");
+        let l = limit(credit, &f, Decimal::new(5, 2));
+        assert_eq!(l.missing, ["sales_12m"]);
+        assert_eq!(
+            (l.binding, l.amount),
+            ("debt_service", Decimal::from(1_060_000))
+        );
         let l = limit(credit, &Facts::default(), Decimal::new(5, 2));
-        assert_eq!(l.missing, ["net_cash_12m", "sales_12m"]);
+        assert_eq!(l.missing, ["inflows_12m", "sales_12m", "tax_paid_12m"]);
         assert_eq!((l.binding, l.amount), ("missing", Decimal::ZERO));
     }
 }

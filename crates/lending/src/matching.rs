@@ -7,6 +7,7 @@
 //! refused and what would change them.
 
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::Value;
 use xinrong_decisions::Row;
@@ -94,6 +95,9 @@ pub struct Match {
     pub catalogue: String,
     /// The offers: eligible ones first, in the order recommended; then the rest.
     pub offers: Vec<Offer>,
+    /// Facts taken from the application rather than the data (to be checked before money is
+    /// paid), with why.
+    pub declared: Vec<String>,
 }
 
 impl Match {
@@ -220,7 +224,7 @@ fn evaluate(
             .amount
             .map_or(lim.amount, |a| a.min(lim.amount))
             .max(product.amount_min.min(lim.amount));
-    } else if !lim.missing.is_empty() {
+    } else if lim.binding == "missing" {
         offer.status = Status::CannotDecide;
         offer.missing = lim.missing.iter().map(|m| m.to_string()).collect();
     }
@@ -234,6 +238,21 @@ pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -
     let mut facts = facts.clone();
     if facts.purpose.is_none() {
         facts.purpose = request.purpose.clone();
+    }
+    let mut declared = Vec::new();
+    // An application to finance equipment names the equipment, and the amount sought is its
+    // price (the lessor checks the purchase invoice before paying): a purchase the orders data
+    // do not show yet is not refused for that. The answer says the value was declared.
+    if request.purpose.as_deref() == Some("equipment")
+        && let Some(asked) = request.amount.and_then(|a| a.to_f64())
+        && facts
+            .number("equipment_value")
+            .is_none_or(|seen| seen < asked)
+    {
+        facts.set("equipment_value", asked);
+        declared.push(format!(
+            "equipment_value {asked:.0}: the equipment the application finances"
+        ));
     }
     let mut offers: Vec<Offer> = catalogue
         .products
@@ -259,5 +278,6 @@ pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -
     Match {
         catalogue: catalogue.version.clone(),
         offers,
+        declared,
     }
 }

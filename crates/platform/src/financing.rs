@@ -373,5 +373,6 @@ fn match_value(
         "best": answer.best().map(|o| o.product.clone()),
         "offers": answer.offers.iter().map(|o| to_value(&offer(o))).collect::<Vec<_>>(),
         "facts": to_value(facts),
+        "declared": answer.declared,
     })
 }

@@ -33,7 +33,7 @@ async fn load_facts(h: &Harness) {
         ("inv_sales_12m", Some(12_000_000.0)),
         ("tax_paid_12m", Some(600_000.0)),
         ("tax_rating_score", Some(5.0)),
-        ("cf_net_12m", Some(1_500_000.0)),
+        ("cf_op_in_12m", Some(3_000_000.0)),
         ("reg_specialised", Some(1.0)),
         ("reg_high_tech", Some(1.0)),
         ("ip_total_granted", Some(4.0)),
