@@ -54,6 +54,9 @@ pub struct MonthlySeries {
     pub firms: Vec<FirmSeries>,
 }
 
+/// Where a query's value column goes in a firm's series.
+type SeriesOf = fn(&mut FirmSeries) -> &mut Vec<f64>;
+
 /// Counterparties that are lenders: their inflows are loan proceeds, not sales.
 const LENDER: &str = "counterparty LIKE '%银行%' OR counterparty LIKE '%Bank%'";
 
@@ -113,7 +116,7 @@ pub async fn monthly_series(
     let month_of = |col: &str| {
         format!("CAST(CAST(date_trunc('month', {col}) AS DATE) - DATE '1970-01-01' AS DOUBLE)")
     };
-    let queries: Vec<(String, Vec<fn(&mut FirmSeries) -> &mut Vec<f64>>)> = vec![
+    let queries: Vec<(String, Vec<SeriesOf>)> = vec![
         (
             format!(
                 "SELECT uscc, {m}, \

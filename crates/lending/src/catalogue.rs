@@ -37,8 +37,9 @@ pub enum CatalogueError {
     Rules {
         /// The product.
         product: String,
-        /// Why.
-        source: xinrong_decisions::RuleError,
+        /// Why (boxed: a rule error carries the engine's detail, and catalogue results are
+        /// passed around far more often than they fail).
+        source: Box<xinrong_decisions::RuleError>,
     },
 }
 
@@ -234,7 +235,7 @@ impl Catalogue {
             let rules =
                 Rules::load(&p.id, &json, &FactFields).map_err(|source| CatalogueError::Rules {
                     product: p.id.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             products.push((p, rules));
         }

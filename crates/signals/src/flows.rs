@@ -48,8 +48,9 @@ fn least_squares(x: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
         b.swap(c, pivot);
         for r in c + 1..k {
             let f = a[r][c] / a[c][c];
-            for j in c..k {
-                a[r][j] -= f * a[c][j];
+            let pivot_row = a[c].clone();
+            for (x, p) in a[r][c..k].iter_mut().zip(&pivot_row[c..k]) {
+                *x -= f * p;
             }
             b[r] -= f * b[c];
         }
@@ -143,7 +144,7 @@ fn by_sales(
         let i = n + k;
         let carry = |rho: f64, last: f64| rho.powi(k as i32 + 1) * last;
         inflow_ahead.push(collected(i) + carry(rho_in, last_in));
-        let january = (months0[n - 1] as usize + 1 + k) % 12 == 0;
+        let january = (months0[n - 1] as usize + 1 + k).is_multiple_of(12);
         outflow_ahead.push(paid(i, january) + carry(rho_out, last_out));
     }
     if inflow_ahead

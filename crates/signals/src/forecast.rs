@@ -52,8 +52,8 @@ fn filled(history: &[f64]) -> Option<Vec<f64>> {
         if y[i].is_finite() {
             if i > last + 1 {
                 let (a, b) = (y[last], y[i]);
-                for k in last + 1..i {
-                    y[k] = a + (b - a) * (k - last) as f64 / (i - last) as f64;
+                for (k, v) in y.iter_mut().enumerate().take(i).skip(last + 1) {
+                    *v = a + (b - a) * (k - last) as f64 / (i - last) as f64;
                 }
             }
             last = i;

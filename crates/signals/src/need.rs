@@ -134,7 +134,7 @@ fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-fn recent<'a>(values: &'a [f64], months: usize) -> &'a [f64] {
+fn recent(values: &[f64], months: usize) -> &[f64] {
     &values[values.len().saturating_sub(months)..]
 }
 

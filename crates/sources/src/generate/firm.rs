@@ -596,7 +596,7 @@ fn bank_flows(
         let lender = LENDERS[rng.random_range(0..LENDERS.len())].to_string();
         rows.push((last, flows.financed, "in", lender));
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|a| a.0);
     let net: f64 = rows
         .iter()
         .map(|r| if r.2 == "in" { r.1 } else { -r.1 })
