@@ -325,7 +325,13 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         );
     }
     step("financing: need signals loaded (shortfalls become offers to consenting institutions)");
-    let read = xinrong_platform::signals::read_signals(&dir.join("signals.csv"))?;
+    let mut read = xinrong_platform::signals::read_signals(&dir.join("signals.csv"))?;
+    // The platform knows the demo's three enterprises only; the batch covered the portfolio.
+    read.signals.retain(|s| {
+        enterprises
+            .iter()
+            .any(|(_, e)| e.uscc == s.enterprise.as_str())
+    });
     xinrong_platform::signals::load(platform.pool(), &read.signals).await?;
     eprintln!(
         "{} signals, {} projected shortfalls",

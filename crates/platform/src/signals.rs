@@ -198,10 +198,13 @@ pub async fn load(pool: &AnyPool, signals: &[StoredSignal]) -> Result<u64, Platf
         .iter()
         .find(|s| !known.contains(s.enterprise.as_str()))
     {
-        return Err(PlatformError::NotFound(format!(
-            "enterprise {} (signalled as of {}) is not registered",
-            s.enterprise, s.as_of
-        )));
+        return Err(PlatformError::invalid(
+            "enterprise",
+            format!(
+                "{} (signalled as of {}) is not registered; nothing was loaded",
+                s.enterprise, s.as_of
+            ),
+        ));
     }
     let loaded = now_ms();
     let mut tx = pool.begin().await?;
