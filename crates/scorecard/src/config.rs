@@ -418,6 +418,35 @@ impl FitConfig {
                 return Err(msg.to_string());
             }
         }
+        // TOML has `nan` and `inf`: a number no comparison above catches (NaN fails none of
+        // them as written) would reach the fit as a NaN penalty or threshold.
+        let (sc, sel) = (&self.screening, &self.selection);
+        let numbers = [
+            ("binning.min_bin_share", b.min_bin_share),
+            ("binning.significance", b.significance.unwrap_or(0.5)),
+            ("binning.shape_gain", b.shape_gain),
+            ("binning.rare_category_share", b.rare_category_share),
+            ("screening.max_missing_rate", sc.max_missing_rate),
+            ("screening.max_single_value_rate", sc.max_single_value_rate),
+            ("screening.min_iv", sc.min_iv),
+            ("screening.iv_exempt_p", sc.iv_exempt_p),
+            ("screening.max_correlation", sc.max_correlation),
+            ("screening.max_vif", sc.max_vif),
+            ("screening.max_psi", sc.max_psi),
+            ("selection.events_per_candidate", sel.events_per_candidate),
+            ("selection.l1", sel.l1),
+            ("selection.l2", sel.l2.unwrap_or(0.0)),
+            (
+                "selection.refine_prior_sd",
+                sel.refine_prior_sd.unwrap_or(1.0),
+            ),
+            ("scaling.base_score", self.scaling.base_score),
+            ("scaling.base_odds", self.scaling.base_odds),
+            ("scaling.pdo", self.scaling.pdo),
+        ];
+        if let Some((name, _)) = numbers.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(format!("{name} must be a finite number"));
+        }
         for (name, spec) in &b.features {
             if let Some(c) = &spec.cuts
                 && (c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]))

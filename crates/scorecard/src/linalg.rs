@@ -43,17 +43,22 @@ pub(crate) fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
 }
 
 /// Factor of `a`, adding a growing ridge to the diagonal until it factors (for nearly
-/// singular information matrices, e.g. two copies of one feature).
+/// singular information matrices, e.g. two copies of one feature). A matrix no ridge makes
+/// factor (a NaN or an infinity in it, from a degenerate configuration) gets the identity's
+/// factor: the caller then takes a plain gradient step and its own checks end the fit, where
+/// growing the ridge for ever would hang it.
 pub(crate) fn robust_cholesky(a: &[f64], n: usize) -> Vec<f64> {
     if let Some(l) = cholesky(a, n) {
         return l;
     }
     let scale = (0..n)
         .map(|i| a[i * n + i].abs())
+        .filter(|v| v.is_finite())
         .fold(0.0, f64::max)
         .max(1e-300);
     let mut ridge = scale * 1e-12;
-    loop {
+    // From 1e-12 to 1e12 times the largest diagonal entry: past that the matrix is the ridge.
+    for _ in 0..=24 {
         let mut b = a.to_vec();
         for i in 0..n {
             b[i * n + i] += ridge;
@@ -63,6 +68,11 @@ pub(crate) fn robust_cholesky(a: &[f64], n: usize) -> Vec<f64> {
         }
         ridge *= 10.0;
     }
+    let mut identity = vec![0.0; n * n];
+    for i in 0..n {
+        identity[i * n + i] = 1.0;
+    }
+    identity
 }
 
 /// Inverse of a symmetric positive-definite matrix from its factor.
@@ -139,6 +149,17 @@ pub(crate) fn add_ct_c(s: &[f64], rows: usize, p: usize, c: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_matrix_no_ridge_can_factor_ends_in_the_identity_instead_of_hanging() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let a = [1.0, bad, bad, 1.0];
+            assert_eq!(robust_cholesky(&a, 2), vec![1.0, 0.0, 0.0, 1.0]);
+        }
+        // A nearly singular matrix still factors with a small ridge.
+        let l = robust_cholesky(&[1.0, 1.0, 1.0, 1.0], 2);
+        assert!(l.iter().all(|v| v.is_finite()) && l[3] > 0.0 && l[3] < 1e-3);
+    }
 
     #[test]
     fn solve_and_invert() {
