@@ -474,11 +474,15 @@ mod tests {
             "{signal:?}"
         );
         assert!(signal.evidence.sources.contains(&"orders"));
-        // Without orders data, the deposit in the bank statement announces the purchase.
+        // Without orders data, the deposit in the bank statement announces the purchase: one
+        // payment far above the usual largest, on top of the month's usual payments.
         let mut largest_out = vec![20_000.0; 30];
         largest_out[29] = 80_000.0;
+        let mut outflow = f.outflow.clone();
+        outflow[29] += 80_000.0;
         let s = Series {
             largest_out: &largest_out,
+            outflow: &outflow,
             ..f.series()
         };
         let signal = need_signal(&s, month("2025-06-01"), Method::Mstl).unwrap();
