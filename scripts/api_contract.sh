@@ -31,7 +31,7 @@ status=0
 run_store() {
   local name=$1 db=$2 dir=$out/$1
   echo "== store $name"
-  "$x" demo --enterprises 120 --months 24 --no-serve --data-dir "$dir" --listen 127.0.0.1:$port \
+  "$x" demo --enterprises 300 --months 24 --no-serve --data-dir "$dir" --listen 127.0.0.1:$port \
     ${db:+--db "$db"} > "$dir.demo.log" 2>&1 || { cat "$dir.demo.log"; return 1; }
   # Limits off: this run is about the API's answers, not about throttling a fuzzer.
   XINRONG_LOG=warn "$x" serve --data-dir "$dir" --listen 127.0.0.1:$port --rate-limit off \
