@@ -17,7 +17,7 @@ port=18181
 
 run_store() {
   local name=$1 db=$2 dir=$out/$1
-  $x demo --enterprises 1000 --months 24 --no-serve --data-dir "$dir" --listen 127.0.0.1:$port ${db:+--db "$db"} > "$dir.demo.txt" 2>&1
+  $x demo --enterprises 2000 --months 36 --no-serve --data-dir "$dir" --listen 127.0.0.1:$port ${db:+--db "$db"} > "$dir.demo.txt" 2>&1
   local key uscc
   key=$(python3 -c "import json;print(json.load(open('$dir/demo.json'))['bank_key'])")
   uscc=$(python3 -c "import json;print(json.load(open('$dir/demo.json'))['enterprises'][0]['uscc'])")

@@ -170,12 +170,14 @@ impl Rules {
             serde_json::from_str(json).map_err(|e| malformed(format!("not JSON: {e}")))?;
         let content: DecisionContent = serde_json::from_value(raw.clone())
             .map_err(|e| malformed(format!("not a JDM graph: {e}")))?;
-        let decision = DecisionEngine::default()
+        let mut decision = DecisionEngine::default()
             .create_decision(Arc::new(content))
             .map_err(|e| malformed(format!("{e:?}")))?;
         decision
             .validate()
             .map_err(|e| malformed(format!("graph: {e}")))?;
+        // Expressions compiled once at load, not parsed again at every evaluation.
+        decision.compile();
         let (inputs, rows) = check_tables(name, &raw, fields)?;
         Ok(Rules {
             name: name.to_string(),
