@@ -85,23 +85,7 @@ pub fn run(args: SignalsArgs) -> Result<()> {
         .build()?;
     let mut out =
         csv::Writer::from_path(&args.out).with_context(|| format!("{}", args.out.display()))?;
-    out.write_record([
-        "uscc",
-        "as_of",
-        "signal",
-        "kind",
-        "purpose",
-        "severity",
-        "amount",
-        "from",
-        "to",
-        "balance",
-        "buffer",
-        "projected_1",
-        "projected_2",
-        "projected_3",
-        "sources",
-    ])?;
+    out.write_record(xinrong_platform::signals::COLUMNS)?;
     let mut forecasts = match &args.forecasts_out {
         Some(p) => {
             let mut w = csv::Writer::from_path(p).with_context(|| format!("{}", p.display()))?;
@@ -127,23 +111,11 @@ pub fn run(args: SignalsArgs) -> Result<()> {
         for (firm, signal) in series.firms.iter().zip(&signals) {
             rows += 1;
             let Some(s) = signal else {
-                out.write_record([
-                    firm.uscc.as_str(),
-                    &as_of.to_string(),
-                    "no_data",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                ])?;
+                let mut row = vec![String::new(); xinrong_platform::signals::COLUMNS.len()];
+                row[0] = firm.uscc.to_string();
+                row[1] = as_of.to_string();
+                row[2] = "no_data".into();
+                out.write_record(&row)?;
                 continue;
             };
             raised += u64::from(s.is_shortfall());

@@ -48,8 +48,8 @@ impl StoredSignal {
     }
 }
 
-/// Columns of the file `xinrong signals` writes.
-const COLUMNS: [&str; 15] = [
+/// Columns of the file `xinrong signals` writes (and this module reads back).
+pub const COLUMNS: [&str; 15] = [
     "uscc",
     "as_of",
     "signal",
