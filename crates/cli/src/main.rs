@@ -21,6 +21,7 @@ mod report_cmd;
 mod score_cmd;
 mod serve_cmd;
 mod signals_cmd;
+mod simulate_cmd;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +69,8 @@ enum Command {
     Signals(signals_cmd::SignalsArgs),
     /// Financing matched for a portfolio: eligible products ranked, with limits, prices and reasons.
     Match(match_cmd::MatchArgs),
+    /// Banks, guarantors and batch guarantee agreements run month by month over a portfolio.
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -109,6 +112,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Demo(a) => demo_cmd::run(a),
         Command::Signals(a) => signals_cmd::run(a),
         Command::Match(a) => match_cmd::run(a),
+        Command::Simulate(a) => simulate_cmd::run(a),
     }
 }
 

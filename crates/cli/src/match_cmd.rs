@@ -167,7 +167,7 @@ fn facts_of(table: &IndicatorTable, scored: &[(f64, f64, String)]) -> HashMap<St
         .collect()
 }
 
-const SUMMARY: [&str; 17] = [
+const SUMMARY: [&str; 22] = [
     "uscc",
     "as_of",
     "origin",
@@ -175,11 +175,16 @@ const SUMMARY: [&str; 17] = [
     "amount_sought",
     "pd",
     "grade",
+    "score",
+    "tax_rating",
+    "overdue_days",
     "best",
     "best_amount",
+    "best_limit",
     "best_rate",
     "best_all_in",
     "best_binding",
+    "best_lgd",
     "second",
     "third",
     "eligible",
@@ -205,7 +210,12 @@ const OFFERS: [&str; 15] = [
     "rules_sha256",
 ];
 
-fn summary_row(ask: &Ask, facts: Option<&Facts>, answer: Option<&Match>) -> Vec<String> {
+fn summary_row(
+    catalogue: &Catalogue,
+    ask: &Ask,
+    facts: Option<&Facts>,
+    answer: Option<&Match>,
+) -> Vec<String> {
     let eligible: Vec<&xinrong_lending::Offer> = answer
         .map(|m| {
             m.offers
@@ -241,12 +251,24 @@ fn summary_row(ask: &Ask, facts: Option<&Facts>, answer: Option<&Match>) -> Vec<
             .map(|p| format!("{p:.6}"))
             .unwrap_or_default(),
         facts.and_then(|f| f.grade.clone()).unwrap_or_default(),
+        facts
+            .and_then(|f| f.number("score"))
+            .map(|s| format!("{s:.1}"))
+            .unwrap_or_default(),
+        facts.and_then(|f| f.tax_rating.clone()).unwrap_or_default(),
+        facts
+            .and_then(|f| f.number("overdue_days"))
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         match (answer, best) {
             (None, _) => "no_data".into(),
             (Some(_), None) => "none".into(),
             (Some(_), Some(o)) => o.product.clone(),
         },
         best.map(|o| o.amount.to_string()).unwrap_or_default(),
+        best.and_then(|o| o.limit.as_ref())
+            .map(|l| l.amount.to_string())
+            .unwrap_or_default(),
         best.and_then(|o| o.price.as_ref())
             .map(|p| p.rate.to_string())
             .unwrap_or_default(),
@@ -255,6 +277,9 @@ fn summary_row(ask: &Ask, facts: Option<&Facts>, answer: Option<&Match>) -> Vec<
             .unwrap_or_default(),
         best.and_then(|o| o.limit.as_ref())
             .map(|l| l.binding.to_string())
+            .unwrap_or_default(),
+        best.and_then(|o| catalogue.product(&o.product))
+            .map(|(p, _)| p.lgd.to_string())
             .unwrap_or_default(),
         nth(1),
         nth(2),
@@ -396,7 +421,12 @@ pub fn run(args: MatchArgs) -> Result<()> {
         for (ask, answer) in asks.iter().zip(&answers) {
             rows += 1;
             matched += u64::from(answer.as_ref().is_some_and(|m| m.best().is_some()));
-            out.write_record(summary_row(ask, facts.get(&ask.uscc), answer.as_ref()))?;
+            out.write_record(summary_row(
+                &catalogue,
+                ask,
+                facts.get(&ask.uscc),
+                answer.as_ref(),
+            ))?;
             if let (Some(w), Some(answer)) = (&mut offers, answer) {
                 for row in offer_rows(ask, answer) {
                     w.write_record(row)?;

@@ -71,6 +71,48 @@ pub fn default_months(path: &Path) -> Result<HashMap<String, Option<NaiveDate>>,
     Ok(out)
 }
 
+/// Each defaulted firm's default day, from `truth.csv` (`default_date`; the first day of
+/// `default_month` in files written before days were recorded).
+pub fn default_dates(path: &Path) -> Result<HashMap<String, NaiveDate>, TruthError> {
+    let mut rdr = reader(path)?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| row_error(path, 1, e.to_string()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(uscc), Some(month)) = (column("uscc"), column("default_month")) else {
+        return Err(row_error(
+            path,
+            1,
+            "expected uscc and default_month columns",
+        ));
+    };
+    let day = column("default_date");
+    let mut out = HashMap::new();
+    for (i, record) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| row_error(path, line, e.to_string()))?;
+        let field = |k: usize| record.get(k).unwrap_or("").trim();
+        let date = match day.map(field).filter(|d| !d.is_empty()) {
+            Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                row_error(path, line, format!("default_date {d:?} is not YYYY-MM-DD"))
+            })?),
+            None if field(month).is_empty() => None,
+            None => Some(month_start(field(month)).ok_or_else(|| {
+                row_error(
+                    path,
+                    line,
+                    format!("default_month {:?} is not YYYY-MM", field(month)),
+                )
+            })?),
+        };
+        if let Some(date) = date {
+            out.insert(field(uscc).to_string(), date);
+        }
+    }
+    Ok(out)
+}
+
 /// Each firm's true 12-month PD at `month` (its first day), from `truth_pd.csv`.
 pub fn pd_at(path: &Path, month: NaiveDate) -> Result<HashMap<String, f64>, TruthError> {
     let wanted = month.format("%Y-%m").to_string();
