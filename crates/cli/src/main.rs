@@ -16,6 +16,7 @@ mod model_cmd;
 mod platform_args;
 mod progress;
 mod quality_cmd;
+mod replay_cmd;
 mod report;
 mod report_cmd;
 mod score_cmd;
@@ -71,6 +72,8 @@ enum Command {
     Match(match_cmd::MatchArgs),
     /// Banks, guarantors and batch guarantee agreements run month by month over a portfolio.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Run a draft decision flow over recorded decisions: approvals gained and lost, by grade.
+    Replay(replay_cmd::ReplayArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -113,6 +116,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Signals(a) => signals_cmd::run(a),
         Command::Match(a) => match_cmd::run(a),
         Command::Simulate(a) => simulate_cmd::run(a),
+        Command::Replay(a) => replay_cmd::run(a),
     }
 }
 

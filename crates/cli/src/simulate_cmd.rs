@@ -349,7 +349,11 @@ fn print_summary(run: &Run, scenario: &Scenario, banks: &[Bank]) {
     for b in banks {
         let d: Vec<_> = run.decisions.iter().filter(|d| d.bank == b.id).collect();
         let count = |o: &str| d.iter().filter(|x| x.outcome == o).count().to_string();
-        let ev = |k: &str| run.events.iter().filter(|e| e.bank == b.id && e.event == k);
+        let ev = |k: &'static str| {
+            run.events
+                .iter()
+                .filter(move |e| e.bank == b.id && e.event == k)
+        };
         let lent: Decimal = ev("disbursed").map(|e| e.amount).sum();
         let written: Decimal = ev("written_off").map(|e| e.amount).sum();
         t.add_row([

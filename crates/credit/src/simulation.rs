@@ -109,8 +109,8 @@ pub enum SimulationError {
     NoBank,
 }
 
-/// One decision.
-#[derive(Clone, Debug, Serialize)]
+/// One decision, with every input it read: a file of these can be replayed.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct DecisionRow {
     /// Date.
     pub date: NaiveDate,
@@ -122,17 +122,19 @@ pub struct DecisionRow {
     pub bank: String,
     /// Product.
     pub product: String,
+    /// Term.
+    pub term_months: u32,
     /// Flow version.
     pub version: u32,
     /// SHA-256 of its rules.
     pub rules_sha256: String,
-    /// Outcome.
-    pub outcome: &'static str,
+    /// Outcome: approve, refer or decline.
+    pub outcome: String,
     /// Amount sought.
     pub amount_sought: Decimal,
     /// Amount approved.
     pub amount: Decimal,
-    /// Rate.
+    /// Rate, when approved.
     pub rate: Option<Decimal>,
     /// PD.
     pub pd: f64,
@@ -140,12 +142,92 @@ pub struct DecisionRow {
     pub score: f64,
     /// Grade.
     pub grade: String,
+    /// Whether the product's eligibility rules passed.
+    pub eligible: bool,
+    /// The product's limit.
+    pub limit: Decimal,
+    /// The product's risk-based rate.
+    pub offered_rate: Decimal,
     /// The product's LGD.
     pub lgd: Decimal,
+    /// Days overdue on existing loans.
+    pub overdue_days: Option<f64>,
+    /// Tax credit rating.
+    pub tax_rating: Option<String>,
+    /// Industry code.
+    pub industry: String,
+    /// Region code.
+    pub region: String,
     /// Rules that declined or referred it.
     pub findings: String,
     /// Digest for the ledger.
     pub digest: String,
+}
+
+impl DecisionRow {
+    /// The row of a decision on `app` by `bank`.
+    pub fn new(app: &Application, bank: &str, d: &crate::flow::Decision) -> DecisionRow {
+        DecisionRow {
+            date: app.date,
+            application: app.id.clone(),
+            uscc: app.uscc.clone(),
+            bank: bank.to_string(),
+            product: app.product.clone(),
+            term_months: app.term_months,
+            version: d.version,
+            rules_sha256: d.rules_sha256.clone(),
+            outcome: d.outcome.as_str().to_string(),
+            amount_sought: app.amount,
+            amount: d.amount,
+            rate: d.rate,
+            pd: app.pd,
+            score: app.score,
+            grade: app.grade.clone(),
+            eligible: app.eligible,
+            limit: app.limit,
+            offered_rate: app.rate,
+            lgd: app.lgd,
+            overdue_days: app.overdue_days,
+            tax_rating: app.tax_rating.clone(),
+            industry: app.industry.clone(),
+            region: app.region.clone(),
+            findings: d
+                .findings
+                .iter()
+                .map(|f| f.rule.as_str())
+                .chain(d.missing.iter().map(|m| m.as_str()))
+                .collect::<Vec<_>>()
+                .join("+"),
+            digest: d.digest.clone(),
+        }
+    }
+
+    /// The decision as replay sees it, or why the row cannot be one.
+    pub fn recorded(&self) -> Result<crate::replay::Recorded, String> {
+        Ok(crate::replay::Recorded {
+            outcome: self.outcome.parse()?,
+            amount: self.amount,
+            application: Application {
+                id: self.application.clone(),
+                uscc: self.uscc.clone(),
+                date: self.date,
+                product: self.product.clone(),
+                amount: self.amount_sought,
+                term_months: self.term_months,
+                pd: self.pd,
+                score: self.score,
+                grade: self.grade.clone(),
+                eligible: self.eligible,
+                limit: self.limit,
+                rate: self.offered_rate,
+                lgd: self.lgd,
+                overdue_days: self.overdue_days,
+                tax_rating: self.tax_rating.clone(),
+                industry: self.industry.clone(),
+                region: self.region.clone(),
+            },
+        })
+    }
 }
 
 /// One guarantee asked for.
@@ -388,31 +470,8 @@ pub fn simulate(
             let bank = &banks[bank_of(&app.uscc, banks.len())];
             let decision = bank.flow.decide(app)?;
             let product_terms = terms.get(&app.product);
-            run.decisions.push(DecisionRow {
-                date: app.date,
-                application: app.id.clone(),
-                uscc: app.uscc.clone(),
-                bank: bank.id.clone(),
-                product: app.product.clone(),
-                version: decision.version,
-                rules_sha256: decision.rules_sha256.clone(),
-                outcome: decision.outcome.as_str(),
-                amount_sought: app.amount,
-                amount: decision.amount,
-                rate: decision.rate,
-                pd: app.pd,
-                score: app.score,
-                grade: app.grade.clone(),
-                lgd: app.lgd,
-                findings: decision
-                    .findings
-                    .iter()
-                    .map(|f| f.rule.as_str())
-                    .chain(decision.missing.iter().map(|m| m.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                digest: decision.digest.clone(),
-            });
+            run.decisions
+                .push(DecisionRow::new(app, &bank.id, &decision));
             let Some(t) = product_terms.filter(|t| t.loan) else {
                 continue;
             };
