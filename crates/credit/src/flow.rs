@@ -73,9 +73,9 @@ pub struct Application {
     pub overdue_days: Option<f64>,
     /// Tax credit rating (None: unknown).
     pub tax_rating: Option<String>,
-    /// Industry code.
+    /// Industry code (empty: unknown).
     pub industry: String,
-    /// Region code.
+    /// Region code (empty: unknown).
     pub region: String,
 }
 
@@ -94,8 +94,8 @@ impl Application {
             "tax_rating": self.tax_rating,
             "product": self.product,
             "term_months": self.term_months,
-            "industry": self.industry,
-            "region": self.region,
+            "industry": Some(&self.industry).filter(|s| !s.is_empty()),
+            "region": Some(&self.region).filter(|s| !s.is_empty()),
         })
     }
 
@@ -427,6 +427,27 @@ impl Flow {
             versions: Vec::new(),
             challenger_share: 0,
         }
+    }
+
+    /// A flow rebuilt from its stored versions (`(version record, rule text)`, oldest first)
+    /// and challenger share; every text is checked again, so a stored version that no longer
+    /// loads stops the caller instead of deciding.
+    pub fn restore(
+        name: impl Into<String>,
+        versions: Vec<(Version, String)>,
+        challenger_share: u8,
+    ) -> Result<Flow, FlowError> {
+        let name = name.into();
+        let mut out = Vec::with_capacity(versions.len());
+        for (v, text) in versions {
+            let policy = Policy::load(&name, &text)?;
+            out.push((v, Arc::new(policy)));
+        }
+        Ok(Flow {
+            name,
+            versions: out,
+            challenger_share,
+        })
     }
 
     /// The flow's name.

@@ -198,6 +198,45 @@ pub enum Entry {
         /// When.
         time: String,
     },
+    /// A bank's credit decision, made by a versioned decision flow.
+    CreditDecision {
+        /// Platform id of the decision.
+        decision_id: String,
+        /// The bank.
+        institution: String,
+        /// The enterprise.
+        enterprise: Uscc,
+        /// The product applied for.
+        product: String,
+        /// The flow's version (0: the platform's built-in policy).
+        flow_version: u32,
+        /// SHA-256 of the flow's rule text.
+        rules_sha256: String,
+        /// approve / refer / decline.
+        outcome: String,
+        /// Amount approved, in yuan (a decimal string).
+        amount: String,
+        /// The decision's digest (its inputs, outcome, reasons and version).
+        digest: String,
+        /// When.
+        time: String,
+    },
+    /// A version of a bank's decision flow changed status: submitted by its maker, approved by
+    /// a checker, made champion or challenger.
+    FlowVersion {
+        /// The bank.
+        institution: String,
+        /// The version.
+        version: u32,
+        /// `submitted`, `approved`, `champion` or `challenger`.
+        action: String,
+        /// The API key that acted (maker or checker).
+        by: String,
+        /// SHA-256 of the rule text.
+        rules_sha256: String,
+        /// When.
+        time: String,
+    },
     /// A guarantor's automatic decision.
     GuaranteeDecision {
         /// Platform id of the decision.

@@ -96,6 +96,10 @@ pub struct Institution {
     /// For an enterprise, its USCC.
     #[schema(value_type = Option<String>)]
     pub uscc: Option<Uscc>,
+    /// The API key the caller used (each officer holds their own): who made and who checked
+    /// a decision flow's version.
+    #[serde(skip)]
+    pub key: Option<String>,
 }
 
 /// How long a verified key is trusted before its hash is checked again.
@@ -139,6 +143,7 @@ fn institution(row: InstitutionRow) -> Result<Institution, PlatformError> {
             .map(|u| u.parse())
             .transpose()
             .map_err(|e| PlatformError::invalid("uscc", format!("{e}")))?,
+        key: None,
     })
 }
 
@@ -214,6 +219,7 @@ impl Access {
             name: name.as_str().to_string(),
             kind,
             uscc,
+            key: None,
         })
     }
 
@@ -402,7 +408,10 @@ impl Access {
         if !ok {
             return Err(PlatformError::Unauthorized);
         }
-        let principal = Arc::new(institution((id, name, kind, uscc))?);
+        let principal = Arc::new(Institution {
+            key: Some(key_id.to_string()),
+            ..institution((id, name, kind, uscc))?
+        });
         self.verified.write().expect("key cache").insert(
             digest,
             Verified {

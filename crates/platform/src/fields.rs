@@ -216,3 +216,23 @@ mod tests {
         }
     }
 }
+
+/// Checks a client's request key (an idempotency key): 1–128 characters of letters, digits
+/// and `-_.:`, so it is the same text on both stores and safe in any log.
+pub fn check_request_key(field: &str, text: &str) -> Result<(), PlatformError> {
+    let ok = (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(PlatformError::invalid(
+            field,
+            format!(
+                "{} is not a request key (1–128 letters, digits, '-', '_', '.', ':')",
+                shown(text)
+            ),
+        ))
+    }
+}

@@ -75,9 +75,9 @@ impl Need {
 }
 
 /// What an answer rests on: the enterprise scored and its facts.
-struct Grounds {
-    explained: Explained,
-    facts: Facts,
+pub(crate) struct Grounds {
+    pub(crate) explained: Explained,
+    pub(crate) facts: Facts,
     /// Hash of every indicator value the answer read (the model's and the facts').
     inputs_hash: String,
 }
@@ -103,7 +103,7 @@ fn to_value<T: Serialize>(v: &T) -> Value {
 impl Platform {
     /// Whether `by` may have a financing answer about `enterprise` for `purpose`: the id of
     /// the consent that allows it (`self` for an enterprise asking about itself).
-    fn financing_consent(
+    pub(crate) fn financing_consent(
         &self,
         by: &Institution,
         enterprise: &Uscc,
@@ -123,7 +123,7 @@ impl Platform {
     }
 
     /// The enterprise scored by the champion model on its latest snapshot, and its facts.
-    async fn grounds(&self, enterprise: &Uscc) -> Result<Grounds, PlatformError> {
+    pub(crate) async fn grounds(&self, enterprise: &Uscc) -> Result<Grounds, PlatformError> {
         let model = self.registry.get(None)?;
         let snapshot = self.snapshots.latest(enterprise).await?.ok_or_else(|| {
             PlatformError::Unavailable(format!(

@@ -14,6 +14,7 @@
 pub mod access;
 mod assets;
 pub mod consent;
+pub mod credit;
 pub mod db;
 mod error;
 pub mod fields;
@@ -31,6 +32,7 @@ pub mod snapshots;
 pub use access::{Access, Institution, IssuedKey, Kind, Principal};
 pub use assets::UploadReport;
 pub use consent::Consent;
+pub use credit::{DecisionRequest, FlowVersionView};
 pub use error::PlatformError;
 pub use fields::{Id, Name, Version};
 pub use financing::Need;

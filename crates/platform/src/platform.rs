@@ -57,6 +57,8 @@ pub struct Platform {
     pub(crate) snapshots: Snapshots,
     pub(crate) queries: QueryLog,
     pub(crate) catalogue: xinrong_lending::Catalogue,
+    /// The banks' decision flows.
+    pub(crate) flows: crate::credit::Flows,
     data_dir: PathBuf,
     /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
     /// must not both be registered.
@@ -178,6 +180,7 @@ impl Platform {
             registry: Registry::load(pool.clone(), Arc::clone(&ledger)).await?,
             snapshots: Snapshots::open(pool.clone()).await?,
             catalogue: crate::financing::catalogue(data_dir)?,
+            flows: crate::credit::Flows::load(&pool).await?,
             queries: QueryLog::start(pool.clone()),
             pool,
             ledger,

@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod credit_routes;
 mod error;
 mod financing_routes;
 mod listen;
@@ -106,6 +107,24 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
         .route("/v1/matches", post(financing_routes::matches))
         .route("/v1/limits", post(financing_routes::limits))
         .route("/v1/signals", get(financing_routes::signals))
+        .route("/v1/decisions", post(credit_routes::decide))
+        .route("/v1/decisions/{id}", get(credit_routes::decision))
+        .route(
+            "/v1/flows",
+            get(credit_routes::flows).post(credit_routes::submit_flow),
+        )
+        .route(
+            "/v1/flows/{version}/approve",
+            post(credit_routes::approve_flow),
+        )
+        .route(
+            "/v1/flows/{version}/promote",
+            post(credit_routes::promote_flow),
+        )
+        .route(
+            "/v1/flows/{version}/replay",
+            post(credit_routes::replay_flow),
+        )
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{financing_routes, routes};
+use crate::{credit_routes, financing_routes, routes};
 
 /// The API's description, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -19,7 +19,9 @@ use crate::{financing_routes, routes};
         routes::register_enterprise, routes::upload, routes::grant, routes::revoke,
         routes::consents, routes::score, routes::queries, routes::query, routes::portrait,
         routes::queries_about_me, financing_routes::matches, financing_routes::limits,
-        financing_routes::signals,
+        financing_routes::signals, credit_routes::decide, credit_routes::decision,
+        credit_routes::flows, credit_routes::submit_flow, credit_routes::approve_flow,
+        credit_routes::promote_flow, credit_routes::replay_flow,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
         routes::admin_actions
     ),
@@ -29,6 +31,7 @@ use crate::{financing_routes, routes};
         (name = "consents", description = "Enterprises authorise and revoke access"),
         (name = "enterprises", description = "Registration, data upload, portrait"),
         (name = "financing", description = "Products matched, credit limits and prices, need signals"),
+        (name = "credit", description = "Credit decisions by versioned flows (maker-checker, champion/challenger, replay)"),
     )
 )]
 pub struct ApiDoc;

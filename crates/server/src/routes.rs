@@ -507,7 +507,7 @@ pub async fn admin_actions(
 
 /// The id in a path. One that no record could have is "not found", exactly like an id that
 /// could exist but does not (or is another institution's): a path names a resource.
-fn path_id(what: &str, text: &str) -> Result<Id, ApiError> {
+pub(crate) fn path_id(what: &str, text: &str) -> Result<Id, ApiError> {
     Id::parse("id", text).map_err(|_| {
         ApiError::not_found(
             "id",

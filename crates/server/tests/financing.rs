@@ -4,56 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use chrono::NaiveDate;
-use common::{Harness, Store, in_days};
+use common::{Harness, Store, code, in_days, load_facts, verifier};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use xinrong_ledger::{Entry, Receipt, VerifierKey, canonical_json};
-use xinrong_platform::Snapshot;
-
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or_default()
-}
-
-async fn verifier(h: &Harness) -> VerifierKey {
-    let (_, head) = h.get("/v1/ledger/checkpoint", "bank").await;
-    VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap()
-}
-
-/// A later snapshot of enterprise 0 with every indicator financing reads (enterprise 1 keeps
-/// its snapshot without them: the data a rule needs is missing).
-async fn load_facts(h: &Harness) {
-    let values: BTreeMap<String, Option<f64>> = [
-        ("cf_net_inflow_6m", Some(40.0)),
-        ("ip_patents_granted", Some(120.0)),
-        ("reg_age_years", Some(6.5)),
-        ("inv_sales_12m", Some(12_000_000.0)),
-        ("tax_paid_12m", Some(600_000.0)),
-        ("tax_rating_score", Some(5.0)),
-        ("cf_op_in_12m", Some(3_000_000.0)),
-        ("reg_specialised", Some(1.0)),
-        ("reg_high_tech", Some(1.0)),
-        ("ip_total_granted", Some(4.0)),
-        ("ord_largest_won_3m", Some(3_000_000.0)),
-        ("ln_outstanding_latest", Some(1_000_000.0)),
-        ("ln_overdue_days_max_3m", Some(0.0)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    h.platform()
-        .snapshots()
-        .load(&[Snapshot {
-            enterprise: h.enterprises[0].parse().unwrap(),
-            as_of: "2025-01-31".parse::<NaiveDate>().unwrap(),
-            values,
-        }])
-        .await
-        .unwrap();
-}
+use xinrong_ledger::{Entry, Receipt, canonical_json};
 
 async fn a_match(h: &Harness, who: &str, enterprise: &str, need: Value) -> (StatusCode, Value) {
     h.post(

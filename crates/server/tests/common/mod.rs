@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use xinrong_ledger::VerifierKey;
 use xinrong_platform::{FeatureGroups, Kind, Platform, Snapshot};
 use xinrong_scorecard::{Dataset, FeatureData, FeatureView, FitConfig, FitInput, Silent, fit};
 use xinrong_server::Limits;
@@ -410,4 +411,45 @@ macro_rules! on_both_stores {
             }
         }
     };
+}
+
+pub fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or_default()
+}
+
+pub async fn verifier(h: &Harness) -> VerifierKey {
+    let (_, head) = h.get("/v1/ledger/checkpoint", "bank").await;
+    VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap()
+}
+
+/// A later snapshot of enterprise 0 with every indicator financing reads (enterprise 1 keeps
+/// its snapshot without them: the data a rule needs is missing).
+pub async fn load_facts(h: &Harness) {
+    let values: BTreeMap<String, Option<f64>> = [
+        ("cf_net_inflow_6m", Some(40.0)),
+        ("ip_patents_granted", Some(120.0)),
+        ("reg_age_years", Some(6.5)),
+        ("inv_sales_12m", Some(12_000_000.0)),
+        ("tax_paid_12m", Some(600_000.0)),
+        ("tax_rating_score", Some(5.0)),
+        ("cf_op_in_12m", Some(3_000_000.0)),
+        ("reg_specialised", Some(1.0)),
+        ("reg_high_tech", Some(1.0)),
+        ("ip_total_granted", Some(4.0)),
+        ("ord_largest_won_3m", Some(3_000_000.0)),
+        ("ln_outstanding_latest", Some(1_000_000.0)),
+        ("ln_overdue_days_max_3m", Some(0.0)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    h.platform()
+        .snapshots()
+        .load(&[Snapshot {
+            enterprise: h.enterprises[0].parse().unwrap(),
+            as_of: "2025-01-31".parse::<NaiveDate>().unwrap(),
+            values,
+        }])
+        .await
+        .unwrap();
 }

@@ -1,0 +1,399 @@
+//! Credit decisions and decision flows over HTTP on both stores: decisions logged with their
+//! digest, idempotent by request key (also under concurrent duplicates), consent- and
+//! role-checked, another bank's decision not found; flow versions that need a second key,
+//! go live as champion or challenger, and replay over recorded decisions; and the inputs an
+//! attacker or a careless client would send.
+
+mod common;
+
+use common::{Harness, Store, code, in_days, load_facts, verifier};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xinrong_credit::flow::BUILTIN_FLOW;
+use xinrong_ledger::{Entry, Receipt};
+
+fn application(enterprise: &str, key: &str) -> Value {
+    json!({
+        "enterprise": enterprise,
+        "purpose": "pre_loan",
+        "product": "credit_loan",
+        "amount": "500000",
+        "request_key": key,
+    })
+}
+
+async fn ready(h: &Harness) -> String {
+    load_facts(h).await;
+    let e0 = h.enterprises[0].clone();
+    let (s, body) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    e0
+}
+
+/// A second key of the bank: another officer (the checker).
+async fn second_key(h: &Harness) -> String {
+    h.platform()
+        .access()
+        .issue_key(&h.ids["bank"], "test")
+        .await
+        .unwrap()
+        .token
+}
+
+on_both_stores!(
+    a_decision_is_logged_with_its_digest_and_given_once_per_request_key,
+    |h: Harness| async move {
+        let e0 = ready(&h).await;
+        let (s, answer) = h
+            .post("/v1/decisions", "bank", application(&e0, "app-1"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{answer}");
+        let d = &answer["decision"];
+        assert!(["approve", "refer", "decline"].contains(&d["outcome"].as_str().unwrap()));
+        assert_eq!(
+            d["flow_version"], 0,
+            "the built-in policy until the bank puts a flow live"
+        );
+        assert_eq!(d["application"]["pd"], d["application"]["pd"]);
+        assert!(d.get("trace").is_none(), "no trace unless asked");
+        let amount: f64 = d["amount"].as_str().unwrap().parse().unwrap();
+        if d["outcome"] == "approve" {
+            let limit: f64 = d["application"]["limit"].as_str().unwrap().parse().unwrap();
+            assert_eq!(amount, limit.min(500_000.0), "held to the limit");
+        } else {
+            assert_eq!(amount, 0.0);
+            assert!(
+                !d["findings"].as_array().unwrap().is_empty()
+                    || !d["missing"].as_array().unwrap().is_empty()
+            );
+        }
+        let receipt: Receipt = serde_json::from_value(answer["receipt"].clone()).unwrap();
+        receipt
+            .verify(&verifier(&h).await)
+            .expect("receipt verifies");
+        match Entry::parse(&receipt.entry).unwrap() {
+            Entry::CreditDecision {
+                decision_id,
+                institution,
+                digest,
+                outcome,
+                flow_version,
+                ..
+            } => {
+                assert_eq!(decision_id, d["decision_id"].as_str().unwrap());
+                assert_eq!(institution, h.ids["bank"]);
+                assert_eq!(digest, d["digest"].as_str().unwrap());
+                assert_eq!(outcome, d["outcome"].as_str().unwrap());
+                assert_eq!(flow_version, 0);
+            }
+            other => panic!("logged {other:?}"),
+        }
+        // A retry gets the same decision; so do concurrent duplicates of a new key.
+        let (s, again) = h
+            .post("/v1/decisions", "bank", application(&e0, "app-1"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(again["decision"], answer["decision"]);
+        let burst = (0..8).map(|_| h.post("/v1/decisions", "bank", application(&e0, "app-2")));
+        let ids: Vec<Value> = futures_util::future::join_all(burst)
+            .await
+            .into_iter()
+            .map(|(s, a)| {
+                assert_eq!(s, StatusCode::OK, "{a}");
+                a["decision"]["decision_id"].clone()
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+        assert_ne!(ids[0], d["decision_id"]);
+        // With the trace when asked.
+        let mut traced = application(&e0, "app-3");
+        traced["trace"] = json!(true);
+        let (_, t) = h.post("/v1/decisions", "bank", traced).await;
+        assert!(t["decision"]["trace"].is_object(), "{t}");
+        // Read back: the bank's own and the regulator's; nobody else's.
+        let id = d["decision_id"].as_str().unwrap();
+        let path = format!("/v1/decisions/{id}");
+        let (s, back) = h.get(&path, "bank").await;
+        assert_eq!((s, &back["decision"]), (StatusCode::OK, d));
+        assert_eq!(h.get(&path, "regulator").await.0, StatusCode::OK);
+        for other in ["bank2", "guarantor", "ent0"] {
+            let (s, body) = h.get(&path, other).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{other}: {body}");
+        }
+        assert_eq!(
+            h.get("/v1/decisions/d_%00abc", "bank").await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
+
+on_both_stores!(
+    decisions_are_refused_to_the_wrong_caller_and_to_malformed_applications,
+    |h: Harness| async move {
+        let e0 = ready(&h).await;
+        let (s, body) = h
+            .post("/v1/decisions", "bank2", application(&e0, "k"))
+            .await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::FORBIDDEN, "no_consent"),
+            "{body}"
+        );
+        for who in ["guarantor", "ent0", "regulator", "operator"] {
+            let (s, body) = h.post("/v1/decisions", who, application(&e0, "k")).await;
+            assert_eq!(
+                (s, code(&body)),
+                (StatusCode::FORBIDDEN, "role"),
+                "{who}: {body}"
+            );
+        }
+        let (s, _) = h
+            .post("/v1/decisions", "no-key", application(&e0, "k"))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let bad = |field: &str, value: Value| {
+            let mut a = application(&e0, "k-bad");
+            a[field] = value;
+            a
+        };
+        for (field, value) in [
+            ("amount", json!("-5")),
+            ("amount", json!("2000000000")),
+            ("product", json!("magic_loan")),
+            ("request_key", json!("a\u{0}b")),
+            ("request_key", json!("")),
+            ("request_key", json!("x".repeat(200))),
+            ("term_months", json!(0)),
+        ] {
+            let (s, body) = h
+                .post("/v1/decisions", "bank", bad(field, value.clone()))
+                .await;
+            assert_eq!(
+                s,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}={value}: {body}"
+            );
+            assert_eq!(body["error"]["field"], field, "{body}");
+        }
+        let (s, _) = h
+            .post("/v1/decisions", "bank", bad("surprise", json!(1)))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused");
+        let (s, _) = h
+            .post(
+                "/v1/decisions",
+                "bank",
+                bad("enterprise", json!("91350100M000100Y4X")),
+            )
+            .await;
+        assert!(s.is_client_error());
+    }
+);
+
+fn strict_flow() -> Value {
+    let text = BUILTIN_FLOW.replace("< 520", "< 1000");
+    assert_ne!(text, BUILTIN_FLOW);
+    serde_json::from_str(&text).unwrap()
+}
+
+on_both_stores!(
+    a_flow_version_needs_a_second_key_then_decides_and_replays,
+    |h: Harness| async move {
+        let e0 = ready(&h).await;
+        let checker = second_key(&h).await;
+        // Decisions under the built-in policy, to replay later.
+        for k in 0..3 {
+            let (s, body) = h
+                .post(
+                    "/v1/decisions",
+                    "bank",
+                    application(&e0, &format!("before-{k}")),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        let (s, v) = h
+            .post("/v1/flows", "bank", json!({"rules": strict_flow()}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["version"]["version"].as_u64(),
+                v["version"]["status"].as_str()
+            ),
+            (Some(1), Some("draft"))
+        );
+        let receipt: Receipt = serde_json::from_value(v["receipt"].clone()).unwrap();
+        assert!(matches!(
+            Entry::parse(&receipt.entry).unwrap(),
+            Entry::FlowVersion { version: 1, .. }
+        ));
+        // Not live yet, and its maker cannot approve it.
+        let (s, body) = h.post("/v1/flows/1/promote", "bank", json!({})).await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::CONFLICT, "conflict"),
+            "{body}"
+        );
+        let (s, body) = h.post("/v1/flows/1/approve", "bank", json!({})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot also approve"),
+            "{body}"
+        );
+        // Another bank cannot see or approve it.
+        assert_eq!(
+            h.post("/v1/flows/1/approve", "bank2", json!({})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(h.get("/v1/flows", "bank2").await.1, json!([]));
+        // Replay the draft before it goes live: every approval it would lose, nothing written.
+        let (s, diff) = h.post("/v1/flows/1/replay", "bank", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{diff}");
+        assert_eq!(diff["decisions"], 3);
+        assert_eq!(diff["total"]["gained"]["count"], 0);
+        let (s, v) = h.post("/v1/flows/1/approve", &checker, json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["version"]["status"], "approved");
+        let (s, v) = h.post("/v1/flows/1/promote", &checker, json!({})).await;
+        assert_eq!(
+            (s, v["version"]["status"].as_str()),
+            (StatusCode::OK, Some("champion")),
+            "{v}"
+        );
+        let (s, d) = h
+            .post("/v1/decisions", "bank", application(&e0, "after-1"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["decision"]["flow_version"], 1);
+        assert_eq!(d["decision"]["outcome"], "decline");
+        assert!(
+            d["decision"]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "score_cutoff")
+        );
+        // A challenger takes its share; shares outside 1–50 are refused.
+        let (_, v2) = h
+            .post(
+                "/v1/flows",
+                &checker,
+                json!({"rules": serde_json::from_str::<Value>(BUILTIN_FLOW).unwrap()}),
+            )
+            .await;
+        assert_eq!(v2["version"]["version"], 2, "{v2}");
+        assert_eq!(
+            h.post("/v1/flows/2/approve", "bank", json!({})).await.0,
+            StatusCode::OK
+        );
+        let (s, body) = h
+            .post("/v1/flows/2/promote", "bank", json!({"share": 80}))
+            .await;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("share")),
+            "{body}"
+        );
+        let (s, v) = h
+            .post("/v1/flows/2/promote", "bank", json!({"share": 30}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["version"]["status"].as_str(),
+                v["version"]["share"].as_u64()
+            ),
+            (Some("challenger"), Some(30))
+        );
+        let (_, list) = h.get("/v1/flows", "bank").await;
+        let status: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(status, ["champion", "challenger"]);
+        // Versions are kept across a restart, and still decide.
+        let mut h = h;
+        h.restart().await;
+        let (_, list) = h.get("/v1/flows", "bank").await;
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        let (s, d) = h
+            .post("/v1/decisions", "bank", application(&e0, "after-restart"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!([1, 2].contains(&d["decision"]["flow_version"].as_u64().unwrap()));
+    }
+);
+
+on_both_stores!(
+    flows_that_could_decide_wrongly_or_callers_that_may_not_are_refused,
+    |h: Harness| async move {
+        let unknown = BUILTIN_FLOW.replace("\"field\": \"score\"", "\"field\": \"credit_score\"");
+        let (s, body) = h
+            .post(
+                "/v1/flows",
+                "bank",
+                json!({"rules": serde_json::from_str::<Value>(&unknown).unwrap()}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("rules")),
+            "{body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("credit_score"),
+            "{body}"
+        );
+        let (s, _) = h
+            .post("/v1/flows", "bank", json!({"rules": {"nodes": []}}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _) = h
+            .post("/v1/flows", "bank", json!({"rules": "not a graph"}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        for who in ["guarantor", "ent0", "regulator"] {
+            assert_eq!(
+                h.post("/v1/flows", who, json!({"rules": strict_flow()}))
+                    .await
+                    .0,
+                StatusCode::FORBIDDEN,
+                "{who}"
+            );
+            assert_eq!(
+                h.get("/v1/flows", who).await.0,
+                StatusCode::FORBIDDEN,
+                "{who}"
+            );
+        }
+        for path in [
+            "/v1/flows/0/approve",
+            "/v1/flows/x/approve",
+            "/v1/flows/99999999999/promote",
+        ] {
+            let (s, body) = h.post(path, "bank", json!({})).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        }
+        assert_eq!(
+            h.post("/v1/flows/7/approve", "bank", json!({})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (s, _) = h
+            .post(
+                "/v1/flows/1/replay",
+                "bank",
+                json!({"from": "2026-02-01", "to": "2026-01-01"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
