@@ -117,7 +117,7 @@ pub async fn decision(
 
 /// The versions of the calling bank's decision flow, oldest first.
 #[utoipa::path(get, path = "/v1/flows", tag = "credit", security(("bearer" = [])),
-    responses((status = 200, body = Vec<FlowVersionView>)))]
+    responses((status = 200, body = Vec<FlowVersionView>), (status = 503, body = ErrorBody)))]
 pub async fn flows(
     State(state): Shared,
     Caller(who): Caller,
@@ -153,7 +153,7 @@ pub struct FlowAnswer {
 #[utoipa::path(post, path = "/v1/flows", tag = "credit", security(("bearer" = [])),
     request_body = FlowBody,
     responses((status = 200, body = FlowAnswer), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn submit_flow(
     State(state): Shared,
     Caller(who): Caller,
@@ -175,7 +175,8 @@ fn version_of(text: &str) -> ApiResult<u32> {
 #[utoipa::path(post, path = "/v1/flows/{version}/approve", tag = "credit", security(("bearer" = [])),
     params(("version" = String, Path, description = "Version number")),
     responses((status = 200, body = FlowAnswer), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn approve_flow(
     State(state): Shared,
     Caller(who): Caller,
@@ -204,7 +205,8 @@ pub struct PromoteBody {
     params(("version" = String, Path, description = "Version number")),
     request_body = PromoteBody,
     responses((status = 200, body = FlowAnswer), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn promote_flow(
     State(state): Shared,
     Caller(who): Caller,
@@ -239,7 +241,8 @@ pub struct ReplayBody {
     params(("version" = String, Path, description = "Version number")),
     request_body = ReplayBody,
     responses((status = 200, body = Object, description = "decisions replayed, unchanged, gained and lost (count, amount, expected loss) in total and by grade, and the moves between outcomes"),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn replay_flow(
     State(state): Shared,
     Caller(who): Caller,
