@@ -235,7 +235,13 @@ impl Agreement {
                 "违约概率高于协议上限",
             );
         }
-        if !c.industries.is_empty() && !prefixed(&c.industries, &loan.industry) {
+        if !c.industries.is_empty() && loan.industry.is_empty() {
+            fail(
+                "industry",
+                "the enterprise's industry is unknown".into(),
+                "企业行业未知",
+            );
+        } else if !c.industries.is_empty() && !prefixed(&c.industries, &loan.industry) {
             fail(
                 "industry",
                 format!(
@@ -246,7 +252,13 @@ impl Agreement {
                 "行业不在协议范围内",
             );
         }
-        if !c.regions.is_empty() && !prefixed(&c.regions, &loan.region) {
+        if !c.regions.is_empty() && loan.region.is_empty() {
+            fail(
+                "region",
+                "the enterprise's region is unknown".into(),
+                "企业地区未知",
+            );
+        } else if !c.regions.is_empty() && !prefixed(&c.regions, &loan.region) {
             fail(
                 "region",
                 format!(
@@ -413,7 +425,7 @@ pub struct Compensation {
 }
 
 /// The running position of one agreement: what is guaranteed, released and compensated.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Standing {
     /// Ever guaranteed.
     pub guaranteed: Decimal,
@@ -432,6 +444,8 @@ pub struct Standing {
     /// Sent to manual review because the cap was reached.
     pub manual_reviews: u64,
     by_firm: HashMap<String, Decimal>,
+    /// Certificates by request key, for retries within one process (a store keeps its own).
+    #[serde(skip)]
     by_key: HashMap<String, Certificate>,
 }
 

@@ -237,21 +237,59 @@ pub enum Entry {
         /// When.
         time: String,
     },
-    /// A guarantor's automatic decision.
+    /// A guarantor's automatic decision on a bank's loan under a batch agreement.
     GuaranteeDecision {
-        /// Platform id of the decision.
+        /// Platform id of the decision (the certificate's id when issued).
         decision_id: String,
+        /// The agreement.
+        agreement: String,
         /// The guarantor.
         guarantor: String,
+        /// The bank.
+        bank: String,
         /// The enterprise.
         enterprise: Uscc,
-        /// approve / refer / decline.
+        /// `issued`, `criteria`, `capacity`, `per_firm_cap` or `manual_review`.
         decision: String,
         /// Amount guaranteed, in yuan (a decimal string: money is never a float).
         amount: String,
-        /// Hash of the rule trace that produced the decision.
+        /// Hash of the answer (criteria failed, rates, fee) as returned.
         rule_trace_hash: String,
         /// When.
+        time: String,
+    },
+    /// A guarantor signed a batch guarantee agreement with a bank.
+    GuaranteeAgreement {
+        /// Platform id of the agreement.
+        agreement_id: String,
+        /// The guarantor.
+        guarantor: String,
+        /// The bank.
+        bank: String,
+        /// SHA-256 of the terms' canonical JSON.
+        terms_sha256: String,
+        /// When.
+        time: String,
+    },
+    /// Something happened to a loan: disbursed, repaid, defaulted, compensated, recovered…
+    LoanEvent {
+        /// Platform id of the loan.
+        loan_id: String,
+        /// Who recorded it (the bank, or the guarantor for a compensation).
+        institution: String,
+        /// The borrower.
+        enterprise: Uscc,
+        /// 1, 2, … within the loan.
+        seq: u64,
+        /// The event's kind.
+        event: String,
+        /// Its amount, in yuan (a decimal string), empty when it has none.
+        amount: String,
+        /// The loan's state after it.
+        state: String,
+        /// SHA-256 of the event's canonical JSON.
+        event_sha256: String,
+        /// When it was recorded.
         time: String,
     },
 }

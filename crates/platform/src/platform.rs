@@ -59,6 +59,8 @@ pub struct Platform {
     pub(crate) catalogue: xinrong_lending::Catalogue,
     /// The banks' decision flows.
     pub(crate) flows: crate::credit::Flows,
+    /// One change of a guarantee agreement's position at a time.
+    pub(crate) agreement_locks: crate::guarantees::AgreementLocks,
     data_dir: PathBuf,
     /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
     /// must not both be registered.
@@ -181,6 +183,7 @@ impl Platform {
             snapshots: Snapshots::open(pool.clone()).await?,
             catalogue: crate::financing::catalogue(data_dir)?,
             flows: crate::credit::Flows::load(&pool).await?,
+            agreement_locks: Default::default(),
             queries: QueryLog::start(pool.clone()),
             pool,
             ledger,

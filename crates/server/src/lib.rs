@@ -10,7 +10,9 @@ mod body;
 mod credit_routes;
 mod error;
 mod financing_routes;
+mod guarantee_routes;
 mod listen;
+mod loan_routes;
 mod openapi;
 mod routes;
 mod state;
@@ -125,6 +127,14 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
             "/v1/flows/{version}/replay",
             post(credit_routes::replay_flow),
         )
+        .route(
+            "/v1/agreements",
+            get(guarantee_routes::list).post(guarantee_routes::sign),
+        )
+        .route("/v1/guarantees", post(guarantee_routes::guarantee))
+        .route("/v1/loans", post(loan_routes::book))
+        .route("/v1/loans/{id}", get(loan_routes::loan))
+        .route("/v1/loans/{id}/events", post(loan_routes::event))
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{credit_routes, financing_routes, routes};
+use crate::{credit_routes, financing_routes, guarantee_routes, loan_routes, routes};
 
 /// The API's description, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -22,6 +22,8 @@ use crate::{credit_routes, financing_routes, routes};
         financing_routes::signals, credit_routes::decide, credit_routes::decision,
         credit_routes::flows, credit_routes::submit_flow, credit_routes::approve_flow,
         credit_routes::promote_flow, credit_routes::replay_flow,
+        guarantee_routes::sign, guarantee_routes::list, guarantee_routes::guarantee,
+        loan_routes::book, loan_routes::event, loan_routes::loan,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
         routes::admin_actions
     ),
@@ -31,7 +33,7 @@ use crate::{credit_routes, financing_routes, routes};
         (name = "consents", description = "Enterprises authorise and revoke access"),
         (name = "enterprises", description = "Registration, data upload, portrait"),
         (name = "financing", description = "Products matched, credit limits and prices, need signals"),
-        (name = "credit", description = "Credit decisions by versioned flows (maker-checker, champion/challenger, replay)"),
+        (name = "credit", description = "Credit decisions by versioned flows (maker-checker, champion/challenger, replay), batch guarantees (见贷即保) and the loan book"),
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,539 @@
+//! The loan book on the platform: a loan is booked from a bank's approved decision (and, for a
+//! guaranteed loan, its guarantee), then lives as events the bank records (disbursed, repaid,
+//! defaulted, recovered, written off) and the guarantor records (compensated). Each event is
+//! checked against the loan's state by `xinrong-credit` (refused with the state when it does
+//! not fit), logged in the ledger and stored in order; balances, days past due and the
+//! five-category class are derived from the events whenever they are read. A repayment
+//! releases the guarantee by the principal repaid, a compensation is the agreement's share of
+//! the exposure and moves its compensation rate, in the same transaction as the event.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use xinrong_core::Uscc;
+use xinrong_credit::{Event, Loan, LoanError, Repayment, Tranche};
+use xinrong_ledger::{Entry, Receipt, canonical_json};
+
+use crate::access::{Institution, Kind};
+use crate::error::PlatformError;
+use crate::guarantees::save_standing;
+use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
+use crate::platform::Platform;
+
+/// How a bank books a loan from an approved decision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booking {
+    /// The approved decision.
+    pub decision_id: String,
+    /// How it is repaid.
+    pub repayment: Repayment,
+    /// Annual rate; the decision's when absent.
+    #[serde(default)]
+    pub annual_rate: Option<Decimal>,
+    /// Tranches; one tranche of the approved amount when absent.
+    #[serde(default)]
+    pub tranches: Option<Vec<Tranche>>,
+    /// The guarantee issued for this decision, for a guaranteed loan.
+    #[serde(default)]
+    pub guarantee_id: Option<String>,
+    /// When the contract was signed (a loan brought onto the book from another system);
+    /// today when absent; never in the future.
+    #[serde(default)]
+    pub contract_date: Option<NaiveDate>,
+}
+
+/// An event a bank or guarantor records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    /// `disbursed`, `repaid`, `defaulted`, `recovered`, `written_off` (the bank) or
+    /// `compensated` (the guarantor).
+    pub kind: String,
+    /// When it happened (YYYY-MM-DD); today when absent; never in the future.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Its amount (disbursed, repaid, recovered).
+    #[serde(default)]
+    pub amount: Option<Decimal>,
+    /// For a conditional tranche: the borrower's outflows since the previous one.
+    #[serde(default)]
+    pub spent: Option<Decimal>,
+    /// For a default: why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+type LoanRow = (String, String, String, Option<String>, Option<String>);
+
+fn loan_error(e: LoanError) -> PlatformError {
+    match e {
+        LoanError::WrongState { .. } => PlatformError::Conflict(e.to_string()),
+        LoanError::OutOfOrder { .. } => PlatformError::invalid("date", e.to_string()),
+        LoanError::Amount { .. } => PlatformError::invalid("amount", e.to_string()),
+        LoanError::Terms(..) => PlatformError::invalid("terms", e.to_string()),
+    }
+}
+
+fn money(d: Decimal) -> String {
+    d.round_dp(2).to_string()
+}
+
+/// A loan as read: its position on `as_of` and its events.
+fn loan_view(id: &str, row: &LoanRow, loan: &Loan, as_of: NaiveDate) -> Value {
+    let overdue = loan.overdue(as_of);
+    let class = loan.classify(as_of);
+    json!({
+        "loan_id": id,
+        "bank": row.0,
+        "enterprise": row.1,
+        "decision_id": row.2,
+        "guarantee_id": row.3,
+        "agreement_id": row.4,
+        "as_of": as_of,
+        "state": loan.state().map(|s| s.as_str()),
+        "disbursed": money(loan.disbursed()),
+        "outstanding": money(loan.outstanding()),
+        "overdue_principal": money(overdue.principal),
+        "overdue_interest": money(overdue.interest),
+        "exposure": money(loan.exposure(as_of)),
+        "days_past_due": loan.days_past_due(as_of),
+        "category": class.category.as_str(),
+        "category_zh": class.category.zh(),
+        "category_rule": class.rule,
+        "interest_paid": money(loan.interest_paid()),
+        "compensated": money(loan.compensated()),
+        "recovered": money(loan.recovered()),
+        "written_off": money(loan.written_off()),
+        "dues": loan.dues(),
+        "events": loan.events().iter().enumerate().map(|(k, (date, e))| {
+            let mut v = serde_json::to_value(e).expect("events serialise");
+            v["seq"] = json!(k + 1);
+            v["date"] = json!(date);
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+impl Platform {
+    async fn loan_row(&self, id: &str) -> Result<Option<LoanRow>, PlatformError> {
+        Ok(sqlx::query_as(
+            "SELECT bank, enterprise, decision_id, guarantee_id, agreement_id FROM loans WHERE loan_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn loan_events(&self, id: &str, row: &LoanRow) -> Result<Loan, PlatformError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT event_date, event FROM loan_events WHERE loan_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = rows
+            .into_iter()
+            .map(|(d, e)| {
+                let date = d.parse::<NaiveDate>().map_err(|e| {
+                    PlatformError::Unavailable(format!(
+                        "loan {id}: a stored date does not parse: {e}"
+                    ))
+                })?;
+                let event: Event = serde_json::from_str(&e).map_err(|e| {
+                    PlatformError::Unavailable(format!(
+                        "loan {id}: a stored event does not parse: {e}"
+                    ))
+                })?;
+                Ok((date, event))
+            })
+            .collect::<Result<Vec<_>, PlatformError>>()?;
+        Loan::from_events(id, &row.1, &row.0, events)
+            .map_err(|e| PlatformError::Unavailable(format!("stored events no longer fit: {e}")))
+    }
+
+    /// Whether `by` may see the loan: its bank, the guarantor of its agreement, a regulator.
+    async fn may_see_loan(&self, by: &Institution, row: &LoanRow) -> Result<bool, PlatformError> {
+        Ok(match by.kind {
+            Kind::Bank => row.0 == by.id,
+            Kind::Regulator => true,
+            Kind::Guarantor => match &row.4 {
+                Some(a) => self
+                    .stored_agreement(a)
+                    .await?
+                    .is_some_and(|s| s.agreement.guarantor == by.id),
+                None => false,
+            },
+            _ => false,
+        })
+    }
+
+    /// A loan with its position on `as_of` (today when absent).
+    pub async fn loan(
+        &self,
+        by: &Institution,
+        id: &str,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Value, PlatformError> {
+        crate::fields::Id::parse("loan_id", id)?;
+        let row = self.loan_row(id).await?;
+        let Some(row) = row else {
+            return Err(PlatformError::NotFound(format!("loan {id}")));
+        };
+        if !self.may_see_loan(by, &row).await? {
+            return Err(PlatformError::NotFound(format!("loan {id}")));
+        }
+        let loan = self.loan_events(id, &row).await?;
+        Ok(loan_view(
+            id,
+            &row,
+            &loan,
+            as_of.unwrap_or_else(crate::today),
+        ))
+    }
+
+    /// Books a loan from the bank's approved decision: applied, decided and contracted, each
+    /// an event with its ledger entry.
+    pub async fn book_loan(
+        &self,
+        by: &Institution,
+        booking: Booking,
+    ) -> Result<(Value, Receipt), PlatformError> {
+        if by.kind != Kind::Bank {
+            return Err(PlatformError::role(format!(
+                "a {} may not book loans; banks may",
+                by.kind.as_str()
+            )));
+        }
+        let (decision, _) = self.decision(by, &booking.decision_id).await?;
+        if decision["outcome"] != "approve" {
+            return Err(PlatformError::Conflict(format!(
+                "decision {} is {}: only an approved decision becomes a loan",
+                booking.decision_id,
+                decision["outcome"].as_str().unwrap_or("?")
+            )));
+        }
+        let parse = |k: &str| -> Result<Decimal, PlatformError> {
+            serde_json::from_value(decision[k].clone()).map_err(|e| {
+                PlatformError::Unavailable(format!("a stored decision does not parse: {e}"))
+            })
+        };
+        let approved = parse("amount")?;
+        let rate = match booking.annual_rate {
+            Some(r) => r,
+            None => parse("rate")?,
+        };
+        let months = decision["term_months"].as_u64().unwrap_or(12) as u32;
+        let app = &decision["application"];
+        let (mut guarantee_id, mut agreement_id) = (None, None);
+        if let Some(g) = &booking.guarantee_id {
+            crate::fields::Id::parse("guarantee_id", g)?;
+            let row: Option<(String, String, String, String)> = sqlx::query_as(
+                "SELECT bank, decision_id, result, agreement_id FROM guarantees WHERE guarantee_id = $1",
+            )
+            .bind(g)
+            .fetch_optional(&self.pool)
+            .await?;
+            match row {
+                Some((bank, d, result, a))
+                    if bank == by.id && d == booking.decision_id && result == "issued" =>
+                {
+                    guarantee_id = Some(g.clone());
+                    agreement_id = Some(a);
+                }
+                Some((bank, ..)) if bank == by.id => {
+                    return Err(PlatformError::invalid(
+                        "guarantee_id",
+                        format!(
+                            "{g} is not a guarantee issued for decision {}",
+                            booking.decision_id
+                        ),
+                    ));
+                }
+                _ => return Err(PlatformError::NotFound(format!("guarantee {g}"))),
+            }
+        }
+        let tranches = booking.tranches.unwrap_or_else(|| {
+            vec![Tranche {
+                amount: approved,
+                use_of_funds: None,
+            }]
+        });
+        if tranches.len() > 24 {
+            return Err(PlatformError::invalid("tranches", "at most 24 tranches"));
+        }
+        let today = booking.contract_date.unwrap_or_else(crate::today);
+        if today > crate::today() {
+            return Err(PlatformError::invalid(
+                "contract_date",
+                format!("{today} is in the future"),
+            ));
+        }
+        let id = new_time_ordered_id("ln");
+        let enterprise = decision["enterprise"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut loan = Loan::new(&id, &enterprise, &by.id);
+        let events = [
+            Event::Applied {
+                amount: serde_json::from_value(app["amount"].clone()).unwrap_or(approved),
+                product: app["product"].as_str().unwrap_or_default().to_string(),
+            },
+            Event::Decided {
+                approved: true,
+                amount: approved,
+                decision: booking.decision_id.clone(),
+            },
+            Event::Contracted {
+                annual_rate: rate,
+                months,
+                repayment: booking.repayment,
+                tranches,
+            },
+        ];
+        for e in &events {
+            loan.record(today, e.clone()).map_err(loan_error)?;
+        }
+        self.writable()?;
+        let row: LoanRow = (
+            by.id.clone(),
+            enterprise.clone(),
+            booking.decision_id.clone(),
+            guarantee_id.clone(),
+            agreement_id.clone(),
+        );
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO loans (loan_id, bank, enterprise, decision_id, guarantee_id, agreement_id, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&by.id)
+        .bind(&enterprise)
+        .bind(&booking.decision_id)
+        .bind(&guarantee_id)
+        .bind(&agreement_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(PlatformError::Conflict(format!(
+                "decision {} is already booked as a loan",
+                booking.decision_id
+            )));
+        }
+        let mut receipt = None;
+        for (k, e) in events.iter().enumerate() {
+            receipt = Some(
+                self.log_event(
+                    &mut tx,
+                    &id,
+                    &by.id,
+                    &enterprise,
+                    k as u64 + 1,
+                    today,
+                    e,
+                    &loan,
+                )
+                .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok((
+            loan_view(&id, &row, &loan, today),
+            receipt.expect("three events"),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn log_event(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        loan_id: &str,
+        by: &str,
+        enterprise: &str,
+        seq: u64,
+        date: NaiveDate,
+        event: &Event,
+        loan: &Loan,
+    ) -> Result<Receipt, PlatformError> {
+        let value = serde_json::to_value(event).expect("events serialise");
+        let amount = value
+            .get("amount")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let entry = Entry::LoanEvent {
+            loan_id: loan_id.to_string(),
+            institution: by.to_string(),
+            enterprise: enterprise
+                .parse::<Uscc>()
+                .map_err(|e| PlatformError::Unavailable(format!("loan {loan_id}: {e:?}")))?,
+            seq,
+            event: event.kind().to_string(),
+            amount,
+            state: loan.state().map(|s| s.as_str()).unwrap_or("").to_string(),
+            event_sha256: hex::encode(Sha256::digest(canonical_json(&value))),
+            time: rfc3339(now_ms()),
+        };
+        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        sqlx::query(
+            "INSERT INTO loan_events (loan_id, seq, event_date, event, leaf_index, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(loan_id)
+        .bind(seq as i64)
+        .bind(date.to_string())
+        .bind(value.to_string())
+        .bind(receipt.leaf_index as i64)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+        Ok(receipt)
+    }
+
+    /// Records an event on a loan: the bank's (disbursed, repaid, defaulted, recovered,
+    /// written off) or its guarantor's (compensated, the agreement's share of the exposure,
+    /// once the loan is the agreement's days past due).
+    pub async fn loan_event(
+        &self,
+        by: &Institution,
+        id: &str,
+        req: EventRequest,
+    ) -> Result<(Value, Receipt), PlatformError> {
+        crate::fields::Id::parse("loan_id", id)?;
+        let today = crate::today();
+        let date = req.date.unwrap_or(today);
+        if date > today {
+            return Err(PlatformError::invalid(
+                "date",
+                format!("{date} is in the future"),
+            ));
+        }
+        let Some(row) = self.loan_row(id).await? else {
+            return Err(PlatformError::NotFound(format!("loan {id}")));
+        };
+        if !self.may_see_loan(by, &row).await? {
+            return Err(PlatformError::NotFound(format!("loan {id}")));
+        }
+        let for_guarantor = req.kind == "compensated";
+        let allowed = if for_guarantor {
+            Kind::Guarantor
+        } else {
+            Kind::Bank
+        };
+        if by.kind != allowed {
+            return Err(PlatformError::role(format!(
+                "a {} may not record '{}' on a loan; {}",
+                by.kind.as_str(),
+                req.kind,
+                if for_guarantor {
+                    "its guarantor does"
+                } else {
+                    "its bank does"
+                }
+            )));
+        }
+        self.writable()?;
+        let lock = self.agreement_locks.of(row.4.as_deref().unwrap_or(id));
+        let _one_at_a_time = lock.lock().await;
+        let mut loan = self.loan_events(id, &row).await?;
+        let mut stored = match &row.4 {
+            Some(a) => self.stored_agreement(a).await?,
+            None => None,
+        };
+        let need = |what: Option<Decimal>| {
+            what.ok_or_else(|| {
+                PlatformError::invalid("amount", format!("'{}' needs an amount", req.kind))
+            })
+        };
+        let event = match req.kind.as_str() {
+            "disbursed" => Event::Disbursed {
+                amount: need(req.amount)?,
+                spent: req.spent,
+            },
+            "repaid" => Event::Repaid {
+                amount: need(req.amount)?,
+            },
+            "recovered" => Event::Recovered {
+                amount: need(req.amount)?,
+            },
+            "written_off" => Event::WrittenOff,
+            "defaulted" => {
+                let reason = req
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "declared by the bank".into());
+                let reason = crate::fields::Name::parse("reason", &reason)?;
+                Event::Defaulted {
+                    reason: reason.as_str().to_string(),
+                }
+            }
+            "compensated" => {
+                let Some(s) = &stored else {
+                    return Err(PlatformError::Conflict(format!(
+                        "loan {id} is not guaranteed"
+                    )));
+                };
+                let dpd = loan.days_past_due(date);
+                if dpd < s.agreement.compensate_after_days {
+                    return Err(PlatformError::Conflict(format!(
+                        "loan {id} is {dpd} days past due; the agreement compensates after {}",
+                        s.agreement.compensate_after_days
+                    )));
+                }
+                let paid = xinrong_credit::fen(loan.exposure(date) * s.agreement.covered());
+                Event::Compensated {
+                    amount: paid,
+                    agreement: s.agreement.id.clone(),
+                }
+            }
+            other => {
+                return Err(PlatformError::invalid(
+                    "kind",
+                    format!(
+                        "{} is not an event (disbursed, repaid, defaulted, recovered, written_off, compensated)",
+                        crate::fields::shown(other)
+                    ),
+                ));
+            }
+        };
+        if req
+            .amount
+            .is_some_and(|a| a > Decimal::from(10_000_000_000u64))
+        {
+            return Err(PlatformError::invalid(
+                "amount",
+                "more than 10 billion yuan",
+            ));
+        }
+        let exposure = loan.exposure(date);
+        let allocation = loan.record(date, event.clone()).map_err(loan_error)?;
+        if let Some(s) = &mut stored {
+            match &event {
+                Event::Repaid { .. } => s.standing.release(&row.1, allocation.principal),
+                Event::Compensated { .. } => {
+                    s.standing
+                        .compensate(&s.agreement, &row.1, loan.outstanding(), exposure);
+                }
+                Event::Recovered { amount } if loan.compensated() > Decimal::ZERO => {
+                    s.standing.recover(&s.agreement, *amount);
+                }
+                _ => {}
+            }
+        }
+        let seq = loan.events().len() as u64;
+        let mut tx = self.pool.begin().await?;
+        let receipt = self
+            .log_event(&mut tx, id, &by.id, &row.1, seq, date, &event, &loan)
+            .await?;
+        if let Some(s) = &stored {
+            save_standing(&mut tx, &s.agreement.id, &s.standing).await?;
+        }
+        tx.commit().await?;
+        Ok((loan_view(id, &row, &loan, date.max(today)), receipt))
+    }
+}

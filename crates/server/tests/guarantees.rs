@@ -1,0 +1,405 @@
+//! Batch guarantees (见贷即保) and the loan book over HTTP on both stores: an agreement signed
+//! by a guarantor, approved decisions guaranteed at once with a certificate and a receipt, never
+//! past the capacity under concurrent calls, refused with every failed criterion; loans booked
+//! from decisions, their events checked against the state, compensation moving the agreement's
+//! rate; and the callers who may not.
+
+mod common;
+
+use chrono::{Days, Utc};
+use common::{Harness, Store, code, in_days, load_facts, verifier};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xinrong_credit::flow::BUILTIN_FLOW;
+use xinrong_ledger::{Entry, Receipt};
+
+/// A bank policy that approves everything the product's limit allows: one row that never fires.
+fn lenient_flow() -> Value {
+    let mut flow: Value = serde_json::from_str(BUILTIN_FLOW).unwrap();
+    let table = &mut flow["nodes"][1]["content"];
+    let first = table["rules"][0].clone();
+    let mut row = first.clone();
+    for (k, v) in first.as_object().unwrap() {
+        if k.starts_with("in_") && !v.as_str().unwrap().is_empty() {
+            row[k] = json!("");
+        }
+    }
+    row["in_score"] = json!("< -1000000");
+    table["rules"] = json!([row]);
+    flow
+}
+
+/// A bank whose live flow approves, and an enterprise that consented.
+async fn lenient_bank(h: &Harness) -> String {
+    load_facts(h).await;
+    let (s, body) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let checker = h
+        .platform()
+        .access()
+        .issue_key(&h.ids["bank"], "test")
+        .await
+        .unwrap()
+        .token;
+    let (s, v) = h
+        .post("/v1/flows", "bank", json!({"rules": lenient_flow()}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        h.post("/v1/flows/1/approve", &checker, json!({})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.post("/v1/flows/1/promote", &checker, json!({})).await.0,
+        StatusCode::OK
+    );
+    h.enterprises[0].clone()
+}
+
+async fn approved(h: &Harness, enterprise: &str, key: &str, amount: &str) -> (String, f64) {
+    let (s, d) = h
+        .post(
+            "/v1/decisions",
+            "bank",
+            json!({"enterprise": enterprise, "purpose": "pre_loan", "product": "guaranteed_loan",
+                   "amount": amount, "request_key": key}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let d = &d["decision"];
+    assert_eq!(d["outcome"], "approve", "{d}");
+    let amount: f64 = d["amount"].as_str().unwrap().parse().unwrap();
+    assert!(
+        amount > 0.0,
+        "the product lends this enterprise something: {d}"
+    );
+    (d["decision_id"].as_str().unwrap().to_string(), amount)
+}
+
+fn terms(bank: &str, capacity: f64) -> Value {
+    json!({
+        "bank": bank,
+        "fee_rate": "0.01",
+        "capacity": format!("{capacity:.2}"),
+        "per_firm_cap": format!("{capacity:.2}"),
+        "warning_rate": "0.03",
+        "cap_rate": "0.05",
+        "compensate_after_days": 90,
+        "criteria": {"products": ["guaranteed_loan"], "max_term_months": 36},
+        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"},
+    })
+}
+
+async fn sign(h: &Harness, terms: Value) -> String {
+    let (s, a) = h
+        .post("/v1/agreements", "guarantor", json!({"terms": terms}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    a["record"]["agreement_id"].as_str().unwrap().to_string()
+}
+
+on_both_stores!(
+    an_approved_loan_inside_the_agreement_is_guaranteed_at_once_and_never_past_capacity,
+    |h: Harness| async move {
+        let e0 = lenient_bank(&h).await;
+        let (first, amount) = approved(&h, &e0, "app-0", "300000").await;
+        // Room for two loans of this amount, not three.
+        let agreement = sign(&h, terms(&h.ids["bank"], amount * 2.5)).await;
+        let ask = |decision: &str, key: &str| json!({"agreement_id": agreement, "decision_id": decision, "request_key": key});
+        let (s, g) = h.post("/v1/guarantees", "bank", ask(&first, "g-0")).await;
+        assert_eq!(s, StatusCode::OK, "{g}");
+        let r = &g["record"];
+        assert_eq!(r["result"], "issued", "{r}");
+        assert_eq!(r["certificate"]["covered"], "0.8");
+        let receipt: Receipt = serde_json::from_value(g["receipt"].clone()).unwrap();
+        receipt
+            .verify(&verifier(&h).await)
+            .expect("receipt verifies");
+        assert!(matches!(
+            Entry::parse(&receipt.entry).unwrap(),
+            Entry::GuaranteeDecision { ref decision, .. } if decision == "issued"
+        ));
+        // A retry gets the same answer; a second key for the same decision is a new request.
+        let (_, again) = h.post("/v1/guarantees", "bank", ask(&first, "g-0")).await;
+        assert_eq!(again["record"], g["record"]);
+        // Five more approved loans asked for at once: exactly one more fits.
+        let mut decisions = Vec::new();
+        for k in 1..=5 {
+            decisions.push(approved(&h, &e0, &format!("app-{k}"), "300000").await.0);
+        }
+        let calls = decisions
+            .iter()
+            .enumerate()
+            .map(|(k, d)| h.post("/v1/guarantees", "bank", ask(d, &format!("g-{}", k + 1))));
+        let results: Vec<String> = futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .map(|(s, g)| {
+                assert_eq!(s, StatusCode::OK, "{g}");
+                g["record"]["result"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(
+            results.iter().filter(|r| *r == "issued").count(),
+            1,
+            "{results:?}"
+        );
+        assert_eq!(
+            results.iter().filter(|r| *r == "capacity").count(),
+            4,
+            "{results:?}"
+        );
+        let (_, list) = h.get("/v1/agreements", "guarantor").await;
+        let a = &list[0];
+        let outstanding: f64 = a["outstanding"].as_str().unwrap().parse().unwrap();
+        assert!((outstanding - 2.0 * amount).abs() < 0.01, "{a}");
+        assert_eq!(a["certificates"], 2);
+        // The bank sees its agreement, the regulator every one, an enterprise none.
+        assert_eq!(
+            h.get("/v1/agreements", "bank")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(h.get("/v1/agreements", "bank2").await.1, json!([]));
+        assert_eq!(
+            h.get("/v1/agreements", "regulator")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            h.get("/v1/agreements", "ent0").await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+);
+
+on_both_stores!(
+    a_loan_outside_the_criteria_gets_every_failed_criterion_and_others_may_not_ask,
+    |h: Harness| async move {
+        let e0 = lenient_bank(&h).await;
+        let (decision, _) = approved(&h, &e0, "app-x", "200000").await;
+        let mut strict = terms(&h.ids["bank"], 1e8);
+        strict["criteria"]["industries"] = json!(["C39"]);
+        strict["criteria"]["max_pd"] = json!(0.000001);
+        let agreement = sign(&h, strict).await;
+        let ask = json!({"agreement_id": agreement, "decision_id": decision, "request_key": "k"});
+        let (s, g) = h.post("/v1/guarantees", "bank", ask.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{g}");
+        assert_eq!(g["record"]["result"], "criteria");
+        let failed: Vec<&str> = g["record"]["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["criterion"].as_str().unwrap())
+            .collect();
+        assert_eq!(failed, ["pd", "industry"], "{g}");
+        assert!(g["record"]["failed"][1]["reason_zh"].as_str().is_some());
+        // Another bank cannot use the agreement; a guarantor or enterprise cannot ask.
+        let mut other = ask.clone();
+        other["request_key"] = json!("k2");
+        assert_eq!(
+            h.post("/v1/guarantees", "bank2", other.clone()).await.0,
+            StatusCode::NOT_FOUND
+        );
+        for who in ["guarantor", "ent0", "regulator"] {
+            let (s, body) = h.post("/v1/guarantees", who, other.clone()).await;
+            assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "role"), "{who}");
+        }
+        // Terms that cannot work, or a signer that is not a guarantor.
+        let mut bad = terms(&h.ids["bank"], 1e6);
+        bad["shares"]["government"] = json!("0.3");
+        let (s, body) = h
+            .post("/v1/agreements", "guarantor", json!({"terms": bad}))
+            .await;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("terms")),
+            "{body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("shares add up to 1.1"),
+            "{body}"
+        );
+        let not_a_bank = terms(&h.ids["guarantor"], 1e6);
+        let (s, body) = h
+            .post("/v1/agreements", "guarantor", json!({"terms": not_a_bank}))
+            .await;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("terms.bank")),
+            "{body}"
+        );
+        let (s, _) = h
+            .post(
+                "/v1/agreements",
+                "bank",
+                json!({"terms": terms(&h.ids["bank"], 1e6)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        for field in ["agreement_id", "decision_id", "request_key"] {
+            let mut bad = ask.clone();
+            bad[field] = json!("x\u{0}y");
+            let (s, body) = h.post("/v1/guarantees", "bank", bad).await;
+            assert_eq!(
+                (s, body["error"]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+                "{body}"
+            );
+        }
+    }
+);
+
+on_both_stores!(
+    a_guaranteed_loan_lives_as_events_and_its_compensation_moves_the_rate,
+    |h: Harness| async move {
+        let e0 = lenient_bank(&h).await;
+        let (decision, amount) = approved(&h, &e0, "app-l", "300000").await;
+        let agreement = sign(&h, terms(&h.ids["bank"], 1e8)).await;
+        let (_, g) = h
+            .post(
+                "/v1/guarantees",
+                "bank",
+                json!({"agreement_id": agreement, "decision_id": decision, "request_key": "g"}),
+            )
+            .await;
+        let guarantee = g["record"]["guarantee_id"].as_str().unwrap().to_string();
+        // A loan brought onto the book 200 days ago, never repaid.
+        let signed = Utc::now().date_naive() - Days::new(200);
+        let (s, l) = h
+            .post(
+                "/v1/loans",
+                "bank",
+                json!({"decision_id": decision, "repayment": "equal_instalment", "guarantee_id": guarantee,
+                       "contract_date": signed.to_string()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{l}");
+        assert_eq!(l["record"]["state"], "contracted");
+        let loan = l["record"]["loan_id"].as_str().unwrap().to_string();
+        let events = format!("/v1/loans/{loan}/events");
+        // Booked once per decision.
+        let (s, _) = h
+            .post(
+                "/v1/loans",
+                "bank",
+                json!({"decision_id": decision, "repayment": "interest_only"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // An event that does not fit the state is refused with the state.
+        let (s, body) = h
+            .post(
+                &events,
+                "bank",
+                json!({"kind": "repaid", "amount": "100", "date": signed.to_string()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("contracted"),
+            "{body}"
+        );
+        let (s, d) = h
+            .post(&events, "bank", json!({"kind": "disbursed", "amount": format!("{amount}"), "date": signed.to_string()}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let view = &d["record"];
+        assert!(view["days_past_due"].as_u64().unwrap() > 90, "{view}");
+        assert_eq!(view["category"], "substandard");
+        assert_eq!(view["category_zh"], "次级");
+        // The guarantor cannot compensate before the bank declares default; the bank cannot compensate.
+        let (s, body) = h
+            .post(&events, "bank", json!({"kind": "compensated"}))
+            .await;
+        assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "role"), "{body}");
+        let (s, body) = h
+            .post(&events, "guarantor", json!({"kind": "compensated"}))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        let (s, _) = h
+            .post(
+                &events,
+                "bank",
+                json!({"kind": "defaulted", "reason": "170 days past due"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, c) = h
+            .post(&events, "guarantor", json!({"kind": "compensated"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(c["record"]["state"], "compensated");
+        let paid: f64 = c["record"]["compensated"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let exposure: f64 = view["exposure"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (paid - 0.8 * exposure).abs() < 1.0,
+            "80% of the exposure: {paid} vs {exposure}"
+        );
+        let (_, list) = h.get("/v1/agreements", "guarantor").await;
+        let rate: f64 = list[0]["compensation_rate"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let guaranteed: f64 = list[0]["guaranteed"].as_str().unwrap().parse().unwrap();
+        assert!((rate - paid / guaranteed).abs() < 1e-5, "{}", list[0]);
+        assert_eq!(
+            list[0]["level"], "stopped",
+            "one default on one loan is far past a 5% cap"
+        );
+        // The loan reads the same for its bank, its guarantor and the regulator; nobody else.
+        let path = format!("/v1/loans/{loan}");
+        let (s, back) = h.get(&path, "bank").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(back["events"].as_array().unwrap().len(), 6);
+        assert_eq!(h.get(&path, "guarantor").await.0, StatusCode::OK);
+        assert_eq!(h.get(&path, "regulator").await.0, StatusCode::OK);
+        for who in ["bank2", "ent0"] {
+            assert_eq!(h.get(&path, who).await.0, StatusCode::NOT_FOUND, "{who}");
+        }
+        // Events after a restart still fit: the loan is rebuilt from its events.
+        let mut h = h;
+        h.restart().await;
+        let (s, r) = h
+            .post(
+                &events,
+                "bank",
+                json!({"kind": "recovered", "amount": "1000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let (s, body) = h.post(&events, "bank", json!({"kind": "teleported"})).await;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+        );
+        let tomorrow = (Utc::now().date_naive() + Days::new(1)).to_string();
+        let (s, _) = h
+            .post(
+                &events,
+                "bank",
+                json!({"kind": "recovered", "amount": "1", "date": tomorrow}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
