@@ -214,7 +214,7 @@ impl Agreement {
         };
         let prefixed =
             |list: &[String], code: &str| list.iter().any(|p| code.starts_with(p.as_str()));
-        if !c.grades.is_empty() && !c.grades.iter().any(|g| *g == loan.grade) {
+        if !c.grades.is_empty() && !c.grades.contains(&loan.grade) {
             fail(
                 "grade",
                 format!("grade {} is not one of {}", loan.grade, c.grades.join(", ")),
@@ -269,7 +269,7 @@ impl Agreement {
                 "地区不在协议范围内",
             );
         }
-        if !c.products.is_empty() && !c.products.iter().any(|p| *p == loan.product) {
+        if !c.products.is_empty() && !c.products.contains(&loan.product) {
             fail(
                 "product",
                 format!(

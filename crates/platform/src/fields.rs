@@ -166,6 +166,26 @@ pub fn shown(text: &str) -> String {
     format!("'{}{more}'", cut.escape_debug())
 }
 
+/// Checks a client's request key (an idempotency key): 1–128 characters of letters, digits
+/// and `-_.:`, so it is the same text on both stores and safe in any log.
+pub fn check_request_key(field: &str, text: &str) -> Result<(), PlatformError> {
+    let ok = (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(PlatformError::invalid(
+            field,
+            format!(
+                "{} is not a request key (1–128 letters, digits, '-', '_', '.', ':')",
+                shown(text)
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,25 +234,5 @@ mod tests {
             let err = Version::parse("name", bad).unwrap_err();
             assert!(err.to_string().starts_with("name: "), "{err}");
         }
-    }
-}
-
-/// Checks a client's request key (an idempotency key): 1–128 characters of letters, digits
-/// and `-_.:`, so it is the same text on both stores and safe in any log.
-pub fn check_request_key(field: &str, text: &str) -> Result<(), PlatformError> {
-    let ok = (1..=128).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(PlatformError::invalid(
-            field,
-            format!(
-                "{} is not a request key (1–128 letters, digits, '-', '_', '.', ':')",
-                shown(text)
-            ),
-        ))
     }
 }

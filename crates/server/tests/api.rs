@@ -118,7 +118,7 @@ on_both_stores!(
         for other in ["bank2", "guarantor"] {
             let (s, body) = h.get(&format!("/v1/queries/{id}"), other).await;
             assert_eq!(s, StatusCode::NOT_FOUND, "{other}: {body}");
-            let (s, body) = h.get(&format!("/v1/queries/q_doesnotexist"), other).await;
+            let (s, body) = h.get("/v1/queries/q_doesnotexist", other).await;
             assert_eq!(
                 s,
                 StatusCode::NOT_FOUND,
