@@ -5,6 +5,19 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("XR_KEY")
 wrk.body = os.getenv("XR_BODY") or ('{"enterprise":"' .. os.getenv("XR_USCC") .. '","purpose":"pre_loan"}')
 
+-- A body holding @KEY@ gets a request key of its own per request (a decision is given once per
+-- key; a repeated key would measure the lookup of the first answer, not a decision).
+local template = wrk.body
+local uuid = io.open("/proc/sys/kernel/random/uuid"):read("*l")
+local n = 0
+if string.find(template, "@KEY@", 1, true) then
+  request = function()
+    n = n + 1
+    local body = string.gsub(template, "@KEY@", uuid .. "-" .. n)
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load test of the full query path (auth, consent check, scoring, ledger receipt, durable
 # query record) with wrk from a separate process on loopback, on SQLite and on PostgreSQL,
-# three runs each (medians are reported). ROUTE is `scores` (a score query) or `matches` (a
-# financing match: scoring, every product's rules, limit and price, with the same receipt).
+# three runs each (medians are reported). ROUTE is `scores` (a score query), `matches` (a
+# financing match: scoring, every product's rules, limit and price, with the same receipt) or
+# `decisions` (a credit decision: scoring, the product's rules, limit and price, the bank's
+# flow, the ledger digest and the stored decision, each request with a new request key).
 # Usage: bench/serve.sh [SECONDS=15] [CONNECTIONS=64] [RUNS=3] [ROUTE=scores]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ run_store() {
   uscc=$(python3 -c "import json;print(json.load(open('$dir/demo.json'))['enterprises'][0]['uscc'])")
   local body='{"enterprise":"'$uscc'","purpose":"pre_loan"}'
   [ "$route" = matches ] && body='{"enterprise":"'$uscc'","purpose":"pre_loan","need":{"purpose":"working_capital"}}'
+  [ "$route" = decisions ] && body='{"enterprise":"'$uscc'","purpose":"pre_loan","product":"credit_loan","amount":"500000","request_key":"@KEY@"}'
   export XR_BODY=$body
   XINRONG_LOG=warn $x serve --data-dir "$dir" --listen 127.0.0.1:$port ${db:+--db "$db"} 2> "$dir.serve.log" &
   local pid=$!

@@ -30,5 +30,5 @@ mod pricing;
 pub use catalogue::{Catalogue, CatalogueError, Collateral, Market, Product};
 pub use facts::{Absent, FACTS, FROM_INDICATORS, FactFields, Facts, PURPOSES};
 pub use limit::{DSCR, LEVERAGE, Limit, Measure, SALES_SHARE, TAX_MULTIPLE, limit};
-pub use matching::{Match, Offer, Refusal, Request, Status, match_products};
+pub use matching::{Match, Offer, Refusal, Request, Status, match_product, match_products};
 pub use pricing::{Component, PD_FLOOR, Price, irb_capital, price};

@@ -233,8 +233,22 @@ fn evaluate(
     offer
 }
 
-/// Matches an enterprise with every product of the catalogue.
-pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -> Match {
+/// One product of the catalogue tried for an enterprise (what a credit decision on an
+/// application for that product needs), `None` when the catalogue has no such product.
+pub fn match_product(
+    catalogue: &Catalogue,
+    facts: &Facts,
+    request: &Request,
+    product: &str,
+) -> Option<Offer> {
+    let (p, rules) = catalogue.product(product)?;
+    let (facts, _) = with_declared(facts, request);
+    Some(evaluate(p, rules, &facts, catalogue, request))
+}
+
+/// The facts with the request's own: the purpose, and the equipment an equipment application
+/// names (with a line saying so).
+fn with_declared(facts: &Facts, request: &Request) -> (Facts, Vec<String>) {
     let mut facts = facts.clone();
     if facts.purpose.is_none() {
         facts.purpose = request.purpose.clone();
@@ -254,6 +268,12 @@ pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -
             "equipment_value {asked:.0}: the equipment the application finances"
         ));
     }
+    (facts, declared)
+}
+
+/// Matches an enterprise with every product of the catalogue.
+pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -> Match {
+    let (facts, declared) = with_declared(facts, request);
     let mut offers: Vec<Offer> = catalogue
         .products
         .iter()

@@ -19,10 +19,11 @@ use xinrong_core::{Purpose, Uscc};
 use xinrong_credit::flow::{BUILTIN_FLOW, Status, Version};
 use xinrong_credit::{Application, Diff, Flow, FlowError, Recorded, replay};
 use xinrong_ledger::{Entry, Receipt};
-use xinrong_lending::{Request, Status as OfferStatus, match_products};
+use xinrong_lending::{Request, Status as OfferStatus, match_product};
 
 use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
+use crate::group_commit::{GroupCommit, Row};
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::platform::Platform;
 
@@ -67,8 +68,52 @@ pub struct FlowVersionView {
     pub share: u8,
 }
 
+/// A decision as stored, written in group commits.
+struct StoredDecision {
+    decision_id: String,
+    institution: String,
+    request_key: String,
+    enterprise: String,
+    product: String,
+    flow_version: i64,
+    outcome: &'static str,
+    amount: String,
+    decided_on: String,
+    answer: String,
+    digest: String,
+    leaf_index: i64,
+    created_ms: i64,
+}
+
+impl Row for StoredDecision {
+    const INSERT: &'static str = "INSERT INTO credit_decisions (decision_id, institution, \
+        request_key, enterprise, product, flow_version, outcome, amount, decided_on, answer, \
+        digest, leaf_index, created_ms)";
+    const COLUMNS: usize = 13;
+    fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        q.bind(self.decision_id.clone())
+            .bind(self.institution.clone())
+            .bind(self.request_key.clone())
+            .bind(self.enterprise.clone())
+            .bind(self.product.clone())
+            .bind(self.flow_version)
+            .bind(self.outcome)
+            .bind(self.amount.clone())
+            .bind(self.decided_on.clone())
+            .bind(self.answer.clone())
+            .bind(self.digest.clone())
+            .bind(self.leaf_index)
+            .bind(self.created_ms)
+    }
+}
+
 /// The banks' flows in memory, rebuilt from the store at start and after every change.
 pub(crate) struct Flows {
+    /// Decisions, stored in group commits.
+    log: GroupCommit<StoredDecision>,
     by_bank: RwLock<HashMap<String, Arc<Flow>>>,
     builtin: Arc<Flow>,
     /// Flow changes, one at a time.
@@ -132,6 +177,7 @@ impl Flows {
             by_bank.insert(bank.clone(), Arc::new(restore(&bank, rows)?));
         }
         Ok(Flows {
+            log: GroupCommit::start(pool.clone(), "decision"),
             by_bank: RwLock::new(by_bank),
             builtin: Arc::new(builtin),
             admin: tokio::sync::Mutex::new(()),
@@ -267,19 +313,16 @@ impl Platform {
         }
         self.financing_consent(by, &req.enterprise, req.purpose)?;
         let grounds = self.grounds(&req.enterprise).await?;
-        let answer = match_products(
+        let offer = match_product(
             &self.catalogue,
             &grounds.facts,
             &Request {
                 purpose: None,
                 amount: Some(req.amount),
             },
-        );
-        let offer = answer
-            .offers
-            .iter()
-            .find(|o| o.product == product.id)
-            .expect("every product of the catalogue is tried");
+            &product.id,
+        )
+        .expect("the product is in the catalogue");
         let decision_id = new_time_ordered_id("d");
         let created_ms = now_ms();
         let time = rfc3339(created_ms);
@@ -343,26 +386,24 @@ impl Platform {
             "application": application,
             "digest": decision.digest,
         });
-        sqlx::query(
-            "INSERT INTO credit_decisions (decision_id, institution, request_key, enterprise, \
-             product, flow_version, outcome, amount, decided_on, answer, digest, leaf_index, \
-             created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&decision_id)
-        .bind(&by.id)
-        .bind(&req.request_key)
-        .bind(req.enterprise.as_str())
-        .bind(&product.id)
-        .bind(i64::from(version))
-        .bind(decision.outcome.as_str())
-        .bind(decision.amount.to_string())
-        .bind(today.to_string())
-        .bind(record.to_string())
-        .bind(&decision.digest)
-        .bind(receipt.leaf_index as i64)
-        .bind(created_ms)
-        .execute(&self.pool)
-        .await?;
+        self.flows
+            .log
+            .write(StoredDecision {
+                decision_id,
+                institution: by.id.clone(),
+                request_key: req.request_key.clone(),
+                enterprise: req.enterprise.to_string(),
+                product: product.id.clone(),
+                flow_version: i64::from(version),
+                outcome: decision.outcome.as_str(),
+                amount: decision.amount.to_string(),
+                decided_on: today.to_string(),
+                answer: record.to_string(),
+                digest: decision.digest.clone(),
+                leaf_index: receipt.leaf_index as i64,
+                created_ms,
+            })
+            .await?;
         if req.trace {
             record["trace"] = decision.trace;
         }

@@ -19,6 +19,7 @@ pub mod db;
 mod error;
 pub mod fields;
 pub mod financing;
+mod group_commit;
 pub mod guarantees;
 mod health;
 mod ids;

@@ -1,24 +1,13 @@
-//! The durable record of score queries. Records are written by one task in group commits:
-//! every query waiting when a transaction starts goes into it, so the database sees one
-//! commit (one fsync) per batch, not per query, and a query is answered only after its
-//! record is committed.
+//! The durable record of score queries, written in group commits ([`crate::group_commit`]):
+//! a query is answered only after its record is committed.
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
-use tokio::sync::{mpsc, oneshot};
 
 use crate::error::PlatformError;
+use crate::group_commit::{GroupCommit, Row as GroupRow};
 use crate::ids::rfc3339;
 use crate::scoring::Explained;
-
-/// Most records in one transaction.
-const BATCH: usize = 256;
-/// Columns of a stored record.
-const COLUMNS: usize = 14;
-/// Rows per INSERT statement ([`COLUMNS`] parameters each). A batch is cut into statements of these
-/// sizes only, largest first, so that each connection prepares at most four statements and
-/// reuses them.
-const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
 
 /// A query as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -72,21 +61,45 @@ struct StoredRow {
     kind: String,
 }
 
-type Job = (StoredRow, oneshot::Sender<Result<(), String>>);
+impl GroupRow for StoredRow {
+    const INSERT: &'static str = "INSERT INTO score_queries (id, institution_id, uscc, purpose, \
+        consent_id, model_version, as_of, score, pd, grade, result, leaf, created_ms, kind)";
+    const COLUMNS: usize = 14;
+    fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        q.bind(self.id.clone())
+            .bind(self.institution.clone())
+            .bind(self.uscc.clone())
+            .bind(self.purpose.clone())
+            .bind(self.consent_id.clone())
+            .bind(self.model_version.clone())
+            .bind(self.as_of.clone())
+            .bind(self.score)
+            .bind(self.pd)
+            .bind(self.grade.clone())
+            .bind(self.result.clone())
+            .bind(self.leaf)
+            .bind(self.created_ms)
+            .bind(self.kind.clone())
+    }
+}
 
 /// Handle of the writer task.
 #[derive(Clone)]
 pub struct QueryLog {
     pool: AnyPool,
-    jobs: mpsc::Sender<Job>,
+    log: GroupCommit<StoredRow>,
 }
 
 impl QueryLog {
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(pool: AnyPool) -> QueryLog {
-        let (jobs, rx) = mpsc::channel(4 * BATCH);
-        tokio::spawn(writer(pool.clone(), rx));
-        QueryLog { pool, jobs }
+        QueryLog {
+            log: GroupCommit::start(pool.clone(), "query"),
+            pool,
+        }
     }
 
     /// Stores a record; returns once it is committed.
@@ -107,12 +120,7 @@ impl QueryLog {
             created_ms,
             kind: r.kind.clone(),
         };
-        let (tx, rx) = oneshot::channel();
-        let closed = || PlatformError::Unavailable("the query log is shutting down".into());
-        self.jobs.send((row, tx)).await.map_err(|_| closed())?;
-        rx.await
-            .map_err(|_| closed())?
-            .map_err(|e| PlatformError::Unavailable(format!("query record not stored: {e}")))
+        self.log.write(row).await
     }
 
     /// One query, if `institution` may see it (`None` = any institution, for regulators).
@@ -265,115 +273,4 @@ fn record(row: Row) -> Result<QueryRecord, PlatformError> {
         result,
         financing,
     })
-}
-
-async fn writer(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let outcome = commit(&pool, &batch).await.map_err(|e| e.to_string());
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, records = batch.len(), "query records not stored");
-        }
-        for (_, reply) in batch.drain(..) {
-            let _ = reply.send(outcome.clone());
-        }
-    }
-}
-
-/// Cuts `n` rows into statement sizes from [`ROWS_PER_INSERT`].
-fn statement_sizes(mut n: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    for size in ROWS_PER_INSERT {
-        while n >= size {
-            out.push(size);
-            n -= size;
-        }
-    }
-    out
-}
-
-/// The INSERT of `rows` records (one of [`ROWS_PER_INSERT`]), built once per size.
-fn insert_sql(rows: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        ROWS_PER_INSERT
-            .iter()
-            .map(|&n| {
-                let values: Vec<String> = (0..n)
-                    .map(|i| {
-                        let cols: Vec<String> = (1..=COLUMNS)
-                            .map(|c| format!("${}", COLUMNS * i + c))
-                            .collect();
-                        format!("({})", cols.join(", "))
-                    })
-                    .collect();
-                format!(
-                    "INSERT INTO score_queries (id, institution_id, uscc, purpose, consent_id, \
-                     model_version, as_of, score, pd, grade, result, leaf, created_ms, kind) \
-                     VALUES {}",
-                    values.join(", ")
-                )
-            })
-            .collect()
-    });
-    let k = ROWS_PER_INSERT
-        .iter()
-        .position(|&n| n == rows)
-        .expect("a statement size");
-    &all[k]
-}
-
-async fn commit(pool: &AnyPool, batch: &[Job]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut rest = batch;
-    for size in statement_sizes(batch.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        // Built from a constant and numbered placeholders only: no value is spliced in.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(size)));
-        for (r, _) in chunk {
-            q = q
-                .bind(r.id.clone())
-                .bind(r.institution.clone())
-                .bind(r.uscc.clone())
-                .bind(r.purpose.clone())
-                .bind(r.consent_id.clone())
-                .bind(r.model_version.clone())
-                .bind(r.as_of.clone())
-                .bind(r.score)
-                .bind(r.pd)
-                .bind(r.grade.clone())
-                .bind(r.result.clone())
-                .bind(r.leaf)
-                .bind(r.created_ms)
-                .bind(r.kind.clone());
-        }
-        q.execute(&mut *tx).await?;
-    }
-    tx.commit().await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{COLUMNS, ROWS_PER_INSERT, insert_sql, statement_sizes};
-
-    #[test]
-    fn each_statement_shape_has_a_placeholder_per_column_and_row() {
-        for n in ROWS_PER_INSERT {
-            let sql = insert_sql(n);
-            assert_eq!(sql.matches('$').count(), COLUMNS * n, "{sql}");
-            assert!(sql.ends_with(&format!("${})", COLUMNS * n)), "{sql}");
-        }
-    }
-
-    #[test]
-    fn batches_cut_into_few_statement_shapes() {
-        assert_eq!(statement_sizes(0), Vec::<usize>::new());
-        assert_eq!(statement_sizes(1), [1]);
-        assert_eq!(statement_sizes(23), [16, 4, 1, 1, 1]);
-        assert_eq!(statement_sizes(256), [64, 64, 64, 64]);
-        for n in 0..300 {
-            assert_eq!(statement_sizes(n).iter().sum::<usize>(), n);
-        }
-    }
 }
