@@ -63,6 +63,40 @@ fn assert_consents_found(client: &Client, base: &str, ent_key: &str, acked: &[St
     }
 }
 
+/// Every acknowledged decision reads back, and its request key still answers it (never a
+/// second decision).
+fn assert_decisions_found(
+    client: &Client,
+    base: &str,
+    bank_key: &str,
+    uscc: &str,
+    acked: &[(String, String)],
+) {
+    for (k, (request_key, id)) in acked.iter().enumerate() {
+        let r = client
+            .get(format!("{base}/v1/decisions/{id}"))
+            .bearer_auth(bank_key)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged decision {id} lost");
+        // A sample of retries: the same decision comes back.
+        if k % 25 == 0 {
+            let again: Value = client
+                .post(format!("{base}/v1/decisions"))
+                .bearer_auth(bank_key)
+                .json(
+                    &json!({"enterprise": uscc, "purpose": "pre_loan", "product": "credit_loan",
+                              "amount": "300000", "request_key": request_key}),
+                )
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert_eq!(again["decision"]["decision_id"].as_str(), Some(id.as_str()));
+        }
+    }
+}
+
 fn key_of(stdout: &str) -> String {
     stdout
         .lines()
@@ -165,6 +199,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
     let client = Client::new();
     let mut acked_queries: Vec<String> = Vec::new();
     let mut acked_consents: Vec<String> = Vec::new();
+    let mut acked_decisions: Vec<(String, String)> = Vec::new();
     for round in 0..3 {
         let server = Served::start(&data, &free_address());
         let base = server.base.clone();
@@ -183,6 +218,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
             &acked_consents,
             &format!("round {round}"),
         );
+        assert_decisions_found(&client, &base, &bank_key, &uscc, &acked_decisions);
         let date = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
         let r = client
             .post(format!("{base}/v1/consents"))
@@ -193,10 +229,49 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         assert_eq!(r.status(), 201);
         let body: Value = r.json().unwrap();
         acked_consents.push(body["consent"]["id"].as_str().unwrap().to_string());
-        // Load from four threads, two asking for scores and two for financing matches; kill
-        // while they run.
+        // Load from five threads, two asking for scores, two for financing matches and one
+        // for credit decisions (each with a new request key); kill while they run.
         let acked = Arc::new(Mutex::new(Vec::new()));
+        let decided = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let decider = {
+            let (decided, stop, base, key, uscc) = (
+                Arc::clone(&decided),
+                Arc::clone(&stop),
+                base.clone(),
+                bank_key.clone(),
+                uscc.clone(),
+            );
+            std::thread::spawn(move || {
+                let client = Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let request_key = format!("r{round}-{n}");
+                    let Ok(r) = client
+                        .post(format!("{base}/v1/decisions"))
+                        .bearer_auth(&key)
+                        .json(&json!({"enterprise": uscc, "purpose": "pre_loan", "product": "credit_loan",
+                                      "amount": "300000", "request_key": request_key}))
+                        .send()
+                    else {
+                        break;
+                    };
+                    if r.status() != 200 {
+                        break;
+                    }
+                    let Ok(body) = r.json::<Value>() else { break };
+                    let id = body["decision"]["decision_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string();
+                    decided.lock().unwrap().push((request_key, id));
+                }
+            })
+        };
         let workers: Vec<_> = (0..4)
             .map(|worker| {
                 let path = if worker % 2 == 0 { "scores" } else { "matches" };
@@ -239,6 +314,8 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         for w in workers {
             w.join().unwrap();
         }
+        decider.join().unwrap();
+        acked_decisions.extend(decided.lock().unwrap().drain(..));
         let got = acked.lock().unwrap().clone();
         assert!(
             got.len() > 10,
@@ -264,6 +341,11 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
         .json()
         .unwrap();
     assert!(listed.as_array().unwrap().len() >= acked_queries.len().min(1000));
+    assert_decisions_found(&client, &server.base, &bank_key, &uscc, &acked_decisions);
+    assert!(
+        !acked_decisions.is_empty(),
+        "decisions were answered before the kills"
+    );
     eprintln!(
         "{} acknowledged queries and {} consents across 3 kills: all found",
         acked_queries.len(),
