@@ -537,3 +537,74 @@ impl Platform {
         Ok((loan_view(id, &row, &loan, date.max(today)), receipt))
     }
 }
+
+impl Platform {
+    /// Credit activity in aggregate: decisions by bank and outcome, guarantees by agreement and
+    /// result, loans by bank, state and five-category class with their principal outstanding.
+    /// A regulator sees every institution's; a bank its own.
+    pub async fn credit_summary(&self, by: &Institution) -> Result<Value, PlatformError> {
+        let all = match by.kind {
+            Kind::Regulator => true,
+            Kind::Bank => false,
+            k => {
+                return Err(PlatformError::role(format!(
+                    "a {} may not read credit aggregates; regulators and banks may",
+                    k.as_str()
+                )));
+            }
+        };
+        let mine = |bank: &str| all || bank == by.id;
+        let decisions: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT institution, outcome, amount FROM credit_decisions")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut by_outcome: std::collections::BTreeMap<(String, String), (u64, Decimal)> =
+            Default::default();
+        for (bank, outcome, amount) in decisions.into_iter().filter(|d| mine(&d.0)) {
+            let e = by_outcome.entry((bank, outcome)).or_default();
+            e.0 += 1;
+            e.1 += amount.parse::<Decimal>().unwrap_or_default();
+        }
+        let guarantees: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT agreement_id, bank, result, amount FROM guarantees")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut by_result: std::collections::BTreeMap<(String, String), (u64, Decimal)> =
+            Default::default();
+        for (agreement, _, result, amount) in guarantees.into_iter().filter(|g| mine(&g.1)) {
+            let e = by_result.entry((agreement, result)).or_default();
+            e.0 += 1;
+            e.1 += amount.parse::<Decimal>().unwrap_or_default();
+        }
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT loan_id FROM loans ORDER BY loan_id")
+            .fetch_all(&self.pool)
+            .await?;
+        let today = crate::today();
+        let mut book: std::collections::BTreeMap<(String, String, String), (u64, Decimal)> =
+            Default::default();
+        for (id,) in ids {
+            let Some(row) = self.loan_row(&id).await? else {
+                continue;
+            };
+            if !mine(&row.0) {
+                continue;
+            }
+            let loan = self.loan_events(&id, &row).await?;
+            let state = loan.state().map(|s| s.as_str()).unwrap_or("").to_string();
+            let class = loan.classify(today).category.as_str().to_string();
+            let e = book.entry((row.0.clone(), state, class)).or_default();
+            e.0 += 1;
+            e.1 += loan.outstanding();
+        }
+        Ok(json!({
+            "as_of": today,
+            "decisions": by_outcome.into_iter().map(|((bank, outcome), (n, amount))| json!({
+                "bank": bank, "outcome": outcome, "count": n, "amount": money(amount)})).collect::<Vec<_>>(),
+            "guarantees": by_result.into_iter().map(|((agreement, result), (n, amount))| json!({
+                "agreement_id": agreement, "result": result, "count": n, "amount": money(amount)})).collect::<Vec<_>>(),
+            "loans": book.into_iter().map(|((bank, state, class), (n, outstanding))| json!({
+                "bank": bank, "state": state, "category": class, "count": n,
+                "outstanding": money(outstanding)})).collect::<Vec<_>>(),
+        }))
+    }
+}

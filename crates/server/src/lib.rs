@@ -135,6 +135,7 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
         .route("/v1/loans", post(loan_routes::book))
         .route("/v1/loans/{id}", get(loan_routes::loan))
         .route("/v1/loans/{id}/events", post(loan_routes::event))
+        .route("/v1/credit/summary", get(loan_routes::summary))
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))

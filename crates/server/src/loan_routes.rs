@@ -173,3 +173,15 @@ pub async fn loan(
     let id = path_id("loan", &id)?;
     Ok(Json(state.platform.loan(&who, id.as_str(), q.as_of).await?))
 }
+
+/// Credit activity in aggregate: decisions by bank and outcome (count, amount), guarantees by
+/// agreement and result, loans by bank, state and five-category class with principal
+/// outstanding. A regulator reads every institution's; a bank its own.
+#[utoipa::path(get, path = "/v1/credit/summary", tag = "credit", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
+pub async fn summary(
+    State(state): Shared,
+    Caller(who): Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(state.platform.credit_summary(&who).await?))
+}

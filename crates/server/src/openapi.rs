@@ -23,7 +23,7 @@ use crate::{credit_routes, financing_routes, guarantee_routes, loan_routes, rout
         credit_routes::flows, credit_routes::submit_flow, credit_routes::approve_flow,
         credit_routes::promote_flow, credit_routes::replay_flow,
         guarantee_routes::sign, guarantee_routes::list, guarantee_routes::guarantee,
-        loan_routes::book, loan_routes::event, loan_routes::loan,
+        loan_routes::book, loan_routes::event, loan_routes::loan, loan_routes::summary,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
         routes::admin_actions
     ),

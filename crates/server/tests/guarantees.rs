@@ -376,6 +376,26 @@ on_both_stores!(
         for who in ["bank2", "ent0"] {
             assert_eq!(h.get(&path, who).await.0, StatusCode::NOT_FOUND, "{who}");
         }
+        // The regulator's aggregates count the loan as compensated and the guarantee issued;
+        // the bank sees its own; a guarantor may not read them.
+        let (s, sum) = h.get("/v1/credit/summary", "regulator").await;
+        assert_eq!(s, StatusCode::OK, "{sum}");
+        assert_eq!(sum["loans"][0]["state"], "compensated", "{sum}");
+        assert!(
+            sum["guarantees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["result"] == "issued")
+        );
+        assert_eq!(
+            h.get("/v1/credit/summary", "bank2").await.1["loans"],
+            json!([])
+        );
+        assert_eq!(
+            h.get("/v1/credit/summary", "guarantor").await.0,
+            StatusCode::FORBIDDEN
+        );
         // Events after a restart still fit: the loan is rebuilt from its events.
         let mut h = h;
         h.restart().await;
