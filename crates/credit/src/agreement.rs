@@ -169,6 +169,18 @@ impl Agreement {
         if self.capacity <= Decimal::ZERO || self.per_firm_cap <= Decimal::ZERO {
             return Err(self.error("capacity and per-firm cap must be positive".into()));
         }
+        if self.capacity > Decimal::from(1_000_000_000_000_000u64) {
+            return Err(self.error(format!(
+                "capacity {} is more than 10^15 yuan",
+                self.capacity
+            )));
+        }
+        if self.compensate_after_days > 3650 {
+            return Err(self.error(format!(
+                "compensation after {} days is more than ten years",
+                self.compensate_after_days
+            )));
+        }
         if self.per_firm_cap > self.capacity {
             return Err(self.error(format!(
                 "per-firm cap {} is above the capacity {}",
@@ -433,7 +445,7 @@ pub struct Standing {
     pub outstanding: Decimal,
     /// Released by repayment.
     pub repaid: Decimal,
-    /// Released by compensation (the exposure compensated).
+    /// Released by compensation (the guaranteed principal still outstanding at default).
     pub defaulted: Decimal,
     /// Paid to banks.
     pub compensated: Decimal,

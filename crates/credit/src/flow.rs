@@ -364,6 +364,17 @@ impl Policy {
                 passed.push(id.clone());
             }
         }
+        // An approval of nothing is no approval: a person looks at it.
+        if application.limit <= Decimal::ZERO
+            && !findings.iter().any(|f| f.outcome == Outcome::Decline)
+        {
+            findings.push(Finding {
+                rule: "no_limit".into(),
+                outcome: Outcome::Refer,
+                reason: "the product's limit for this enterprise is zero".into(),
+                reason_zh: "该产品对该企业的额度为零".into(),
+            });
+        }
         let verdict = if findings.iter().any(|f| f.outcome == Outcome::Decline) {
             Outcome::Decline
         } else if !findings.is_empty() || !missing.is_empty() {

@@ -201,6 +201,11 @@ pub struct Due {
 }
 
 impl Due {
+    /// Principal and interest of this due not yet paid.
+    pub fn total_due(&self) -> Decimal {
+        self.unpaid()
+    }
+
     fn unpaid(&self) -> Decimal {
         self.principal - self.paid_principal + self.interest - self.paid_interest
     }
@@ -294,6 +299,11 @@ impl Loan {
     /// The instalments and what has been paid of each.
     pub fn dues(&self) -> &[Due] {
         &self.dues
+    }
+
+    /// Principal contracted: the tranches' total.
+    pub fn contracted(&self) -> Decimal {
+        self.tranches.iter().map(|t| t.amount).sum()
     }
 
     /// Principal paid out.
@@ -433,10 +443,28 @@ impl Loan {
                 },
                 Some(State::Approved),
             ) => {
-                let total: Decimal = tranches.iter().map(|t| t.amount).sum();
-                if tranches.is_empty() || tranches.iter().any(|t| t.amount <= Decimal::ZERO) {
-                    return Err(amount_error("every tranche needs a positive amount".into()));
+                if tranches.is_empty()
+                    || tranches
+                        .iter()
+                        .any(|t| t.amount <= Decimal::ZERO || t.amount > self.approved)
+                {
+                    return Err(amount_error(format!(
+                        "every tranche needs a positive amount of at most the {} approved",
+                        self.approved
+                    )));
                 }
+                if tranches.iter().any(|t| {
+                    t.use_of_funds
+                        .is_some_and(|u| u < Decimal::ZERO || u > Decimal::ONE)
+                }) {
+                    return Err(amount_error(
+                        "a tranche's use_of_funds is a share between 0 and 1".into(),
+                    ));
+                }
+                let total = tranches
+                    .iter()
+                    .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.amount))
+                    .unwrap_or(Decimal::MAX);
                 if total > self.approved {
                     return Err(amount_error(format!(
                         "tranches add up to {total}, more than the {} approved",
@@ -542,6 +570,10 @@ impl Loan {
         let start = due(months - left).unwrap_or(anchor);
         let mut tranche = schedule(amount, rate, left, start, repayment)
             .map_err(|e| LoanError::Terms(e, self.id.clone()))?;
+        // On the contract's own dates: a month after a clamped month end is not the contract's.
+        for (k, i) in tranche.iter_mut().enumerate() {
+            i.due = due(months - left + k as u32 + 1).unwrap_or(i.due);
+        }
         if start < date {
             let days = (tranche[0].due - date).num_days();
             tranche[0].interest = fen(amount * rate * Decimal::from(days) / Decimal::from(360));
@@ -553,28 +585,43 @@ impl Loan {
         Ok(())
     }
 
-    /// Applies a payment to the dues: interest then principal of each, oldest first, then
-    /// ahead of schedule. More than everything owed is refused.
+    /// What can be paid on `date`: everything fallen due and unpaid, and the principal not yet
+    /// due (interest that has not fallen due is not owed yet).
+    pub fn payable(&self, date: NaiveDate) -> Decimal {
+        self.dues
+            .iter()
+            .map(|d| {
+                if d.due <= date {
+                    d.unpaid()
+                } else {
+                    d.principal - d.paid_principal
+                }
+            })
+            .sum()
+    }
+
+    /// Applies a payment: what has fallen due first (interest then principal, oldest first),
+    /// then principal ahead of schedule, nearest first. Once the principal is repaid in full,
+    /// the interest not yet due is no longer owed. More than [`Loan::payable`] is refused.
     fn allocate(
         &mut self,
-        _date: NaiveDate,
+        date: NaiveDate,
         amount: Decimal,
         kind: &'static str,
     ) -> Result<Allocation, LoanError> {
-        let owed: Decimal = self.dues.iter().map(Due::unpaid).sum();
-        if amount > owed {
+        let payable = self.payable(date);
+        if amount > payable {
             return Err(LoanError::Amount {
                 loan: self.id.clone(),
                 event: kind,
-                reason: format!("{amount} is more than the {owed} owed"),
+                reason: format!(
+                    "{amount} is more than the {payable} that can be paid on {date} (what is due, and the principal ahead of schedule)"
+                ),
             });
         }
         let mut left = amount;
         let mut out = Allocation::default();
-        for d in self.dues.iter_mut() {
-            if left.is_zero() {
-                break;
-            }
+        for d in self.dues.iter_mut().filter(|d| d.due <= date) {
             let interest = (d.interest - d.paid_interest).min(left);
             d.paid_interest += interest;
             left -= interest;
@@ -583,6 +630,17 @@ impl Loan {
             left -= principal;
             out.interest += interest;
             out.principal += principal;
+        }
+        for d in self.dues.iter_mut().filter(|d| d.due > date) {
+            let principal = (d.principal - d.paid_principal).min(left);
+            d.paid_principal += principal;
+            left -= principal;
+            out.principal += principal;
+        }
+        if self.dues.iter().all(|d| d.paid_principal == d.principal) {
+            for d in self.dues.iter_mut().filter(|d| d.due > date) {
+                d.interest = d.paid_interest;
+            }
         }
         Ok(out)
     }

@@ -603,12 +603,7 @@ pub fn simulate(
                 && on + Months::new(12) <= end
                 && matches!(b.loan.state(), Some(State::Defaulted | State::Compensated))
             {
-                let owed: Decimal = b
-                    .loan
-                    .dues()
-                    .iter()
-                    .map(|d| d.principal - d.paid_principal + d.interest - d.paid_interest)
-                    .sum();
+                let owed = b.loan.payable(end);
                 let recovery = fen(owed * (Decimal::ONE - b.lgd)).min(owed);
                 if recovery > Decimal::ZERO {
                     record(

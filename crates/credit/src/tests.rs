@@ -782,3 +782,138 @@ mod market {
         );
     }
 }
+
+#[test]
+fn paying_off_early_takes_the_principal_and_only_the_interest_due() {
+    let mut loan = contracted(12, Repayment::EqualInstalment);
+    loan.record(
+        day(2025, 1, 10),
+        Event::Disbursed {
+            amount: dec!(120000),
+            spent: None,
+        },
+    )
+    .unwrap();
+    let first = loan.dues()[0].clone();
+    loan.record(
+        first.due,
+        Event::Repaid {
+            amount: first.total_due(),
+        },
+    )
+    .unwrap();
+    let on = first.due + chrono::Days::new(5);
+    let payoff = loan.payable(on);
+    assert_eq!(payoff, loan.outstanding(), "nothing else has fallen due");
+    let e = loan
+        .record(
+            on,
+            Event::Repaid {
+                amount: payoff + dec!(0.01),
+            },
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("that can be paid on"), "{e}");
+    loan.record(on, Event::Repaid { amount: payoff }).unwrap();
+    assert_eq!(loan.state(), Some(State::Closed));
+    assert_eq!(loan.interest_paid(), first.interest);
+}
+
+#[test]
+fn absurd_tranches_are_refused_not_overflowed() {
+    let mut loan = Loan::new("L9", "F", "B");
+    let d = day(2025, 1, 31);
+    loan.record(
+        d,
+        Event::Applied {
+            amount: dec!(1000),
+            product: "credit_loan".into(),
+        },
+    )
+    .unwrap();
+    loan.record(
+        d,
+        Event::Decided {
+            approved: true,
+            amount: dec!(1000),
+            decision: "d".into(),
+        },
+    )
+    .unwrap();
+    let contract = |tranches| Event::Contracted {
+        annual_rate: dec!(0.05),
+        months: 12,
+        repayment: Repayment::EqualPrincipal,
+        tranches,
+    };
+    let huge = vec![
+        Tranche {
+            amount: Decimal::MAX,
+            use_of_funds: None,
+        },
+        Tranche {
+            amount: dec!(1),
+            use_of_funds: None,
+        },
+    ];
+    assert!(matches!(
+        loan.record(d, contract(huge)),
+        Err(LoanError::Amount { .. })
+    ));
+    let share = vec![
+        Tranche {
+            amount: dec!(500),
+            use_of_funds: None,
+        },
+        Tranche {
+            amount: dec!(500),
+            use_of_funds: Some(Decimal::MAX),
+        },
+    ];
+    assert!(matches!(
+        loan.record(d, contract(share)),
+        Err(LoanError::Amount { .. })
+    ));
+    // A second tranche keeps to the contract's dates, even from a month end.
+    let ok = vec![
+        Tranche {
+            amount: dec!(500),
+            use_of_funds: None,
+        },
+        Tranche {
+            amount: dec!(500),
+            use_of_funds: None,
+        },
+    ];
+    loan.record(d, contract(ok)).unwrap();
+    loan.record(
+        d,
+        Event::Disbursed {
+            amount: dec!(500),
+            spent: None,
+        },
+    )
+    .unwrap();
+    loan.record(
+        day(2025, 3, 5),
+        Event::Disbursed {
+            amount: dec!(500),
+            spent: None,
+        },
+    )
+    .unwrap();
+    let dates: Vec<NaiveDate> = loan.dues().iter().map(|d| d.due).collect();
+    assert_eq!(dates.len(), 12, "{dates:?}");
+    assert_eq!(dates[2], day(2025, 4, 30));
+    assert_eq!(dates[11], day(2026, 1, 31));
+}
+
+#[test]
+fn an_approval_of_nothing_is_referred() {
+    let flow = live_flow();
+    let mut a = application("zero");
+    a.limit = Decimal::ZERO;
+    let d = flow.decide(&a).unwrap();
+    assert_eq!((d.outcome, d.amount), (Outcome::Refer, Decimal::ZERO));
+    assert_eq!(d.findings[0].rule, "no_limit");
+}

@@ -438,6 +438,12 @@ impl Platform {
         by: &Institution,
         decision_id: &str,
     ) -> Result<(Value, Receipt), PlatformError> {
+        if !matches!(by.kind, Kind::Bank | Kind::Regulator) {
+            return Err(PlatformError::role(format!(
+                "a {} may not read credit decisions; banks and regulators may",
+                by.kind.as_str()
+            )));
+        }
         crate::fields::Id::parse("decision_id", decision_id)?;
         let row: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT institution, answer, leaf_index FROM credit_decisions WHERE decision_id = $1",

@@ -260,8 +260,10 @@ impl Platform {
         crate::fields::Id::parse("decision_id", decision_id)?;
         crate::fields::check_request_key("request_key", request_key)?;
         self.writable()?;
-        let lock = self.agreement_locks.of(agreement_id);
-        let _one_at_a_time = lock.lock().await;
+        // The bank's calls one at a time (a request key and a decision are the bank's, whatever
+        // the agreement), then the agreement's position (always in this order).
+        let bank_lock = self.agreement_locks.of(&format!("bank:{}", by.id));
+        let _bank = bank_lock.lock().await;
         let done: Option<(String, i64)> = sqlx::query_as(
             "SELECT answer, leaf_index FROM guarantees WHERE bank = $1 AND request_key = $2",
         )
@@ -273,17 +275,34 @@ impl Platform {
             let v: Value = serde_json::from_str(&answer).map_err(|e| corrupt("guarantee", e))?;
             return Ok((v, self.ledger.receipt(leaf as u64)?));
         }
+        if self
+            .stored_agreement(agreement_id)
+            .await?
+            .is_none_or(|s| s.agreement.bank != by.id)
+        {
+            return Err(PlatformError::NotFound(format!("agreement {agreement_id}")));
+        }
+        let (decision, _) = self.decision(by, decision_id).await?;
+        let issued: Option<(String,)> = sqlx::query_as(
+            "SELECT guarantee_id FROM guarantees WHERE decision_id = $1 AND result = 'issued'",
+        )
+        .bind(decision_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((g,)) = issued {
+            return Err(PlatformError::Conflict(format!(
+                "decision {decision_id} is already guaranteed ({g})"
+            )));
+        }
+        let lock = self.agreement_locks.of(agreement_id);
+        let _agreement = lock.lock().await;
         let Some(Stored {
             agreement,
             mut standing,
-        }) = self
-            .stored_agreement(agreement_id)
-            .await?
-            .filter(|s| s.agreement.bank == by.id)
+        }) = self.stored_agreement(agreement_id).await?
         else {
             return Err(PlatformError::NotFound(format!("agreement {agreement_id}")));
         };
-        let (decision, _) = self.decision(by, decision_id).await?;
         if decision["outcome"] != "approve" {
             return Err(PlatformError::Conflict(format!(
                 "decision {decision_id} is {}: only an approved decision is guaranteed",
@@ -311,6 +330,7 @@ impl Platform {
             term_months: app.term_months,
         };
         let rate_before = standing.rate(agreement.basis);
+        let level_before = standing.level(&agreement);
         let answer = standing.guarantee(&agreement, &candidate, request_key, crate::today());
         let guarantee_id = new_time_ordered_id("g");
         let (result, detail) = match &answer {
@@ -345,7 +365,7 @@ impl Platform {
             "amount": amount,
             "compensation_rate": rate_before,
             "cap_rate": agreement.cap_rate,
-            "level": standing.level(&agreement),
+            "level": level_before,
             "time": time,
         });
         for (k, v) in detail.as_object().expect("an object") {

@@ -177,6 +177,12 @@ impl Platform {
         id: &str,
         as_of: Option<NaiveDate>,
     ) -> Result<Value, PlatformError> {
+        if !matches!(by.kind, Kind::Bank | Kind::Guarantor | Kind::Regulator) {
+            return Err(PlatformError::role(format!(
+                "a {} may not read loans; a loan's bank, its guarantor and regulators may",
+                by.kind.as_str()
+            )));
+        }
         crate::fields::Id::parse("loan_id", id)?;
         let row = self.loan_row(id).await?;
         let Some(row) = row else {
@@ -195,7 +201,8 @@ impl Platform {
     }
 
     /// Books a loan from the bank's approved decision: applied, decided and contracted, each
-    /// an event with its ledger entry.
+    /// an event with its ledger entry. A guaranteed loan contracted for less than it was
+    /// guaranteed releases the difference at once.
     pub async fn book_loan(
         &self,
         by: &Institution,
@@ -206,6 +213,13 @@ impl Platform {
                 "a {} may not book loans; banks may",
                 by.kind.as_str()
             )));
+        }
+        let contract_date = booking.contract_date.unwrap_or_else(crate::today);
+        if contract_date > crate::today() {
+            return Err(PlatformError::invalid(
+                "contract_date",
+                format!("{contract_date} is in the future"),
+            ));
         }
         let (decision, _) = self.decision(by, &booking.decision_id).await?;
         if decision["outcome"] != "approve" {
@@ -227,21 +241,46 @@ impl Platform {
         };
         let months = decision["term_months"].as_u64().unwrap_or(12) as u32;
         let app = &decision["application"];
-        let (mut guarantee_id, mut agreement_id) = (None, None);
+        let tranches = booking.tranches.unwrap_or_else(|| {
+            vec![Tranche {
+                amount: approved,
+                use_of_funds: None,
+            }]
+        });
+        if tranches.len() > 24 {
+            return Err(PlatformError::invalid("tranches", "at most 24 tranches"));
+        }
+        self.writable()?;
+        // One booking per bank at a time: the decision is booked once, and a guarantee's
+        // agreement is locked after the bank (never the other way round).
+        let bank_lock = self.agreement_locks.of(&format!("bank:{}", by.id));
+        let _one_at_a_time = bank_lock.lock().await;
+        let booked: Option<(String,)> =
+            sqlx::query_as("SELECT loan_id FROM loans WHERE decision_id = $1")
+                .bind(&booking.decision_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((loan,)) = booked {
+            return Err(PlatformError::Conflict(format!(
+                "decision {} is already booked as loan {loan}",
+                booking.decision_id
+            )));
+        }
+        let mut guarantee = None;
         if let Some(g) = &booking.guarantee_id {
             crate::fields::Id::parse("guarantee_id", g)?;
-            let row: Option<(String, String, String, String)> = sqlx::query_as(
-                "SELECT bank, decision_id, result, agreement_id FROM guarantees WHERE guarantee_id = $1",
+            let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+                "SELECT bank, decision_id, result, agreement_id, amount FROM guarantees \
+                 WHERE guarantee_id = $1",
             )
             .bind(g)
             .fetch_optional(&self.pool)
             .await?;
             match row {
-                Some((bank, d, result, a))
+                Some((bank, d, result, a, amount))
                     if bank == by.id && d == booking.decision_id && result == "issued" =>
                 {
-                    guarantee_id = Some(g.clone());
-                    agreement_id = Some(a);
+                    guarantee = Some((g.clone(), a, amount.parse::<Decimal>().unwrap_or_default()));
                 }
                 Some((bank, ..)) if bank == by.id => {
                     return Err(PlatformError::invalid(
@@ -254,22 +293,6 @@ impl Platform {
                 }
                 _ => return Err(PlatformError::NotFound(format!("guarantee {g}"))),
             }
-        }
-        let tranches = booking.tranches.unwrap_or_else(|| {
-            vec![Tranche {
-                amount: approved,
-                use_of_funds: None,
-            }]
-        });
-        if tranches.len() > 24 {
-            return Err(PlatformError::invalid("tranches", "at most 24 tranches"));
-        }
-        let today = booking.contract_date.unwrap_or_else(crate::today);
-        if today > crate::today() {
-            return Err(PlatformError::invalid(
-                "contract_date",
-                format!("{today} is in the future"),
-            ));
         }
         let id = new_time_ordered_id("ln");
         let enterprise = decision["enterprise"]
@@ -294,78 +317,79 @@ impl Platform {
                 tranches,
             },
         ];
-        for e in &events {
-            loan.record(today, e.clone()).map_err(loan_error)?;
+        let mut logged = Vec::new();
+        for e in events {
+            loan.record(contract_date, e.clone()).map_err(loan_error)?;
+            logged.push(
+                self.log_event(&id, &by.id, &enterprise, contract_date, &e, &loan)
+                    .await?,
+            );
         }
-        self.writable()?;
         let row: LoanRow = (
             by.id.clone(),
             enterprise.clone(),
             booking.decision_id.clone(),
-            guarantee_id.clone(),
-            agreement_id.clone(),
+            guarantee.as_ref().map(|g| g.0.clone()),
+            guarantee.as_ref().map(|g| g.1.clone()),
         );
+        let agreement_lock = guarantee.as_ref().map(|g| self.agreement_locks.of(&g.1));
+        let _agreement = match &agreement_lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        let mut stored = match &guarantee {
+            Some((_, a, _)) => self.stored_agreement(a).await?,
+            None => None,
+        };
+        if let (Some(s), Some((_, _, guaranteed))) = (&mut stored, &guarantee) {
+            let contracted = loan.contracted();
+            if contracted < *guaranteed {
+                s.standing.release(&enterprise, *guaranteed - contracted);
+            }
+        }
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO loans (loan_id, bank, enterprise, decision_id, guarantee_id, agreement_id, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id) DO NOTHING",
+        sqlx::query(
+            "INSERT INTO loans (loan_id, bank, enterprise, decision_id, guarantee_id, \
+             agreement_id, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(&by.id)
         .bind(&enterprise)
         .bind(&booking.decision_id)
-        .bind(&guarantee_id)
-        .bind(&agreement_id)
+        .bind(&row.3)
+        .bind(&row.4)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(PlatformError::Conflict(format!(
-                "decision {} is already booked as a loan",
-                booking.decision_id
-            )));
+        for l in &logged {
+            store_event(&mut tx, &id, l).await?;
         }
-        let mut receipt = None;
-        for (k, e) in events.iter().enumerate() {
-            receipt = Some(
-                self.log_event(
-                    &mut tx,
-                    &id,
-                    &by.id,
-                    &enterprise,
-                    k as u64 + 1,
-                    today,
-                    e,
-                    &loan,
-                )
-                .await?,
-            );
+        if let Some(s) = &stored {
+            save_standing(&mut tx, &s.agreement.id, &s.standing).await?;
         }
         tx.commit().await?;
-        Ok((
-            loan_view(&id, &row, &loan, today),
-            receipt.expect("three events"),
-        ))
+        let receipt = logged.pop().expect("three events").receipt;
+        Ok((loan_view(&id, &row, &loan, crate::today()), receipt))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Logs an event of a loan in the ledger (before it is stored: a crash in between leaves
+    /// a logged event without a record, never the reverse).
     async fn log_event(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         loan_id: &str,
         by: &str,
         enterprise: &str,
-        seq: u64,
         date: NaiveDate,
         event: &Event,
         loan: &Loan,
-    ) -> Result<Receipt, PlatformError> {
+    ) -> Result<Logged, PlatformError> {
         let value = serde_json::to_value(event).expect("events serialise");
         let amount = value
             .get("amount")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        let seq = loan.events().len() as u64;
         let entry = Entry::LoanEvent {
             loan_id: loan_id.to_string(),
             institution: by.to_string(),
@@ -380,19 +404,12 @@ impl Platform {
             time: rfc3339(now_ms()),
         };
         let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
-        sqlx::query(
-            "INSERT INTO loan_events (loan_id, seq, event_date, event, leaf_index, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(loan_id)
-        .bind(seq as i64)
-        .bind(date.to_string())
-        .bind(value.to_string())
-        .bind(receipt.leaf_index as i64)
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await?;
-        Ok(receipt)
+        Ok(Logged {
+            seq,
+            date,
+            value: value.to_string(),
+            receipt,
+        })
     }
 
     /// Records an event on a loan: the bank's (disbursed, repaid, defaulted, recovered,
@@ -404,6 +421,18 @@ impl Platform {
         id: &str,
         req: EventRequest,
     ) -> Result<(Value, Receipt), PlatformError> {
+        let for_guarantor = req.kind == "compensated";
+        let allowed = if for_guarantor {
+            Kind::Guarantor
+        } else {
+            Kind::Bank
+        };
+        if !matches!(by.kind, Kind::Bank | Kind::Guarantor) {
+            return Err(PlatformError::role(format!(
+                "a {} may not record loan events; a loan's bank and its guarantor do",
+                by.kind.as_str()
+            )));
+        }
         crate::fields::Id::parse("loan_id", id)?;
         let today = crate::today();
         let date = req.date.unwrap_or(today);
@@ -413,18 +442,23 @@ impl Platform {
                 format!("{date} is in the future"),
             ));
         }
+        if req
+            .amount
+            .into_iter()
+            .chain(req.spent)
+            .any(|a| a > Decimal::from(10_000_000_000u64) || a < Decimal::ZERO)
+        {
+            return Err(PlatformError::invalid(
+                "amount",
+                "amounts are between 0 and 10 billion yuan",
+            ));
+        }
         let Some(row) = self.loan_row(id).await? else {
             return Err(PlatformError::NotFound(format!("loan {id}")));
         };
         if !self.may_see_loan(by, &row).await? {
             return Err(PlatformError::NotFound(format!("loan {id}")));
         }
-        let for_guarantor = req.kind == "compensated";
-        let allowed = if for_guarantor {
-            Kind::Guarantor
-        } else {
-            Kind::Bank
-        };
         if by.kind != allowed {
             return Err(PlatformError::role(format!(
                 "a {} may not record '{}' on a loan; {}",
@@ -438,7 +472,11 @@ impl Platform {
             )));
         }
         self.writable()?;
-        let lock = self.agreement_locks.of(row.4.as_deref().unwrap_or(id));
+        // A guaranteed loan changes its agreement's position: the agreement's lock; any other
+        // loan, its own.
+        let lock = self
+            .agreement_locks
+            .of(row.4.as_deref().unwrap_or(&format!("loan:{}", row.0)));
         let _one_at_a_time = lock.lock().await;
         let mut loan = self.loan_events(id, &row).await?;
         let mut stored = match &row.4 {
@@ -478,6 +516,12 @@ impl Platform {
                         "loan {id} is not guaranteed"
                     )));
                 };
+                if loan.state() != Some(xinrong_credit::State::Defaulted) {
+                    return Err(PlatformError::Conflict(format!(
+                        "loan {id}: cannot record 'compensated' on a loan that is {}; the bank declares default first",
+                        loan.state().map_or("not applied for", |s| s.as_str())
+                    )));
+                }
                 let dpd = loan.days_past_due(date);
                 if dpd < s.agreement.compensate_after_days {
                     return Err(PlatformError::Conflict(format!(
@@ -501,41 +545,70 @@ impl Platform {
                 ));
             }
         };
-        if req
-            .amount
-            .is_some_and(|a| a > Decimal::from(10_000_000_000u64))
-        {
-            return Err(PlatformError::invalid(
-                "amount",
-                "more than 10 billion yuan",
-            ));
-        }
         let exposure = loan.exposure(date);
+        let compensated_before = loan.compensated() > Decimal::ZERO;
         let allocation = loan.record(date, event.clone()).map_err(loan_error)?;
         if let Some(s) = &mut stored {
+            let firm = &row.1;
             match &event {
-                Event::Repaid { .. } => s.standing.release(&row.1, allocation.principal),
+                // Principal the borrower repays releases the guarantee by as much.
+                Event::Repaid { .. } => s.standing.release(firm, allocation.principal),
+                Event::Recovered { .. } if !compensated_before => {
+                    s.standing.release(firm, allocation.principal)
+                }
+                Event::Recovered { amount } => {
+                    s.standing.recover(&s.agreement, *amount);
+                }
                 Event::Compensated { .. } => {
                     s.standing
-                        .compensate(&s.agreement, &row.1, loan.outstanding(), exposure);
+                        .compensate(&s.agreement, firm, loan.outstanding(), exposure);
                 }
-                Event::Recovered { amount } if loan.compensated() > Decimal::ZERO => {
-                    s.standing.recover(&s.agreement, *amount);
+                // Written off without compensation: the guarantee of what is given up ends.
+                Event::WrittenOff if !compensated_before => {
+                    s.standing.release(firm, loan.written_off())
                 }
                 _ => {}
             }
         }
-        let seq = loan.events().len() as u64;
-        let mut tx = self.pool.begin().await?;
-        let receipt = self
-            .log_event(&mut tx, id, &by.id, &row.1, seq, date, &event, &loan)
+        let logged = self
+            .log_event(id, &by.id, &row.1, date, &event, &loan)
             .await?;
+        let mut tx = self.pool.begin().await?;
+        store_event(&mut tx, id, &logged).await?;
         if let Some(s) = &stored {
             save_standing(&mut tx, &s.agreement.id, &s.standing).await?;
         }
         tx.commit().await?;
-        Ok((loan_view(id, &row, &loan, date.max(today)), receipt))
+        Ok((loan_view(id, &row, &loan, today), logged.receipt))
     }
+}
+
+/// An event logged in the ledger, to be stored.
+struct Logged {
+    seq: u64,
+    date: NaiveDate,
+    value: String,
+    receipt: Receipt,
+}
+
+async fn store_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    loan_id: &str,
+    l: &Logged,
+) -> Result<(), PlatformError> {
+    sqlx::query(
+        "INSERT INTO loan_events (loan_id, seq, event_date, event, leaf_index, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(loan_id)
+    .bind(l.seq as i64)
+    .bind(l.date.to_string())
+    .bind(&l.value)
+    .bind(l.receipt.leaf_index as i64)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Platform {

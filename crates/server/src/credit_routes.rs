@@ -104,7 +104,7 @@ pub async fn decide(
 #[utoipa::path(get, path = "/v1/decisions/{id}", tag = "credit", security(("bearer" = [])),
     params(("id" = String, Path, description = "Decision id")),
     responses((status = 200, body = DecisionAnswer), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn decision(
     State(state): Shared,
     Caller(who): Caller,

@@ -116,9 +116,15 @@ on_both_stores!(
         let (s, back) = h.get(&path, "bank").await;
         assert_eq!((s, &back["decision"]), (StatusCode::OK, d));
         assert_eq!(h.get(&path, "regulator").await.0, StatusCode::OK);
-        for other in ["bank2", "guarantor", "ent0"] {
+        let (s, body) = h.get(&path, "bank2").await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another bank's: {body}");
+        for other in ["guarantor", "ent0"] {
             let (s, body) = h.get(&path, other).await;
-            assert_eq!(s, StatusCode::NOT_FOUND, "{other}: {body}");
+            assert_eq!(
+                (s, code(&body)),
+                (StatusCode::FORBIDDEN, "role"),
+                "{other}: {body}"
+            );
         }
         assert_eq!(
             h.get("/v1/decisions/d_%00abc", "bank").await.0,
