@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Replay speed: a draft decision flow (the built-in policy with its score cut-off raised from 520
-# to 560) run over N recorded decisions. The decisions are those of a simulation
+# to 600) run over N recorded decisions. The decisions are those of a simulation
 # (bench/simulate.sh SEED ENTERPRISES must have run), repeated with new application ids until
 # there are N, so every input is one a bank's flow really saw.
 # Usage: bench/replay.sh [N=1000000] [SIM=bench/out/simulate-s11-10000/sim]
@@ -24,8 +24,8 @@ with open(dst, "w", newline="") as f:
         w.writerow(r)
 print(f"{n} decisions written from {len(rows)} simulated ones")
 PY
-sed 's/"< 520"/"< 560"/' crates/credit/flows/credit_decision.json > "$out/draft.json"
-grep -q '"< 560"' "$out/draft.json"
+sed 's/"< 520"/"< 600"/' crates/credit/flows/credit_decision.json > "$out/draft.json"
+grep -q '"< 600"' "$out/draft.json"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)"
 for run in 1 2 3; do
   /usr/bin/time -f "run $run: wall %e s, max RSS %M KB" $x replay --decisions "$out/decisions-$n.csv" \

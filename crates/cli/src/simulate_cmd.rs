@@ -72,11 +72,13 @@ fn registry(path: &Path) -> Result<HashMap<String, (String, String)>> {
 }
 
 /// Reads the applications of a `xinrong match` summary file, every field checked.
+/// The applications of a match file, and how many rows were not applications because the
+/// enterprise had no data on the date (`best` = `no_data`).
 fn applications(
     path: &Path,
     firms: &HashMap<String, (String, String)>,
     terms: &HashMap<String, ProductTerms>,
-) -> Result<Vec<Application>> {
+) -> Result<(Vec<Application>, usize)> {
     let mut rdr =
         csv::Reader::from_path(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let headers = rdr.headers()?.clone();
@@ -109,6 +111,7 @@ fn applications(
         .map(|n| Ok((*n, col(n)?)))
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
+    let mut no_data = 0;
     for (k, rec) in rdr.records().enumerate() {
         let line = k + 2;
         let rec = rec.map_err(|e| BadInput(format!("{}: line {line}: {e}", path.display())))?;
@@ -120,7 +123,11 @@ fn applications(
                 f(n)
             ))
         };
-        if !matches!(f("origin"), "request" | "signal") || matches!(f("best"), "no_data") {
+        if !matches!(f("origin"), "request" | "signal") {
+            continue;
+        }
+        if f("best") == "no_data" {
+            no_data += 1;
             continue;
         }
         let number = |n: &str| f(n).parse::<f64>().ok().filter(|x| x.is_finite());
@@ -180,7 +187,7 @@ fn applications(
             uscc,
         });
     }
-    Ok(out)
+    Ok((out, no_data))
 }
 
 fn product_terms(
@@ -280,7 +287,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let terms = product_terms(&catalogue, &scenario)?;
     let banks = banks(&scenario, &dir)?;
     let firms = registry(&args.registry)?;
-    let apps = applications(&args.applications, &firms, &terms)?;
+    let (apps, no_data) = applications(&args.applications, &firms, &terms)?;
     let defaults =
         xinrong_sources::truth::default_dates(&args.truth).map_err(|e| BadInput(e.to_string()))?;
     let until = match &args.until {
@@ -311,6 +318,11 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     write(&args.out, "book_monthly.csv", &run.book)?;
     write(&args.out, "alerts.csv", &run.alerts)?;
     print_summary(&run, &scenario, &banks);
+    if no_data > 0 {
+        println!(
+            "{no_data} needs of the file were not applications: their enterprise had no data on the date (best = no_data)"
+        );
+    }
     println!(
         "{n_apps} applications, {} firms, up to {until}: read in {:.1} s, simulated in {:.1} s, total {:.1} s → {}",
         firms.len(),
