@@ -85,6 +85,7 @@ impl Default for Limits {
             ("POST /v1/scores", Rate::per_second(12_000)),
             ("POST /v1/matches", Rate::per_second(8_000)),
             ("POST /v1/limits", Rate::per_second(8_000)),
+            ("POST /v1/decisions", Rate::per_second(8_000)),
             (
                 "POST /v1/enterprises/{uscc}/data/{source}",
                 Rate::per_second(20),
