@@ -7,13 +7,14 @@
 //!
 //! A bank that has not put a flow live decides with the platform's built-in policy (version 0).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 use xinrong_core::{Purpose, Uscc};
 use xinrong_credit::flow::{BUILTIN_FLOW, Status, Version};
@@ -110,10 +111,20 @@ impl Row for StoredDecision {
     }
 }
 
+/// A 64-bit hash of a bank's request key: the set of those decided tells a new key (no
+/// lookup needed) from one that may have been (looked up).
+fn key_hash(bank: &str, key: &str) -> u64 {
+    let d = Sha256::digest(format!("{bank}\u{0}{key}").as_bytes());
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
 /// The banks' flows in memory, rebuilt from the store at start and after every change.
 pub(crate) struct Flows {
     /// Decisions, stored in group commits.
     log: GroupCommit<StoredDecision>,
+    /// Hashes of every request key decided (loaded at start, added to as decisions are
+    /// stored): a key not in it was never decided, so a new decision needs no lookup.
+    known: RwLock<HashSet<u64>>,
     by_bank: RwLock<HashMap<String, Arc<Flow>>>,
     builtin: Arc<Flow>,
     /// Flow changes, one at a time.
@@ -176,8 +187,14 @@ impl Flows {
         for (bank, rows) in grouped {
             by_bank.insert(bank.clone(), Arc::new(restore(&bank, rows)?));
         }
+        let keys: Vec<(String, String)> =
+            sqlx::query_as("SELECT institution, request_key FROM credit_decisions")
+                .fetch_all(pool)
+                .await?;
+        let known = keys.iter().map(|(b, k)| key_hash(b, k)).collect();
         Ok(Flows {
             log: GroupCommit::start(pool.clone(), "decision"),
+            known: RwLock::new(known),
             by_bank: RwLock::new(by_bank),
             builtin: Arc::new(builtin),
             admin: tokio::sync::Mutex::new(()),
@@ -199,11 +216,7 @@ impl Flows {
     }
 
     fn stripe(&self, bank: &str, key: &str) -> &tokio::sync::Mutex<()> {
-        let h = xinrong_ledger::canonical_json(&json!([bank, key]));
-        let n = h
-            .bytes()
-            .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
-        &self.keys[n % STRIPES]
+        &self.keys[(key_hash(bank, key) % STRIPES as u64) as usize]
     }
 }
 
@@ -308,7 +321,16 @@ impl Platform {
         }
         self.writable()?;
         let _one_at_a_time = self.flows.stripe(&by.id, &req.request_key).lock().await;
-        if let Some(done) = self.stored_decision(&by.id, &req.request_key).await? {
+        // Only a key seen before can have a decision: a new key costs no lookup.
+        let key_hash = key_hash(&by.id, &req.request_key);
+        if self
+            .flows
+            .known
+            .read()
+            .expect("known keys")
+            .contains(&key_hash)
+            && let Some(done) = self.stored_decision(&by.id, &req.request_key).await?
+        {
             return Ok(done);
         }
         self.financing_consent(by, &req.enterprise, req.purpose)?;
@@ -404,6 +426,11 @@ impl Platform {
                 created_ms,
             })
             .await?;
+        self.flows
+            .known
+            .write()
+            .expect("known keys")
+            .insert(key_hash);
         if req.trace {
             record["trace"] = decision.trace;
         }
