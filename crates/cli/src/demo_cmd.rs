@@ -454,6 +454,13 @@ curl -s -X POST {url}/v1/limits -H 'Authorization: Bearer {gk}' -H 'Content-Type
 # Its need signal (projected shortfall, amount, window, evidence), and offers pushed to the bank:
 curl -s '{url}/v1/signals?enterprise={e0}&purpose=pre_loan' -H 'Authorization: Bearer {bk}'
 
+# A credit decision by the bank's flow (approve / refer / decline with the rules and reasons,
+# its digest in the ledger); the same request key again gets the same decision:
+curl -s -X POST {url}/v1/decisions -H 'Authorization: Bearer {bk}' -H 'Content-Type: application/json' \
+  -d '{{"enterprise":"{e0}","purpose":"pre_loan","product":"credit_loan","amount":"500000","request_key":"demo-1"}}'
+# The regulator's view of credit activity (decisions, guarantees, loans by class):
+curl -s {url}/v1/credit/summary -H 'Authorization: Bearer {rk}'
+
 # The enterprise sees its portrait: score history, dimensions, strengths, who queried it:
 curl -s {url}/v1/portrait -H 'Authorization: Bearer {k0}'
 

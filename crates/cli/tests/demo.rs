@@ -76,6 +76,11 @@ fn demo_sets_up_and_its_printed_calls_work() {
     check("The same bank for a purpose", "wrong_purpose");
     check("The guarantor, under the guarantee consent", "\"receipt\"");
     check("The enterprise sees its portrait", "\"history\"");
+    check(
+        "the same request key again gets the same decision",
+        "\"digest\"",
+    );
+    check("The regulator's view of credit activity", "\"decisions\"");
     check("The third enterprise grants", "\"consent\"");
     server.kill();
 }
