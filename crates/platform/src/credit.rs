@@ -31,7 +31,7 @@ use crate::platform::Platform;
 /// Most versions a bank may keep.
 const MAX_VERSIONS: usize = 200;
 /// Lock stripes for request keys: two requests with one key are decided one after the other.
-const STRIPES: usize = 64;
+const STRIPES: usize = 1024;
 
 /// What a bank asks to decide.
 #[derive(Debug, Clone)]
