@@ -589,48 +589,58 @@ impl Platform {
             time: rfc3339(now_ms()),
         };
         let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
-        let mut tx = self.pool.begin().await?;
-        for v in &views {
-            match texts.get(&i64::from(v.version)) {
-                Some(_) => {
-                    sqlx::query(
-                        "UPDATE credit_flow_versions SET checker = $1, status = $2, share = $3 \
-                         WHERE institution = $4 AND version = $5",
-                    )
-                    .bind(&v.checker)
-                    .bind(&v.status)
-                    .bind(i64::from(v.share))
-                    .bind(&by.id)
-                    .bind(i64::from(v.version))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                None => {
-                    sqlx::query(
-                        "INSERT INTO credit_flow_versions (institution, version, rules, sha256, \
-                         maker, checker, status, share, created_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(&by.id)
-                    .bind(i64::from(v.version))
-                    .bind(new_rules.unwrap_or_default())
-                    .bind(&v.sha256)
-                    .bind(&v.maker)
-                    .bind(&v.checker)
-                    .bind(&v.status)
-                    .bind(i64::from(v.share))
-                    .bind(now_ms())
-                    .execute(&mut *tx)
-                    .await?;
+        // Stored and swapped in by a task of its own: a caller that goes away (a timeout, a
+        // closed connection) cannot leave a committed change out of the flow in memory.
+        let (pool, flows, bank) = (self.pool.clone(), Arc::clone(&self.flows), by.id.clone());
+        let new_rules = new_rules.map(str::to_string);
+        let stored = tokio::spawn(async move {
+            let mut tx = pool.begin().await?;
+            for v in &views {
+                match texts.get(&i64::from(v.version)) {
+                    Some(_) => {
+                        sqlx::query(
+                            "UPDATE credit_flow_versions SET checker = $1, status = $2, share = $3 \
+                             WHERE institution = $4 AND version = $5",
+                        )
+                        .bind(&v.checker)
+                        .bind(&v.status)
+                        .bind(i64::from(v.share))
+                        .bind(&bank)
+                        .bind(i64::from(v.version))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO credit_flow_versions (institution, version, rules, \
+                             sha256, maker, checker, status, share, created_ms) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        )
+                        .bind(&bank)
+                        .bind(i64::from(v.version))
+                        .bind(new_rules.clone().unwrap_or_default())
+                        .bind(&v.sha256)
+                        .bind(&v.maker)
+                        .bind(&v.checker)
+                        .bind(&v.status)
+                        .bind(i64::from(v.share))
+                        .bind(now_ms())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
             }
-        }
-        tx.commit().await?;
-        self.flows
-            .by_bank
-            .write()
-            .expect("flows")
-            .insert(by.id.clone(), Arc::new(flow));
+            tx.commit().await?;
+            flows
+                .by_bank
+                .write()
+                .expect("flows")
+                .insert(bank, Arc::new(flow));
+            Ok::<(), PlatformError>(())
+        });
+        stored
+            .await
+            .map_err(|e| PlatformError::Unavailable(format!("storing the flow change: {e}")))??;
         Ok((changed, receipt))
     }
 

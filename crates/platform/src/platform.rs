@@ -58,7 +58,7 @@ pub struct Platform {
     pub(crate) queries: QueryLog,
     pub(crate) catalogue: xinrong_lending::Catalogue,
     /// The banks' decision flows.
-    pub(crate) flows: crate::credit::Flows,
+    pub(crate) flows: Arc<crate::credit::Flows>,
     /// One change of a guarantee agreement's position at a time.
     pub(crate) agreement_locks: crate::guarantees::AgreementLocks,
     data_dir: PathBuf,
@@ -182,7 +182,7 @@ impl Platform {
             registry: Registry::load(pool.clone(), Arc::clone(&ledger)).await?,
             snapshots: Snapshots::open(pool.clone()).await?,
             catalogue: crate::financing::catalogue(data_dir)?,
-            flows: crate::credit::Flows::load(&pool).await?,
+            flows: Arc::new(crate::credit::Flows::load(&pool).await?),
             agreement_locks: Default::default(),
             queries: QueryLog::start(pool.clone()),
             pool,
