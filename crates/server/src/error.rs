@@ -3,7 +3,8 @@
 //! or method, even a request line too long for the HTTP parser) has this shape.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
+use axum::http::header::{CONNECTION, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use xinrong_platform::PlatformError;
@@ -152,6 +153,13 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(s));
+        }
+        // A body too large is not read: the connection closes after the answer, and says so,
+        // so that no client sends its next request on a connection about to close.
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
