@@ -48,48 +48,51 @@ pub struct SimulateArgs {
     out: PathBuf,
 }
 
-/// Reads `uscc → (industry, region)` from a registry file.
-fn registry(path: &Path) -> Result<HashMap<String, (String, String)>> {
+/// Opens a CSV file and finds its `names` columns, or says which is missing and what the file
+/// should be (`expected`).
+fn open_columns(
+    path: &Path,
+    names: &[&'static str],
+    expected: &str,
+) -> Result<(csv::Reader<std::fs::File>, HashMap<&'static str, usize>)> {
     let mut rdr =
         csv::Reader::from_path(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     let headers = rdr.headers()?.clone();
-    let col = |n: &str| {
-        headers.iter().position(|h| h == n).ok_or_else(|| {
-            BadInput(format!(
-                "{}: no `{n}` column (a registry file has uscc, industry, region)",
-                path.display()
-            ))
+    let cols = names
+        .iter()
+        .map(|n| {
+            let k = headers.iter().position(|h| h == *n).ok_or_else(|| {
+                BadInput(format!("{}: no `{n}` column: {expected}", path.display()))
+            })?;
+            Ok((*n, k))
         })
-    };
-    let (u, i, r) = (col("uscc")?, col("industry")?, col("region")?);
+        .collect::<Result<_>>()?;
+    Ok((rdr, cols))
+}
+
+/// Reads `uscc → (industry, region)` from a registry file.
+fn registry(path: &Path) -> Result<HashMap<String, (String, String)>> {
+    let (mut rdr, cols) = open_columns(
+        path,
+        &["uscc", "industry", "region"],
+        "a registry file has uscc, industry, region",
+    )?;
     let mut out = HashMap::new();
     for (k, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| BadInput(format!("{}: line {}: {e}", path.display(), k + 2)))?;
-        let f = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
-        out.insert(f(u), (f(i), f(r)));
+        let f = |c: &str| rec.get(cols[c]).unwrap_or("").trim().to_string();
+        out.insert(f("uscc"), (f("industry"), f("region")));
     }
     Ok(out)
 }
 
-/// Reads the applications of a `xinrong match` summary file, every field checked.
-/// The applications of a match file, and how many rows were not applications because the
-/// enterprise had no data on the date (`best` = `no_data`).
+/// The applications of a `xinrong match` summary file, every field checked, and how many rows
+/// were not applications because the enterprise had no data on the date (`best` = `no_data`).
 fn applications(
     path: &Path,
     firms: &HashMap<String, (String, String)>,
     terms: &HashMap<String, ProductTerms>,
 ) -> Result<(Vec<Application>, usize)> {
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-    let headers = rdr.headers()?.clone();
-    let col = |n: &str| {
-        headers.iter().position(|h| h == n).ok_or_else(|| {
-            BadInput(format!(
-                "{}: no `{n}` column: expected the summary file of `xinrong match`",
-                path.display()
-            ))
-        })
-    };
     let names = [
         "uscc",
         "as_of",
@@ -106,10 +109,8 @@ fn applications(
         "best_rate",
         "best_lgd",
     ];
-    let cols: HashMap<&str, usize> = names
-        .iter()
-        .map(|n| Ok((*n, col(n)?)))
-        .collect::<Result<_>>()?;
+    let (mut rdr, cols) =
+        open_columns(path, &names, "expected the summary file of `xinrong match`")?;
     let mut out = Vec::new();
     let mut no_data = 0;
     for (k, rec) in rdr.records().enumerate() {

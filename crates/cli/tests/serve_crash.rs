@@ -63,6 +63,12 @@ fn assert_consents_found(client: &Client, base: &str, ent_key: &str, acked: &[St
     }
 }
 
+/// A credit application for 300,000 yuan under `request_key`.
+fn decision_body(uscc: &str, request_key: &str) -> Value {
+    json!({"enterprise": uscc, "purpose": "pre_loan", "product": "credit_loan",
+           "amount": "300000", "request_key": request_key})
+}
+
 /// Every acknowledged decision reads back, and its request key still answers it (never a
 /// second decision).
 fn assert_decisions_found(
@@ -84,10 +90,7 @@ fn assert_decisions_found(
             let again: Value = client
                 .post(format!("{base}/v1/decisions"))
                 .bearer_auth(bank_key)
-                .json(
-                    &json!({"enterprise": uscc, "purpose": "pre_loan", "product": "credit_loan",
-                              "amount": "300000", "request_key": request_key}),
-                )
+                .json(&decision_body(uscc, request_key))
                 .send()
                 .unwrap()
                 .json()
@@ -254,8 +257,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
                     let Ok(r) = client
                         .post(format!("{base}/v1/decisions"))
                         .bearer_auth(&key)
-                        .json(&json!({"enterprise": uscc, "purpose": "pre_loan", "product": "credit_loan",
-                                      "amount": "300000", "request_key": request_key}))
+                        .json(&decision_body(&uscc, &request_key))
                         .send()
                     else {
                         break;

@@ -147,7 +147,7 @@ fn benches(c: &mut Criterion) {
         loan.record(
             due.due,
             Event::Repaid {
-                amount: due.total_due(),
+                amount: due.unpaid(),
             },
         )
         .unwrap();

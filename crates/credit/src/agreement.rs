@@ -390,6 +390,18 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// The refusal's name, as in files, the API and the ledger.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Criteria { .. } => "criteria",
+            Refusal::Capacity { .. } => "capacity",
+            Refusal::PerFirmCap { .. } => "per_firm_cap",
+            Refusal::ManualReview { .. } => "manual_review",
+        }
+    }
+}
+
 /// A guarantee issued.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Certificate {

@@ -202,11 +202,7 @@ pub struct Due {
 
 impl Due {
     /// Principal and interest of this due not yet paid.
-    pub fn total_due(&self) -> Decimal {
-        self.unpaid()
-    }
-
-    fn unpaid(&self) -> Decimal {
+    pub fn unpaid(&self) -> Decimal {
         self.principal - self.paid_principal + self.interest - self.paid_interest
     }
 }

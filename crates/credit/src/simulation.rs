@@ -696,24 +696,12 @@ fn guarantee(
         let answer = standing[k].guarantee(a, candidate, &app.id, app.date);
         let (result, certificate, fee, reasons) = match &answer {
             Ok(c) => ("issued", c.id.clone(), c.fee, String::new()),
-            Err(Refusal::Criteria { failed }) => (
-                "criteria",
-                String::new(),
-                Decimal::ZERO,
-                failed
-                    .iter()
-                    .map(|f| f.criterion)
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            ),
-            Err(Refusal::Capacity { .. }) => {
-                ("capacity", String::new(), Decimal::ZERO, String::new())
-            }
-            Err(Refusal::PerFirmCap { .. }) => {
-                ("per_firm_cap", String::new(), Decimal::ZERO, String::new())
-            }
-            Err(Refusal::ManualReview { .. }) => {
-                ("manual_review", String::new(), Decimal::ZERO, String::new())
+            Err(r) => {
+                let failed = match r {
+                    Refusal::Criteria { failed } => failed.iter().map(|f| f.criterion).collect(),
+                    _ => Vec::new(),
+                };
+                (r.code(), String::new(), Decimal::ZERO, failed.join("+"))
             }
         };
         run.guarantees.push(GuaranteeRow {

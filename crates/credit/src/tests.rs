@@ -798,7 +798,7 @@ fn paying_off_early_takes_the_principal_and_only_the_interest_due() {
     loan.record(
         first.due,
         Event::Repaid {
-            amount: first.total_due(),
+            amount: first.unpaid(),
         },
     )
     .unwrap();

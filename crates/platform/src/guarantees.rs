@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use xinrong_core::Uscc;
 use xinrong_credit::agreement::{Criteria, RateBasis, Shares};
-use xinrong_credit::{Agreement, Application, Candidate, Refusal, Standing};
+use xinrong_credit::{Agreement, Application, Candidate, Standing};
 use xinrong_ledger::{Entry, Receipt, canonical_json};
 
 use crate::access::{Institution, Kind};
@@ -335,20 +335,11 @@ impl Platform {
         let guarantee_id = new_time_ordered_id("g");
         let (result, detail) = match &answer {
             Ok(c) => ("issued", json!({ "certificate": c })),
-            Err(Refusal::Criteria { failed }) => ("criteria", json!({ "failed": failed })),
-            Err(Refusal::Capacity {
-                outstanding,
-                capacity,
-            }) => (
-                "capacity",
-                json!({ "outstanding": outstanding, "capacity": capacity }),
-            ),
-            Err(Refusal::PerFirmCap { outstanding, cap }) => (
-                "per_firm_cap",
-                json!({ "outstanding": outstanding, "cap": cap }),
-            ),
-            Err(Refusal::ManualReview { rate, cap }) => {
-                ("manual_review", json!({ "rate": rate, "cap": cap }))
+            // The refusal's own fields: the failed criteria, or the limit and where it stands.
+            Err(r) => {
+                let mut v = serde_json::to_value(r).expect("refusals serialise");
+                v.as_object_mut().map(|m| m.remove("refusal"));
+                (r.code(), v)
             }
         };
         let created_ms = now_ms();

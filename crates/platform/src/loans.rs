@@ -67,6 +67,15 @@ pub struct EventRequest {
 }
 
 type LoanRow = (String, String, String, Option<String>, Option<String>);
+/// A loan's id and its [`LoanRow`].
+type LoanListRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 fn loan_error(e: LoanError) -> PlatformError {
     match e {
@@ -649,19 +658,19 @@ impl Platform {
             e.0 += 1;
             e.1 += amount.parse::<Decimal>().unwrap_or_default();
         }
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT loan_id FROM loans ORDER BY loan_id")
-            .fetch_all(&self.pool)
-            .await?;
+        let loans: Vec<LoanListRow> = sqlx::query_as(
+            "SELECT loan_id, bank, enterprise, decision_id, guarantee_id, agreement_id \
+                 FROM loans WHERE bank = $1 OR $2 ORDER BY loan_id",
+        )
+        .bind(&by.id)
+        .bind(all)
+        .fetch_all(&self.pool)
+        .await?;
         let today = crate::today();
         let mut book: std::collections::BTreeMap<(String, String, String), (u64, Decimal)> =
             Default::default();
-        for (id,) in ids {
-            let Some(row) = self.loan_row(&id).await? else {
-                continue;
-            };
-            if !mine(&row.0) {
-                continue;
-            }
+        for (id, bank, enterprise, decision, guarantee, agreement) in loans {
+            let row: LoanRow = (bank, enterprise, decision, guarantee, agreement);
             let loan = self.loan_events(&id, &row).await?;
             let state = loan.state().map(|s| s.as_str()).unwrap_or("").to_string();
             let class = loan.classify(today).category.as_str().to_string();

@@ -158,6 +158,19 @@ on_both_stores!(
         let outstanding: f64 = a["outstanding"].as_str().unwrap().parse().unwrap();
         assert!((outstanding - 2.0 * amount).abs() < 0.01, "{a}");
         assert_eq!(a["certificates"], 2);
+        // Concurrent duplicates of one request key get one answer, stored once.
+        let (late, _) = approved(&h, &e0, "app-late", "300000").await;
+        let dups = (0..6).map(|_| h.post("/v1/guarantees", "bank", ask(&late, "g-dup")));
+        let answers: Vec<Value> = futures_util::future::join_all(dups)
+            .await
+            .into_iter()
+            .map(|(s, g)| {
+                assert_eq!(s, StatusCode::OK, "{g}");
+                g["record"].clone()
+            })
+            .collect();
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+        assert_eq!(answers[0]["result"], "capacity");
         // The bank sees its agreement, the regulator every one, an enterprise none.
         assert_eq!(
             h.get("/v1/agreements", "bank")
