@@ -23,6 +23,7 @@ mod score_cmd;
 mod serve_cmd;
 mod signals_cmd;
 mod simulate_cmd;
+mod stress_cmd;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -74,6 +75,9 @@ enum Command {
     Simulate(simulate_cmd::SimulateArgs),
     /// Run a draft decision flow over recorded decisions: approvals gained and lost, by grade.
     Replay(replay_cmd::ReplayArgs),
+    /// Stress-test a loan portfolio: loss distribution, VaR and expected shortfall, guarantors'
+    /// compensation rates against their caps, the loans that drive the tail.
+    Stress(stress_cmd::StressArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -117,6 +121,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Match(a) => match_cmd::run(a),
         Command::Simulate(a) => simulate_cmd::run(a),
         Command::Replay(a) => replay_cmd::run(a),
+        Command::Stress(a) => stress_cmd::run(a),
     }
 }
 

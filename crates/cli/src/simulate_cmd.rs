@@ -17,6 +17,7 @@ use xinrong_credit::flow::{BUILTIN_FLOW, Policy};
 use xinrong_credit::simulation::{BUILTIN_SCENARIO, Bank, ProductTerms, Run, Scenario, simulate};
 use xinrong_credit::{Application, Flow, Repayment};
 use xinrong_lending::Catalogue;
+use xinrong_monitor::stress::{Loan as StressLoan, Portfolio};
 
 use crate::BadInput;
 
@@ -43,7 +44,9 @@ pub struct SimulateArgs {
     #[arg(long)]
     until: Option<String>,
     /// Directory for decisions.csv, guarantees.csv, loan_events.csv, compensations.csv,
-    /// agreements_monthly.csv, book_monthly.csv and alerts.csv.
+    /// agreements_monthly.csv, book_monthly.csv, alerts.csv, loan_months.csv (every open loan
+    /// at every month end) and portfolio.csv (the performing book at the end, for `xinrong
+    /// stress`).
     #[arg(long)]
     out: PathBuf,
 }
@@ -252,7 +255,32 @@ fn banks(scenario: &Scenario, dir: &Path) -> Result<Vec<Bank>> {
         .collect()
 }
 
-fn write<T: serde::Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
+/// The performing loans at the last month end, as a stress-test portfolio.
+fn stress_portfolio(run: &Run, until: NaiveDate) -> Portfolio {
+    use rust_decimal::prelude::ToPrimitive;
+    let loans = run
+        .loan_months
+        .iter()
+        .filter(|m| m.date == until && m.state == "active" && m.days_past_due < 90)
+        .filter(|m| m.outstanding > Decimal::ZERO)
+        .map(|m| StressLoan {
+            loan_id: m.loan.clone(),
+            enterprise: m.uscc.clone(),
+            industry: m.industry.clone(),
+            region: m.region.clone(),
+            exposure: m.outstanding,
+            pd: m.pd,
+            lgd: m.lgd.to_f64().unwrap_or(1.0),
+            collateral: Decimal::ZERO,
+            guarantor: Some(m.guarantor.clone()).filter(|g| !g.is_empty()),
+            guaranteed_share: m.guaranteed_share,
+        })
+        .collect();
+    Portfolio { loans }
+}
+
+/// Writes serialisable rows as `dir/name` (CSV with a header from the field names).
+pub(crate) fn write<T: serde::Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
     let path = dir.join(name);
     let mut w = csv::Writer::from_path(&path).with_context(|| path.display().to_string())?;
     for r in rows {
@@ -318,6 +346,10 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     write(&args.out, "agreements_monthly.csv", &run.agreements)?;
     write(&args.out, "book_monthly.csv", &run.book)?;
     write(&args.out, "alerts.csv", &run.alerts)?;
+    write(&args.out, "loan_months.csv", &run.loan_months)?;
+    let book = stress_portfolio(&run, until);
+    let path = args.out.join("portfolio.csv");
+    book.write(std::fs::File::create(&path).with_context(|| path.display().to_string())?)?;
     print_summary(&run, &scenario, &banks);
     if no_data > 0 {
         println!(

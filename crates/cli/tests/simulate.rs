@@ -182,3 +182,102 @@ fn bad_files_are_named_by_line_and_field() {
     ]);
     assert!(err.contains("not JSON"), "{err}");
 }
+
+#[test]
+fn the_simulated_book_is_stress_tested_and_bad_scenarios_are_named() {
+    let d = tempfile::tempdir().unwrap();
+    let (apps, registry, truth) = files(d.path());
+    let out = d.path().join("sim").display().to_string();
+    ok(&[
+        "simulate",
+        "--applications",
+        &apps,
+        "--registry",
+        &registry,
+        "--truth",
+        &truth,
+        "--until",
+        "2024-12",
+        "--out",
+        &out,
+    ]);
+    let months = std::fs::read_to_string(format!("{out}/loan_months.csv")).unwrap();
+    assert!(months.starts_with("date,loan,uscc,bank,product,vintage,months_on_book,"));
+    assert!(months.lines().any(|l| l.starts_with("2024-12-31,")));
+    let portfolio = format!("{out}/portfolio.csv");
+    let text = std::fs::read_to_string(&portfolio).unwrap();
+    assert!(text.lines().count() > 20, "the performing book: {text}");
+    let report = d.path().join("stress").display().to_string();
+    let printed = ok(&[
+        "stress",
+        "--portfolio",
+        &portfolio,
+        "--draws",
+        "20000",
+        "--quiet",
+        "--out",
+        &report,
+    ]);
+    assert!(printed.contains("Expected shortfall 99.900%"), "{printed}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{report}/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["draws"], 20000);
+    assert!(
+        summary["guarantors"].as_array().unwrap().len() >= 1,
+        "{summary}"
+    );
+    for f in [
+        "levels.csv",
+        "quantiles.csv",
+        "guarantors.csv",
+        "drivers.csv",
+    ] {
+        assert!(std::path::Path::new(&report).join(f).exists(), "{f}");
+    }
+    // The same seed gives the same numbers.
+    let again = ok(&[
+        "stress",
+        "--portfolio",
+        &portfolio,
+        "--draws",
+        "20000",
+        "--quiet",
+    ]);
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("simulated in"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&printed), strip(&again));
+
+    let scenario = |text: &str| {
+        let p = d.path().join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        bad(&[
+            "stress",
+            "--portfolio",
+            &portfolio,
+            "--scenario",
+            p.to_str().unwrap(),
+        ])
+    };
+    assert!(scenario("name = \"x\"\n[shocks]\nmacro_shfit = -2").contains("macro_shfit"));
+    assert!(scenario("name = \"x\"\nlevels = [1.2]").contains("levels[0]"));
+    let e = scenario(
+        "name = \"x\"\n[model]\nmacro_weight = 0.5\nindustry_weight = 0.5\n[model.correlation]\n\
+         factors = [\"macro\", \"industry:I65\"]\nmatrix = [[1, 1.5], [1.5, 1]]",
+    );
+    assert!(e.contains("model.correlation.matrix[0][1]"), "{e}");
+    let e = bad(&["stress", "--portfolio", &portfolio, "--draws", "0"]);
+    assert!(e.contains("draws"), "{e}");
+    let broken = d.path().join("broken.csv");
+    std::fs::write(
+        &broken,
+        "loan_id,exposure,pd,lgd\nL1,100,0.5,0.4\nL2,abc,0.1,0.4\n",
+    )
+    .unwrap();
+    let e = bad(&["stress", "--portfolio", broken.to_str().unwrap()]);
+    assert!(e.contains("line 3, `exposure`"), "{e}");
+}

@@ -357,6 +357,46 @@ pub struct BookMonth {
     pub outstanding: Decimal,
 }
 
+/// One loan at a month's end: the panel vintage curves, roll rates, category migration and
+/// stress tests read.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoanMonth {
+    /// Month end.
+    pub date: NaiveDate,
+    /// Loan.
+    pub loan: String,
+    /// Borrower.
+    pub uscc: String,
+    /// Bank.
+    pub bank: String,
+    /// Product.
+    pub product: String,
+    /// Month of disbursement (`YYYY-MM`): the loan's vintage.
+    pub vintage: String,
+    /// Whole months since disbursement.
+    pub months_on_book: u32,
+    /// Principal outstanding.
+    pub outstanding: Decimal,
+    /// Days past due.
+    pub days_past_due: u32,
+    /// Five-category class.
+    pub category: &'static str,
+    /// Loan state.
+    pub state: &'static str,
+    /// PD when decided (the champion model's).
+    pub pd: f64,
+    /// Loss given default of the product.
+    pub lgd: Decimal,
+    /// Borrower's industry.
+    pub industry: String,
+    /// Borrower's region.
+    pub region: String,
+    /// Guarantor, if guaranteed.
+    pub guarantor: String,
+    /// The guarantor's share of a loss (all but the bank's).
+    pub guaranteed_share: Decimal,
+}
+
 /// A guarantor alerted.
 #[derive(Clone, Debug, Serialize)]
 pub struct AlertRow {
@@ -391,6 +431,8 @@ pub struct Run {
     pub agreements: Vec<AgreementMonth>,
     /// Books by month.
     pub book: Vec<BookMonth>,
+    /// Every loan not closed or written off, at every month end.
+    pub loan_months: Vec<LoanMonth>,
     /// Guarantors alerted: an agreement's rate reached its warning level or its cap.
     pub alerts: Vec<AlertRow>,
     /// The agreements' final standing.
@@ -403,6 +445,10 @@ struct Booked {
     agreement: Option<usize>,
     lgd: Decimal,
     defaulted_on: Option<NaiveDate>,
+    disbursed_on: NaiveDate,
+    pd: f64,
+    industry: String,
+    region: String,
 }
 
 /// The bank an enterprise banks with: a stable hash of its code.
@@ -511,6 +557,10 @@ pub fn simulate(
                 agreement,
                 lgd: t.lgd,
                 defaulted_on: None,
+                disbursed_on: app.date,
+                pd: app.pd,
+                industry: app.industry.clone(),
+                region: app.region.clone(),
             };
             let d = app.date;
             let opening = [
@@ -631,6 +681,13 @@ pub fn simulate(
         .map(|(a, s)| (a.id.clone(), s))
         .collect();
     Ok(run)
+}
+
+/// Whole months from `from` to `to` (a loan disbursed on 15 March is one month on book at the
+/// end of April).
+fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    let m = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    m.max(0) as u32
 }
 
 fn month_start(d: NaiveDate) -> NaiveDate {
@@ -762,6 +819,26 @@ fn snapshot(
         let e = by.entry((b.loan.bank.as_str(), c)).or_default();
         e.0 += 1;
         e.1 += b.loan.outstanding();
+        let agreement = b.agreement.map(|k| &agreements[k]);
+        run.loan_months.push(LoanMonth {
+            date: end,
+            loan: b.loan.id.clone(),
+            uscc: b.loan.uscc.clone(),
+            bank: b.loan.bank.clone(),
+            product: b.product.clone(),
+            vintage: b.disbursed_on.format("%Y-%m").to_string(),
+            months_on_book: months_between(b.disbursed_on, end),
+            outstanding: b.loan.outstanding(),
+            days_past_due: b.loan.days_past_due(end),
+            category: c.as_str(),
+            state: b.loan.state().map(State::as_str).unwrap_or(""),
+            pd: b.pd,
+            lgd: b.lgd,
+            industry: b.industry.clone(),
+            region: b.region.clone(),
+            guarantor: agreement.map(|a| a.guarantor.clone()).unwrap_or_default(),
+            guaranteed_share: agreement.map_or(Decimal::ZERO, |a| Decimal::ONE - a.shares.bank),
+        });
     }
     for bank in banks {
         for c in Category::ALL {
