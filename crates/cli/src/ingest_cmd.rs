@@ -99,7 +99,9 @@ pub fn run(args: IngestArgs) -> Result<()> {
             ..Ingest::file(s, &path)
         };
         let report = ingest_with(&job, &store, &desensitiser).map_err(|e| match e {
-            IngestError::Io { .. } | IngestError::Parquet { .. } => anyhow::Error::new(e),
+            IngestError::Io { .. } | IngestError::Parquet { .. } | IngestError::Store { .. } => {
+                anyhow::Error::new(e)
+            }
             other => BadInput(other.to_string()).into(),
         })?;
         let rate = report.rows as f64 / started.elapsed().as_secs_f64();

@@ -16,7 +16,6 @@ use parquet::file::properties::WriterProperties;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -102,21 +101,18 @@ pub fn run(a: SynthArgs) -> Result<()> {
         }
         w.close()?;
     } else {
-        let mut w = std::io::BufWriter::new(file);
-        writeln!(w, "{},bad", names.join(","))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        w.write_record(names.iter().map(String::as_str).chain(["bad"]))?;
         let mut done = 0;
-        let mut line = String::new();
+        let mut row: Vec<String> = Vec::with_capacity(a.cols + 1);
         while done < a.rows {
             let n = BATCH.min(a.rows - done);
             let (x, y) = batch(&mut rng, n, a.cols);
             for (i, yi) in y.iter().enumerate() {
-                line.clear();
-                for col in &x {
-                    line.push_str(&col[i].to_string());
-                    line.push(',');
-                }
-                line.push_str(if *yi == 1 { "1\n" } else { "0\n" });
-                w.write_all(line.as_bytes())?;
+                row.clear();
+                row.extend(x.iter().map(|col| col[i].to_string()));
+                row.push(yi.to_string());
+                w.write_record(&row)?;
             }
             done += n;
             bar.inc(n as u64);

@@ -67,16 +67,14 @@ fn invoice_vat_consistency_finds_injected_faults_and_leaves_clean_months_alone()
 
     let faulty_dir = dir.path().join("faulty");
     let checks = run(&portfolio(&faulty_dir, true, 11));
-    let faults = std::fs::read_to_string(faulty_dir.join("raw/faults.csv")).unwrap();
-    let injected: std::collections::HashSet<(String, String)> = faults
-        .lines()
-        .skip(1)
-        .filter(|l| l.starts_with("tax,") && l.contains("vat_sales"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            (cells[1].to_string(), cells[2].to_string())
-        })
-        .collect();
+    let injected: std::collections::HashSet<(String, String)> =
+        csv::Reader::from_path(faulty_dir.join("raw/faults.csv"))
+            .unwrap()
+            .records()
+            .map(Result::unwrap)
+            .filter(|r| &r[0] == "tax" && r[3].starts_with("vat_sales"))
+            .map(|r| (r[1].to_string(), r[2].to_string()))
+            .collect();
     let key = |c: &InvoiceVatCheck| (c.uscc.clone(), c.month.format("%Y-%m").to_string());
     let checked: Vec<&InvoiceVatCheck> = checks
         .iter()

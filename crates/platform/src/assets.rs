@@ -110,8 +110,10 @@ pub(crate) async fn upload(
     if up.body.is_empty() {
         return Err(PlatformError::invalid("body", "the upload is empty"));
     }
+    // The receipt's hash is in the ledger's own suite (SHA-256 or SM3), so `ledger verify
+    // --file` checks it; the SHA-256 hex finds identical re-uploads.
     let digest = hex::encode(Sha256::digest(&up.body));
-    let content_hash = format!("sha256:{digest}");
+    let content_hash = xinrong_ledger::content_hash(ledger.config().suite, &up.body);
     let earlier: Option<AssetRow> = sqlx::query_as(
         "SELECT id, bytes, rows_read, accepted, quarantined, leaf, created_ms FROM data_assets \
          WHERE uscc = $1 AND source = $2 AND sha256 = $3 ORDER BY created_ms LIMIT 1",
@@ -160,14 +162,7 @@ pub(crate) async fn upload(
     let data_dir_owned = data_dir.to_path_buf();
     let body = up.body;
     let ingested = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&spool).map_err(|e| io(&spool, e))?;
-        // Readable by the server's user only, and deleted when `file` is dropped: after the
-        // ingest, on success or failure alike.
-        let mut file = tempfile::Builder::new()
-            .prefix("upload-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .tempfile_in(&spool)
-            .map_err(|e| io(&spool, e))?;
+        let mut file = spool_file(&spool)?;
         file.write_all(&body)
             .and_then(|()| file.flush())
             .map_err(|e| io(file.path(), e))?;
@@ -185,9 +180,13 @@ pub(crate) async fn upload(
             unknown,
         };
         // A file the platform itself cannot read or write is its failure, not the caller's.
+        // Its paths go to the operator's log, never to the caller.
         ingest_with(&job, &store, &desensitiser).map_err(|e| match e {
             IngestError::Io { path, source } => io(&path, source),
-            e @ IngestError::Parquet { .. } => PlatformError::Unavailable(e.to_string()),
+            e @ (IngestError::Parquet { .. } | IngestError::Store { .. }) => {
+                tracing::error!(error = %e, "the store could not take an upload");
+                PlatformError::Unavailable("the data store could not take the upload".into())
+            }
             other => other.into(),
         })
     })
@@ -247,9 +246,38 @@ pub(crate) async fn upload(
     Ok((report, receipt, true))
 }
 
+/// A spool file for an upload: readable by the server's user only, and deleted when dropped
+/// (after the ingest, on success or failure alike).
+fn spool_file(spool: &Path) -> Result<tempfile::NamedTempFile, PlatformError> {
+    std::fs::create_dir_all(spool).map_err(|e| io(spool, e))?;
+    tempfile::Builder::new()
+        .prefix("upload-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .tempfile_in(spool)
+        .map_err(|e| io(spool, e))
+}
+
 fn io(path: &Path, source: std::io::Error) -> PlatformError {
     PlatformError::Io {
         path: path.display().to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn spool_files_are_private_and_gone_when_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let spool = d.path().join("spool");
+        let f = spool_file(&spool).unwrap();
+        let path = f.path().to_path_buf();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        drop(f);
+        assert!(!path.exists());
     }
 }

@@ -239,6 +239,26 @@ on_both_stores!(
     }
 );
 
+on_both_stores!(
+    a_store_that_cannot_take_an_upload_is_the_servers_fault_and_shows_no_path,
+    |h: Harness| async move {
+        let a = &h.enterprises[0];
+        // The store's catalogue cannot be opened: a directory stands where its file goes.
+        let catalogue = h.dir.path().join("store").join("catalog.db");
+        let _ = std::fs::remove_file(&catalogue);
+        std::fs::create_dir_all(&catalogue).unwrap();
+        let body = format!("uscc,month,headcount\n{a},2026-05,12\n");
+        let (s, r) = upload(&h, a, "social_insurance", body, "").await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{r}");
+        let message = r["error"]["message"].as_str().unwrap();
+        let dir = h.dir.path().display().to_string();
+        assert!(
+            !message.contains(&dir) && !message.contains("catalog.db"),
+            "{message}"
+        );
+    }
+);
+
 async fn futures_join(h: &Harness, a: &str, body: String) -> Vec<(StatusCode, Value)> {
     futures_util::future::join_all(
         (0..4).map(|_| upload(h, a, "social_insurance", body.clone(), "")),

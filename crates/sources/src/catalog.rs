@@ -85,8 +85,8 @@ impl Catalog {
             source,
         })?;
         let path = store.join(FILE);
-        let fail = |e: rusqlite::Error| IngestError::Unreadable {
-            file: path.display().to_string(),
+        let fail = |e: rusqlite::Error| IngestError::Store {
+            path: path.clone(),
             reason: e.to_string(),
         };
         let conn = Connection::open(&path).map_err(fail)?;
@@ -113,8 +113,8 @@ impl Catalog {
     }
 
     fn fail(&self, e: rusqlite::Error) -> IngestError {
-        IngestError::Unreadable {
-            file: self.path.display().to_string(),
+        IngestError::Store {
+            path: self.path.clone(),
             reason: e.to_string(),
         }
     }

@@ -15,5 +15,6 @@ pub use generate::{GenConfig, GenError, GenSummary, generate};
 pub use ingest::{
     Desensitiser, Format, Ingest, IngestError, IngestReport, ManifestEntry, UnknownFields,
     arrow_type, file_sha256, hmac_key, ingest, ingest_with, read_manifest, store_paths,
+    stored_fields,
 };
 pub use schema::{Field, Kind, Pii, SOURCES, Source, TAX_RATINGS, markdown, source};

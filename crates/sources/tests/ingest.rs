@@ -70,9 +70,8 @@ fn a_generated_portfolio_ingests_with_every_row_accounted_for_and_no_raw_pii() {
     // Raw personal data from the registry and bank files appears nowhere in the store.
     let mut pii = Vec::new();
     for (name, columns) in [("registry", vec![6, 7, 8]), ("bank_txn", vec![6])] {
-        let text = std::fs::read_to_string(raw.join(format!("{name}.csv"))).unwrap();
-        for line in text.lines().skip(1) {
-            let cells: Vec<&str> = line.split(',').collect();
+        let mut rdr = csv::Reader::from_path(raw.join(format!("{name}.csv"))).unwrap();
+        for cells in rdr.records().map(Result::unwrap) {
             pii.extend(columns.iter().map(|&c| cells[c].to_string()));
         }
     }
@@ -179,6 +178,23 @@ fn chinese_headers_in_gbk_and_json_lines_are_read() {
     let values = strings_in(report.stored.as_ref().unwrap());
     assert!(values.contains(&"福州华创科技有限公司".to_string()));
     assert!(!values.contains(&"王伟".to_string()) && values.iter().any(|v| v.starts_with("h:")));
+    // A byte that is neither UTF-8 nor GB18030 is refused with its offset, never replaced.
+    let mut broken = gbk.to_vec();
+    let at = broken.len() - 1; // after the last ASCII digit, before the line end
+    broken.insert(at, 0xFF);
+    std::fs::write(&path, &broken).unwrap();
+    let e = ingest(
+        source("registry").unwrap(),
+        &path,
+        &dir.path().join("s2"),
+        &d,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("byte {at} is neither UTF-8 nor GBK")),
+        "{e}"
+    );
 
     let jsonl = dir.path().join("utility.jsonl");
     std::fs::write(
@@ -384,7 +400,11 @@ fn fields_the_source_lacks_are_reported_or_quarantined_never_dropped_silently() 
         .unwrap()
         .pop()
         .unwrap();
-    assert_eq!(entry.unknown_fields, "note", "the catalogue keeps them too");
+    assert_eq!(
+        xinrong_sources::stored_fields(&entry.unknown_fields),
+        ["note"],
+        "the catalogue keeps them too"
+    );
 
     let strict = Ingest {
         unknown: UnknownFields::Quarantine,

@@ -3,7 +3,7 @@
 use crate::table::{
     CellPolicy, ColumnData, ColumnKind, NumCell, TextBuilder, check_header, parse_num,
 };
-use crate::{Column, ReadError, ReadOptions, Table};
+use crate::{Column, ReadError, ReadOptions, Table, sniff};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::path::Path;
@@ -325,22 +325,29 @@ fn malformed(path: &Path, text: &[u8], e: &csv::Error) -> ReadError {
 /// UTF-8 (with or without BOM) is taken as is; anything else must decode as GB18030, the
 /// superset of GBK that Chinese spreadsheets write.
 fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, str>, Option<String>), ReadError> {
-    let body = bytes.strip_prefix(crate::sniff::UTF8_BOM).unwrap_or(bytes);
-    match std::str::from_utf8(body) {
-        Ok(s) => Ok((Cow::Borrowed(s), None)),
-        Err(utf8_err) => {
-            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
-            if had_errors {
-                return Err(ReadError::Encoding {
+    // The whole file is in memory, so the whole of it decides (a reader that streams decides
+    // from its first `sniff::SAMPLE` bytes by the same rule).
+    match sniff::Encoding::detect(bytes) {
+        sniff::Encoding::Utf8 { bom } => {
+            let body = if bom { &bytes[3..] } else { bytes };
+            std::str::from_utf8(body)
+                .map(|s| (Cow::Borrowed(s), None))
+                .map_err(|e| ReadError::Encoding {
                     path: path.into(),
-                    offset: utf8_err.valid_up_to(),
-                });
-            }
-            Ok((
-                Cow::Owned(text.into_owned()),
-                Some("decoded from GBK/GB18030".to_string()),
-            ))
+                    offset: e.valid_up_to() + if bom { 3 } else { 0 },
+                })
         }
+        sniff::Encoding::Gb18030 => sniff::decode_gb18030(bytes)
+            .map(|text| {
+                (
+                    Cow::Owned(text),
+                    Some("decoded from GBK/GB18030".to_string()),
+                )
+            })
+            .map_err(|offset| ReadError::Encoding {
+                path: path.into(),
+                offset,
+            }),
     }
 }
 

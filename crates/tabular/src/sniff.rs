@@ -18,6 +18,55 @@ pub fn is_utf8(sample: &[u8]) -> bool {
     }
 }
 
+/// Bytes of a file's start that decide its encoding.
+pub const SAMPLE: usize = 64 * 1024;
+
+/// A file's encoding, decided by [`is_utf8`] from the whole file when it is in memory, or
+/// from its first [`SAMPLE`] bytes when it is streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8; `bom` when it starts with the byte-order mark (skipped).
+    Utf8 {
+        /// Starts with the BOM.
+        bom: bool,
+    },
+    /// GBK/GB18030.
+    Gb18030,
+}
+
+impl Encoding {
+    /// The encoding of a file that starts with `sample`.
+    pub fn detect(sample: &[u8]) -> Encoding {
+        if is_utf8(sample) {
+            Encoding::Utf8 {
+                bom: sample.starts_with(UTF8_BOM),
+            }
+        } else {
+            Encoding::Gb18030
+        }
+    }
+}
+
+/// Decodes GB18030 strictly: the text, or the byte offset of the first sequence that is not
+/// GB18030 (such a file is neither encoding, and guessing would corrupt its text silently).
+pub fn decode_gb18030(bytes: &[u8]) -> Result<String, usize> {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(usize::MAX);
+    let mut out = String::with_capacity(capacity);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(out),
+        encoding_rs::DecoderResult::Malformed(bad, after) => {
+            Err(read - bad as usize - after as usize)
+        }
+        encoding_rs::DecoderResult::OutputFull => {
+            unreachable!("the output was sized for the worst case and grows as needed")
+        }
+    }
+}
+
 /// The delimiter of decoded text (or of UTF-8 bytes): the candidate that splits the header
 /// into the most fields and splits the next line into at least as many; a comma when none
 /// splits the header.
@@ -50,6 +99,29 @@ pub fn crlf(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodings_are_told_apart_and_gb18030_is_decoded_strictly() {
+        let gbk = encoding_rs::GBK.encode("企业名称,收入\n甲公司,1\n").0;
+        assert_eq!(Encoding::detect(&gbk), Encoding::Gb18030);
+        assert_eq!(
+            Encoding::detect("企业,1\n".as_bytes()),
+            Encoding::Utf8 { bom: false }
+        );
+        assert_eq!(
+            Encoding::detect(b"\xEF\xBB\xBFa,b\n"),
+            Encoding::Utf8 { bom: true }
+        );
+        assert_eq!(decode_gb18030(&gbk).unwrap(), "企业名称,收入\n甲公司,1\n");
+        // 0xFF is neither UTF-8 nor GB18030: refused at its offset.
+        let mut broken = gbk.to_vec();
+        broken.insert(8, 0xFF); // after 企业名称 (four two-byte characters)
+        assert_eq!(decode_gb18030(&broken), Err(8));
+        // Inside a character, the malformed sequence starts at the character's lead byte.
+        let mut split = gbk.to_vec();
+        split.insert(5, 0xFF);
+        assert_eq!(decode_gb18030(&split), Err(4));
+    }
 
     #[test]
     fn the_delimiter_splits_header_and_body_alike() {

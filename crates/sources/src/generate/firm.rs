@@ -2,6 +2,7 @@
 //! noisy view of the latent health `h`. Rows go to the source they belong to by name, so the
 //! order of [`crate::SOURCES`] can change without breaking the generator.
 
+use super::rows::Rows;
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::distr::weighted::WeightedIndex;
 use rand::rngs::StdRng;
@@ -69,16 +70,16 @@ impl Slots {
 
 /// What one firm produced: CSV lines per source (in [`SOURCES`] order) and its truth.
 pub struct FirmRows {
-    pub lines: Vec<String>,
+    pub lines: Vec<Rows>,
     pub defaulted: Option<u32>,
-    pub truth: String,
-    pub truth_pd: String,
+    pub truth: Rows,
+    pub truth_pd: Rows,
     /// Quality faults injected, one CSV line each (`source,uscc,key,fault`).
-    pub faults: String,
+    pub faults: Rows,
     /// Financing needs, one CSV line each (see `docs/truth.md`).
-    pub needs: String,
+    pub needs: Rows,
     /// The need oracle's view at each month-end, one CSV line each.
-    pub need_oracle: String,
+    pub need_oracle: Rows,
 }
 
 /// Which sources a firm has data in (the others are missing for it).
@@ -218,13 +219,8 @@ fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
         .expect("date in range")
 }
 
-fn duplicate_some(rng: &mut impl Rng, lines: &mut String, rate: f64) {
-    let copies: Vec<String> = lines
-        .lines()
-        .filter(|_| rng.random::<f64>() < rate)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    copies.iter().for_each(|c| lines.push_str(c));
+fn duplicate_some(rng: &mut impl Rng, rows: &mut Rows, rate: f64) {
+    rows.duplicate_some(|| rng.random::<f64>() < rate);
 }
 
 /// Generates one firm.
@@ -239,8 +235,8 @@ pub fn firm(
         StdRng::seed_from_u64(config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ index as u64);
     let mut p = Profile::draw(&mut rng, index, pool);
     p.founded = config.start - Duration::days((p.age_years * 365.0) as i64);
-    let mut out: Vec<String> = vec![String::new(); SOURCES.len()];
-    let mut faults = String::new();
+    let mut out: Vec<Rows> = SOURCES.iter().map(|_| Rows::default()).collect();
+    let mut faults = Rows::default();
     registry(&mut rng, config, &p, &mut out[slots.registry], &mut faults);
     let months = Months::simulate(&mut rng, config, &p, shocks, slots, &mut out, &mut faults);
     let default_date = months.defaulted.map(|d| {
@@ -253,32 +249,31 @@ pub fn firm(
         duplicate_some(&mut rng, &mut out[slots.invoice], 0.003);
     }
     // The truth: 12-month PD at each month-end from the expected latent path.
-    let mut truth_pd = String::new();
+    let mut truth_pd = Rows::default();
     for (t, &ht) in months.path.iter().enumerate() {
         if months.defaulted.is_some_and(|d| (d as usize) < t) {
             break;
         }
         let month_start = add_months(config.start, t as u32);
-        truth_pd.push_str(&format!(
-            "{},{:04}-{:02},{:.6}\n",
-            p.code,
-            month_start.year(),
-            month_start.month(),
-            pd_within(ht, p.level, 12)
-        ));
+        truth_pd.row([
+            p.code.clone(),
+            format!("{:04}-{:02}", month_start.year(), month_start.month()),
+            format!("{:.6}", pd_within(ht, p.level, 12)),
+        ]);
     }
     let default_month = months.defaulted.map(|d| {
         let m = add_months(config.start, d);
         format!("{:04}-{:02}", m.year(), m.month())
     });
+    let mut truth = Rows::default();
+    truth.row([
+        p.code.clone(),
+        default_month.unwrap_or_default(),
+        format!("{:.4}", p.level),
+        default_date.map(|d| d.to_string()).unwrap_or_default(),
+    ]);
     FirmRows {
-        truth: format!(
-            "{},{},{:.4},{}\n",
-            p.code,
-            default_month.unwrap_or_default(),
-            p.level,
-            default_date.map(|d| d.to_string()).unwrap_or_default()
-        ),
+        truth,
         lines: out,
         defaulted: months.defaulted,
         truth_pd,
@@ -288,16 +283,10 @@ pub fn firm(
     }
 }
 
-fn registry(
-    rng: &mut StdRng,
-    config: &GenConfig,
-    p: &Profile,
-    out: &mut String,
-    faults: &mut String,
-) {
+fn registry(rng: &mut StdRng, config: &GenConfig, p: &Profile, out: &mut Rows, faults: &mut Rows) {
     let code = &p.code;
     let industry = if config.faults && rng.random::<f64>() < 0.01 {
-        faults.push_str(&format!("registry,{code},,invalid_industry_code\n"));
+        faults.row(["registry", code, "", "invalid_industry_code"]);
         "Z9999"
     } else {
         p.industry().code
@@ -308,27 +297,29 @@ fn registry(
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "{code},{},{industry},{},{},{:.1},{},{},{},{},{},{},{allowance}\n",
+    out.row([
+        code.clone(),
         people::company_name(rng, p.region.city),
-        p.region.code,
-        p.founded,
-        (p.size * rng.random_range(1.0..6.0)).round(),
+        industry.to_string(),
+        p.region.code.to_string(),
+        p.founded.to_string(),
+        format!("{:.1}", (p.size * rng.random_range(1.0..6.0)).round()),
         people::person_name(rng),
         people::id_number(rng, p.region.code),
         people::phone(rng),
-        u8::from(high_tech),
-        u8::from(tech_sme),
-        u8::from(specialised)
-    ));
+        u8::from(high_tech).to_string(),
+        u8::from(tech_sme).to_string(),
+        u8::from(specialised).to_string(),
+        allowance,
+    ]);
 }
 
 /// The monthly simulation's state and outcome.
 struct Months {
     path: Vec<f64>,
     defaulted: Option<u32>,
-    needs: String,
-    need_oracle: String,
+    needs: Rows,
+    need_oracle: Rows,
 }
 
 /// One month of one firm, as every source sees it.
@@ -360,8 +351,8 @@ impl Months {
         p: &Profile,
         shocks: &[Vec<f64>],
         slots: Slots,
-        out: &mut [String],
-        faults: &mut String,
+        out: &mut [Rows],
+        faults: &mut Rows,
     ) -> Months {
         let normal = Normal::new(0.0, 1.0).expect("sd");
         let mut h = p.level + Normal::new(0.0, 0.6).expect("sd").sample(rng);
@@ -390,7 +381,7 @@ impl Months {
         let mut arrears = 0.0;
         let mut cash = Cash::new(p.mean_sales(), p.months_of_cash);
         let mut granted: Vec<NaiveDate> = Vec::new();
-        let (mut needs, mut need_oracle) = (String::new(), String::new());
+        let (mut needs, mut need_oracle) = (Rows::default(), Rows::default());
         for t in 0..config.months {
             h = RHO * h
                 + (1.0 - RHO) * p.level
@@ -444,13 +435,15 @@ impl Months {
                     };
                     let oracle = truth.kind();
                     let best = truth.with_preference(rng);
-                    needs.push_str(&format!(
-                        "{},{},{amount:.0},{},{:.6},{best},{oracle}\n",
-                        p.code,
-                        m.label,
-                        driver.purpose(),
-                        truth.pd
-                    ));
+                    needs.row([
+                        p.code.clone(),
+                        m.label.clone(),
+                        format!("{amount:.0}"),
+                        driver.purpose().to_string(),
+                        format!("{:.6}", truth.pd),
+                        best.to_string(),
+                        oracle.to_string(),
+                    ]);
                 }
                 let (gap, first) =
                     cash.expected_shortfall(t, start.month0(), h, p.level, p.mean_sales());
@@ -460,7 +453,7 @@ impl Months {
                         format!("{:04}-{:02}", d.year(), d.month())
                     })
                     .unwrap_or_default();
-                need_oracle.push_str(&format!("{},{},{gap:.4},{first}\n", p.code, m.label));
+                need_oracle.row([p.code.clone(), m.label.clone(), format!("{gap:.4}"), first]);
                 if extra_rnd > 0.0 {
                     headcount *= 1.03;
                 }
@@ -501,12 +494,12 @@ impl Months {
                 headcount =
                     (headcount * (1.0 + 0.01 * h + 0.01 * normal.sample(rng)) - distress).max(1.0);
                 let heads = headcount.round();
-                out[slots.social_insurance].push_str(&format!(
-                    "{},{},{heads},{:.2}\n",
-                    p.code,
-                    m.label,
-                    heads * 1_150.0 * rng.random_range(0.95..1.05)
-                ));
+                out[slots.social_insurance].row([
+                    p.code.clone(),
+                    m.label.clone(),
+                    heads.to_string(),
+                    format!("{:.2}", heads * 1_150.0 * rng.random_range(0.95..1.05)),
+                ]);
             }
             if m.alive() {
                 granted.extend(ip_filings(rng, p, &m, &mut out[slots.ip]));
@@ -516,13 +509,17 @@ impl Months {
                 let reported = add_months(start, 1) + Duration::days(rng.random_range(10..25));
                 // The quarter's R&D: the usual share of sales, plus any ramp under way.
                 let ramp: f64 = (0..3).map(|k| cash.rnd_extra(t + k)).sum();
-                out[slots.rnd].push_str(&format!(
-                    "{},Q{quarter},{},{:.2},{},{reported}\n",
-                    p.code,
-                    start.year(),
-                    m.revenue * 3.0 * 0.04 * p.tech * rng.random_range(0.7..1.3) + ramp,
-                    (headcount * 0.15 * p.tech).round()
-                ));
+                out[slots.rnd].row([
+                    p.code.clone(),
+                    format!("Q{quarter}"),
+                    start.year().to_string(),
+                    format!(
+                        "{:.2}",
+                        m.revenue * 3.0 * 0.04 * p.tech * rng.random_range(0.7..1.3) + ramp
+                    ),
+                    (headcount * 0.15 * p.tech).round().to_string(),
+                    reported.to_string(),
+                ]);
             }
             judicial(rng, p, &m, &mut out[slots.judicial]);
             for (id, principal, lender) in &loans {
@@ -567,7 +564,7 @@ fn bank_flows(
     flows: &MonthCash,
     closing: f64,
     txn: &mut u64,
-    out: &mut String,
+    out: &mut Rows,
 ) {
     let mut rows: Vec<(NaiveDate, f64, &str, String)> = Vec::new();
     for (direction, total) in [("in", flows.collections), ("out", flows.payments)] {
@@ -605,30 +602,35 @@ fn bank_flows(
     for (date, amount, direction, partner) in rows {
         balance += if direction == "in" { amount } else { -amount };
         *txn += 1;
-        out.push_str(&format!(
-            "{},T{:07}{:06},{date},{amount:.2},{direction},{partner},{},{},{balance:.2}\n",
-            p.code,
-            p.index,
-            *txn,
+        out.row([
+            p.code.clone(),
+            format!("T{:07}{:06}", p.index, *txn),
+            date.to_string(),
+            format!("{amount:.2}"),
+            direction.to_string(),
+            partner.to_string(),
             people::account(rng),
-            CHANNELS[rng.random_range(0..CHANNELS.len())]
-        ));
+            CHANNELS[rng.random_range(0..CHANNELS.len())].to_string(),
+            format!("{balance:.2}"),
+        ]);
     }
 }
 
 /// The events a firm plans this month, written where the data would show them (orders) and
 /// booked in its cash; the extra R&D spending a ramp adds this month.
-fn events(rng: &mut StdRng, p: &Profile, m: &Month, cash: &mut Cash, orders: &mut String) -> f64 {
+fn events(rng: &mut StdRng, p: &Profile, m: &Month, cash: &mut Cash, orders: &mut Rows) -> f64 {
     let mean = p.mean_sales();
     let mut order = |role: &str, category: &str, amount: f64, rng: &mut StdRng, k: u32| {
         let partner = p.partner(rng).to_string();
-        orders.push_str(&format!(
-            "{},E{:07}{:03}{k},{},{role},{partner},{amount:.2},{category}\n",
-            p.code,
-            p.index,
-            m.t,
-            m.day(rng)
-        ));
+        orders.row([
+            p.code.clone(),
+            format!("E{:07}{:03}{k}", p.index, m.t),
+            m.day(rng).to_string(),
+            role.to_string(),
+            partner.to_string(),
+            format!("{amount:.2}"),
+            category.to_string(),
+        ]);
     };
     if p.present.orders && rng.random::<f64>() < 0.03 * m.activity.min(2.0) {
         let value = rng.random_range(2.0..5.0) * mean;
@@ -658,7 +660,7 @@ fn invoices(
     m: &Month,
     invoiced: f64,
     purchases: f64,
-    out: &mut String,
+    out: &mut Rows,
 ) {
     let red_rate = 0.01 + 0.05 * sigmoid(-2.0 - 1.5 * m.h);
     for (direction, net) in [("issued", invoiced), ("received", purchases)] {
@@ -686,16 +688,21 @@ fn invoices(
             } else {
                 p.partner(rng).to_string()
             };
-            out.push_str(&format!(
-                "{},{}{:07}{:03}{k:03},{},{direction},{partner},{signed:.2},{:.2},{}\n",
-                p.code,
-                if direction == "issued" { "S" } else { "P" },
-                p.index,
-                m.t,
-                m.day(rng),
-                signed * 0.13,
-                u8::from(red)
-            ));
+            out.row([
+                p.code.clone(),
+                format!(
+                    "{}{:07}{:03}{k:03}",
+                    if direction == "issued" { "S" } else { "P" },
+                    p.index,
+                    m.t
+                ),
+                m.day(rng).to_string(),
+                direction.to_string(),
+                partner.to_string(),
+                format!("{signed:.2}"),
+                format!("{:.2}", signed * 0.13),
+                u8::from(red).to_string(),
+            ]);
         }
     }
 }
@@ -712,8 +719,8 @@ fn tax(
     m: &Month,
     invoiced: f64,
     arrears: &mut f64,
-    out: &mut String,
-    faults: &mut String,
+    out: &mut Rows,
+    faults: &mut Rows,
 ) {
     let normal = Normal::new(0.0, 1.0).expect("sd");
     let underreport = (0.01 * normal.sample(rng) - 0.025 * (-m.h).max(0.0))
@@ -727,7 +734,7 @@ fn tax(
             (0.01, "vat_sales_unit_slip")
         };
         sales *= factor;
-        faults.push_str(&format!("tax,{},{},{fault}\n", p.code, m.label));
+        faults.row(["tax", &p.code, &m.label, fault]);
     }
     let declared = 0.06 * sales;
     let paid = if rng.random::<f64>() < sigmoid(-3.6 - 1.5 * m.h) {
@@ -759,36 +766,47 @@ fn tax(
     } else {
         ""
     };
-    out.push_str(&format!(
-        "{},{},vat,{declared:.2},{paid:.2},{:.2},{sales:.2},{rating},{filed}\n",
-        p.code, m.label, *arrears
-    ));
+    out.row([
+        p.code.clone(),
+        m.label.clone(),
+        "vat".into(),
+        format!("{declared:.2}"),
+        format!("{paid:.2}"),
+        format!("{:.2}", *arrears),
+        format!("{sales:.2}"),
+        rating.to_string(),
+        filed.to_string(),
+    ]);
     if m.start.month().is_multiple_of(3) {
         let profit = (m.revenue * 3.0 * (0.08 + 0.06 * m.h)).max(0.0);
-        out.push_str(&format!(
-            "{},{},cit,{:.2},{:.2},0.00,,,{filed}\n",
-            p.code,
-            m.label,
-            0.25 * profit,
-            0.25 * profit
-        ));
+        out.row([
+            p.code.clone(),
+            m.label.clone(),
+            "cit".into(),
+            format!("{:.2}", 0.25 * profit),
+            format!("{:.2}", 0.25 * profit),
+            "0.00".into(),
+            String::new(),
+            String::new(),
+            filed.to_string(),
+        ]);
     }
 }
 
-fn utility(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
+fn utility(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut Rows) {
     let kwh = p.size.powf(0.8)
         * 300.0
         * m.activity.powf(0.8)
         * (1.0 + 0.15 * (m.start.month0() as f64 / 12.0 * std::f64::consts::TAU).cos());
-    out.push_str(&format!(
-        "{},{},{kwh:.1},{:.1}\n",
-        p.code,
-        m.label,
-        kwh / 40.0 * rng.random_range(0.8..1.2)
-    ));
+    out.row([
+        p.code.clone(),
+        m.label.clone(),
+        format!("{kwh:.1}"),
+        format!("{:.1}", kwh / 40.0 * rng.random_range(0.8..1.2)),
+    ]);
 }
 
-fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) -> Vec<NaiveDate> {
+fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut Rows) -> Vec<NaiveDate> {
     let mut granted_dates = Vec::new();
     let filings = Poisson::new(0.05 + 0.12 * p.tech * (0.2 * m.h).exp())
         .expect("rate")
@@ -810,15 +828,18 @@ fn ip_filings(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) -> Vec
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "{},IP{:07}{:03}{k:02},{kind},{filed},{granted}\n",
-            p.code, p.index, m.t
-        ));
+        out.row([
+            p.code.clone(),
+            format!("IP{:07}{:03}{k:02}", p.index, m.t),
+            kind.to_string(),
+            filed.to_string(),
+            granted.to_string(),
+        ]);
     }
     granted_dates
 }
 
-fn judicial(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
+fn judicial(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut Rows) {
     let lawsuit = sigmoid(-5.6 - 1.1 * m.h) + m.since_default.map_or(0.0, |_| 0.15);
     for (record, probability) in [
         ("lawsuit_defendant", lawsuit),
@@ -836,15 +857,18 @@ fn judicial(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
         ),
     ] {
         if rng.random::<f64>() < probability {
-            out.push_str(&format!(
-                "{},({}){}民初{}号,{},{record},{:.2}\n",
-                p.code,
-                m.start.year(),
-                &p.region.code[..4],
-                rng.random_range(100..99_999),
-                m.day(rng),
-                p.size * 10_000.0 * rng.random_range(0.1..2.0)
-            ));
+            out.row([
+                p.code.clone(),
+                format!(
+                    "({}){}民初{}号",
+                    m.start.year(),
+                    &p.region.code[..4],
+                    rng.random_range(100..99_999)
+                ),
+                m.day(rng).to_string(),
+                record.to_string(),
+                format!("{:.2}", p.size * 10_000.0 * rng.random_range(0.1..2.0)),
+            ]);
         }
     }
 }
@@ -859,7 +883,7 @@ fn loan_month(
     id: &str,
     principal: f64,
     lender: &str,
-    out: &mut String,
+    out: &mut Rows,
 ) {
     let outstanding = principal * (1.0 - m.t as f64 / (config.months as f64 * 1.5));
     let overdue_days = match m.since_default {
@@ -877,13 +901,18 @@ fn loan_month(
     } else {
         0.0
     };
-    out.push_str(&format!(
-        "{},{id},{},{lender},{outstanding:.2},{overdue_days},{overdue_amount:.2}\n",
-        p.code, m.label
-    ));
+    out.row([
+        p.code.clone(),
+        id.to_string(),
+        m.label.clone(),
+        lender.to_string(),
+        format!("{outstanding:.2}"),
+        overdue_days.to_string(),
+        format!("{overdue_amount:.2}"),
+    ]);
 }
 
-fn orders(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
+fn orders(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut Rows) {
     let count = Poisson::new(1.5 * m.activity).expect("rate").sample(rng);
     for k in 0..count as u32 {
         let role = if rng.random::<f64>() < 0.6 {
@@ -897,14 +926,18 @@ fn orders(rng: &mut StdRng, p: &Profile, m: &Month, out: &mut String) {
         } else {
             "materials"
         };
-        out.push_str(&format!(
-            "{},O{:07}{:03}{k:03},{},{role},{partner},{:.2},{category}\n",
-            p.code,
-            p.index,
-            m.t,
-            m.day(rng),
-            m.revenue * 0.3 * LogNormal::new(0.0, 0.6).expect("valid").sample(rng)
-        ));
+        out.row([
+            p.code.clone(),
+            format!("O{:07}{:03}{k:03}", p.index, m.t),
+            m.day(rng).to_string(),
+            role.to_string(),
+            partner.to_string(),
+            format!(
+                "{:.2}",
+                m.revenue * 0.3 * LogNormal::new(0.0, 0.6).expect("valid").sample(rng)
+            ),
+            category.to_string(),
+        ]);
     }
 }
 
@@ -914,7 +947,7 @@ fn telemetry(
     p: &Profile,
     m: &Month,
     devices: u32,
-    out: &mut String,
+    out: &mut Rows,
 ) {
     let normal = Normal::new(0.0, 1.0).expect("sd");
     for device in 0..devices {
@@ -926,10 +959,12 @@ fn telemetry(
             if config.faults && rng.random::<f64>() < 0.0005 {
                 hours += 25.0; // a sensor fault: out of range
             }
-            out.push_str(&format!(
-                "{},D{:07}{device},{date},{hours:.2}\n",
-                p.code, p.index
-            ));
+            out.row([
+                p.code.clone(),
+                format!("D{:07}{device}", p.index),
+                date.to_string(),
+                format!("{hours:.2}"),
+            ]);
         }
     }
 }

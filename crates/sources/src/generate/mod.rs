@@ -22,6 +22,7 @@
 mod cash;
 mod financing;
 mod firm;
+mod rows;
 mod world;
 
 use std::fs::File;
@@ -89,7 +90,7 @@ struct Writers {
 }
 
 impl Writers {
-    fn create(dir: &Path, names: &[(&str, String)]) -> Result<Writers, GenError> {
+    fn create(dir: &Path, names: &[(&str, Vec<&str>)]) -> Result<Writers, GenError> {
         let files = names
             .iter()
             .map(|(name, header)| {
@@ -99,7 +100,9 @@ impl Writers {
                     source,
                 })?;
                 let mut w = BufWriter::with_capacity(1 << 20, file);
-                w.write_all(header.as_bytes()).map_err(|source| GenError {
+                let mut head = rows::Rows::default();
+                head.row(header);
+                w.write_all(&head.into_bytes()).map_err(|source| GenError {
                     path: path.clone(),
                     source,
                 })?;
@@ -109,10 +112,10 @@ impl Writers {
         Ok(Writers { files })
     }
 
-    fn write(&mut self, k: usize, text: &str) -> Result<(), GenError> {
+    fn write(&mut self, k: usize, text: rows::Rows) -> Result<(), GenError> {
         let (path, w, rows) = &mut self.files[k];
-        *rows += text.bytes().filter(|&b| b == b'\n').count() as u64;
-        w.write_all(text.as_bytes()).map_err(|source| GenError {
+        *rows += text.count();
+        w.write_all(&text.into_bytes()).map_err(|source| GenError {
             path: path.clone(),
             source,
         })
@@ -141,35 +144,31 @@ pub fn generate(
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut names: Vec<(&str, String)> = SOURCES
+    let mut names: Vec<(&str, Vec<&str>)> = SOURCES
         .iter()
-        .map(|s| {
-            (
-                s.name,
-                format!(
-                    "{}\n",
-                    s.fields
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                ),
-            )
-        })
+        .map(|s| (s.name, s.fields.iter().map(|f| f.name).collect()))
         .collect();
     names.push((
         "truth",
-        "uscc,default_month,health_level,default_date\n".to_string(),
+        vec!["uscc", "default_month", "health_level", "default_date"],
     ));
-    names.push(("truth_pd", "uscc,month,pd_12m\n".to_string()));
-    names.push(("faults", "source,uscc,key,fault\n".to_string()));
+    names.push(("truth_pd", vec!["uscc", "month", "pd_12m"]));
+    names.push(("faults", vec!["source", "uscc", "key", "fault"]));
     names.push((
         "needs",
-        "uscc,month,amount,purpose,pd_12m,best_product,oracle_product\n".to_string(),
+        vec![
+            "uscc",
+            "month",
+            "amount",
+            "purpose",
+            "pd_12m",
+            "best_product",
+            "oracle_product",
+        ],
     ));
     names.push((
         "need_oracle",
-        "uscc,month,shortfall,first_month\n".to_string(),
+        vec!["uscc", "month", "shortfall", "first_month"],
     ));
     let mut writers = Writers::create(dir, &names)?;
     let shocks = world::industry_shocks(config.seed, config.months);
@@ -192,15 +191,15 @@ pub fn generate(
             .map(|i| firm::firm(config, i, &shocks, &pool, slots))
             .collect();
         for f in firms {
-            for (k, text) in f.lines.iter().enumerate() {
-                writers.write(k, text)?;
-            }
-            writers.write(SOURCES.len(), &f.truth)?;
-            writers.write(SOURCES.len() + 1, &f.truth_pd)?;
-            writers.write(SOURCES.len() + 2, &f.faults)?;
-            writers.write(SOURCES.len() + 3, &f.needs)?;
-            writers.write(SOURCES.len() + 4, &f.need_oracle)?;
             defaults += usize::from(f.defaulted.is_some());
+            for (k, rows) in f.lines.into_iter().enumerate() {
+                writers.write(k, rows)?;
+            }
+            writers.write(SOURCES.len(), f.truth)?;
+            writers.write(SOURCES.len() + 1, f.truth_pd)?;
+            writers.write(SOURCES.len() + 2, f.faults)?;
+            writers.write(SOURCES.len() + 3, f.needs)?;
+            writers.write(SOURCES.len() + 4, f.need_oracle)?;
         }
         done = end;
         progress(done);

@@ -63,6 +63,14 @@ pub enum IngestError {
         /// Why.
         reason: String,
     },
+    /// The store's catalogue (its own SQLite file) failed: the store's fault, not the input's.
+    #[error("store catalogue {path}: {reason}")]
+    Store {
+        /// The catalogue file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Writing Parquet failed.
     #[error("{path}: {reason}")]
     Parquet {
@@ -202,7 +210,8 @@ pub struct ManifestEntry {
     /// Rows quarantined as duplicates of an earlier key.
     #[serde(default)]
     pub duplicates: u64,
-    /// Fields the source does not have, comma-separated.
+    /// Fields the source does not have, as a JSON array of names (read with [`stored_fields`];
+    /// catalogues written before held them comma-separated).
     #[serde(default)]
     pub unknown_fields: String,
     /// The Parquet part written.
@@ -275,12 +284,7 @@ pub fn ingest_with(
             accepted: earlier.accepted,
             quarantined: earlier.quarantined,
             duplicates: earlier.duplicates,
-            unknown_fields: earlier
-                .unknown_fields
-                .split(',')
-                .filter(|f| !f.is_empty())
-                .map(str::to_string)
-                .collect(),
+            unknown_fields: stored_fields(&earlier.unknown_fields),
             already_ingested: true,
             ..IngestReport::default()
         });
@@ -330,11 +334,26 @@ pub fn ingest_with(
         accepted: report.accepted,
         quarantined: report.quarantined,
         duplicates: report.duplicates,
-        unknown_fields: report.unknown_fields.join(","),
+        unknown_fields: serde_json::to_string(&report.unknown_fields)
+            .expect("a list of strings serialises"),
         part: stored.file_name().map(|n| n.to_string_lossy().into_owned()),
         time: chrono::Utc::now().to_rfc3339(),
     };
     catalog.record(&entry)?;
     report.stored = Some(stored);
     Ok(report)
+}
+
+/// The unknown fields a catalogue entry lists: a JSON array (catalogues written before it was
+/// one hold the names joined by commas, which no header name of theirs contained).
+pub fn stored_fields(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| {
+        text.split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
 }

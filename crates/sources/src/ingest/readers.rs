@@ -89,31 +89,34 @@ pub(crate) fn read_csv(
         source,
     };
     let mut file = File::open(input).map_err(io)?;
-    let mut head = vec![0u8; 64 * 1024];
+    let mut head = vec![0u8; sniff::SAMPLE];
     let n = read_up_to(&mut file, &mut head).map_err(io)?;
     head.truncate(n);
-    let (body, sample): (Box<dyn Read>, Vec<u8>) = if sniff::is_utf8(&head) {
-        let skip = if head.starts_with(sniff::UTF8_BOM) {
-            3
-        } else {
-            0
-        };
-        let sample = head[skip..].to_vec();
-        (
-            Box::new(std::io::Cursor::new(sample.clone()).chain(file)),
-            sample,
-        )
-    } else {
-        let mut rest = Vec::new();
-        file.read_to_end(&mut rest).map_err(io)?;
-        head.extend(rest);
-        let text = encoding_rs::GB18030
-            .decode(&head)
-            .0
-            .into_owned()
-            .into_bytes();
-        let sample = text[..text.len().min(64 * 1024)].to_vec();
-        (Box::new(std::io::Cursor::new(text)), sample)
+    // UTF-8 streams (a bad byte further on makes its row bad); GB18030 is decoded whole and
+    // strictly, so bytes of neither encoding are refused, not replaced.
+    let (body, sample): (Box<dyn Read>, Vec<u8>) = match sniff::Encoding::detect(&head) {
+        sniff::Encoding::Utf8 { bom } => {
+            let sample = head[if bom { 3 } else { 0 }..].to_vec();
+            (
+                Box::new(std::io::Cursor::new(sample.clone()).chain(file)),
+                sample,
+            )
+        }
+        sniff::Encoding::Gb18030 => {
+            let mut rest = Vec::new();
+            file.read_to_end(&mut rest).map_err(io)?;
+            head.extend(rest);
+            let text = sniff::decode_gb18030(&head)
+                .map_err(|offset| IngestError::Unreadable {
+                    file: file_name.to_string(),
+                    reason: format!(
+                        "byte {offset} is neither UTF-8 nor GBK/GB18030; save the file as UTF-8 or GBK"
+                    ),
+                })?
+                .into_bytes();
+            let sample = text[..text.len().min(sniff::SAMPLE)].to_vec();
+            (Box::new(std::io::Cursor::new(text)), sample)
+        }
     };
     // The csv reader places each record of a CRLF file at the CR that ends the line before.
     let line_shift = u64::from(sniff::crlf(&sample));
