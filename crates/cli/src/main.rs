@@ -13,6 +13,7 @@ mod ingest_cmd;
 mod ledger_cmd;
 mod match_cmd;
 mod model_cmd;
+mod monitor_cmd;
 mod platform_args;
 mod progress;
 mod quality_cmd;
@@ -78,6 +79,8 @@ enum Command {
     /// Stress-test a loan portfolio: loss distribution, VaR and expected shortfall, guarantors'
     /// compensation rates against their caps, the loans that drive the tail.
     Stress(stress_cmd::StressArgs),
+    /// Portfolio monitoring: early warnings over a period, judged against the truth when given.
+    Monitor(monitor_cmd::MonitorArgs),
 }
 
 /// Marks an error caused by the user's input or invocation: exit status 2.
@@ -122,6 +125,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Simulate(a) => simulate_cmd::run(a),
         Command::Replay(a) => replay_cmd::run(a),
         Command::Stress(a) => stress_cmd::run(a),
+        Command::Monitor(a) => monitor_cmd::run(a),
     }
 }
 

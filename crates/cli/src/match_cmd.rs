@@ -130,7 +130,10 @@ fn read_requests(path: &Path) -> Result<Vec<Ask>> {
 }
 
 /// What the model says of every enterprise of a table: (PD, score, grade) by row.
-fn score_table(model: &Scorecard, table: &IndicatorTable) -> Result<Vec<(f64, f64, String)>> {
+pub(crate) fn score_table(
+    model: &Scorecard,
+    table: &IndicatorTable,
+) -> Result<Vec<(f64, f64, String)>> {
     let by_name: HashMap<&str, FeatureData<'_>> = table
         .columns
         .iter()

@@ -134,6 +134,33 @@ pub fn pd_at(path: &Path, month: NaiveDate) -> Result<HashMap<String, f64>, Trut
     Ok(out)
 }
 
+/// Every firm's true 12-month PD at every month end of `truth_pd.csv`, by (firm, `YYYY-MM`).
+pub fn pd_by_month(path: &Path) -> Result<HashMap<(String, String), f64>, TruthError> {
+    let mut out = HashMap::new();
+    let mut rdr = reader(path)?;
+    for (i, record) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| row_error(path, line, e.to_string()))?;
+        let pd: f64 = record
+            .get(2)
+            .and_then(|p| p.parse().ok())
+            .filter(|p: &f64| (0.0..=1.0).contains(p))
+            .ok_or_else(|| row_error(path, line, "pd_12m is not a probability"))?;
+        let month = record.get(1).unwrap_or_default();
+        if month_start(month).is_none() {
+            return Err(row_error(path, line, "month is not YYYY-MM"));
+        }
+        out.insert(
+            (
+                record.get(0).unwrap_or_default().to_string(),
+                month.to_string(),
+            ),
+            pd,
+        );
+    }
+    Ok(out)
+}
+
 fn month_start(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok()
 }

@@ -1,0 +1,309 @@
+//! `xinrong monitor`: watching a portfolio after lending.
+//!
+//! - `warnings`: month-end indicators and scores of every enterprise over a period, run through
+//!   the early-warning rules; alerts and levels written as CSV, and judged against the
+//!   generator's truth when it is given.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{Months, NaiveDate};
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use xinrong_core::Grade;
+use xinrong_indicators::{Catalogue as Indicators, compute};
+use xinrong_monitor::warnings::assess::BUILTIN_RULES;
+use xinrong_monitor::warnings::{Assessor, Evaluation, Level, Observation, Panel, evaluate};
+
+use crate::BadInput;
+use crate::ledger_cmd::DataDir;
+use crate::signals_cmd::{month_end, month_ends};
+
+#[derive(Args)]
+pub struct MonitorArgs {
+    #[command(subcommand)]
+    command: MonitorCommand,
+}
+
+#[derive(Subcommand)]
+enum MonitorCommand {
+    /// Early warnings (red / yellow / blue) at every month end of a period, with evidence and
+    /// suggested actions; judged against the truth when `--truth` is given.
+    Warnings(WarningsArgs),
+}
+
+#[derive(Args)]
+struct WarningsArgs {
+    #[command(flatten)]
+    dir: DataDir,
+    /// Scorecard (from `xinrong fit`): the PD, score and grade of every firm-month.
+    #[arg(long)]
+    model: PathBuf,
+    /// First month end (YYYY-MM).
+    #[arg(long)]
+    from: String,
+    /// Last month end (YYYY-MM).
+    #[arg(long)]
+    to: String,
+    /// Early-warning rules (GoRules JDM decision table); default: the built-in table.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Directory for alerts.csv (one row per alert and month end) and levels.csv (one row per
+    /// firm and month end).
+    #[arg(long)]
+    out: PathBuf,
+    /// The generator's output directory (truth.csv, truth_pd.csv): judge the warnings against
+    /// the true default dates and an oracle at the same volume.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Minimum warning lead for a default to count as warned, in days.
+    #[arg(long, default_value_t = 30)]
+    lead_days: i64,
+}
+
+pub fn run(args: MonitorArgs) -> Result<()> {
+    match args.command {
+        MonitorCommand::Warnings(a) => warnings(a),
+    }
+}
+
+/// Month ends before `from` whose values the derived facts read: three for score and grade
+/// changes (full indicators), twelve for inflows against the year before (inflows only).
+fn warm_up(from: NaiveDate) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
+    let back = |m: u32| {
+        (from + chrono::Days::new(1) - Months::new(m + 1)) + Months::new(1) - chrono::Days::new(1)
+    };
+    let light = (4..=12).rev().map(back).collect();
+    let full = (1..=3).rev().map(back).collect();
+    (light, full)
+}
+
+fn warnings(args: WarningsArgs) -> Result<()> {
+    let started = Instant::now();
+    let model = crate::data::load_model(&args.model)?;
+    let from = month_end(&args.from, "--from")?;
+    let to = month_end(&args.to, "--to")?;
+    if to < from {
+        return Err(BadInput("--to is before --from".into()).into());
+    }
+    let mut catalogue = Indicators::builtin().map_err(|e| BadInput(e.to_string()))?;
+    let ids: Vec<String> = catalogue.ids().into_iter().map(str::to_string).collect();
+    let assessor = match &args.rules {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| BadInput(format!("{}: {e}", p.display())))?;
+            Assessor::load(&p.display().to_string(), &text, &ids)
+        }
+        None => Assessor::load("early_warning", BUILTIN_RULES, &ids),
+    }
+    .map_err(|e| BadInput(e.to_string()))?;
+    let needed: Vec<String> = model
+        .feature_names()
+        .into_iter()
+        .map(str::to_string)
+        .chain(assessor.indicators())
+        .collect();
+    catalogue.restrict(&needed.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut inflows = Indicators::builtin().map_err(|e| BadInput(e.to_string()))?;
+    inflows.restrict(&["cf_in_3m"]);
+
+    let (light, full) = warm_up(from);
+    let dates: Vec<(NaiveDate, bool)> = light
+        .into_iter()
+        .map(|d| (d, false))
+        .chain(
+            full.into_iter()
+                .chain(month_ends(from, to))
+                .map(|d| (d, true)),
+        )
+        .collect();
+    let store = args.dir.data_dir.join("store");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let bar = ProgressBar::new(dates.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} month-ends ({elapsed})")?
+            .progress_chars("=> "),
+    );
+    let mut observations = Vec::new();
+    for (date, is_full) in dates {
+        bar.set_message(date.format("%Y-%m").to_string());
+        let which = if is_full { &catalogue } else { &inflows };
+        let table = runtime
+            .block_on(compute(&store, which, date, |_, _| {}))
+            .map_err(|e| BadInput(e.to_string()))?;
+        let scored = if is_full {
+            Some(crate::match_cmd::score_table(&model, &table)?)
+        } else {
+            None
+        };
+        for (i, uscc) in table.uscc.iter().enumerate() {
+            let values = table
+                .columns
+                .iter()
+                .filter(|(_, v)| !v[i].is_nan())
+                .map(|(n, v)| (n.clone(), v[i]))
+                .collect();
+            let (pd, score, grade) = match &scored {
+                Some(s) => (Some(s[i].0), Some(s[i].1), s[i].2.parse::<Grade>().ok()),
+                None => (None, None, None),
+            };
+            observations.push(Observation {
+                uscc: uscc.clone(),
+                date,
+                values,
+                pd,
+                score,
+                grade,
+            });
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let computed = started.elapsed();
+    let panel = Panel::new(observations);
+    let (mut alerts, mut months) = assessor
+        .assess(&panel)
+        .map_err(|e| BadInput(e.to_string()))?;
+    alerts.retain(|a| a.date >= from);
+    months.retain(|m| m.date >= from);
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
+    crate::simulate_cmd::write(&args.out, "alerts.csv", &alerts)?;
+    crate::simulate_cmd::write(&args.out, "levels.csv", &months)?;
+    print_levels(&months);
+    if let Some(dir) = &args.truth {
+        let e = judge(dir, &months, args.lead_days, to)?;
+        std::fs::write(
+            args.out.join("evaluation.json"),
+            serde_json::to_vec_pretty(&e)?,
+        )?;
+        print_evaluation(&e);
+    }
+    println!(
+        "{} firm-months, {} alerts (rules {}): indicators in {:.1} s, total {:.1} s → {}",
+        months.len(),
+        alerts.len(),
+        &assessor.version()[..12],
+        computed.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn judge(
+    dir: &Path,
+    months: &[xinrong_monitor::warnings::FirmMonth],
+    lead_days: i64,
+    to: NaiveDate,
+) -> Result<Evaluation> {
+    let truth = dir.join("truth.csv");
+    let defaults =
+        xinrong_sources::truth::default_dates(&truth).map_err(|e| BadInput(e.to_string()))?;
+    let by_month = xinrong_sources::truth::pd_by_month(&dir.join("truth_pd.csv"))
+        .map_err(|e| BadInput(e.to_string()))?;
+    let oracle: HashMap<(String, NaiveDate), f64> = by_month
+        .into_iter()
+        .filter_map(|((uscc, month), pd)| Some(((uscc, month_end(&month, "month").ok()?), pd)))
+        .collect();
+    // Outcomes are known up to the last default the truth records, at least the period's end.
+    let data_end = defaults.values().copied().max().unwrap_or(to).max(to);
+    Ok(evaluate(months, &defaults, &oracle, lead_days, data_end))
+}
+
+fn print_levels(months: &[xinrong_monitor::warnings::FirmMonth]) {
+    let mut by_date: std::collections::BTreeMap<NaiveDate, [u64; 4]> = Default::default();
+    for m in months {
+        let e = by_date.entry(m.date).or_default();
+        e[0] += 1;
+        match m.level {
+            Some(Level::Red) => e[1] += 1,
+            Some(Level::Yellow) => e[2] += 1,
+            Some(Level::Blue) => e[3] += 1,
+            None => {}
+        }
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header([
+        "Month end / 月末",
+        "Firms / 企业数",
+        "Red / 红色",
+        "Yellow / 黄色",
+        "Blue / 蓝色",
+        "Red+yellow share / 红黄占比",
+    ]);
+    for (d, [n, r, y, b]) in by_date {
+        t.add_row([
+            d.to_string(),
+            n.to_string(),
+            r.to_string(),
+            y.to_string(),
+            b.to_string(),
+            format!("{:.1}%", 100.0 * (r + y) as f64 / n.max(1) as f64),
+        ]);
+    }
+    println!("{t}");
+}
+
+fn print_evaluation(e: &Evaluation) {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(["Measure / 指标", "Warnings / 预警", "Oracle / 真值基准"]);
+    t.add_row([
+        format!(
+            "Defaults warned ≥ {} days ahead / 提前≥{}天预警的违约",
+            e.lead_days, e.lead_days
+        ),
+        format!("{} of {} ({:.1}%)", e.warned, e.defaults, 100.0 * e.recall),
+        format!(
+            "{} of {} ({:.1}%)",
+            e.oracle_warned,
+            e.defaults,
+            100.0 * e.oracle_recall
+        ),
+    ]);
+    t.add_row([
+        "Ratio to the oracle / 与基准之比".to_string(),
+        format!("{:.3}", e.ratio_to_oracle),
+        String::new(),
+    ]);
+    t.add_row([
+        "Median lead, days / 中位提前天数".to_string(),
+        format!("{:.0}", e.median_lead_days),
+        format!("{:.0}", e.oracle_median_lead_days),
+    ]);
+    t.add_row([
+        "Red precision (default ≤ 12 m) / 红色精确率".to_string(),
+        format!(
+            "{:.1}% = {:.1}× base {:.2}%",
+            100.0 * e.red_precision,
+            e.red_lift,
+            100.0 * e.base_rate
+        ),
+        String::new(),
+    ]);
+    t.add_row([
+        "Yellow / blue precision / 黄色、蓝色精确率".to_string(),
+        format!(
+            "{:.1}% / {:.1}%",
+            100.0 * e.yellow_precision,
+            100.0 * e.blue_precision
+        ),
+        String::new(),
+    ]);
+    t.add_row([
+        "Red+yellow volume, max / mean / 红黄预警量".to_string(),
+        format!(
+            "{:.1}% / {:.1}%",
+            100.0 * e.max_volume,
+            100.0 * e.mean_volume
+        ),
+        String::new(),
+    ]);
+    println!("{t}");
+}
