@@ -33,6 +33,45 @@ enum MonitorCommand {
     /// Early warnings (red / yellow / blue) at every month end of a period, with evidence and
     /// suggested actions; judged against the truth when `--truth` is given.
     Warnings(WarningsArgs),
+    /// The monthly monitoring report: score PSI and characteristic CSI against the
+    /// development sample (chi-square per bin), AUC/KS once outcomes are known, vintage curves,
+    /// roll rates and five-category migration of a loan book.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Scorecard (from `xinrong fit`) whose development sample is the reference.
+    #[arg(long, requires = "indicators", required_unless_present = "book")]
+    model: Option<PathBuf>,
+    /// The month's indicators (from `xinrong indicators --as-of`, CSV or Parquet); with a
+    /// `bad` column (`--label-months`), discrimination is measured too.
+    #[arg(long, requires = "model")]
+    indicators: Option<PathBuf>,
+    /// Outcome column of the indicators, if present.
+    #[arg(long, default_value = "bad")]
+    target: String,
+    /// The loan book's month-end positions (`loan_months.csv` of `xinrong simulate`).
+    #[arg(long)]
+    book: Option<PathBuf>,
+    /// PSI/CSI from which to watch.
+    #[arg(long, default_value_t = 0.1)]
+    watch: f64,
+    /// PSI/CSI from which to act.
+    #[arg(long, default_value_t = 0.25)]
+    act: f64,
+    /// Significance level of the chi-square tests.
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    /// Report language: en or zh.
+    #[arg(long, default_value = "zh")]
+    lang: String,
+    /// The HTML report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also every figure as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -67,6 +106,7 @@ struct WarningsArgs {
 pub fn run(args: MonitorArgs) -> Result<()> {
     match args.command {
         MonitorCommand::Warnings(a) => warnings(a),
+        MonitorCommand::Report(a) => report(a),
     }
 }
 
@@ -193,6 +233,198 @@ fn warnings(args: WarningsArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<()> {
+    use xinrong_monitor::{book, drift};
+    let lang = match args.lang.as_str() {
+        "en" => xinrong_scorecard::Lang::En,
+        "zh" => xinrong_scorecard::Lang::Zh,
+        other => return Err(BadInput(format!("--lang {other:?}: en or zh")).into()),
+    };
+    for (flag, v) in [("--watch", args.watch), ("--act", args.act)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(BadInput(format!("{flag} {v}: a positive index")).into());
+        }
+    }
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(BadInput(format!("--alpha {}: a probability in (0, 1)", args.alpha)).into());
+    }
+    let t = drift::Thresholds {
+        watch: args.watch,
+        act: args.act,
+        alpha: args.alpha,
+        ..Default::default()
+    };
+    let model = match (&args.model, &args.indicators) {
+        (Some(m), Some(i)) => Some(model_drift(m, i, &args.target, &t)?),
+        _ => None,
+    };
+    let positions = match &args.book {
+        Some(p) => read_book(p)?,
+        None => Vec::new(),
+    };
+    let vintages = book::vintages(&positions);
+    let (roll, migration) = if positions.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(book::roll_rates(&positions)),
+            Some(book::migration(&positions)),
+        )
+    };
+    let html = xinrong_exports::monitoring_report(
+        &xinrong_exports::Monitoring {
+            model: model.as_ref().map(|m| m.name.as_str()),
+            as_of: model.as_ref().map_or("", |m| m.as_of.as_str()),
+            score: model.as_ref().map(|m| &m.score),
+            characteristics: model.as_ref().map_or(&[], |m| m.characteristics.as_slice()),
+            discrimination: model.as_ref().and_then(|m| m.discrimination.as_ref()),
+            vintages: &vintages,
+            roll: roll.as_ref(),
+            migration: migration.as_ref(),
+            thresholds: t,
+        },
+        lang,
+    );
+    std::fs::write(&args.out, html).with_context(|| args.out.display().to_string())?;
+    if let Some(j) = &args.json {
+        let doc = serde_json::json!({
+            "score": model.as_ref().map(|m| &m.score),
+            "characteristics": model.as_ref().map(|m| &m.characteristics),
+            "discrimination": model.as_ref().and_then(|m| m.discrimination.as_ref()),
+            "vintages": vintages,
+            "roll_rates": roll,
+            "migration": migration,
+            "thresholds": t,
+        });
+        std::fs::write(j, serde_json::to_vec_pretty(&doc)?)
+            .with_context(|| j.display().to_string())?;
+    }
+    if let Some(m) = &model {
+        let flagged: Vec<String> = m
+            .characteristics
+            .iter()
+            .filter(|c| c.status != "stable")
+            .map(|c| format!("{} {:.3} ({})", c.name, c.index, c.status))
+            .collect();
+        println!(
+            "score PSI {:.4} ({}){}; {} characteristics, {} to watch or act on{}",
+            m.score.index,
+            m.score.status,
+            m.score
+                .not_meaningful
+                .as_ref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default(),
+            m.characteristics.len(),
+            flagged.len(),
+            if flagged.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", flagged.join(", "))
+            },
+        );
+        if let Some(d) = &m.discrimination {
+            println!(
+                "AUC {} (development {:.4}), KS {} on {} rows with {} bads",
+                d.auc.map_or("—".into(), |a| format!("{a:.4}")),
+                d.dev_auc,
+                d.ks.map_or("—".into(), |k| format!("{k:.4}")),
+                d.rows,
+                d.bads
+            );
+        }
+    }
+    if !positions.is_empty() {
+        println!(
+            "{} loans in {} vintages, {} month-end positions",
+            vintages.iter().map(|v| v.loans).sum::<u64>(),
+            vintages.len(),
+            positions.len()
+        );
+    }
+    println!("→ {}", args.out.display());
+    Ok(())
+}
+
+/// A loan book's month-end positions, each bad row named by its line.
+fn read_book(path: &Path) -> Result<Vec<xinrong_monitor::book::Position>> {
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    let rows = rdr
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| BadInput(format!("{}, line {}: {e}", path.display(), i + 2))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if rows.is_empty() {
+        return Err(BadInput(format!("{}: no positions", path.display())).into());
+    }
+    Ok(rows)
+}
+
+/// What the month's indicators say of the model: score and characteristic stability, and
+/// discrimination when the table has outcomes.
+struct ModelDrift {
+    name: String,
+    as_of: String,
+    score: xinrong_monitor::drift::Stability,
+    characteristics: Vec<xinrong_monitor::drift::Stability>,
+    discrimination: Option<xinrong_monitor::drift::Discrimination>,
+}
+
+fn model_drift(
+    model_path: &Path,
+    indicators: &Path,
+    target: &str,
+    t: &xinrong_monitor::drift::Thresholds,
+) -> Result<ModelDrift> {
+    use xinrong_monitor::drift;
+    let model = crate::data::load_model(model_path)?;
+    let mut opts = xinrong_tabular::ReadOptions {
+        required: model
+            .feature_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..Default::default()
+    };
+    let mut select = opts.required.clone();
+    select.push(target.to_string());
+    opts.select = Some(select);
+    let table = crate::data::load(indicators, &opts)?;
+    let by_name: HashMap<&str, _> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), crate::data::view_data(&c.data)))
+        .collect();
+    let scores = model
+        .score(&by_name, table.n_rows, 0)
+        .with_context(|| indicators.display().to_string())?;
+    let discrimination = match table.column(target) {
+        Some(_) => {
+            let y = crate::data::target(&table, target)?;
+            let (s, y): (Vec<f64>, Vec<u8>) = scores
+                .score
+                .iter()
+                .zip(&y)
+                .filter(|(_, y)| **y <= 1)
+                .map(|(s, y)| (*s, *y))
+                .unzip();
+            Some(drift::discrimination(&model, &s, &y))
+        }
+        None => None,
+    };
+    Ok(ModelDrift {
+        name: model_path.display().to_string(),
+        as_of: indicators
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        score: drift::score_stability(&model, &scores.score, t),
+        characteristics: drift::characteristic_stability(&model, &by_name, table.n_rows, t),
+        discrimination,
+    })
 }
 
 fn judge(

@@ -64,6 +64,66 @@ fn demo_sets_up_and_its_printed_calls_work() {
         "the second run prints the same calls:\n{again}"
     );
 
+    // Monitoring on the demo's portfolio: the model's stability on its test date and early
+    // warnings over the last quarter, judged against the generator's truth.
+    let report = dir.path().join("monitoring.html").display().to_string();
+    let printed_report = ok(&[
+        "monitor",
+        "report",
+        "--model",
+        &format!("{data}/model.json"),
+        "--indicators",
+        &format!("{data}/indicators-test.parquet"),
+        "--out",
+        &report,
+    ]);
+    assert!(printed_report.contains("score PSI"), "{printed_report}");
+    assert!(
+        printed_report.contains("AUC"),
+        "the test date has outcomes: {printed_report}"
+    );
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        page.contains("特征稳定性") && page.contains("<svg"),
+        "a Chinese report with charts"
+    );
+    let warnings = dir.path().join("warnings").display().to_string();
+    let printed_warnings = ok(&[
+        "monitor",
+        "warnings",
+        "--data-dir",
+        &data,
+        "--model",
+        &format!("{data}/model.json"),
+        "--from",
+        "2024-10",
+        "--to",
+        "2024-12",
+        "--truth",
+        &format!("{data}/raw"),
+        "--out",
+        &warnings,
+    ]);
+    assert!(
+        printed_warnings.contains("Ratio to the oracle"),
+        "{printed_warnings}"
+    );
+    let levels = std::fs::read_to_string(format!("{warnings}/levels.csv")).unwrap();
+    for month in ["2024-10-31", "2024-11-30", "2024-12-31"] {
+        let rows = levels.lines().filter(|l| l.starts_with(month)).count();
+        assert!(rows > 250, "{month}: {rows} firms");
+    }
+    assert!(
+        levels.lines().skip(1).all(|l| l.starts_with("2024-1")),
+        "only the period's month ends"
+    );
+    let alerts = std::fs::read_to_string(format!("{warnings}/alerts.csv")).unwrap();
+    assert!(
+        alerts.lines().any(|l| l.contains(",model_score,red,")),
+        "{}",
+        &alerts[..alerts.len().min(500)]
+    );
+
     let server = Served::start(&data, &listen);
     let check = |title: &str, expect: &str| {
         let out = sh(&call_after(&printed, title));

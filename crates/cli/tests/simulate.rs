@@ -204,6 +204,46 @@ fn the_simulated_book_is_stress_tested_and_bad_scenarios_are_named() {
     let months = std::fs::read_to_string(format!("{out}/loan_months.csv")).unwrap();
     assert!(months.starts_with("date,loan,uscc,bank,product,vintage,months_on_book,"));
     assert!(months.lines().any(|l| l.starts_with("2024-12-31,")));
+    // The book's vintages, roll rates and migration in the monitoring report.
+    let html = d.path().join("book.html").display().to_string();
+    let json = d.path().join("book.json").display().to_string();
+    let printed = ok(&[
+        "monitor",
+        "report",
+        "--book",
+        &format!("{out}/loan_months.csv"),
+        "--lang",
+        "en",
+        "--out",
+        &html,
+        "--json",
+        &json,
+    ]);
+    assert!(printed.contains("vintages"), "{printed}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Vintage curves") && page.contains("<svg") && page.contains("Roll rates")
+    );
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let roll = &figures["roll_rates"]["counts"];
+    assert!(
+        roll[0][0].as_u64().unwrap() > 0,
+        "loans stay current month to month: {roll}"
+    );
+    let e = bad(&["monitor", "report", "--out", &html]);
+    assert!(e.contains("--book") || e.contains("--model"), "{e}");
+    let broken = d.path().join("months.csv");
+    std::fs::write(&broken, months.replacen("2024-12-31,", "2024-13-31,", 1)).unwrap();
+    let e = bad(&[
+        "monitor",
+        "report",
+        "--book",
+        broken.to_str().unwrap(),
+        "--out",
+        &html,
+    ]);
+    assert!(e.contains("line "), "{e}");
     let portfolio = format!("{out}/portfolio.csv");
     let text = std::fs::read_to_string(&portfolio).unwrap();
     assert!(text.lines().count() > 20, "the performing book: {text}");

@@ -9,17 +9,22 @@
 //!
 //! [`report`] writes a self-contained HTML report with inline SVG charts.
 //!
+//! [`monitoring_report`] writes the monthly monitoring report of a model in use (stability,
+//! discrimination, vintages, roll rates, migration), in the same form.
+//!
 //! [`xlsx`] writes a workbook (scorecard, bins, metrics) for a credit committee.
 //!
 //! This crate only writes text (and workbook bytes) from a model; it reads no files and talks to no database.
 #![deny(missing_docs)]
 
 mod markup;
+mod monitoring;
 mod pmml;
 mod report;
 mod sql;
 mod xlsx;
 
+pub use monitoring::{Monitoring, monitoring_report};
 pub use pmml::pmml;
 pub use report::report;
 pub use sql::{Dialect, sql};

@@ -7,12 +7,12 @@ use xinrong_scorecard::metrics::ScoreBin;
 use xinrong_scorecard::{Lang, ModelFeature, Scorecard};
 
 /// Labels in the report's language.
-struct Words {
-    lang: Lang,
+pub(crate) struct Words {
+    pub(crate) lang: Lang,
 }
 
 impl Words {
-    fn t<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
+    pub(crate) fn t<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
         match self.lang {
             Lang::En => en,
             Lang::Zh => zh,
@@ -323,11 +323,11 @@ fn curve_charts(model: &Scorecard, w: &Words) -> String {
     out
 }
 
-fn svg_error() -> String {
+pub(crate) fn svg_error() -> String {
     "<p>(chart could not be drawn)</p>".into()
 }
 
-fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
     out.push_str("<table><thead><tr>");
     for h in head {
         let _ = write!(out, "<th>{}</th>", esc(h));
@@ -343,20 +343,25 @@ fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
     out.push_str("</tbody></table>\n");
 }
 
+/// Opens a report page: the document head, the shared style and the title.
+pub(crate) fn head(h: &mut String, title: &str, lang: Lang) {
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
+         body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",\"PingFang SC\",\"WenQuanYi Micro Hei\",sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse;margin:0.5em 0 1.5em}}\
+         th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}} th{{background:#f0f3f7}} td:first-child,th:first-child{{text-align:left}}\
+         h2{{border-bottom:2px solid #5a8cc8;padding-bottom:3px}} .chart svg{{max-width:100%}} .act{{color:#b3261e;font-weight:bold}} .watch{{color:#a86b00}}</style></head><body>\n<h1>{title}</h1>\n",
+        if lang == Lang::Zh { "zh" } else { "en" }
+    );
+}
+
 /// The report as one HTML document in `lang` (Chinese labels of features come from the
 /// model's dictionary when it has them).
 pub fn report(model: &Scorecard, lang: Lang) -> String {
     let w = Words { lang };
     let mut h = String::new();
     let title = w.t("Scorecard report", "评分卡模型报告");
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
-         body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",\"PingFang SC\",\"WenQuanYi Micro Hei\",sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse;margin:0.5em 0 1.5em}}\
-         th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}} th{{background:#f0f3f7}} td:first-child,th:first-child{{text-align:left}}\
-         h2{{border-bottom:2px solid #5a8cc8;padding-bottom:3px}} .chart svg{{max-width:100%}}</style></head><body>\n<h1>{title}</h1>\n",
-        if lang == Lang::Zh { "zh" } else { "en" }
-    );
+    head(&mut h, title, lang);
     let d = &model.data;
     let _ = write!(h, "<h2>{}</h2>", w.t("Data", "数据概况"));
     table(
