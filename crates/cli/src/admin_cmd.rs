@@ -64,6 +64,13 @@ enum AdminCommand {
         /// The signals file (CSV).
         file: PathBuf,
     },
+    /// Load early warnings (the alerts.csv of `xinrong monitor warnings`) to serve at
+    /// `GET /v1/alerts`: each opens an alert or updates the open one of its enterprise and
+    /// signal; every change is a ledger entry.
+    LoadAlerts {
+        /// The alerts file (CSV).
+        file: PathBuf,
+    },
 }
 
 pub fn run(args: AdminArgs) -> Result<()> {
@@ -127,6 +134,26 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 if !rejected.is_empty() {
                     eprintln!("{} row(s) not loaded:", rejected.len());
                     for r in &rejected {
+                        eprintln!("  {r}");
+                    }
+                }
+            }
+            AdminCommand::LoadAlerts { file } => {
+                let read = xinrong_platform::alerts::read_alerts(&file).map_err(platform_error)?;
+                let done = xinrong_platform::alerts::load(&pool, &read.alerts, &actor())
+                    .await
+                    .map_err(platform_error)?;
+                println!(
+                    "{} alerts from {}: {} opened, {} updated (their signal fired again), {} with nothing new",
+                    read.alerts.len(),
+                    file.display(),
+                    done.opened,
+                    done.updated,
+                    done.unchanged
+                );
+                if !read.rejected.is_empty() {
+                    eprintln!("{} row(s) not loaded:", read.rejected.len());
+                    for r in &read.rejected {
                         eprintln!("  {r}");
                     }
                 }

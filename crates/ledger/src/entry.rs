@@ -292,6 +292,25 @@ pub enum Entry {
         /// When it was recorded.
         time: String,
     },
+    /// An early warning raised, updated, acknowledged or resolved.
+    AlertAction {
+        /// Platform id of the alert.
+        alert_id: String,
+        /// The enterprise it is about.
+        enterprise: Uscc,
+        /// Its signal (one open alert per enterprise and signal).
+        signal: String,
+        /// Its level after the action.
+        level: String,
+        /// `raised`, `updated`, `acknowledged` or `resolved`.
+        action: String,
+        /// Who: the loader (operator) or the institution acting on it.
+        by: String,
+        /// SHA-256 of the evidence and rule version (raised, updated) or of the note.
+        detail_sha256: String,
+        /// When.
+        time: String,
+    },
 }
 
 impl Entry {

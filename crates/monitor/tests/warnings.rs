@@ -50,8 +50,8 @@ fn ids() -> Vec<String> {
     .to_vec()
 }
 
-/// Twenty quiet firms (PD 1%) and firm X: overdue elsewhere in Feb–Mar, again in May, and
-/// an enforcement record new in June.
+/// Twenty quiet firms (PD 1%) and firm X: the safest in January, the riskiest from February;
+/// overdue elsewhere in Feb–Mar, again in May, and an enforcement record new in June.
 fn panel() -> Panel {
     let mut o = Vec::new();
     for k in 0..20 {
@@ -70,7 +70,7 @@ fn panel() -> Panel {
         o.push(obs(
             "X",
             m,
-            0.005,
+            if i == 0 { 0.005 } else { 0.3 },
             &[
                 ("ln_overdue_days_max_3m", overdue[i]),
                 ("jd_enforcement_12m", enforcement),
@@ -93,10 +93,13 @@ fn rules_fire_with_evidence_and_episodes_open_and_close() {
         .filter(|a| a.signal == "overdue_elsewhere")
         .collect();
     assert_eq!(overdue.len(), 3, "{overdue:?}");
-    assert_eq!(overdue[0].level, Level::Red, "45 days is red");
-    assert_eq!(overdue[0].rule, "overdue_30");
-    assert_eq!(overdue[0].evidence, "ln_overdue_days_max_3m=45");
-    assert_eq!(overdue[1].level, Level::Yellow);
+    assert_eq!(overdue[0].level, Level::Yellow, "45 days for a risky firm");
+    assert_eq!(overdue[0].rule, "overdue_30_risky");
+    assert_eq!(
+        overdue[0].evidence,
+        "pd_rank=0.9762; ln_overdue_days_max_3m=45"
+    );
+    assert_eq!(overdue[1].level, Level::Blue, "10 days");
     assert_eq!(
         overdue[1].opened,
         date("2024-02-29"),
@@ -110,7 +113,14 @@ fn rules_fire_with_evidence_and_episodes_open_and_close() {
     let enforcement: Vec<_> = x.iter().filter(|a| a.signal == "enforcement").collect();
     assert_eq!(enforcement.len(), 1);
     assert_eq!(enforcement[0].date, date("2024-06-30"));
-    assert!(enforcement[0].action_zh.contains("冻结"));
+    assert!(enforcement[0].action_zh.contains("抵质押"));
+    let model: Vec<_> = x.iter().filter(|a| a.signal == "model_score").collect();
+    assert_eq!(model.len(), 5, "red from February");
+    assert!(
+        model
+            .iter()
+            .all(|a| a.level == Level::Red && a.opened == date("2024-02-29"))
+    );
     assert!(
         !alerts
             .iter()
@@ -123,9 +133,9 @@ fn rules_fire_with_evidence_and_episodes_open_and_close() {
             .unwrap()
             .level
     };
+    assert_eq!(level("X", "2024-01-31"), None, "X is the safest in January");
     assert_eq!(level("X", "2024-02-29"), Some(Level::Red));
-    assert_eq!(level("X", "2024-04-30"), None, "X has the lowest PD");
-    assert_eq!(level("X", "2024-06-30"), Some(Level::Red));
+    assert_eq!(level("Q00", "2024-02-29"), None);
 }
 
 #[test]

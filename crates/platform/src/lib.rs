@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod alerts;
 mod assets;
 pub mod consent;
 pub mod credit;

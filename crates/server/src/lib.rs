@@ -5,6 +5,7 @@
 //! hands it to [`xinrong_platform::Platform`]. It knows nothing of how models are fitted.
 #![deny(missing_docs)]
 
+mod alert_routes;
 mod auth;
 mod body;
 mod credit_routes;
@@ -136,6 +137,12 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
         .route("/v1/loans/{id}", get(loan_routes::loan))
         .route("/v1/loans/{id}/events", post(loan_routes::event))
         .route("/v1/credit/summary", get(loan_routes::summary))
+        .route("/v1/alerts", get(alert_routes::list))
+        .route(
+            "/v1/alerts/{id}/acknowledge",
+            post(alert_routes::acknowledge),
+        )
+        .route("/v1/alerts/{id}/resolve", post(alert_routes::resolve))
         .route("/v1/queries", get(routes::queries))
         .route("/v1/queries/{id}", get(routes::query))
         .route("/v1/portrait", get(routes::portrait))

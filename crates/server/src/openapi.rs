@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{credit_routes, financing_routes, guarantee_routes, loan_routes, routes};
+use crate::{alert_routes, credit_routes, financing_routes, guarantee_routes, loan_routes, routes};
 
 /// The API's description, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -24,6 +24,7 @@ use crate::{credit_routes, financing_routes, guarantee_routes, loan_routes, rout
         credit_routes::promote_flow, credit_routes::replay_flow,
         guarantee_routes::sign, guarantee_routes::list, guarantee_routes::guarantee,
         loan_routes::book, loan_routes::event, loan_routes::loan, loan_routes::summary,
+        alert_routes::list, alert_routes::acknowledge, alert_routes::resolve,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
         routes::admin_actions
     ),
@@ -33,6 +34,7 @@ use crate::{credit_routes, financing_routes, guarantee_routes, loan_routes, rout
         (name = "consents", description = "Enterprises authorise and revoke access"),
         (name = "enterprises", description = "Registration, data upload, portrait"),
         (name = "financing", description = "Products matched, credit limits and prices, need signals"),
+        (name = "monitoring", description = "Early warnings routed under post-loan monitoring consents: acknowledge, resolve"),
         (name = "credit", description = "Credit decisions by versioned flows (maker-checker, champion/challenger, replay), batch guarantees (见贷即保) and the loan book"),
     )
 )]

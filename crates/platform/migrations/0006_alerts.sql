@@ -1,0 +1,25 @@
+-- Early warnings as the platform serves them: one row per alert episode, with its lifecycle
+-- (open → acknowledged → resolved with a note). `open_key` (enterprise|signal) is set while the
+-- alert is not resolved, so the database itself keeps one open alert per enterprise and signal,
+-- whoever loads concurrently; NULLs do not collide.
+CREATE TABLE alerts (
+    alert_id     TEXT PRIMARY KEY,
+    enterprise   TEXT NOT NULL,
+    signal       TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    evidence     TEXT NOT NULL,
+    action_en    TEXT NOT NULL,
+    action_zh    TEXT NOT NULL,
+    rules        TEXT NOT NULL,
+    opened       TEXT NOT NULL,
+    last_seen    TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    note         TEXT NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_ms   BIGINT NOT NULL,
+    open_key     TEXT UNIQUE
+);
+CREATE INDEX alerts_by_enterprise ON alerts (enterprise, status);
+CREATE INDEX alerts_by_time ON alerts (updated_ms);

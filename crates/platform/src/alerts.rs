@@ -1,0 +1,646 @@
+//! Early warnings as the platform serves them: the alerts `xinrong monitor warnings` raises,
+//! loaded as episodes (one open alert per enterprise and signal: a signal that keeps firing
+//! updates its alert instead of opening another), routed only to the institutions holding a
+//! live post-loan monitoring consent from the enterprise, and acted on: open → acknowledged →
+//! resolved with a note. Every change is a ledger entry (through the outbox, committed with
+//! the change), so who knew what and when is auditable.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use xinrong_core::{Purpose, Uscc};
+use xinrong_ledger::Entry;
+
+use crate::access::{Institution, Kind};
+use crate::error::PlatformError;
+use crate::fields::Id;
+use crate::ids::{new_id, now_ms, rfc3339};
+use crate::journal::{self, Action};
+use crate::platform::Platform;
+
+/// One alert of a batch, as `xinrong monitor warnings` writes `alerts.csv`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RaisedAlert {
+    /// Month end it fired.
+    pub date: NaiveDate,
+    /// The enterprise.
+    pub uscc: Uscc,
+    /// The signal.
+    pub signal: String,
+    /// `red`, `yellow` or `blue`.
+    pub level: String,
+    /// The rule's row id.
+    pub rule: String,
+    /// What the row says.
+    pub description: String,
+    /// The facts it tested, with values.
+    pub evidence: String,
+    /// Suggested action.
+    pub action_en: String,
+    /// Suggested action in Chinese.
+    pub action_zh: String,
+    /// SHA-256 of the rules.
+    pub rules: String,
+}
+
+/// An alert as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AlertView {
+    /// Platform id.
+    pub alert_id: String,
+    /// The enterprise.
+    pub enterprise: String,
+    /// The signal (one open alert per enterprise and signal).
+    pub signal: String,
+    /// `red`, `yellow` or `blue` (the latest level while open).
+    pub level: String,
+    /// The rule that fired last.
+    pub rule: String,
+    /// What it means.
+    pub description: String,
+    /// The facts and their values (`field=value; …`).
+    pub evidence: String,
+    /// Suggested action.
+    pub action_en: String,
+    /// Suggested action in Chinese.
+    pub action_zh: String,
+    /// SHA-256 of the rules that raised it.
+    pub rules: String,
+    /// Month end it opened.
+    pub opened: String,
+    /// Last month end it fired.
+    pub last_seen: String,
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: String,
+    /// The resolution note.
+    pub note: String,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When (RFC 3339).
+    pub updated: String,
+}
+
+type AlertRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
+
+const COLUMNS: &str = "alert_id, enterprise, signal, level, rule, description, evidence, action_en, \
+                       action_zh, rules, opened, last_seen, status, note, updated_by, updated_ms";
+
+fn view(r: AlertRow) -> AlertView {
+    AlertView {
+        alert_id: r.0,
+        enterprise: r.1,
+        signal: r.2,
+        level: r.3,
+        rule: r.4,
+        description: r.5,
+        evidence: r.6,
+        action_en: r.7,
+        action_zh: r.8,
+        rules: r.9,
+        opened: r.10,
+        last_seen: r.11,
+        status: r.12,
+        note: r.13,
+        updated_by: r.14,
+        updated: rfc3339(r.15),
+    }
+}
+
+/// What reading an alerts file gave.
+#[derive(Debug, Default)]
+pub struct AlertsFile {
+    /// The alerts, in file order.
+    pub alerts: Vec<RaisedAlert>,
+    /// Rows refused, each with its line and why.
+    pub rejected: Vec<String>,
+}
+
+/// Longest text of a loaded field.
+const MAX_TEXT: usize = 2000;
+
+fn check_text(field: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.chars().count() > max {
+        return Err(format!("{field}: longer than {max} characters"));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{field}: control character U+{:04X} is not allowed",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+impl RaisedAlert {
+    fn check(&self) -> Result<(), String> {
+        if !["red", "yellow", "blue"].contains(&self.level.as_str()) {
+            return Err(format!(
+                "level: {:?} is not red, yellow or blue",
+                self.level
+            ));
+        }
+        if self.signal.is_empty()
+            || self.signal.len() > 64
+            || !self
+                .signal
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(format!(
+                "signal: {:?} is not 1–64 lowercase letters, digits or '_'",
+                self.signal
+            ));
+        }
+        for (f, t) in [
+            ("rule", &self.rule),
+            ("description", &self.description),
+            ("evidence", &self.evidence),
+            ("action_en", &self.action_en),
+            ("action_zh", &self.action_zh),
+            ("rules", &self.rules),
+        ] {
+            check_text(f, t, MAX_TEXT)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the `alerts.csv` of `xinrong monitor warnings`; a bad row is refused with its line.
+pub fn read_alerts(path: &Path) -> Result<AlertsFile, PlatformError> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| PlatformError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let mut out = AlertsFile::default();
+    for (i, row) in rdr.deserialize::<RaisedAlert>().enumerate() {
+        let line = i + 2;
+        match row
+            .map_err(|e| e.to_string())
+            .and_then(|a| a.check().map(|()| a))
+        {
+            Ok(a) => out.alerts.push(a),
+            Err(e) => out
+                .rejected
+                .push(format!("{}, line {line}: {e}", path.display())),
+        }
+    }
+    Ok(out)
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Loaded {
+    /// Alerts opened.
+    pub opened: u64,
+    /// Open alerts that fired again (level, evidence and last month updated).
+    pub updated: u64,
+    /// Rows that tell nothing new (older than their alert's last month, or the same row
+    /// again), left as they are.
+    pub unchanged: u64,
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// Loads a batch of alerts: each opens an alert, or updates the open one of its enterprise and
+/// signal. Every enterprise must be registered (else nothing is loaded). Each change is
+/// committed with its ledger entry in the outbox.
+pub async fn load(
+    pool: &AnyPool,
+    alerts: &[RaisedAlert],
+    by: &str,
+) -> Result<Loaded, PlatformError> {
+    let known: HashSet<String> = sqlx::query_as::<_, (String,)>("SELECT uscc FROM enterprises")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    if let Some(a) = alerts.iter().find(|a| !known.contains(a.uscc.as_str())) {
+        return Err(PlatformError::invalid(
+            "enterprise",
+            format!(
+                "{} (alert {} of {}) is not registered; nothing was loaded",
+                a.uscc, a.signal, a.date
+            ),
+        ));
+    }
+    if let Some(e) = alerts.iter().find_map(|a| a.check().err()) {
+        return Err(PlatformError::invalid("alerts", e));
+    }
+    let mut sorted: Vec<&RaisedAlert> = alerts.iter().collect();
+    sorted.sort_by_key(|a| a.date);
+    let mut done = Loaded::default();
+    for chunk in sorted.chunks(500) {
+        // A concurrent load may open the same alert first: the database refuses the second
+        // (one open alert per enterprise and signal), and the chunk runs again, now finding
+        // it. SQLite may also refuse a second writer outright (busy); it waits and retries.
+        let mut attempts = 0u64;
+        let counted = loop {
+            attempts += 1;
+            match load_chunk(pool, chunk, by).await {
+                Err(PlatformError::Db(sqlx::Error::Database(e)))
+                    if attempts < 20
+                        && (e.is_unique_violation()
+                            || matches!(e.code().as_deref(), Some("5" | "517"))) =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempts)).await;
+                }
+                other => break other?,
+            }
+        };
+        done.opened += counted.opened;
+        done.updated += counted.updated;
+        done.unchanged += counted.unchanged;
+    }
+    Ok(done)
+}
+
+async fn load_chunk(
+    pool: &AnyPool,
+    chunk: &[&RaisedAlert],
+    by: &str,
+) -> Result<Loaded, PlatformError> {
+    let mut done = Loaded::default();
+    let mut tx = pool.begin().await?;
+    for a in chunk {
+        match upsert(&mut tx, a, by).await? {
+            Upsert::Opened => done.opened += 1,
+            Upsert::Updated => done.updated += 1,
+            Upsert::Unchanged => done.unchanged += 1,
+        }
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+enum Upsert {
+    Opened,
+    Updated,
+    Unchanged,
+}
+
+async fn upsert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    a: &RaisedAlert,
+    by: &str,
+) -> Result<Upsert, PlatformError> {
+    let key = format!("{}|{}", a.uscc, a.signal);
+    let date = a.date.to_string();
+    let existing: Option<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT alert_id, last_seen, level, rule, evidence FROM alerts WHERE open_key = $1",
+    )
+    .bind(&key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let now = now_ms();
+    let (alert_id, action) = match existing {
+        Some((_, last, ..)) if last.as_str() > date.as_str() => return Ok(Upsert::Unchanged),
+        Some((_, last, level, rule, evidence))
+            if last == date && level == a.level && rule == a.rule && evidence == a.evidence =>
+        {
+            return Ok(Upsert::Unchanged);
+        }
+        Some((id, ..)) => {
+            sqlx::query(
+                "UPDATE alerts SET level = $1, rule = $2, description = $3, evidence = $4, \
+                 action_en = $5, action_zh = $6, rules = $7, last_seen = $8, updated_by = $9, \
+                 updated_ms = $10 WHERE alert_id = $11",
+            )
+            .bind(&a.level)
+            .bind(&a.rule)
+            .bind(&a.description)
+            .bind(&a.evidence)
+            .bind(&a.action_en)
+            .bind(&a.action_zh)
+            .bind(&a.rules)
+            .bind(&date)
+            .bind(by)
+            .bind(now)
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+            (id, "updated")
+        }
+        None => {
+            let id = new_id("al");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO alerts ({COLUMNS}, open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                 $9, $10, $11, $12, 'open', '', $13, $14, $15)"
+            )))
+            .bind(&id)
+            .bind(a.uscc.as_str())
+            .bind(&a.signal)
+            .bind(&a.level)
+            .bind(&a.rule)
+            .bind(&a.description)
+            .bind(&a.evidence)
+            .bind(&a.action_en)
+            .bind(&a.action_zh)
+            .bind(&a.rules)
+            .bind(&date)
+            .bind(&date)
+            .bind(by)
+            .bind(now)
+            .bind(&key)
+            .execute(&mut **tx)
+            .await?;
+            (id, "raised")
+        }
+    };
+    let (action_id, time) = Action::stamp();
+    journal::enqueue(
+        tx,
+        &Action {
+            action_id,
+            kind: "alert",
+            by: by.to_string(),
+            entry: Entry::AlertAction {
+                alert_id,
+                enterprise: a.uscc.clone(),
+                signal: a.signal.clone(),
+                level: a.level.clone(),
+                action: action.into(),
+                by: by.to_string(),
+                detail_sha256: digest(&[&a.rule, &a.evidence, &a.rules, &date]),
+                time,
+            },
+        },
+    )
+    .await?;
+    Ok(if action == "raised" {
+        Upsert::Opened
+    } else {
+        Upsert::Updated
+    })
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFilter {
+    /// Only this enterprise.
+    pub enterprise: Option<String>,
+    /// `open`, `acknowledged` or `resolved` (default: all but resolved).
+    pub status: Option<String>,
+    /// `red`, `yellow` or `blue`.
+    pub level: Option<String>,
+    /// At most this many, newest change first (1–500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// What may be done to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAct {
+    /// Seen and being handled.
+    Acknowledge,
+    /// Closed, with a note saying how.
+    Resolve,
+}
+
+impl Platform {
+    /// Enterprises whose alerts `by` may see: all for the operator and the regulator; for a
+    /// bank or guarantor, those that gave it a live post-loan monitoring consent; for an
+    /// enterprise, itself.
+    fn alert_scope(&self, by: &Institution) -> Option<HashSet<String>> {
+        match by.kind {
+            Kind::Operator | Kind::Regulator => None,
+            Kind::Enterprise => Some(by.uscc.iter().map(|u| u.to_string()).collect()),
+            Kind::Bank | Kind::Guarantor => {
+                let today = chrono::Utc::now().date_naive();
+                Some(
+                    self.consents
+                        .of_institution(&by.id)
+                        .into_iter()
+                        .filter(|c| c.purpose == Purpose::PostLoan && c.is_live(today))
+                        .map(|c| c.enterprise.to_string())
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// Alerts `by` may see, newest change first.
+    pub async fn alerts(
+        &self,
+        by: &Institution,
+        filter: &AlertFilter,
+    ) -> Result<Vec<AlertView>, PlatformError> {
+        let limit = filter.limit.unwrap_or(100);
+        if !(1..=500).contains(&limit) {
+            return Err(PlatformError::invalid(
+                "limit",
+                format!("{limit} is not 1–500"),
+            ));
+        }
+        let status = match filter.status.as_deref() {
+            None => None,
+            Some(s @ ("open" | "acknowledged" | "resolved")) => Some(s),
+            Some(s) => {
+                return Err(PlatformError::invalid(
+                    "status",
+                    format!(
+                        "{} is not open, acknowledged or resolved",
+                        crate::fields::shown(s)
+                    ),
+                ));
+            }
+        };
+        if let Some(l) = filter.level.as_deref()
+            && !["red", "yellow", "blue"].contains(&l)
+        {
+            return Err(PlatformError::invalid(
+                "level",
+                format!("{} is not red, yellow or blue", crate::fields::shown(l)),
+            ));
+        }
+        let enterprise = filter
+            .enterprise
+            .as_deref()
+            .map(|e| crate::scoring::parse_uscc("enterprise", e))
+            .transpose()?;
+        let scope = self.alert_scope(by);
+        let mut wanted: Option<Vec<String>> = scope.map(|s| s.into_iter().collect());
+        if let Some(e) = &enterprise {
+            wanted = Some(match wanted {
+                Some(w) if !w.iter().any(|x| x == e.as_str()) => Vec::new(),
+                _ => vec![e.to_string()],
+            });
+        }
+        let mut out = Vec::new();
+        let lists: Vec<Option<Vec<String>>> = match wanted {
+            None => vec![None],
+            Some(w) if w.is_empty() => return Ok(Vec::new()),
+            Some(w) => w.chunks(400).map(|c| Some(c.to_vec())).collect(),
+        };
+        for list in lists {
+            let mut sql = format!("SELECT {COLUMNS} FROM alerts WHERE ");
+            let mut n = 0;
+            let mut next = || {
+                n += 1;
+                format!("${n}")
+            };
+            sql.push_str(&match status {
+                Some(_) => format!("status = {}", next()),
+                None => "status <> 'resolved'".to_string(),
+            });
+            if filter.level.is_some() {
+                sql.push_str(&format!(" AND level = {}", next()));
+            }
+            if let Some(l) = &list {
+                let marks: Vec<String> = l.iter().map(|_| next()).collect();
+                sql.push_str(&format!(" AND enterprise IN ({})", marks.join(", ")));
+            }
+            sql.push_str(&format!(
+                " ORDER BY updated_ms DESC, alert_id DESC LIMIT {limit}"
+            ));
+            let mut q = sqlx::query_as::<_, AlertRow>(sqlx::AssertSqlSafe(sql));
+            if let Some(s) = status {
+                q = q.bind(s);
+            }
+            if let Some(l) = &filter.level {
+                q = q.bind(l.clone());
+            }
+            for e in list.iter().flatten() {
+                q = q.bind(e.clone());
+            }
+            out.extend(q.fetch_all(&self.pool).await?.into_iter().map(view));
+        }
+        out.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.alert_id.cmp(&a.alert_id)));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    /// Acknowledges or resolves an alert. Only a bank or guarantor with a live post-loan
+    /// consent from the enterprise acts on it (others: not found, so nothing is revealed);
+    /// resolving needs a note; a resolved alert is final.
+    pub async fn act_on_alert(
+        &self,
+        by: &Institution,
+        alert_id: &Id,
+        act: AlertAct,
+        note: &str,
+    ) -> Result<AlertView, PlatformError> {
+        self.writable()?;
+        if !matches!(by.kind, Kind::Bank | Kind::Guarantor) {
+            return Err(PlatformError::role(format!(
+                "a {} may not act on alerts; the bank or guarantor monitoring the enterprise does",
+                by.kind.as_str()
+            )));
+        }
+        check_text("note", note, MAX_TEXT).map_err(|m| PlatformError::invalid("note", m))?;
+        if act == AlertAct::Resolve && note.trim().is_empty() {
+            return Err(PlatformError::invalid(
+                "note",
+                "resolving an alert needs a note saying how it was resolved",
+            ));
+        }
+        let not_found = || PlatformError::NotFound(format!("alert {alert_id}"));
+        let row: AlertRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM alerts WHERE alert_id = $1"
+        )))
+        .bind(alert_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(not_found)?;
+        let current = view(row);
+        let scope = self.alert_scope(by).unwrap_or_default();
+        if !scope.contains(&current.enterprise) {
+            return Err(not_found());
+        }
+        let (from, to, action): (&[&str], &str, &str) = match act {
+            AlertAct::Acknowledge => (&["open"], "acknowledged", "acknowledged"),
+            AlertAct::Resolve => (&["open", "acknowledged"], "resolved", "resolved"),
+        };
+        if !from.contains(&current.status.as_str()) {
+            return Err(PlatformError::Conflict(format!(
+                "alert {alert_id} is {}; it cannot be {action}",
+                current.status
+            )));
+        }
+        let enterprise: Uscc = current
+            .enterprise
+            .parse()
+            .map_err(|_| PlatformError::Unavailable("a stored alert names a bad USCC".into()))?;
+        let mut tx = self.pool.begin().await?;
+        let clear_key = if to == "resolved" {
+            ", open_key = NULL"
+        } else {
+            ""
+        };
+        let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE alerts SET status = $1, note = $2, updated_by = $3, updated_ms = $4{clear_key} \
+             WHERE alert_id = $5 AND status = $6"
+        )))
+        .bind(to)
+        .bind(note)
+        .bind(&by.id)
+        .bind(now_ms())
+        .bind(alert_id.as_str())
+        .bind(&current.status)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(PlatformError::Conflict(format!(
+                "alert {alert_id} changed meanwhile; read it again"
+            )));
+        }
+        let (action_id, time) = Action::stamp();
+        journal::enqueue(
+            &mut tx,
+            &Action {
+                action_id,
+                kind: "alert",
+                by: by.id.clone(),
+                entry: Entry::AlertAction {
+                    alert_id: alert_id.to_string(),
+                    enterprise,
+                    signal: current.signal.clone(),
+                    level: current.level.clone(),
+                    action: action.into(),
+                    by: by.id.clone(),
+                    detail_sha256: digest(&[note]),
+                    time,
+                },
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.append_admin_actions().await?;
+        let row: AlertRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM alerts WHERE alert_id = $1"
+        )))
+        .bind(alert_id.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(view(row))
+    }
+}

@@ -1,0 +1,210 @@
+//! Early warnings over HTTP on both stores: alerts loaded as episodes (one open alert per
+//! enterprise and signal, also under concurrent loads), routed only under a live post-loan
+//! consent, acknowledged and resolved by the monitoring bank with every change in the ledger;
+//! and the callers and bodies that are refused.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{Harness, Store, code, in_days};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xinrong_platform::alerts::{RaisedAlert, load};
+
+fn raised(h: &Harness, ent: usize, signal: &str, level: &str, date: &str) -> RaisedAlert {
+    RaisedAlert {
+        date: date.parse::<NaiveDate>().unwrap(),
+        uscc: h.enterprises[ent].parse().unwrap(),
+        signal: signal.into(),
+        level: level.into(),
+        rule: format!("{signal}_{level}"),
+        description: "a test rule".into(),
+        evidence: "pd_rank=0.98".into(),
+        action_en: "Review the file".into(),
+        action_zh: "复核档案".into(),
+        rules: "0123abcd".into(),
+    }
+}
+
+async fn alerts(h: &Harness, who: &str, query: &str) -> Vec<Value> {
+    let (s, v) = h.get(&format!("/v1/alerts{query}"), who).await;
+    assert_eq!(s, StatusCode::OK, "{who} {query}: {v}");
+    v["alerts"].as_array().unwrap().clone()
+}
+
+on_both_stores!(
+    alerts_are_episodes_routed_under_post_loan_consent_and_acted_on,
+    |h: Harness| async move {
+        let pool = h.platform().pool().clone();
+        let batch = vec![
+            raised(&h, 0, "model_score", "red", "2025-01-31"),
+            raised(&h, 0, "overdue_elsewhere", "blue", "2025-01-31"),
+            raised(&h, 1, "model_score", "yellow", "2025-01-31"),
+        ];
+        let done = load(&pool, &batch, "cli:ops").await.unwrap();
+        assert_eq!((done.opened, done.updated), (3, 0));
+
+        // Routing: nothing without a live post-loan consent; a pre-loan one is not enough.
+        assert!(alerts(&h, "bank", "").await.is_empty());
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        assert!(alerts(&h, "bank", "").await.is_empty());
+        let (s, _) = h.grant("ent0", "bank", "post_loan", &in_days(30)).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let seen = alerts(&h, "bank", "").await;
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(
+            seen.iter()
+                .all(|a| a["enterprise"] == h.enterprises[0].as_str())
+        );
+        assert!(alerts(&h, "bank2", "").await.is_empty());
+        assert_eq!(alerts(&h, "regulator", "").await.len(), 3);
+        assert_eq!(alerts(&h, "ent1", "").await.len(), 1);
+        assert_eq!(alerts(&h, "bank", "?level=red").await.len(), 1);
+        let other = format!("?enterprise={}", h.enterprises[1]);
+        assert!(
+            alerts(&h, "bank", &other).await.is_empty(),
+            "not its enterprise"
+        );
+        let (s, _) = h.call(reqwest::Method::GET, "/v1/alerts", None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+        // The signal fires again next month: the same alert, its level and month updated; an
+        // older row changes nothing.
+        let again = vec![raised(&h, 0, "model_score", "yellow", "2025-02-28")];
+        assert_eq!(load(&pool, &again, "cli:ops").await.unwrap().updated, 1);
+        let stale = vec![raised(&h, 0, "model_score", "red", "2024-12-31")];
+        assert_eq!(load(&pool, &stale, "cli:ops").await.unwrap().unchanged, 1);
+        let model: Vec<Value> = alerts(&h, "bank", "")
+            .await
+            .into_iter()
+            .filter(|a| a["signal"] == "model_score")
+            .collect();
+        assert_eq!(model.len(), 1);
+        assert_eq!(
+            (
+                model[0]["level"].as_str(),
+                model[0]["opened"].as_str(),
+                model[0]["last_seen"].as_str()
+            ),
+            (Some("yellow"), Some("2025-01-31"), Some("2025-02-28"))
+        );
+        let id = model[0]["alert_id"].as_str().unwrap().to_string();
+
+        // Concurrent loads of one new signal open one alert.
+        let fresh = vec![raised(&h, 1, "tax_arrears", "blue", "2025-02-28")];
+        let runs =
+            futures_util::future::join_all((0..4).map(|_| load(&pool, &fresh, "cli:ops"))).await;
+        let opened: u64 = runs.into_iter().map(|r| r.unwrap().opened).sum();
+        assert_eq!(opened, 1);
+        assert_eq!(
+            alerts(&h, "regulator", &other)
+                .await
+                .iter()
+                .filter(|a| a["signal"] == "tax_arrears")
+                .count(),
+            1
+        );
+
+        // Acting: only the monitoring bank; others learn nothing or are refused by role.
+        let ack = format!("/v1/alerts/{id}/acknowledge");
+        let resolve = format!("/v1/alerts/{id}/resolve");
+        let (s, v) = h.post(&ack, "bank2", json!({})).await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"), "{v}");
+        for who in ["ent0", "regulator", "operator"] {
+            let (s, v) = h.post(&ack, who, json!({})).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+        }
+        let (s, v) = h
+            .post(&ack, "bank", json!({"note": "calling the CFO"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "acknowledged");
+        let (s, v) = h.post(&ack, "bank", json!({})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        let (s, v) = h.post(&resolve, "bank", json!({})).await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("note")),
+            "{v}"
+        );
+        let (s, v) = h.post(&resolve, "bank", json!({"note": "a\u{0}b"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "NUL: {v}");
+        let (s, v) = h
+            .post(&resolve, "bank", json!({"note": "x".repeat(2001)}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "too long: {v}");
+        let (s, v) = h
+            .post(
+                &resolve,
+                "bank",
+                json!({"note": "restructured; collateral added", "x": 1}),
+            )
+            .await;
+        assert!(s.is_client_error(), "unknown field: {v}");
+        let (s, v) = h
+            .post(
+                &resolve,
+                "bank",
+                json!({"note": "restructured; collateral added"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (v["status"].as_str(), v["updated_by"].as_str()),
+            (Some("resolved"), Some(h.ids["bank"].as_str()))
+        );
+        let (s, _) = h.post(&resolve, "bank", json!({"note": "again"})).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(alerts(&h, "bank", "?status=resolved").await.len(), 1);
+        // Resolved is final: the signal firing again opens a new alert.
+        let later = vec![raised(&h, 0, "model_score", "red", "2025-03-31")];
+        assert_eq!(load(&pool, &later, "cli:ops").await.unwrap().opened, 1);
+
+        // Every change is a ledger entry.
+        h.platform().append_admin_actions().await.unwrap();
+        let (_, actions) = h.get("/v1/admin/actions?limit=100", "regulator").await;
+        let alert_actions = actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "alert")
+            .count();
+        // 3 raised + 1 updated + 1 concurrent raise + acknowledged + resolved + 1 raised.
+        assert_eq!(alert_actions, 8, "{actions}");
+
+        // Bad queries and ids.
+        for q in [
+            "?status=closed",
+            "?level=purple",
+            "?limit=0",
+            "?enterprise=nope",
+        ] {
+            let (s, v) = h.get(&format!("/v1/alerts{q}"), "regulator").await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {v}");
+        }
+        let (s, _) = h.get("/v1/alerts?colour=red", "regulator").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = h
+            .post("/v1/alerts/al_zz/acknowledge", "bank", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+);
+
+on_both_stores!(
+    a_batch_naming_an_unregistered_enterprise_or_a_bad_level_loads_nothing,
+    |h: Harness| async move {
+        let pool = h.platform().pool().clone();
+        let mut stranger = raised(&h, 0, "model_score", "red", "2025-01-31");
+        stranger.uscc = common::fix_check("91110000MA0000000").parse().unwrap();
+        let batch = vec![raised(&h, 0, "lawsuit", "blue", "2025-01-31"), stranger];
+        let e = load(&pool, &batch, "cli:ops").await.unwrap_err();
+        assert!(e.to_string().contains("not registered"), "{e}");
+        let mut purple = raised(&h, 0, "model_score", "purple", "2025-01-31");
+        assert!(load(&pool, &[purple.clone()], "cli:ops").await.is_err());
+        purple.level = "red".into();
+        purple.evidence = "x\u{0}y".into();
+        assert!(load(&pool, &[purple], "cli:ops").await.is_err());
+        assert!(alerts(&h, "regulator", "").await.is_empty());
+    }
+);
