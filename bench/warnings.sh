@@ -27,7 +27,7 @@ for d in 2023-12-31 2024-06-30; do
 done
 $x fit -q --train "$out/ind-2023-12-31.parquet" --test "$out/ind-2024-06-30.parquet" \
   --target bad --id uscc --out "$out/model.json" > "$out/fit.txt"
-grep -A4 "^Performance" "$out/fit.txt" | tail -3
+grep -A5 "^Performance" "$out/fit.txt" | tail -2
 echo "== early warnings at every month end of 2025"
 t $x monitor warnings --data-dir "$out/data" --model "$out/model.json" --from 2025-01 --to 2025-12 \
   --truth "$out/raw" --out "$out/warnings"
