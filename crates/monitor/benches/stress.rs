@@ -24,8 +24,8 @@ fn portfolio() -> Portfolio {
                 pd: 0.003 * (25.0f64 / 0.3).powf(u),
                 lgd: 0.45,
                 collateral: Decimal::ZERO,
-                guarantor: (i % 3 == 0).then(|| format!("G{}", i % 2)),
-                guaranteed_share: if i % 3 == 0 {
+                guarantor: i.is_multiple_of(3).then(|| format!("G{}", i % 2)),
+                guaranteed_share: if i.is_multiple_of(3) {
                     Decimal::new(8, 1)
                 } else {
                     Decimal::ZERO

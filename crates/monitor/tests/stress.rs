@@ -15,8 +15,8 @@ fn loan(i: usize, pd: f64, exposure: i64) -> Loan {
         pd,
         lgd: 0.5,
         collateral: Decimal::ZERO,
-        guarantor: (i % 4 == 0).then(|| "G1".to_string()),
-        guaranteed_share: if i % 4 == 0 {
+        guarantor: i.is_multiple_of(4).then(|| "G1".to_string()),
+        guaranteed_share: if i.is_multiple_of(4) {
             Decimal::new(8, 1)
         } else {
             Decimal::ZERO
