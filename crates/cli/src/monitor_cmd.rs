@@ -355,7 +355,12 @@ fn read_book(path: &Path) -> Result<Vec<xinrong_monitor::book::Position>> {
     let rows = rdr
         .deserialize()
         .enumerate()
-        .map(|(i, r)| r.map_err(|e| BadInput(format!("{}, line {}: {e}", path.display(), i + 2))))
+        .map(|(i, r)| {
+            let at = |e: String| BadInput(format!("{}, line {}: {e}", path.display(), i + 2));
+            let p: xinrong_monitor::book::Position = r.map_err(|e| at(e.to_string()))?;
+            xinrong_monitor::book::check(&p).map_err(at)?;
+            Ok::<_, BadInput>(p)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if rows.is_empty() {
         return Err(BadInput(format!("{}: no positions", path.display())).into());

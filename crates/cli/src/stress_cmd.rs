@@ -76,7 +76,7 @@ pub fn run(args: StressArgs) -> Result<()> {
         .progress_chars("=> "),
     );
     let t = Instant::now();
-    let r = stress(&portfolio, &s, &|n| bar.inc(n));
+    let r = stress(&portfolio, &s, &|n| bar.inc(n)).map_err(|e| BadInput(e.to_string()))?;
     bar.finish_and_clear();
     let simulated = t.elapsed();
     print(&r);

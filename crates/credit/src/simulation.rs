@@ -431,7 +431,8 @@ pub struct Run {
     pub agreements: Vec<AgreementMonth>,
     /// Books by month.
     pub book: Vec<BookMonth>,
-    /// Every loan not closed or written off, at every month end.
+    /// Every open loan at every month end, and each loan once more in the month it was closed
+    /// or written off (with that state).
     pub loan_months: Vec<LoanMonth>,
     /// Guarantors alerted: an agreement's rate reached its warning level or its cap.
     pub alerts: Vec<AlertRow>,
@@ -446,6 +447,8 @@ struct Booked {
     lgd: Decimal,
     defaulted_on: Option<NaiveDate>,
     disbursed_on: NaiveDate,
+    /// Whether its exit (closed or written off) was written to the month-end panel.
+    exit_written: bool,
     pd: f64,
     industry: String,
     region: String,
@@ -558,6 +561,7 @@ pub fn simulate(
                 lgd: t.lgd,
                 defaulted_on: None,
                 disbursed_on: app.date,
+                exit_written: false,
                 pd: app.pd,
                 industry: app.industry.clone(),
                 region: app.region.clone(),
@@ -672,7 +676,7 @@ pub fn simulate(
                 }
             }
         }
-        snapshot(&mut run, banks, agreements, &standing, &book, end);
+        snapshot(&mut run, banks, agreements, &standing, &mut book, end);
         month = next;
     }
     run.standing = agreements
@@ -792,7 +796,7 @@ fn snapshot(
     banks: &[Bank],
     agreements: &[Agreement],
     standing: &[Standing],
-    book: &[Booked],
+    book: &mut [Booked],
     end: NaiveDate,
 ) {
     for (a, s) in agreements.iter().zip(standing) {
@@ -811,14 +815,20 @@ fn snapshot(
         });
     }
     let mut by: BTreeMap<(&str, Category), (u64, Decimal)> = BTreeMap::new();
-    for b in book {
-        if matches!(b.loan.state(), Some(State::Closed | State::WrittenOff)) {
+    for b in book.iter_mut() {
+        let closed = matches!(b.loan.state(), Some(State::Closed | State::WrittenOff));
+        if closed && b.exit_written {
             continue;
         }
+        // A loan that left the book appears once more, in the month it left, with its final
+        // state: roll rates tell a repayment from a write-off by it.
+        b.exit_written = closed;
         let c = b.loan.classify(end).category;
-        let e = by.entry((b.loan.bank.as_str(), c)).or_default();
-        e.0 += 1;
-        e.1 += b.loan.outstanding();
+        if !closed {
+            let e = by.entry((b.loan.bank.as_str(), c)).or_default();
+            e.0 += 1;
+            e.1 += b.loan.outstanding();
+        }
         let agreement = b.agreement.map(|k| &agreements[k]);
         run.loan_months.push(LoanMonth {
             date: end,

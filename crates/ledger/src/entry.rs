@@ -296,6 +296,8 @@ pub enum Entry {
     AlertAction {
         /// Platform id of the alert.
         alert_id: String,
+        /// The institution it is routed to (empty when no institution monitors the enterprise).
+        institution: String,
         /// The enterprise it is about.
         enterprise: Uscc,
         /// Its signal (one open alert per enterprise and signal).

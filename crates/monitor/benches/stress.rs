@@ -41,14 +41,16 @@ fn draws(c: &mut Criterion) {
     let mut group = c.benchmark_group("stress_10k_loans");
     group.sample_size(10);
     let one = Scenario::parse("name = \"one\"\ndraws = 20000\nlevels = [0.99]").unwrap();
-    group.bench_function("vasicek_20k_draws", |b| b.iter(|| run(&p, &one, &|_| {})));
+    group.bench_function("vasicek_20k_draws", |b| {
+        b.iter(|| run(&p, &one, &|_| {}).unwrap())
+    });
     let multi = Scenario::parse(
         "name = \"multi\"\ndraws = 20000\nlevels = [0.99]\n[model]\nmacro_weight = 0.6\n\
          industry_weight = 0.3\nregion_weight = 0.1\n[shocks]\nmacro_shift = -1.5",
     )
     .unwrap();
     group.bench_function("three_factor_kinds_20k_draws", |b| {
-        b.iter(|| run(&p, &multi, &|_| {}))
+        b.iter(|| run(&p, &multi, &|_| {}).unwrap())
     });
     group.finish();
 }

@@ -1,9 +1,10 @@
 //! The loan book over time, from its month-end positions: vintage curves, roll rates between
 //! delinquency buckets and five-category migration.
 //!
-//! The input is one row per open loan per month end (as `xinrong simulate` writes
-//! `loan_months.csv`, or the platform derives from its loan events). A loan missing from the
-//! next month end has left the book: repaid or written off, told apart by its last state.
+//! The input is one row per open loan per month end, and one more in the month a loan left the
+//! book with its final state, `closed` (repaid, or recovered in full) or `written_off` (as
+//! `xinrong simulate` writes `loan_months.csv`). A loan that vanishes without such a row is
+//! taken as repaid, unless it was 90+ days past due or in default, then as written off.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,6 +12,34 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
+
+/// Final states: the loan left the book that month.
+const EXITS: [(&str, usize); 2] = [("closed", 5), ("written_off", 6)];
+
+fn exit_of(p: &Position) -> Option<usize> {
+    EXITS.iter().find(|(s, _)| *s == p.state).map(|(_, k)| *k)
+}
+
+/// Longest life on book a position may claim (50 years).
+pub const MAX_MONTHS_ON_BOOK: u32 = 600;
+
+/// Checks a position read from a file: a known category and a plausible age.
+pub fn check(p: &Position) -> Result<(), String> {
+    if !CATEGORIES[..5].contains(&p.category.as_str()) {
+        return Err(format!(
+            "category {:?} is not one of {}",
+            p.category,
+            CATEGORIES[..5].join(", ")
+        ));
+    }
+    if p.months_on_book > MAX_MONTHS_ON_BOOK {
+        return Err(format!(
+            "months_on_book {} is more than {MAX_MONTHS_ON_BOOK}",
+            p.months_on_book
+        ));
+    }
+    Ok(())
+}
 
 /// A loan at a month end.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,13 +166,24 @@ fn transitions(
     let mut m = Matrix::new(states);
     for history in by_loan(positions).values() {
         for (k, p) in history.iter().enumerate() {
+            if exit_of(p).is_some() {
+                continue; // an exit row: where the loan went, not a position on the book
+            }
             let Some(&next) = next_date.get(&p.date) else {
                 continue; // the book's last month end: no next month observed
             };
             let from = state(p);
             let to = match history.get(k + 1) {
-                Some(q) if q.date == next => state(q),
-                _ if bucket(p) == 4 || p.state == "written_off" => exit_written_off,
+                Some(q) if q.date == next => exit_of(q)
+                    .map(|e| {
+                        if e == 5 {
+                            exit_repaid
+                        } else {
+                            exit_written_off
+                        }
+                    })
+                    .unwrap_or_else(|| state(q)),
+                _ if bucket(p) == 4 => exit_written_off,
                 _ => exit_repaid,
             };
             m.counts[from][to] += 1;
@@ -188,6 +228,13 @@ pub struct Vintage {
 pub fn vintages(positions: &[Position]) -> Vec<Vintage> {
     let mut groups: BTreeMap<&str, Vec<Vec<&Position>>> = BTreeMap::new();
     for history in by_loan(positions).into_values() {
+        let history: Vec<&Position> = history
+            .into_iter()
+            .filter(|p| exit_of(p).is_none())
+            .collect();
+        if history.is_empty() {
+            continue;
+        }
         groups
             .entry(history[0].vintage.as_str())
             .or_default()
@@ -286,6 +333,25 @@ mod tests {
         let j = |s: &str| CATEGORIES.iter().position(|b| *b == s).unwrap();
         assert_eq!(c.counts[j("special_mention")][j("substandard")], 1);
         assert_eq!(c.counts[j("substandard")][j("doubtful")], 1);
+    }
+
+    #[test]
+    fn exit_rows_tell_a_repayment_from_a_write_off() {
+        let mut b = book();
+        b.push(pos("2024-06-30", "B", 5, 95, "closed", "loss")); // recovered in full
+        b.push(pos("2024-04-30", "A", 3, 0, "closed", "normal"));
+        b.push(pos("2024-06-30", "C", 0, 0, "active", "normal"));
+        let m = roll_rates(&b);
+        let i = |s: &str| BUCKETS.iter().position(|x| *x == s).unwrap();
+        assert_eq!(
+            m.counts[i("90+")][i("repaid")],
+            1,
+            "B's full recovery is no write-off"
+        );
+        assert_eq!(m.counts[i("current")][i("repaid")], 1);
+        assert!(check(&pos("2024-01-31", "X", 700, 0, "active", "normal")).is_err());
+        assert!(check(&pos("2024-01-31", "X", 1, 0, "active", "fine")).is_err());
+        assert_eq!(vintages(&b)[0].loans, 3, "exit rows add no loans");
     }
 
     #[test]

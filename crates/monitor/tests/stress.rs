@@ -55,7 +55,7 @@ fn simulated_expected_loss_matches_the_closed_form() {
          [model.correlation]\nfactors = [\"macro\", \"industry:C38\", \"industry:I65\"]\n\
          matrix = [[1, 0.5, 0.3], [0.5, 1, 0.6], [0.3, 0.6, 1]]\n[shocks]\nfactor_shift = { \"industry:C38\" = -1.5 }",
     ] {
-        let r = run(&p, &scenario(extra), &|_| {});
+        let r = run(&p, &scenario(extra), &|_| {}).unwrap();
         let (an, sim, se) = (f(r.el_analytic), f(r.el_simulated), f(r.el_standard_error));
         assert!(
             (sim - an).abs() < 4.0 * se && r.el_gap.abs() < 0.01,
@@ -69,19 +69,21 @@ fn simulated_expected_loss_matches_the_closed_form() {
 #[test]
 fn shocks_raise_the_losses_they_should() {
     let p = varied(2000);
-    let base = run(&p, &scenario("draws = 50000"), &|_| {});
+    let base = run(&p, &scenario("draws = 50000"), &|_| {}).unwrap();
     let down = run(
         &p,
         &scenario("draws = 50000\n[shocks]\nmacro_shift = -2.0"),
         &|_| {},
-    );
+    )
+    .unwrap();
     assert!(f(down.el_analytic) > 1.5 * f(base.el_analytic));
     assert!(f(down.levels[0].var) > f(base.levels[0].var));
     let batteries = run(
         &p,
         &scenario("draws = 50000\n[shocks]\npd_multiplier = { C38 = 3.0 }"),
         &|_| {},
-    );
+    )
+    .unwrap();
     assert!(
         batteries
             .drivers
@@ -113,7 +115,8 @@ fn the_loss_quantile_of_a_homogeneous_portfolio_is_vasiceks_within_monte_carlo_e
             "draws = {draws}\nlevels = [0.99, 0.999]\n[model]\nrho = {rho}"
         )),
         &|_| {},
-    );
+    )
+    .unwrap();
     for lr in &r.levels {
         let q = lr.level;
         let k_mc = f(lr.var).round() as u64;
@@ -135,16 +138,16 @@ fn the_loss_quantile_of_a_homogeneous_portfolio_is_vasiceks_within_monte_carlo_e
 fn a_seed_reproduces_a_run_whatever_the_threads() {
     let p = varied(1500);
     let s = scenario("draws = 30000\n[model]\nmacro_weight = 0.7\nindustry_weight = 0.3");
-    let a = run(&p, &s, &|_| {});
+    let a = run(&p, &s, &|_| {}).unwrap();
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap();
-    let b = one.install(|| run(&p, &s, &|_| {}));
+    let b = one.install(|| run(&p, &s, &|_| {}).unwrap());
     assert_eq!(a, b);
     let mut reseeded = s.clone();
     reseeded.seed = 6;
-    let other = run(&p, &reseeded, &|_| {});
+    let other = run(&p, &reseeded, &|_| {}).unwrap();
     assert_ne!(a.el_simulated, other.el_simulated);
 }
 
@@ -155,7 +158,8 @@ fn tail_contributions_add_up_to_the_expected_shortfall() {
         &p,
         &scenario("draws = 20000\nlevels = [0.99]\ntail_drivers = 100000"),
         &|_| {},
-    );
+    )
+    .unwrap();
     let share: f64 = r.drivers.iter().map(|d| d.es_share).sum();
     assert!((share - 1.0).abs() < 1e-9, "{share}");
     assert!(
@@ -174,7 +178,8 @@ fn guarantors_compensation_rates_and_certain_outcomes() {
         &p,
         &scenario("draws = 50000\n[caps]\ndefault = 0.05\nguarantors = { G1 = 0.03 }"),
         &|_| {},
-    );
+    )
+    .unwrap();
     let g = &r.guarantors[0];
     assert_eq!(g.guarantor, "G1");
     assert_eq!(g.cap, 0.03);
@@ -201,4 +206,36 @@ fn guarantors_compensation_rates_and_certain_outcomes() {
     // The certain default's loss is in every draw.
     let certain = f(p.loans[1].exposure) * 0.5;
     assert!(f(r.quantiles[0].1) >= certain);
+}
+
+#[test]
+fn vanishing_conditional_pds_give_no_spurious_defaults() {
+    // A benign shift makes the conditional PDs ~1e-20: the sampler once kept nearly every loan
+    // when 1 − bound rounded to 1.
+    let p = Portfolio {
+        loans: (0..1000).map(|i| loan(i, 1e-4, 1_000_000)).collect(),
+    };
+    let r = run(
+        &p,
+        &scenario("draws = 20000\n[shocks]\nmacro_shift = 8.0"),
+        &|_| {},
+    )
+    .unwrap();
+    assert!(f(r.el_analytic) < 1.0, "{}", r.el_analytic);
+    assert_eq!(f(r.levels[1].var), 0.0, "no draw loses anything");
+}
+
+#[test]
+fn too_many_figures_for_memory_are_refused() {
+    let p = Portfolio {
+        loans: (0..200)
+            .map(|i| Loan {
+                guarantor: Some(format!("G{i}")),
+                guaranteed_share: Decimal::ONE,
+                ..loan(i, 0.01, 1000)
+            })
+            .collect(),
+    };
+    let e = run(&p, &scenario("draws = 2000000"), &|_| {}).unwrap_err();
+    assert!(e.to_string().contains("200 guarantors"), "{e}");
 }

@@ -1,9 +1,10 @@
 //! Early warnings as the platform serves them: the alerts `xinrong monitor warnings` raises,
-//! loaded as episodes (one open alert per enterprise and signal: a signal that keeps firing
-//! updates its alert instead of opening another), routed only to the institutions holding a
-//! live post-loan monitoring consent from the enterprise, and acted on: open → acknowledged →
-//! resolved with a note. Every change is a ledger entry (through the outbox, committed with
-//! the change), so who knew what and when is auditable.
+//! routed when loaded to each institution holding a live post-loan monitoring consent from the
+//! enterprise, as episodes (one open alert per institution, enterprise and signal: a signal
+//! that keeps firing updates its alert instead of opening another). Each institution acts on
+//! its own alerts: open → acknowledged → resolved with a note; another bank's notes and
+//! actions are never shown to it, nor to the enterprise. Every change is a ledger entry
+//! (through the outbox, committed with the change), so who knew what and when is auditable.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -52,6 +53,8 @@ pub struct RaisedAlert {
 pub struct AlertView {
     /// Platform id.
     pub alert_id: String,
+    /// The institution it is routed to (empty: nobody monitors the enterprise).
+    pub institution: String,
     /// The enterprise.
     pub enterprise: String,
     /// The signal (one open alert per enterprise and signal).
@@ -84,46 +87,49 @@ pub struct AlertView {
     pub updated: String,
 }
 
-type AlertRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    alert_id: String,
+    institution: String,
+    enterprise: String,
+    signal: String,
+    level: String,
+    rule: String,
+    description: String,
+    evidence: String,
+    action_en: String,
+    action_zh: String,
+    rules: String,
+    opened: String,
+    last_seen: String,
+    status: String,
+    note: String,
+    updated_by: String,
+    updated_ms: i64,
+}
 
-const COLUMNS: &str = "alert_id, enterprise, signal, level, rule, description, evidence, action_en, \
-                       action_zh, rules, opened, last_seen, status, note, updated_by, updated_ms";
+const COLUMNS: &str = "alert_id, institution, enterprise, signal, level, rule, description, evidence, \
+                       action_en, action_zh, rules, opened, last_seen, status, note, updated_by, updated_ms";
 
 fn view(r: AlertRow) -> AlertView {
     AlertView {
-        alert_id: r.0,
-        enterprise: r.1,
-        signal: r.2,
-        level: r.3,
-        rule: r.4,
-        description: r.5,
-        evidence: r.6,
-        action_en: r.7,
-        action_zh: r.8,
-        rules: r.9,
-        opened: r.10,
-        last_seen: r.11,
-        status: r.12,
-        note: r.13,
-        updated_by: r.14,
-        updated: rfc3339(r.15),
+        alert_id: r.alert_id,
+        institution: r.institution,
+        enterprise: r.enterprise,
+        signal: r.signal,
+        level: r.level,
+        rule: r.rule,
+        description: r.description,
+        evidence: r.evidence,
+        action_en: r.action_en,
+        action_zh: r.action_zh,
+        rules: r.rules,
+        opened: r.opened,
+        last_seen: r.last_seen,
+        status: r.status,
+        note: r.note,
+        updated_by: r.updated_by,
+        updated: rfc3339(r.updated_ms),
     }
 }
 
@@ -211,7 +217,7 @@ pub fn read_alerts(path: &Path) -> Result<AlertsFile, PlatformError> {
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Loaded {
-    /// Alerts opened.
+    /// Alerts opened (one per institution the enterprise's alert is routed to).
     pub opened: u64,
     /// Open alerts that fired again (level, evidence and last month updated).
     pub updated: u64,
@@ -229,9 +235,12 @@ fn digest(parts: &[&str]) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// Loads a batch of alerts: each opens an alert, or updates the open one of its enterprise and
-/// signal. Every enterprise must be registered (else nothing is loaded). Each change is
-/// committed with its ledger entry in the outbox.
+/// Loads a batch of alerts: each is routed to every institution holding a live post-loan
+/// consent from its enterprise (or kept unrouted, for the regulator, when none does) and opens
+/// an alert there, or updates the open one of that institution, enterprise and signal; a row no
+/// newer than the institution's resolved alert of the same signal changes nothing. Every
+/// enterprise must be registered (else nothing is loaded). Each change is committed with its
+/// ledger entry in the outbox.
 pub async fn load(
     pool: &AnyPool,
     alerts: &[RaisedAlert],
@@ -289,12 +298,29 @@ async fn load_chunk(
     by: &str,
 ) -> Result<Loaded, PlatformError> {
     let mut done = Loaded::default();
+    let today = chrono::Utc::now().date_naive().to_string();
     let mut tx = pool.begin().await?;
     for a in chunk {
-        match upsert(&mut tx, a, by).await? {
-            Upsert::Opened => done.opened += 1,
-            Upsert::Updated => done.updated += 1,
-            Upsert::Unchanged => done.unchanged += 1,
+        let mut holders: Vec<String> = sqlx::query_as::<_, (String,)>(
+            "SELECT DISTINCT institution_id FROM consents WHERE uscc = $1 AND purpose = 'post_loan' \
+             AND revoked_ms IS NULL AND expires >= $2",
+        )
+        .bind(a.uscc.as_str())
+        .bind(&today)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+        if holders.is_empty() {
+            holders.push(String::new());
+        }
+        for institution in &holders {
+            match upsert(&mut tx, a, institution, by).await? {
+                Upsert::Opened => done.opened += 1,
+                Upsert::Updated => done.updated += 1,
+                Upsert::Unchanged => done.unchanged += 1,
+            }
         }
     }
     tx.commit().await?;
@@ -310,69 +336,93 @@ enum Upsert {
 async fn upsert(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     a: &RaisedAlert,
+    institution: &str,
     by: &str,
 ) -> Result<Upsert, PlatformError> {
-    let key = format!("{}|{}", a.uscc, a.signal);
+    let key = format!("{institution}|{}|{}", a.uscc, a.signal);
     let date = a.date.to_string();
-    let existing: Option<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT alert_id, last_seen, level, rule, evidence FROM alerts WHERE open_key = $1",
+    // Resolved is final: a row no newer than the institution's last resolved alert of the same
+    // signal (a file loaded again, an overlapping period) opens nothing.
+    let (resolved_until,): (Option<String>,) = sqlx::query_as(
+        "SELECT MAX(last_seen) FROM alerts WHERE institution = $1 AND enterprise = $2 \
+         AND signal = $3 AND status = 'resolved'",
     )
-    .bind(&key)
-    .fetch_optional(&mut **tx)
+    .bind(institution)
+    .bind(a.uscc.as_str())
+    .bind(&a.signal)
+    .fetch_one(&mut **tx)
     .await?;
+    if resolved_until.is_some_and(|r| r >= date) {
+        return Ok(Upsert::Unchanged);
+    }
     let now = now_ms();
-    let (alert_id, action) = match existing {
-        Some((_, last, ..)) if last.as_str() > date.as_str() => return Ok(Upsert::Unchanged),
-        Some((_, last, level, rule, evidence))
-            if last == date && level == a.level && rule == a.rule && evidence == a.evidence =>
-        {
-            return Ok(Upsert::Unchanged);
-        }
-        Some((id, ..)) => {
-            sqlx::query(
-                "UPDATE alerts SET level = $1, rule = $2, description = $3, evidence = $4, \
-                 action_en = $5, action_zh = $6, rules = $7, last_seen = $8, updated_by = $9, \
-                 updated_ms = $10 WHERE alert_id = $11",
-            )
-            .bind(&a.level)
-            .bind(&a.rule)
-            .bind(&a.description)
-            .bind(&a.evidence)
-            .bind(&a.action_en)
-            .bind(&a.action_zh)
-            .bind(&a.rules)
-            .bind(&date)
-            .bind(by)
-            .bind(now)
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
-            (id, "updated")
-        }
-        None => {
-            let id = new_id("al");
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO alerts ({COLUMNS}, open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                 $9, $10, $11, $12, 'open', '', $13, $14, $15)"
-            )))
-            .bind(&id)
-            .bind(a.uscc.as_str())
-            .bind(&a.signal)
-            .bind(&a.level)
-            .bind(&a.rule)
-            .bind(&a.description)
-            .bind(&a.evidence)
-            .bind(&a.action_en)
-            .bind(&a.action_zh)
-            .bind(&a.rules)
-            .bind(&date)
-            .bind(&date)
-            .bind(by)
-            .bind(now)
-            .bind(&key)
-            .execute(&mut **tx)
-            .await?;
-            (id, "raised")
+    let (alert_id, action) = loop {
+        let existing: Option<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT alert_id, last_seen, level, rule, evidence FROM alerts WHERE open_key = $1",
+        )
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match existing {
+            Some((_, last, ..)) if last.as_str() > date.as_str() => return Ok(Upsert::Unchanged),
+            Some((_, last, level, rule, evidence))
+                if last == date && level == a.level && rule == a.rule && evidence == a.evidence =>
+            {
+                return Ok(Upsert::Unchanged);
+            }
+            Some((id, ..)) => {
+                // Only while it is still open: an alert resolved meanwhile stays as resolved,
+                // and the loop opens a new one.
+                let changed = sqlx::query(
+                    "UPDATE alerts SET level = $1, rule = $2, description = $3, evidence = $4, \
+                     action_en = $5, action_zh = $6, rules = $7, last_seen = $8, updated_by = $9, \
+                     updated_ms = $10 WHERE alert_id = $11 AND open_key = $12",
+                )
+                .bind(&a.level)
+                .bind(&a.rule)
+                .bind(&a.description)
+                .bind(&a.evidence)
+                .bind(&a.action_en)
+                .bind(&a.action_zh)
+                .bind(&a.rules)
+                .bind(&date)
+                .bind(by)
+                .bind(now)
+                .bind(&id)
+                .bind(&key)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if changed == 1 {
+                    break (id, "updated");
+                }
+            }
+            None => {
+                let id = new_id("al");
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO alerts ({COLUMNS}, open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13, 'open', '', $14, $15, $16)"
+                )))
+                .bind(&id)
+                .bind(institution)
+                .bind(a.uscc.as_str())
+                .bind(&a.signal)
+                .bind(&a.level)
+                .bind(&a.rule)
+                .bind(&a.description)
+                .bind(&a.evidence)
+                .bind(&a.action_en)
+                .bind(&a.action_zh)
+                .bind(&a.rules)
+                .bind(&date)
+                .bind(&date)
+                .bind(by)
+                .bind(now)
+                .bind(&key)
+                .execute(&mut **tx)
+                .await?;
+                break (id, "raised");
+            }
         }
     };
     let (action_id, time) = Action::stamp();
@@ -384,6 +434,7 @@ async fn upsert(
             by: by.to_string(),
             entry: Entry::AlertAction {
                 alert_id,
+                institution: institution.to_string(),
                 enterprise: a.uscc.clone(),
                 signal: a.signal.clone(),
                 level: a.level.clone(),
@@ -425,24 +476,39 @@ pub enum AlertAct {
     Resolve,
 }
 
+/// Whose alerts a caller sees.
+enum Scope {
+    /// Every institution's (the operator, the regulator).
+    All,
+    /// Its own, about the enterprises that gave it a live post-loan consent.
+    Mine {
+        institution: String,
+        enterprises: HashSet<String>,
+    },
+}
+
 impl Platform {
-    /// Enterprises whose alerts `by` may see: all for the operator and the regulator; for a
-    /// bank or guarantor, those that gave it a live post-loan monitoring consent; for an
-    /// enterprise, itself.
-    fn alert_scope(&self, by: &Institution) -> Option<HashSet<String>> {
+    /// The regulator and the operator see every alert; a bank or guarantor its own, of the
+    /// enterprises that (still) give it a live post-loan monitoring consent. An enterprise
+    /// does not read the alerts about it: they carry lenders' actions and notes.
+    fn alert_scope(&self, by: &Institution) -> Result<Scope, PlatformError> {
         match by.kind {
-            Kind::Operator | Kind::Regulator => None,
-            Kind::Enterprise => Some(by.uscc.iter().map(|u| u.to_string()).collect()),
+            Kind::Operator | Kind::Regulator => Ok(Scope::All),
+            Kind::Enterprise => Err(PlatformError::role(
+                "early warnings are for the institutions monitoring an enterprise; an enterprise sees who queried it at /v1/portrait/queries",
+            )),
             Kind::Bank | Kind::Guarantor => {
                 let today = chrono::Utc::now().date_naive();
-                Some(
-                    self.consents
+                Ok(Scope::Mine {
+                    institution: by.id.clone(),
+                    enterprises: self
+                        .consents
                         .of_institution(&by.id)
                         .into_iter()
                         .filter(|c| c.purpose == Purpose::PostLoan && c.is_live(today))
                         .map(|c| c.enterprise.to_string())
                         .collect(),
-                )
+                })
             }
         }
     }
@@ -486,8 +552,14 @@ impl Platform {
             .as_deref()
             .map(|e| crate::scoring::parse_uscc("enterprise", e))
             .transpose()?;
-        let scope = self.alert_scope(by);
-        let mut wanted: Option<Vec<String>> = scope.map(|s| s.into_iter().collect());
+        let (mine, mut wanted): (Option<String>, Option<Vec<String>>) =
+            match self.alert_scope(by)? {
+                Scope::All => (None, None),
+                Scope::Mine {
+                    institution,
+                    enterprises,
+                } => (Some(institution), Some(enterprises.into_iter().collect())),
+            };
         if let Some(e) = &enterprise {
             wanted = Some(match wanted {
                 Some(w) if !w.iter().any(|x| x == e.as_str()) => Vec::new(),
@@ -514,6 +586,9 @@ impl Platform {
             if filter.level.is_some() {
                 sql.push_str(&format!(" AND level = {}", next()));
             }
+            if mine.is_some() {
+                sql.push_str(&format!(" AND institution = {}", next()));
+            }
             if let Some(l) = &list {
                 let marks: Vec<String> = l.iter().map(|_| next()).collect();
                 sql.push_str(&format!(" AND enterprise IN ({})", marks.join(", ")));
@@ -528,6 +603,9 @@ impl Platform {
             if let Some(l) = &filter.level {
                 q = q.bind(l.clone());
             }
+            if let Some(m) = &mine {
+                q = q.bind(m.clone());
+            }
             for e in list.iter().flatten() {
                 q = q.bind(e.clone());
             }
@@ -538,9 +616,10 @@ impl Platform {
         Ok(out)
     }
 
-    /// Acknowledges or resolves an alert. Only a bank or guarantor with a live post-loan
-    /// consent from the enterprise acts on it (others: not found, so nothing is revealed);
-    /// resolving needs a note; a resolved alert is final.
+    /// Acknowledges or resolves an alert. Only the bank or guarantor it is routed to acts on
+    /// it, while its post-loan consent is live (for another bank or guarantor it does not
+    /// exist: 404; other roles are refused: 403); resolving needs a note; a resolved alert is
+    /// final.
     pub async fn act_on_alert(
         &self,
         by: &Institution,
@@ -571,9 +650,13 @@ impl Platform {
         .await?
         .ok_or_else(not_found)?;
         let current = view(row);
-        let scope = self.alert_scope(by).unwrap_or_default();
-        if !scope.contains(&current.enterprise) {
-            return Err(not_found());
+        match self.alert_scope(by)? {
+            Scope::Mine {
+                institution,
+                enterprises,
+            } if institution == current.institution
+                && enterprises.contains(&current.enterprise) => {}
+            _ => return Err(not_found()),
         }
         let (from, to, action): (&[&str], &str, &str) = match act {
             AlertAct::Acknowledge => (&["open"], "acknowledged", "acknowledged"),
@@ -622,6 +705,7 @@ impl Platform {
                 by: by.id.clone(),
                 entry: Entry::AlertAction {
                     alert_id: alert_id.to_string(),
+                    institution: by.id.clone(),
                     enterprise,
                     signal: current.signal.clone(),
                     level: current.level.clone(),

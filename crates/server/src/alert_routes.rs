@@ -25,11 +25,11 @@ pub struct AlertList {
 }
 
 /// Early warnings (red / yellow / blue) with their signal, evidence and suggested action. A
-/// bank or guarantor sees those of the enterprises that gave it a live post-loan monitoring
-/// consent; an enterprise its own; the regulator and the operator all.
+/// bank or guarantor sees its own (routed to it under a post-loan monitoring consent that is
+/// still live); the regulator and the operator every institution's; enterprises are refused.
 #[utoipa::path(get, path = "/v1/alerts", tag = "monitoring", security(("bearer" = [])),
     params(AlertFilter),
-    responses((status = 200, body = AlertList), (status = 422, body = ErrorBody),
+    responses((status = 200, body = AlertList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn list(
     State(state): Shared,

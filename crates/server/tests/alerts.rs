@@ -1,7 +1,7 @@
-//! Early warnings over HTTP on both stores: alerts loaded as episodes (one open alert per
-//! enterprise and signal, also under concurrent loads), routed only under a live post-loan
-//! consent, acknowledged and resolved by the monitoring bank with every change in the ledger;
-//! and the callers and bodies that are refused.
+//! Early warnings over HTTP on both stores: alerts routed when loaded to each institution with
+//! a live post-loan consent, as episodes (one open alert per institution, enterprise and
+//! signal, also under concurrent loads), acknowledged and resolved by each monitoring bank for
+//! itself with every change in the ledger; and the callers and bodies that are refused.
 
 mod common;
 
@@ -36,6 +36,12 @@ on_both_stores!(
     alerts_are_episodes_routed_under_post_loan_consent_and_acted_on,
     |h: Harness| async move {
         let pool = h.platform().pool().clone();
+        // Routing happens at load: the bank monitors ent0 (post-loan); a pre-loan consent
+        // routes nothing; ent1 is monitored by nobody (its alert is kept for the regulator).
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        h.grant("ent0", "bank2", "pre_loan", &in_days(30)).await;
+        let (s, _) = h.grant("ent0", "bank", "post_loan", &in_days(30)).await;
+        assert_eq!(s, StatusCode::CREATED);
         let batch = vec![
             raised(&h, 0, "model_score", "red", "2025-01-31"),
             raised(&h, 0, "overdue_elsewhere", "blue", "2025-01-31"),
@@ -43,22 +49,21 @@ on_both_stores!(
         ];
         let done = load(&pool, &batch, "cli:ops").await.unwrap();
         assert_eq!((done.opened, done.updated), (3, 0));
-
-        // Routing: nothing without a live post-loan consent; a pre-loan one is not enough.
-        assert!(alerts(&h, "bank", "").await.is_empty());
-        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
-        assert!(alerts(&h, "bank", "").await.is_empty());
-        let (s, _) = h.grant("ent0", "bank", "post_loan", &in_days(30)).await;
-        assert_eq!(s, StatusCode::CREATED);
         let seen = alerts(&h, "bank", "").await;
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert!(
             seen.iter()
-                .all(|a| a["enterprise"] == h.enterprises[0].as_str())
+                .all(|a| a["enterprise"] == h.enterprises[0].as_str()
+                    && a["institution"] == h.ids["bank"].as_str())
         );
         assert!(alerts(&h, "bank2", "").await.is_empty());
         assert_eq!(alerts(&h, "regulator", "").await.len(), 3);
-        assert_eq!(alerts(&h, "ent1", "").await.len(), 1);
+        let (s, v) = h.get("/v1/alerts", "ent0").await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "role"),
+            "no tipping-off: {v}"
+        );
         assert_eq!(alerts(&h, "bank", "?level=red").await.len(), 1);
         let other = format!("?enterprise={}", h.enterprises[1]);
         assert!(
@@ -68,12 +73,20 @@ on_both_stores!(
         let (s, _) = h.call(reqwest::Method::GET, "/v1/alerts", None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
 
+        // A second bank starts monitoring: the next load routes to both, each its own alert.
+        h.grant("ent0", "bank2", "post_loan", &in_days(30)).await;
         // The signal fires again next month: the same alert, its level and month updated; an
         // older row changes nothing.
         let again = vec![raised(&h, 0, "model_score", "yellow", "2025-02-28")];
-        assert_eq!(load(&pool, &again, "cli:ops").await.unwrap().updated, 1);
+        let done = load(&pool, &again, "cli:ops").await.unwrap();
+        assert_eq!(
+            (done.updated, done.opened),
+            (1, 1),
+            "the bank's updated, bank2's opened"
+        );
+        assert_eq!(alerts(&h, "bank2", "").await.len(), 1);
         let stale = vec![raised(&h, 0, "model_score", "red", "2024-12-31")];
-        assert_eq!(load(&pool, &stale, "cli:ops").await.unwrap().unchanged, 1);
+        assert_eq!(load(&pool, &stale, "cli:ops").await.unwrap().unchanged, 2);
         let model: Vec<Value> = alerts(&h, "bank", "")
             .await
             .into_iter()
@@ -105,7 +118,8 @@ on_both_stores!(
             1
         );
 
-        // Acting: only the monitoring bank; others learn nothing or are refused by role.
+        // Acting: only the bank it is routed to; bank2 (monitoring the same firm) cannot touch
+        // it and others are refused by role.
         let ack = format!("/v1/alerts/{id}/acknowledge");
         let resolve = format!("/v1/alerts/{id}/resolve");
         let (s, v) = h.post(&ack, "bank2", json!({})).await;
@@ -156,9 +170,19 @@ on_both_stores!(
         let (s, _) = h.post(&resolve, "bank", json!({"note": "again"})).await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert_eq!(alerts(&h, "bank", "?status=resolved").await.len(), 1);
-        // Resolved is final: the signal firing again opens a new alert.
+        let theirs = alerts(&h, "bank2", "").await;
+        assert_eq!(
+            (theirs[0]["status"].as_str(), theirs[0]["note"].as_str()),
+            (Some("open"), Some("")),
+            "bank2's alert is its own, without the bank's note"
+        );
+        // Resolved is final: loading the same months again opens nothing for the bank (bank2's
+        // open alert has seen them); the signal firing in a later month opens a new alert.
+        let done = load(&pool, &again, "cli:ops").await.unwrap();
+        assert_eq!((done.opened, done.unchanged), (0, 2));
         let later = vec![raised(&h, 0, "model_score", "red", "2025-03-31")];
-        assert_eq!(load(&pool, &later, "cli:ops").await.unwrap().opened, 1);
+        let done = load(&pool, &later, "cli:ops").await.unwrap();
+        assert_eq!((done.opened, done.updated), (1, 1));
 
         // Every change is a ledger entry.
         h.platform().append_admin_actions().await.unwrap();
@@ -169,8 +193,9 @@ on_both_stores!(
             .iter()
             .filter(|a| a["kind"] == "alert")
             .count();
-        // 3 raised + 1 updated + 1 concurrent raise + acknowledged + resolved + 1 raised.
-        assert_eq!(alert_actions, 8, "{actions}");
+        // 3 raised; 1 updated + 1 raised (bank2); 1 concurrent raise; acknowledged, resolved;
+        // 1 raised (bank) + 1 updated (bank2).
+        assert_eq!(alert_actions, 10, "{actions}");
 
         // Bad queries and ids.
         for q in [

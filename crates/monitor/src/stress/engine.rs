@@ -1,7 +1,7 @@
 //! The Monte Carlo: preparation of the loans under a scenario, the draws, and what is read off
 //! the simulated losses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,7 +29,8 @@ pub struct LevelRisk {
     pub level: f64,
     /// Value at risk: the loss not exceeded with this probability (yuan).
     pub var: Decimal,
-    /// Expected shortfall: the mean loss at or beyond the VaR (yuan).
+    /// Expected shortfall: the mean loss of the draws from the VaR's rank up (the worst
+    /// `1 − level` of them), in yuan.
     pub es: Decimal,
     /// VaR as a share of the exposure.
     pub var_share: f64,
@@ -64,7 +65,8 @@ pub struct GuarantorRisk {
     pub prob_at_cap: f64,
 }
 
-/// A loan that drives the tail: its share of the expected shortfall at the highest level.
+/// A loan that drives the tail: its share of the expected shortfall at the highest level
+/// (loans certain to default, PD 1, are in every draw's loss and not listed).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Driver {
     /// The loan.
@@ -165,6 +167,7 @@ struct Prepared {
     chol: Option<Vec<Vec<f64>>>,
     means: Vec<f64>,
     guarantors: Vec<String>,
+    guarantor_index: HashMap<String, usize>,
 }
 
 fn fen(d: Decimal) -> i64 {
@@ -284,10 +287,15 @@ fn prepare(p: &Portfolio, s: &Scenario) -> Prepared {
         .into_iter()
         .collect();
     guarantors.shrink_to_fit();
+    let guarantor_index: HashMap<String, usize> = guarantors
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.clone(), i))
+        .collect();
     let g_index = |g: &Option<String>| {
         g.as_ref()
-            .and_then(|g| guarantors.iter().position(|x| x == g))
-            .map_or(u32::MAX, |i| i as u32)
+            .and_then(|g| guarantor_index.get(g))
+            .map_or(u32::MAX, |i| *i as u32)
     };
     let haircut = Decimal::from_f64_retain(s.shocks.collateral_haircut).unwrap_or_default();
     let mut rows: Vec<(u32, f64, usize)> = Vec::new();
@@ -333,6 +341,7 @@ fn prepare(p: &Portfolio, s: &Scenario) -> Prepared {
         chol,
         means,
         guarantors,
+        guarantor_index,
     };
     for &(g, c, i) in &rows {
         let rho = m.rho.at(stressed[i]);
@@ -427,10 +436,12 @@ impl Prepared {
             } else {
                 num * b.inv_d_min
             });
-            if bound <= 0.0 {
+            // ln(1 − bound), accurate for the tiniest bounds (where 1 − bound rounds to 1 and
+            // a plain ln would make every loan a candidate).
+            let log_miss = (-bound).ln_1p();
+            if bound <= 0.0 || log_miss == 0.0 {
                 continue;
             }
-            let log_miss = (1.0 - bound).ln();
             let mut j = b.start as usize;
             let end = b.end as usize;
             loop {
@@ -485,11 +496,43 @@ fn quantile_index(n: usize, q: f64) -> usize {
     (((q * n as f64).ceil() as usize).max(1) - 1).min(n - 1)
 }
 
+/// Most per-draw figures a run keeps in memory (draws × (1 + guarantors); 8 bytes each).
+pub const MAX_CELLS: u64 = 300_000_000;
+
+/// A run that cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StressError {
+    /// The draws and guarantors would need more memory than a run may take.
+    #[error(
+        "{draws} draws × {guarantors} guarantors keep {cells} figures in memory, more than {MAX_CELLS}: use fewer draws or fewer guarantors"
+    )]
+    TooLarge {
+        /// Draws asked for.
+        draws: u64,
+        /// Guarantors of the portfolio.
+        guarantors: u64,
+        /// Figures that would be kept.
+        cells: u64,
+    },
+}
+
 /// Runs a stress test. `progress` is told how many draws each finished task made.
-pub fn run(p: &Portfolio, s: &Scenario, progress: &(dyn Fn(u64) + Sync)) -> StressResult {
+pub fn run(
+    p: &Portfolio,
+    s: &Scenario,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<StressResult, StressError> {
     let prep = prepare(p, s);
     let n = s.draws as usize;
     let g = prep.guarantors.len();
+    let cells = s.draws.saturating_mul(1 + g as u64);
+    if cells > MAX_CELLS {
+        return Err(StressError::TooLarge {
+            draws: s.draws,
+            guarantors: g as u64,
+            cells,
+        });
+    }
     let base = ChaCha8Rng::seed_from_u64(s.seed);
     let phi = FastCdf::default();
     let mut losses = vec![0i64; n];
@@ -548,19 +591,22 @@ pub fn run(p: &Portfolio, s: &Scenario, progress: &(dyn Fn(u64) + Sync)) -> Stre
         .map(|&q| (q, yuan(sorted[quantile_index(n, q)])))
         .collect();
 
+    // Each guarantor's loans and guaranteed amount, in one pass over the loans.
+    let mut held: Vec<(u64, Decimal)> = vec![(0, Decimal::ZERO); g];
+    for l in &p.loans {
+        if let Some(k) = l
+            .guarantor
+            .as_ref()
+            .and_then(|x| prep.guarantor_index.get(x))
+        {
+            held[*k].0 += 1;
+            held[*k].1 += l.exposure * l.guaranteed_share;
+        }
+    }
     let guarantors = (0..g)
         .map(|gi| {
             let name = &prep.guarantors[gi];
-            let members: Vec<&super::Loan> = p
-                .loans
-                .iter()
-                .filter(|l| l.guarantor.as_deref() == Some(name))
-                .collect();
-            let guaranteed: Decimal = members
-                .iter()
-                .map(|l| l.exposure * l.guaranteed_share)
-                .sum::<Decimal>()
-                .round_dp(2);
+            let (loans, guaranteed) = (held[gi].0, held[gi].1.round_dp(2));
             let base = fen(guaranteed).max(1) as f64;
             let mut rates: Vec<f64> = (0..n).map(|d| comps[d * g + gi] as f64 / base).collect();
             rates.par_sort_unstable_by(f64::total_cmp);
@@ -568,7 +614,7 @@ pub fn run(p: &Portfolio, s: &Scenario, progress: &(dyn Fn(u64) + Sync)) -> Stre
             let at_cap = rates.len() - rates.partition_point(|&r| r < cap);
             GuarantorRisk {
                 guarantor: name.clone(),
-                loans: members.len() as u64,
+                loans,
                 guaranteed,
                 cap,
                 mean_rate: rates.iter().sum::<f64>() / n as f64,
@@ -581,9 +627,9 @@ pub fn run(p: &Portfolio, s: &Scenario, progress: &(dyn Fn(u64) + Sync)) -> Stre
         })
         .collect();
 
-    let drivers = tail_drivers(p, s, &prep, &losses, &sorted, &base);
+    let drivers = tail_drivers(p, s, &prep, &losses, &base);
 
-    StressResult {
+    Ok(StressResult {
         scenario: s.name.clone(),
         seed: s.seed,
         draws: s.draws,
@@ -604,25 +650,24 @@ pub fn run(p: &Portfolio, s: &Scenario, progress: &(dyn Fn(u64) + Sync)) -> Stre
         quantiles,
         guarantors,
         drivers,
-    }
+    })
 }
 
-/// The loans with the largest mean loss in the draws at or beyond the highest level's VaR,
-/// found by running those draws again (each draw has its own random stream).
+/// The loans with the largest mean loss in the tail of the highest level: the same draws its
+/// expected shortfall averages (the worst by rank, ties broken by draw index), found by
+/// running those draws again (each draw has its own random stream).
 fn tail_drivers(
     p: &Portfolio,
     s: &Scenario,
     prep: &Prepared,
     losses: &[i64],
-    sorted: &[i64],
     base: &ChaCha8Rng,
 ) -> Vec<Driver> {
     let n = losses.len();
     let top = s.levels.iter().copied().fold(0.0, f64::max);
-    let threshold = sorted[quantile_index(n, top)];
-    let tail: Vec<u64> = (0..n as u64)
-        .filter(|&d| losses[d as usize] >= threshold)
-        .collect();
+    let mut order: Vec<u64> = (0..n as u64).collect();
+    order.par_sort_unstable_by_key(|&d| (losses[d as usize], d));
+    let tail: Vec<u64> = order[quantile_index(n, top)..].to_vec();
     let phi = FastCdf::default();
     let counts = tail
         .par_chunks(256)

@@ -20,6 +20,6 @@ pub mod portfolio;
 pub mod scenario;
 pub mod vasicek;
 
-pub use engine::{Driver, GuarantorRisk, LevelRisk, StressResult, run};
+pub use engine::{Driver, GuarantorRisk, LevelRisk, StressError, StressResult, run};
 pub use portfolio::{Loan, Portfolio, PortfolioError};
 pub use scenario::{Scenario, ScenarioError};

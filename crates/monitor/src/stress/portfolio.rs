@@ -85,6 +85,10 @@ pub struct Portfolio {
     pub loans: Vec<Loan>,
 }
 
+/// Largest exposure or collateral of one loan: 10 trillion yuan (so that sums in fen stay
+/// inside 64 bits for any portfolio of up to ~900 such loans, and far beyond for real ones).
+const MAX_YUAN: i64 = 10_000_000_000_000;
+
 const COLUMNS: [&str; 10] = [
     "loan_id",
     "enterprise",
@@ -153,6 +157,9 @@ impl Portfolio {
                     .map_err(|_| err(k, format!("{t:?} is not an amount of yuan")))?;
                 if d.is_sign_negative() {
                     return Err(err(k, format!("{t} is negative")));
+                }
+                if d > Decimal::from(MAX_YUAN) {
+                    return Err(err(k, format!("{t} is more than {MAX_YUAN} yuan")));
                 }
                 Ok(d)
             };
