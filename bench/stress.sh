@@ -27,7 +27,9 @@ python3 - "$src/raw/registry.csv" "$out/scores.csv" "$out/portfolio.csv" "$seed"
 import csv, random, sys
 registry = {r["uscc"]: r for r in csv.DictReader(open(sys.argv[1]))}
 rng = random.Random(int(sys.argv[4]))
-rows = [r for r in csv.DictReader(open(sys.argv[2])) if r["uscc"] in registry][:10000]
+scored = [r for r in csv.DictReader(open(sys.argv[2])) if r["uscc"] in registry]
+# Exactly 10,000 loans: firms beyond the first take a second loan when there are fewer.
+rows = [scored[i % len(scored)] for i in range(10000)]
 with open(sys.argv[3], "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["loan_id", "enterprise", "industry", "region", "exposure", "pd", "lgd",

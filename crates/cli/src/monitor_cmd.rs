@@ -214,7 +214,15 @@ fn warnings(args: WarningsArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     crate::simulate_cmd::write(&args.out, "alerts.csv", &alerts)?;
     crate::simulate_cmd::write(&args.out, "levels.csv", &months)?;
-    print_levels(&months);
+    let truth = args
+        .truth
+        .as_ref()
+        .map(|dir| {
+            xinrong_sources::truth::default_dates(&dir.join("truth.csv"))
+                .map_err(|e| BadInput(e.to_string()))
+        })
+        .transpose()?;
+    print_levels(&months, truth.as_ref());
     if let Some(dir) = &args.truth {
         let e = judge(dir, &months, args.lead_days, to)?;
         std::fs::write(
@@ -452,9 +460,17 @@ fn judge(
     Ok(evaluate(months, &defaults, &oracle, lead_days, data_end))
 }
 
-fn print_levels(months: &[xinrong_monitor::warnings::FirmMonth]) {
+/// Levels by month end; with the truth, over the firms not yet in default (the portfolio a
+/// warning is for), as the evaluation counts them.
+fn print_levels(
+    months: &[xinrong_monitor::warnings::FirmMonth],
+    defaults: Option<&HashMap<String, NaiveDate>>,
+) {
     let mut by_date: std::collections::BTreeMap<NaiveDate, [u64; 4]> = Default::default();
-    for m in months {
+    let live = |m: &xinrong_monitor::warnings::FirmMonth| {
+        defaults.is_none_or(|d| d.get(&m.uscc).is_none_or(|day| *day > m.date))
+    };
+    for m in months.iter().filter(|m| live(m)) {
         let e = by_date.entry(m.date).or_default();
         e[0] += 1;
         match m.level {
@@ -468,7 +484,11 @@ fn print_levels(months: &[xinrong_monitor::warnings::FirmMonth]) {
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header([
         "Month end / 月末",
-        "Firms / 企业数",
+        if defaults.is_some() {
+            "Firms not in default / 未违约企业"
+        } else {
+            "Firms / 企业数"
+        },
         "Red / 红色",
         "Yellow / 黄色",
         "Blue / 蓝色",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use rand_distr::{Exp1, StandardNormal};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -16,7 +16,10 @@ use super::portfolio::Portfolio;
 use super::scenario::{Scenario, cholesky};
 
 /// Width of a PD band, in units of Φ⁻¹(PD): narrow enough that thinning keeps most candidates.
-const BAND: f64 = 0.25;
+const BAND: f64 = 0.5;
+/// A band whose conditional-PD bound is at least this draws every loan directly instead of
+/// skipping to candidates.
+const DIRECT: f64 = 0.2;
 /// Draws per parallel task (each task reports progress once).
 const CHUNK: usize = 4096;
 /// Quantiles listed in every result (those the draws can resolve).
@@ -444,10 +447,23 @@ impl Prepared {
             }
             let mut j = b.start as usize;
             let end = b.end as usize;
+            if bound >= DIRECT {
+                // Most loans are candidates anyway: a Bernoulli draw per loan costs less than
+                // skipping (no logarithm, one uniform).
+                for j in j..end {
+                    let p = phi.at((self.c[j] - self.a[j] * y) * self.inv_d[j]);
+                    if rng.random::<f64>() < p {
+                        loss += self.defaulted(j, &mut s.comp);
+                        on_default(j);
+                    }
+                }
+                continue;
+            }
             loop {
                 if bound < 1.0 {
-                    let u: f64 = 1.0 - rng.random::<f64>();
-                    let skip = (u.ln() / log_miss).floor();
+                    // −ln U is Exp(1): the ziggurat draws it without a logarithm.
+                    let e: f64 = rng.sample(Exp1);
+                    let skip = (e / -log_miss).floor();
                     if skip >= (end - j) as f64 {
                         break;
                     }
@@ -458,17 +474,23 @@ impl Prepared {
                 }
                 let p = phi.at((self.c[j] - self.a[j] * y) * self.inv_d[j]);
                 if rng.random::<f64>() * bound < p {
-                    loss += self.loss[j];
-                    let (c, g) = self.comp[j];
-                    if g != u32::MAX {
-                        s.comp[g as usize] += c;
-                    }
+                    loss += self.defaulted(j, &mut s.comp);
                     on_default(j);
                 }
                 j += 1;
             }
         }
         loss
+    }
+
+    /// Books the default of position `j`: its guarantor's compensation, and its loss returned.
+    #[inline]
+    fn defaulted(&self, j: usize, comp: &mut [i64]) -> i64 {
+        let (c, g) = self.comp[j];
+        if g != u32::MAX {
+            comp[g as usize] += c;
+        }
+        self.loss[j]
     }
 
     /// Expected loss in closed form: each loan's loss times its PD under the factors' means.
