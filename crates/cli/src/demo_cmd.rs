@@ -203,6 +203,17 @@ fn prepare_data(args: &DemoArgs) -> Result<()> {
         quiet: true,
     })?;
     let latest = month_end(args.months, 0);
+    step("early warnings at the last three month ends, judged against the generator's truth");
+    crate::monitor_cmd::warnings(crate::monitor_cmd::WarningsArgs {
+        dir: data_dir.clone(),
+        model: dir.join("model.json"),
+        from: month_end(args.months, 2).format("%Y-%m").to_string(),
+        to: month_end(args.months, 0).format("%Y-%m").to_string(),
+        rules: None,
+        out: dir.join("warnings"),
+        truth: Some(dir.join("raw")),
+        lead_days: 30,
+    })?;
     step(&format!(
         "need signals as of {latest} (cash-flow forecasts)"
     ));
@@ -313,6 +324,7 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         (0, &bank, Purpose::PreLoan),
         (0, &guarantor, Purpose::Guarantee),
         (1, &bank, Purpose::InLoan),
+        (0, &bank, Purpose::PostLoan),
     ];
     for (e, to, purpose) in grants {
         let to_id = xinrong_platform::Id::parse("institution", &to.id)?;
@@ -337,6 +349,20 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         "{} signals, {} projected shortfalls",
         read.signals.len(),
         read.signals.iter().filter(|s| s.is_shortfall()).count()
+    );
+    step("early warnings: loaded for the bank monitoring the first enterprise");
+    let warnings = dir.join("warnings");
+    let mut raised = xinrong_platform::alerts::read_alerts(&warnings.join("alerts.csv"))?;
+    // The platform knows the demo's three enterprises only; the batch covered the portfolio.
+    raised
+        .alerts
+        .retain(|a| enterprises.iter().any(|(_, e)| e.uscc == a.uscc.as_str()));
+    let loaded = xinrong_platform::alerts::load(platform.pool(), &raised.alerts, DEMO).await?;
+    eprintln!(
+        "{} alerts about the demo's enterprises: {} opened, {} updated",
+        raised.alerts.len(),
+        loaded.opened,
+        loaded.updated
     );
     step(&format!(
         "financing: {} asks which products it qualifies for (working capital)",
@@ -460,6 +486,10 @@ curl -s -X POST {url}/v1/decisions -H 'Authorization: Bearer {bk}' -H 'Content-T
   -d '{{"enterprise":"{e0}","purpose":"pre_loan","product":"credit_loan","amount":"500000","request_key":"demo-1"}}'
 # The regulator's view of credit activity (decisions, guarantees, loans by class):
 curl -s {url}/v1/credit/summary -H 'Authorization: Bearer {rk}'
+
+# (red / yellow / blue, evidence, suggested action; POST /v1/alerts/ID/acknowledge|resolve)
+# Early warnings the bank receives under its post-loan consent:
+curl -s '{url}/v1/alerts?limit=5' -H 'Authorization: Bearer {bk}'
 
 # The enterprise sees its portrait: score history, dimensions, strengths, who queried it:
 curl -s {url}/v1/portrait -H 'Authorization: Bearer {k0}'

@@ -75,32 +75,32 @@ struct ReportArgs {
 }
 
 #[derive(Args)]
-struct WarningsArgs {
+pub(crate) struct WarningsArgs {
     #[command(flatten)]
-    dir: DataDir,
+    pub(crate) dir: DataDir,
     /// Scorecard (from `xinrong fit`): the PD, score and grade of every firm-month.
     #[arg(long)]
-    model: PathBuf,
+    pub(crate) model: PathBuf,
     /// First month end (YYYY-MM).
     #[arg(long)]
-    from: String,
+    pub(crate) from: String,
     /// Last month end (YYYY-MM).
     #[arg(long)]
-    to: String,
+    pub(crate) to: String,
     /// Early-warning rules (GoRules JDM decision table); default: the built-in table.
     #[arg(long)]
-    rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     /// Directory for alerts.csv (one row per alert and month end) and levels.csv (one row per
     /// firm and month end).
     #[arg(long)]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// The generator's output directory (truth.csv, truth_pd.csv): judge the warnings against
     /// the true default dates and an oracle at the same volume.
     #[arg(long)]
-    truth: Option<PathBuf>,
+    pub(crate) truth: Option<PathBuf>,
     /// Minimum warning lead for a default to count as warned, in days.
     #[arg(long, default_value_t = 30)]
-    lead_days: i64,
+    pub(crate) lead_days: i64,
 }
 
 pub fn run(args: MonitorArgs) -> Result<()> {
@@ -121,7 +121,7 @@ fn warm_up(from: NaiveDate) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
     (light, full)
 }
 
-fn warnings(args: WarningsArgs) -> Result<()> {
+pub(crate) fn warnings(args: WarningsArgs) -> Result<()> {
     let started = Instant::now();
     let model = crate::data::load_model(&args.model)?;
     let from = month_end(&args.from, "--from")?;
