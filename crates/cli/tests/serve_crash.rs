@@ -1,6 +1,7 @@
 //! SIGKILL of `xinrong serve` under load loses no acknowledged score query, financing match,
-//! consent or ledger entry: after each kill the server restarts on the same data, and every
-//! query that was answered 200 before the kill is found with a receipt that verifies.
+//! credit decision, consent, alert acknowledgement or ledger entry: after each kill the server
+//! restarts on the same data, and every query that was answered 200 before the kill is found
+//! with a receipt that verifies.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -194,6 +195,61 @@ fn set_up(dir: &Path) -> (String, String, String, String) {
     (id_of(&bank), key_of(&bank), key_of(&ent), uscc.to_string())
 }
 
+/// The enterprise gives the bank a post-loan consent and the operator loads 1,500 alerts about
+/// it (one per signal), routed to the bank.
+fn load_alerts(client: &Client, base: &str, bank_id: &str, ent_key: &str, data: &str, uscc: &str) {
+    let date = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
+    let r = client
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(ent_key)
+        .json(&json!({"institution": bank_id, "purpose": "post_loan", "expires": date}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let mut csv = String::from(
+        "date,uscc,signal,level,rule,description,evidence,action_en,action_zh,opened,rules\n",
+    );
+    for k in 0..1500 {
+        csv.push_str(&format!(
+            "2025-06-30,{uscc},s{k:04},yellow,r{k},a rule,pd_rank=0.9,Review,复核,2025-06-30,abc\n"
+        ));
+    }
+    let file = Path::new(data).join("alerts.csv");
+    std::fs::write(&file, csv).unwrap();
+    let printed = ok(&[
+        "admin",
+        "--data-dir",
+        data,
+        "load-alerts",
+        file.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("1500 opened"), "{printed}");
+}
+
+/// Every acknowledged alert is still acknowledged after the restart.
+fn assert_alerts_acknowledged(client: &Client, base: &str, bank_key: &str, acked: &[String]) {
+    let listed: Value = client
+        .get(format!("{base}/v1/alerts?status=acknowledged&limit=500"))
+        .bearer_auth(bank_key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let ids: std::collections::HashSet<&str> = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap())
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|a| !ids.contains(a.as_str())).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged alerts lost: {lost:?}",
+        lost.len(),
+        acked.len()
+    );
+}
+
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_record() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -203,6 +259,7 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
     let mut acked_queries: Vec<String> = Vec::new();
     let mut acked_consents: Vec<String> = Vec::new();
     let mut acked_decisions: Vec<(String, String)> = Vec::new();
+    let mut acked_alerts: Vec<String> = Vec::new();
     for round in 0..3 {
         let server = Served::start(&data, &free_address());
         let base = server.base.clone();
@@ -222,6 +279,10 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
             &format!("round {round}"),
         );
         assert_decisions_found(&client, &base, &bank_key, &uscc, &acked_decisions);
+        assert_alerts_acknowledged(&client, &base, &bank_key, &acked_alerts);
+        if round == 0 {
+            load_alerts(&client, &base, &bank_id, &ent_key, &data, &uscc);
+        }
         let date = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
         let r = client
             .post(format!("{base}/v1/consents"))
@@ -274,6 +335,54 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
                 }
             })
         };
+        // A sixth thread acknowledges the bank's open alerts one by one.
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let acknowledger = {
+            let (acknowledged, stop, base, key) = (
+                Arc::clone(&acknowledged),
+                Arc::clone(&stop),
+                base.clone(),
+                bank_key.clone(),
+            );
+            std::thread::spawn(move || {
+                let client = Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                let Ok(r) = client
+                    .get(format!("{base}/v1/alerts?status=open&limit=500"))
+                    .bearer_auth(&key)
+                    .send()
+                else {
+                    return;
+                };
+                let Ok(open) = r.json::<Value>() else { return };
+                // At most 150 a round, so that every acknowledged one fits one listed page.
+                for a in open["alerts"].as_array().into_iter().flatten().take(150) {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let id = a["alert_id"].as_str().unwrap().to_string();
+                    let Ok(r) = client
+                        .post(format!("{base}/v1/alerts/{id}/acknowledge"))
+                        .bearer_auth(&key)
+                        .json(&json!({"note": "seen"}))
+                        .send()
+                    else {
+                        break;
+                    };
+                    if r.status() != 200 {
+                        eprintln!(
+                            "acknowledge: {} {}",
+                            r.status(),
+                            r.text().unwrap_or_default()
+                        );
+                        break;
+                    }
+                    acknowledged.lock().unwrap().push(id);
+                }
+            })
+        };
         let workers: Vec<_> = (0..4)
             .map(|worker| {
                 let path = if worker % 2 == 0 { "scores" } else { "matches" };
@@ -317,7 +426,9 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
             w.join().unwrap();
         }
         decider.join().unwrap();
+        acknowledger.join().unwrap();
         acked_decisions.extend(decided.lock().unwrap().drain(..));
+        acked_alerts.extend(acknowledged.lock().unwrap().drain(..));
         let got = acked.lock().unwrap().clone();
         assert!(
             got.len() > 10,
@@ -347,6 +458,11 @@ fn sigkill_under_load_loses_no_acknowledged_record() {
     assert!(
         !acked_decisions.is_empty(),
         "decisions were answered before the kills"
+    );
+    assert_alerts_acknowledged(&client, &server.base, &bank_key, &acked_alerts);
+    assert!(
+        !acked_alerts.is_empty(),
+        "alerts were acknowledged before the kills"
     );
     eprintln!(
         "{} acknowledged queries and {} consents across 3 kills: all found",

@@ -86,9 +86,16 @@ pub async fn drain(
     )
     .fetch_all(pool)
     .await?;
-    let mut done = Vec::with_capacity(waiting.len());
+    // Submitted all at once, in order, so the ledger commits them in groups; then each is
+    // recorded as its receipt arrives.
+    let mut submitted = Vec::with_capacity(waiting.len());
     for (action_id, kind, by, entry, created_ms) in waiting {
-        let receipt = ledger.submit(entry.clone())?.receipt().await?;
+        let pending = ledger.submit(entry.clone())?;
+        submitted.push((pending, action_id, kind, by, entry, created_ms));
+    }
+    let mut done = Vec::with_capacity(submitted.len());
+    for (pending, action_id, kind, by, entry, created_ms) in submitted {
+        let receipt = pending.receipt().await?;
         record(
             pool,
             &action_id,
