@@ -139,7 +139,21 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 }
             }
             AdminCommand::LoadAlerts { file } => {
+                if !file.is_file() {
+                    return Err(BadInput(format!("{}: no such file", file.display())).into());
+                }
                 let read = xinrong_platform::alerts::read_alerts(&file).map_err(platform_error)?;
+                // A batch is loaded whole or not at all: alerts half-loaded would mislead.
+                if !read.rejected.is_empty() {
+                    let shown: Vec<&String> = read.rejected.iter().take(20).collect();
+                    return Err(BadInput(format!(
+                        "{} row(s) refused, nothing loaded:\n  {}{}",
+                        read.rejected.len(),
+                        shown.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("\n  "),
+                        if read.rejected.len() > shown.len() { "\n  …" } else { "" }
+                    ))
+                    .into());
+                }
                 let done = xinrong_platform::alerts::load(&pool, &read.alerts, &actor())
                     .await
                     .map_err(platform_error)?;
@@ -151,12 +165,6 @@ pub fn run(args: AdminArgs) -> Result<()> {
                     done.updated,
                     done.unchanged
                 );
-                if !read.rejected.is_empty() {
-                    eprintln!("{} row(s) not loaded:", read.rejected.len());
-                    for r in &read.rejected {
-                        eprintln!("  {r}");
-                    }
-                }
             }
             AdminCommand::LoadSignals { file } => {
                 let read = xinrong_platform::signals::read_signals(&file).map_err(platform_error)?;

@@ -320,11 +320,26 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         ));
     }
     let in_a_year = xinrong_platform::today() + chrono::Days::new(365);
+    // The bank monitors (post-loan) the demo enterprise the early warnings flag highest, so
+    // its alerts call shows some.
+    let warnings = dir.join("warnings");
+    let mut raised = xinrong_platform::alerts::read_alerts(&warnings.join("alerts.csv"))?;
+    let rank = |level: &str| ["blue", "yellow", "red"].iter().position(|l| *l == level);
+    let monitored = (0..enterprises.len())
+        .max_by_key(|&k| {
+            raised
+                .alerts
+                .iter()
+                .filter(|a| a.uscc.as_str() == enterprises[k].1.uscc)
+                .filter_map(|a| rank(&a.level))
+                .max()
+        })
+        .unwrap_or(0);
     let grants = [
         (0, &bank, Purpose::PreLoan),
         (0, &guarantor, Purpose::Guarantee),
         (1, &bank, Purpose::InLoan),
-        (0, &bank, Purpose::PostLoan),
+        (monitored, &bank, Purpose::PostLoan),
     ];
     for (e, to, purpose) in grants {
         let to_id = xinrong_platform::Id::parse("institution", &to.id)?;
@@ -350,9 +365,7 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         read.signals.len(),
         read.signals.iter().filter(|s| s.is_shortfall()).count()
     );
-    step("early warnings: loaded for the bank monitoring the first enterprise");
-    let warnings = dir.join("warnings");
-    let mut raised = xinrong_platform::alerts::read_alerts(&warnings.join("alerts.csv"))?;
+    step("early warnings: loaded for the bank monitoring the enterprise they flag highest");
     // The platform knows the demo's three enterprises only; the batch covered the portfolio.
     raised
         .alerts

@@ -124,6 +124,6 @@ fn demo_sets_up_and_its_printed_calls_work() {
     );
     check("The regulator's view of credit activity", "\"decisions\"");
     check("The third enterprise grants", "\"consent\"");
-    check("Early warnings the bank receives", "\"alerts\"");
+    check("Early warnings the bank receives", "\"alert_id\"");
     server.kill();
 }

@@ -145,13 +145,16 @@ pub struct AlertsFile {
 /// Longest text of a loaded field.
 const MAX_TEXT: usize = 2000;
 
+/// `text` for `field`: at most `max` characters, no control characters but (in a note, where
+/// several lines are usual) line ends and tabs; the message says what is wrong, not where.
 fn check_text(field: &str, text: &str, max: usize) -> Result<(), String> {
     if text.chars().count() > max {
-        return Err(format!("{field}: longer than {max} characters"));
+        return Err(format!("longer than {max} characters"));
     }
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
+    let allowed = |c: char| field == "note" && matches!(c, '\n' | '\r' | '\t');
+    if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
         return Err(format!(
-            "{field}: control character U+{:04X} is not allowed",
+            "control character U+{:04X} is not allowed",
             c as u32
         ));
     }
@@ -186,7 +189,7 @@ impl RaisedAlert {
             ("action_zh", &self.action_zh),
             ("rules", &self.rules),
         ] {
-            check_text(f, t, MAX_TEXT)?;
+            check_text(f, t, MAX_TEXT).map_err(|m| format!("{f}: {m}"))?;
         }
         Ok(())
     }
@@ -198,6 +201,31 @@ pub fn read_alerts(path: &Path) -> Result<AlertsFile, PlatformError> {
         path: path.display().to_string(),
         source: std::io::Error::other(e.to_string()),
     })?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| PlatformError::invalid("file", format!("{}: {e}", path.display())))?;
+    for column in [
+        "date",
+        "uscc",
+        "signal",
+        "level",
+        "rule",
+        "description",
+        "evidence",
+        "action_en",
+        "action_zh",
+        "rules",
+    ] {
+        if !headers.iter().any(|h| h == column) {
+            return Err(PlatformError::invalid(
+                "file",
+                format!(
+                    "{}: no `{column}` column (an alerts file is the alerts.csv of `xinrong monitor warnings`)",
+                    path.display()
+                ),
+            ));
+        }
+    }
     let mut out = AlertsFile::default();
     for (i, row) in rdr.deserialize::<RaisedAlert>().enumerate() {
         let line = i + 2;
@@ -456,6 +484,7 @@ async fn upsert(
 /// Which alerts to list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AlertFilter {
     /// Only this enterprise.
     pub enterprise: Option<String>,
@@ -519,6 +548,8 @@ impl Platform {
         by: &Institution,
         filter: &AlertFilter,
     ) -> Result<Vec<AlertView>, PlatformError> {
+        // Who may look comes first: an enterprise learns nothing from its query's errors.
+        let scope = self.alert_scope(by)?;
         let limit = filter.limit.unwrap_or(100);
         if !(1..=500).contains(&limit) {
             return Err(PlatformError::invalid(
@@ -552,14 +583,13 @@ impl Platform {
             .as_deref()
             .map(|e| crate::scoring::parse_uscc("enterprise", e))
             .transpose()?;
-        let (mine, mut wanted): (Option<String>, Option<Vec<String>>) =
-            match self.alert_scope(by)? {
-                Scope::All => (None, None),
-                Scope::Mine {
-                    institution,
-                    enterprises,
-                } => (Some(institution), Some(enterprises.into_iter().collect())),
-            };
+        let (mine, mut wanted): (Option<String>, Option<Vec<String>>) = match scope {
+            Scope::All => (None, None),
+            Scope::Mine {
+                institution,
+                enterprises,
+            } => (Some(institution), Some(enterprises.into_iter().collect())),
+        };
         if let Some(e) = &enterprise {
             wanted = Some(match wanted {
                 Some(w) if !w.iter().any(|x| x == e.as_str()) => Vec::new(),
@@ -678,9 +708,13 @@ impl Platform {
         } else {
             ""
         };
+        // The consent is checked again in the same statement: a revocation committed since the
+        // check above stops the action.
         let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE alerts SET status = $1, note = $2, updated_by = $3, updated_ms = $4{clear_key} \
-             WHERE alert_id = $5 AND status = $6"
+             WHERE alert_id = $5 AND status = $6 AND EXISTS (SELECT 1 FROM consents WHERE \
+             consents.uscc = alerts.enterprise AND consents.institution_id = $3 AND \
+             consents.purpose = 'post_loan' AND consents.revoked_ms IS NULL AND consents.expires >= $7)"
         )))
         .bind(to)
         .bind(note)
@@ -688,13 +722,23 @@ impl Platform {
         .bind(now_ms())
         .bind(alert_id.as_str())
         .bind(&current.status)
+        .bind(chrono::Utc::now().date_naive().to_string())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if changed == 0 {
-            return Err(PlatformError::Conflict(format!(
-                "alert {alert_id} changed meanwhile; read it again"
-            )));
+            let (status,): (String,) =
+                sqlx::query_as("SELECT status FROM alerts WHERE alert_id = $1")
+                    .bind(alert_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            return Err(if status == current.status {
+                not_found() // the consent went meanwhile
+            } else {
+                PlatformError::Conflict(format!(
+                    "alert {alert_id} changed meanwhile; read it again"
+                ))
+            });
         }
         let (action_id, time) = Action::stamp();
         journal::enqueue(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use xinrong_platform::alerts::{AlertAct, AlertFilter, AlertView};
@@ -11,7 +11,7 @@ use xinrong_platform::alerts::{AlertAct, AlertFilter, AlertView};
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::path_id;
+use crate::routes::{PathText, path_id};
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -81,7 +81,7 @@ async fn act(
 pub async fn acknowledge(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     Body(req): Body<ActBody>,
 ) -> ApiResult<Json<AlertView>> {
     act(&state, &who, &id, AlertAct::Acknowledge, &req.note).await
@@ -99,7 +99,7 @@ pub async fn acknowledge(
 pub async fn resolve(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     Body(req): Body<ActBody>,
 ) -> ApiResult<Json<AlertView>> {
     act(&state, &who, &id, AlertAct::Resolve, &req.note).await

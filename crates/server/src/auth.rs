@@ -19,6 +19,10 @@ pub struct Caller(pub Principal);
 /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
 /// (RFC 9110 §11.1).
 fn bearer(parts: &Parts) -> Option<&str> {
+    // Two Authorization headers name two callers: neither is taken.
+    if parts.headers.get_all(AUTHORIZATION).iter().count() > 1 {
+        return None;
+    }
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme

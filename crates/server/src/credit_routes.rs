@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use xinrong_platform::{DecisionRequest, FlowVersionView};
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::{PurposeCode, path_id};
+use crate::routes::{PathText, PurposeCode, path_id};
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -108,7 +108,7 @@ pub async fn decide(
 pub async fn decision(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> ApiResult<Json<DecisionAnswer>> {
     let id = path_id("decision", &id)?;
     let (decision, receipt) = state.platform.decision(&who, id.as_str()).await?;
@@ -180,7 +180,7 @@ fn version_of(text: &str) -> ApiResult<u32> {
 pub async fn approve_flow(
     State(state): Shared,
     Caller(who): Caller,
-    Path(version): Path<String>,
+    PathText(version): PathText,
 ) -> ApiResult<Json<FlowAnswer>> {
     let (version, receipt) = state
         .platform
@@ -210,7 +210,7 @@ pub struct PromoteBody {
 pub async fn promote_flow(
     State(state): Shared,
     Caller(who): Caller,
-    Path(version): Path<String>,
+    PathText(version): PathText,
     Body(req): Body<PromoteBody>,
 ) -> ApiResult<Json<FlowAnswer>> {
     let (version, receipt) = state
@@ -246,7 +246,7 @@ pub struct ReplayBody {
 pub async fn replay_flow(
     State(state): Shared,
     Caller(who): Caller,
-    Path(version): Path<String>,
+    PathText(version): PathText,
     Body(req): Body<ReplayBody>,
 ) -> ApiResult<Json<Diff>> {
     if let (Some(f), Some(t)) = (req.from, req.to)

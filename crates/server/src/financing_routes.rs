@@ -129,6 +129,7 @@ pub async fn limits(
 /// Whose signals, for what purpose.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SignalsQuery {
     /// The enterprise's USCC.
     pub enterprise: String,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ErrorBody};
 use crate::guarantee_routes::Receipted;
-use crate::routes::path_id;
+use crate::routes::{PathText, path_id};
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -120,7 +120,7 @@ pub struct EventBody {
 pub async fn event(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     Body(req): Body<EventBody>,
 ) -> ApiResult<Json<Receipted>> {
     let id = path_id("loan", &id)?;
@@ -144,6 +144,7 @@ pub async fn event(
 /// The date to read a loan's position on.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AsOf {
     /// YYYY-MM-DD; today when absent.
     #[param(value_type = Option<String>, format = Date)]
@@ -160,7 +161,7 @@ pub struct AsOf {
 pub async fn loan(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     query: Result<Query<AsOf>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let Query(q) = query.map_err(|e| {

@@ -151,6 +151,7 @@ pub struct Uploaded {
 /// How an upload treats fields its source does not have.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UploadOptions {
     /// `report` (default): keep the row, list the fields in the report; `quarantine`: set such
     /// rows aside.
@@ -255,7 +256,7 @@ pub async fn grant(
 pub async fn revoke(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> ApiResult<Json<ConsentAnswer>> {
     let id = path_id("consent", &id)?;
     let (consent, receipt) = state.platform.revoke_consent(&who, &id).await?;
@@ -323,6 +324,7 @@ pub async fn score(
 /// Paging of lists: newest first; pass the last id of a page as `before` for the next.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     /// Most records (1–1000, default 100).
     pub limit: Option<i64>,
@@ -369,7 +371,7 @@ pub async fn queries(
 pub async fn query(
     State(state): Shared,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> ApiResult<Json<ScoreAnswer>> {
     let id = path_id("query", &id)?;
     let (query, receipt) = state.platform.query(&who, &id).await?;
@@ -507,6 +509,24 @@ pub async fn admin_actions(
 
 /// The id in a path. One that no record could have is "not found", exactly like an id that
 /// could exist but does not (or is another institution's): a path names a resource.
+/// A path segment as text. A segment that is not UTF-8 (`%FF`) cannot name anything: a JSON
+/// 404 like any other unknown record, never the framework's plain-text 400.
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathText {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(text)| PathText(text))
+            .map_err(|_| ApiError::not_found("id", "no such record: the path is not UTF-8"))
+    }
+}
+
 pub(crate) fn path_id(what: &str, text: &str) -> Result<Id, ApiError> {
     Id::parse("id", text).map_err(|_| {
         ApiError::not_found(

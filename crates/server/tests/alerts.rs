@@ -197,6 +197,67 @@ on_both_stores!(
         // 1 raised (bank) + 1 updated (bank2).
         assert_eq!(alert_actions, 10, "{actions}");
 
+        // Bodies that are not objects, two callers at once, a path that is not UTF-8.
+        let id2 = alerts(&h, "bank2", "").await[0]["alert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let ack2 = format!("/v1/alerts/{id2}/acknowledge");
+        let (s, v) = h.post(&ack2, "bank2", json!(["a note"])).await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "an array is not the object: {v}"
+        );
+        let r = h
+            .client
+            .post(format!("{}{ack2}", h.base))
+            .header("Authorization", format!("Bearer {}", h.keys["guarantor"]))
+            .header("Authorization", format!("Bearer {}", h.keys["bank2"]))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNAUTHORIZED,
+            "two Authorization headers"
+        );
+        let (s, v) = h
+            .post("/v1/alerts/%FF%FE/acknowledge", "bank2", json!({}))
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"), "{v}");
+        // A note of several lines is fine; once the consent is revoked the alert is gone.
+        let (s, v) = h
+            .post(&ack2, "bank2", json!({"note": "called\nthe CFO"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let consent = h
+            .get("/v1/consents", "ent0")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["institution"] == h.ids["bank2"].as_str() && c["purpose"] == "post_loan")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, v) = h
+            .post(&format!("/v1/consents/{consent}/revoke"), "ent0", json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(alerts(&h, "bank2", "").await.is_empty());
+        let (s, _) = h
+            .post(
+                &format!("/v1/alerts/{id2}/resolve"),
+                "bank2",
+                json!({"note": "done"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
         // Bad queries and ids.
         for q in [
             "?status=closed",
