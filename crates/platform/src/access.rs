@@ -63,6 +63,17 @@ impl Kind {
         }
     }
 
+    /// The kind with its article, for messages ("an operator", "a bank").
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Kind::Operator => "an operator",
+            Kind::Bank => "a bank",
+            Kind::Guarantor => "a guarantor",
+            Kind::Enterprise => "an enterprise",
+            Kind::Regulator => "a regulator",
+        }
+    }
+
     /// Whether this kind may ask for scores.
     pub fn may_query_scores(self) -> bool {
         matches!(self, Kind::Bank | Kind::Guarantor)

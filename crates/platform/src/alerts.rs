@@ -660,8 +660,8 @@ impl Platform {
         self.writable()?;
         if !matches!(by.kind, Kind::Bank | Kind::Guarantor) {
             return Err(PlatformError::role(format!(
-                "a {} may not act on alerts; the bank or guarantor monitoring the enterprise does",
-                by.kind.as_str()
+                "{} may not act on alerts; the bank or guarantor monitoring the enterprise does",
+                by.kind.with_article()
             )));
         }
         check_text("note", note, MAX_TEXT).map_err(|m| PlatformError::invalid("note", m))?;

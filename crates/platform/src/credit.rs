@@ -269,8 +269,8 @@ fn bank_only(by: &Institution, what: &str) -> Result<(), PlatformError> {
         Ok(())
     } else {
         Err(PlatformError::role(format!(
-            "a {} may not {what}; banks may",
-            by.kind.as_str()
+            "{} may not {what}; banks may",
+            by.kind.with_article()
         )))
     }
 }
@@ -467,8 +467,8 @@ impl Platform {
     ) -> Result<(Value, Receipt), PlatformError> {
         if !matches!(by.kind, Kind::Bank | Kind::Regulator) {
             return Err(PlatformError::role(format!(
-                "a {} may not read credit decisions; banks and regulators may",
-                by.kind.as_str()
+                "{} may not read credit decisions; banks and regulators may",
+                by.kind.with_article()
             )));
         }
         crate::fields::Id::parse("decision_id", decision_id)?;

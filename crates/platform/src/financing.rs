@@ -116,8 +116,8 @@ impl Platform {
             )),
             k if k.may_query_scores() => self.consents.check(enterprise, &by.id, purpose),
             _ => Err(PlatformError::role(format!(
-                "a {} may not ask for financing answers; banks, guarantors and the enterprise itself may",
-                by.kind.as_str()
+                "{} may not ask for financing answers; banks, guarantors and the enterprise itself may",
+                by.kind.with_article()
             ))),
         }
     }

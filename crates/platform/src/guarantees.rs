@@ -128,8 +128,8 @@ impl Platform {
     ) -> Result<(Value, Receipt), PlatformError> {
         if by.kind != Kind::Guarantor {
             return Err(PlatformError::role(format!(
-                "a {} may not sign guarantee agreements; guarantors may",
-                by.kind.as_str()
+                "{} may not sign guarantee agreements; guarantors may",
+                by.kind.with_article()
             )));
         }
         let terms: AgreementTerms = serde_json::from_value(terms)
@@ -252,8 +252,8 @@ impl Platform {
     ) -> Result<(Value, Receipt), PlatformError> {
         if by.kind != Kind::Bank {
             return Err(PlatformError::role(format!(
-                "a {} may not ask for guarantees; banks may",
-                by.kind.as_str()
+                "{} may not ask for guarantees; banks may",
+                by.kind.with_article()
             )));
         }
         crate::fields::Id::parse("agreement_id", agreement_id)?;

@@ -188,8 +188,8 @@ impl Platform {
     ) -> Result<Value, PlatformError> {
         if !matches!(by.kind, Kind::Bank | Kind::Guarantor | Kind::Regulator) {
             return Err(PlatformError::role(format!(
-                "a {} may not read loans; a loan's bank, its guarantor and regulators may",
-                by.kind.as_str()
+                "{} may not read loans; a loan's bank, its guarantor and regulators may",
+                by.kind.with_article()
             )));
         }
         crate::fields::Id::parse("loan_id", id)?;
@@ -219,8 +219,8 @@ impl Platform {
     ) -> Result<(Value, Receipt), PlatformError> {
         if by.kind != Kind::Bank {
             return Err(PlatformError::role(format!(
-                "a {} may not book loans; banks may",
-                by.kind.as_str()
+                "{} may not book loans; banks may",
+                by.kind.with_article()
             )));
         }
         let contract_date = booking.contract_date.unwrap_or_else(crate::today);
@@ -438,8 +438,8 @@ impl Platform {
         };
         if !matches!(by.kind, Kind::Bank | Kind::Guarantor) {
             return Err(PlatformError::role(format!(
-                "a {} may not record loan events; a loan's bank and its guarantor do",
-                by.kind.as_str()
+                "{} may not record loan events; a loan's bank and its guarantor do",
+                by.kind.with_article()
             )));
         }
         crate::fields::Id::parse("loan_id", id)?;
@@ -470,8 +470,8 @@ impl Platform {
         }
         if by.kind != allowed {
             return Err(PlatformError::role(format!(
-                "a {} may not record '{}' on a loan; {}",
-                by.kind.as_str(),
+                "{} may not record '{}' on a loan; {}",
+                by.kind.with_article(),
                 req.kind,
                 if for_guarantor {
                     "its guarantor does"
@@ -630,8 +630,8 @@ impl Platform {
             Kind::Bank => false,
             k => {
                 return Err(PlatformError::role(format!(
-                    "a {} may not read credit aggregates; regulators and banks may",
-                    k.as_str()
+                    "{} may not read credit aggregates; regulators and banks may",
+                    k.with_article()
                 )));
             }
         };
