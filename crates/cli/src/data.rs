@@ -67,6 +67,41 @@ pub fn write_output(out: &Path, bytes: &[u8]) -> Result<bool> {
     }
 }
 
+/// Options that read a model's feature columns, each typed as its bins expect (numbers or
+/// text), and nothing else but `extra` (an id, a target); a missing feature is an error.
+pub fn model_columns(model: &xinrong_scorecard::Scorecard, extra: &[String]) -> ReadOptions {
+    use xinrong_scorecard::binning::BinRule;
+    let mut opts = ReadOptions {
+        required: model
+            .feature_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ..Default::default()
+    };
+    for f in &model.features {
+        match f.binning.rule {
+            BinRule::Numeric { .. } => opts.numeric_columns.push(f.name.clone()),
+            BinRule::Categorical { .. } => opts.text_columns.push(f.name.clone()),
+        }
+    }
+    let mut select = opts.required.clone();
+    select.extend(extra.iter().cloned());
+    opts.select = Some(select);
+    opts
+}
+
+/// Writes serialisable rows as `dir/name` (CSV with a header from the field names).
+pub fn write_rows<T: serde::Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
+    let path = dir.join(name);
+    let mut w = csv::Writer::from_path(&path).with_context(|| path.display().to_string())?;
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn load(path: &Path, options: &ReadOptions) -> Result<Table> {
     if !path.exists() {
         return Err(BadInput(format!("{}: no such file", path.display())).into());

@@ -212,8 +212,8 @@ pub(crate) fn warnings(args: WarningsArgs) -> Result<()> {
     alerts.retain(|a| a.date >= from);
     months.retain(|m| m.date >= from);
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
-    crate::simulate_cmd::write(&args.out, "alerts.csv", &alerts)?;
-    crate::simulate_cmd::write(&args.out, "levels.csv", &months)?;
+    crate::data::write_rows(&args.out, "alerts.csv", &alerts)?;
+    crate::data::write_rows(&args.out, "levels.csv", &months)?;
     let truth = args
         .truth
         .as_ref()
@@ -394,17 +394,7 @@ fn model_drift(
 ) -> Result<ModelDrift> {
     use xinrong_monitor::drift;
     let model = crate::data::load_model(model_path)?;
-    let mut opts = xinrong_tabular::ReadOptions {
-        required: model
-            .feature_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        ..Default::default()
-    };
-    let mut select = opts.required.clone();
-    select.push(target.to_string());
-    opts.select = Some(select);
+    let opts = crate::data::model_columns(&model, &[target.to_string()]);
     let table = crate::data::load(indicators, &opts)?;
     let by_name: HashMap<&str, _> = table
         .columns

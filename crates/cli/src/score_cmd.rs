@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use xinrong_scorecard::Lang;
-use xinrong_scorecard::binning::BinRule;
-use xinrong_tabular::{ColumnData, ReadOptions};
+use xinrong_tabular::ColumnData;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LabelLang {
@@ -46,31 +45,14 @@ pub struct ScoreArgs {
 
 pub fn run(a: ScoreArgs) -> Result<()> {
     let model = data::load_model(&a.model)?;
-    let mut opts = ReadOptions {
-        required: model
-            .feature_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        ..Default::default()
-    };
-    for f in &model.features {
-        match f.binning.rule {
-            BinRule::Numeric { .. } => opts.numeric_columns.push(f.name.clone()),
-            BinRule::Categorical { .. } => opts.text_columns.push(f.name.clone()),
-        }
-    }
     let id_col = a.id.clone().or_else(|| model.id_column.clone());
+    let mut opts = data::model_columns(&model, &id_col.iter().cloned().collect::<Vec<_>>());
     if let Some(id) = &a.id {
         opts.required.push(id.clone());
-        opts.text_columns.push(id.clone());
-    } else if let Some(id) = &model.id_column {
+    }
+    if let Some(id) = &id_col {
         opts.text_columns.push(id.clone());
     }
-    // Only the model's columns (and the id) are read; the rest of a wide table is skipped.
-    let mut select = opts.required.clone();
-    select.extend(id_col.iter().cloned());
-    opts.select = Some(select);
     let table = data::load(&a.data, &opts)?;
     let n = table.n_rows;
     let by_name: HashMap<&str, _> = table

@@ -279,17 +279,6 @@ fn stress_portfolio(run: &Run, until: NaiveDate) -> Portfolio {
     Portfolio { loans }
 }
 
-/// Writes serialisable rows as `dir/name` (CSV with a header from the field names).
-pub(crate) fn write<T: serde::Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
-    let path = dir.join(name);
-    let mut w = csv::Writer::from_path(&path).with_context(|| path.display().to_string())?;
-    for r in rows {
-        w.serialize(r)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
 pub fn run(args: SimulateArgs) -> Result<()> {
     let started = Instant::now();
     let catalogue = match &args.catalogue {
@@ -339,14 +328,14 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let run = simulate(&banks, &scenario.agreements, &terms, apps, &defaults, until)?;
     let simulated = started.elapsed() - read;
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
-    write(&args.out, "decisions.csv", &run.decisions)?;
-    write(&args.out, "guarantees.csv", &run.guarantees)?;
-    write(&args.out, "loan_events.csv", &run.events)?;
-    write(&args.out, "compensations.csv", &run.compensations)?;
-    write(&args.out, "agreements_monthly.csv", &run.agreements)?;
-    write(&args.out, "book_monthly.csv", &run.book)?;
-    write(&args.out, "alerts.csv", &run.alerts)?;
-    write(&args.out, "loan_months.csv", &run.loan_months)?;
+    crate::data::write_rows(&args.out, "decisions.csv", &run.decisions)?;
+    crate::data::write_rows(&args.out, "guarantees.csv", &run.guarantees)?;
+    crate::data::write_rows(&args.out, "loan_events.csv", &run.events)?;
+    crate::data::write_rows(&args.out, "compensations.csv", &run.compensations)?;
+    crate::data::write_rows(&args.out, "agreements_monthly.csv", &run.agreements)?;
+    crate::data::write_rows(&args.out, "book_monthly.csv", &run.book)?;
+    crate::data::write_rows(&args.out, "alerts.csv", &run.alerts)?;
+    crate::data::write_rows(&args.out, "loan_months.csv", &run.loan_months)?;
     let book = stress_portfolio(&run, until);
     let path = args.out.join("portfolio.csv");
     book.write(std::fs::File::create(&path).with_context(|| path.display().to_string())?)?;

@@ -210,7 +210,7 @@ fn write(dir: &Path, r: &StressResult) -> Result<()> {
     let path = dir.join("summary.json");
     std::fs::write(&path, serde_json::to_vec_pretty(r)?)
         .with_context(|| path.display().to_string())?;
-    crate::simulate_cmd::write(dir, "levels.csv", &r.levels)?;
+    crate::data::write_rows(dir, "levels.csv", &r.levels)?;
     #[derive(serde::Serialize)]
     struct Quantile {
         level: f64,
@@ -221,8 +221,8 @@ fn write(dir: &Path, r: &StressResult) -> Result<()> {
         .iter()
         .map(|&(level, loss)| Quantile { level, loss })
         .collect();
-    crate::simulate_cmd::write(dir, "quantiles.csv", &q)?;
-    crate::simulate_cmd::write(dir, "guarantors.csv", &r.guarantors)?;
-    crate::simulate_cmd::write(dir, "drivers.csv", &r.drivers)?;
+    crate::data::write_rows(dir, "quantiles.csv", &q)?;
+    crate::data::write_rows(dir, "guarantors.csv", &r.guarantors)?;
+    crate::data::write_rows(dir, "drivers.csv", &r.drivers)?;
     Ok(())
 }

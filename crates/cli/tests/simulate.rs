@@ -49,11 +49,11 @@ fn files(dir: &std::path::Path) -> (String, String, String) {
     )
 }
 
-#[test]
-fn a_simulation_writes_every_event_and_its_decisions_replay() {
-    let d = tempfile::tempdir().unwrap();
-    let (apps, registry, truth) = files(d.path());
-    let out = d.path().join("sim").display().to_string();
+/// Runs `xinrong simulate` on the handmade files up to `until`; its output directory and what
+/// it printed.
+fn simulate(dir: &std::path::Path, until: &str) -> (String, String) {
+    let (apps, registry, truth) = files(dir);
+    let out = dir.join("sim").display().to_string();
     let printed = ok(&[
         "simulate",
         "--applications",
@@ -63,10 +63,17 @@ fn a_simulation_writes_every_event_and_its_decisions_replay() {
         "--truth",
         &truth,
         "--until",
-        "2025-12",
+        until,
         "--out",
         &out,
     ]);
+    (out, printed)
+}
+
+#[test]
+fn a_simulation_writes_every_event_and_its_decisions_replay() {
+    let d = tempfile::tempdir().unwrap();
+    let (out, printed) = simulate(d.path(), "2025-12");
     assert!(printed.contains("40 applications"), "{printed}");
     for f in [
         "decisions.csv",
@@ -186,21 +193,7 @@ fn bad_files_are_named_by_line_and_field() {
 #[test]
 fn the_simulated_book_is_stress_tested_and_bad_scenarios_are_named() {
     let d = tempfile::tempdir().unwrap();
-    let (apps, registry, truth) = files(d.path());
-    let out = d.path().join("sim").display().to_string();
-    ok(&[
-        "simulate",
-        "--applications",
-        &apps,
-        "--registry",
-        &registry,
-        "--truth",
-        &truth,
-        "--until",
-        "2024-12",
-        "--out",
-        &out,
-    ]);
+    let (out, _) = simulate(d.path(), "2024-12");
     let months = std::fs::read_to_string(format!("{out}/loan_months.csv")).unwrap();
     assert!(months.starts_with("date,loan,uscc,bank,product,vintage,months_on_book,"));
     assert!(months.lines().any(|l| l.starts_with("2024-12-31,")));

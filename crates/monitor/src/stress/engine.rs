@@ -494,7 +494,7 @@ impl Prepared {
     }
 
     /// Expected loss in closed form: each loan's loss times its PD under the factors' means.
-    fn analytic_el(&self, rows: &[usize]) -> f64 {
+    fn analytic_el(&self) -> f64 {
         let mut el = self.certain_loss as f64;
         for b in &self.bands {
             let m = self.groups[b.group as usize].1;
@@ -502,7 +502,6 @@ impl Prepared {
                 el += self.loss[j] as f64 * cdf(self.c[j] - self.a[j] * m);
             }
         }
-        let _ = rows;
         el
     }
 }
@@ -586,7 +585,7 @@ pub fn run(
         .sum::<f64>()
         / (n.max(2) - 1) as f64;
     let sd = var.sqrt();
-    let el_analytic = prep.analytic_el(&[]);
+    let el_analytic = prep.analytic_el();
     let mut sorted = losses.clone();
     sorted.par_sort_unstable();
 
