@@ -349,7 +349,7 @@ pub(crate) fn head(h: &mut String, title: &str, lang: Lang) {
         h,
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
          body{{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",\"PingFang SC\",\"WenQuanYi Micro Hei\",sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse;margin:0.5em 0 1.5em}}\
-         th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}} th{{background:#f0f3f7}} td:first-child,th:first-child{{text-align:left}}\
+         th,td{{border:1px solid #ccc;padding:3px 8px;text-align:right}} th{{background:#f0f3f7}} td:first-child,th:first-child{{text-align:left}} td{{white-space:nowrap}} td:last-child{{white-space:normal}}\
          h2{{border-bottom:2px solid #5a8cc8;padding-bottom:3px}} .chart svg{{max-width:100%}} .act{{color:#b3261e;font-weight:bold}} .watch{{color:#a86b00}}</style></head><body>\n<h1>{title}</h1>\n",
         if lang == Lang::Zh { "zh" } else { "en" }
     );

@@ -95,6 +95,7 @@ pub fn stability(
     let mut chi2 = 0.0;
     let mut bins = Vec::with_capacity(expected.len());
     let mut too_few = Vec::new();
+    let mut used = 0usize;
     for (k, (&e, &a)) in expected.iter().zip(actual).enumerate() {
         let e = e / total_e;
         let share = if n > 0 { a as f64 / n as f64 } else { 0.0 };
@@ -103,16 +104,23 @@ pub fn stability(
         index += contribution;
         let expected_rows = e * n as f64;
         let label = labels.get(k).cloned().unwrap_or_else(|| format!("{k}"));
-        let p_value =
-            if expected_rows >= t.min_expected && (n as f64 - expected_rows) >= t.min_expected {
-                let other = n as f64 - expected_rows;
-                let x = (a as f64 - expected_rows).powi(2) / expected_rows
-                    + ((n - a) as f64 - other).powi(2) / other;
-                Some(1.0 - ChiSquared::new(1.0).map_or(0.0, |c| c.cdf(x)))
-            } else {
-                too_few.push(label.clone());
-                None
-            };
+        // A bin empty in both samples (a missing-value bin of a feature never missing) says
+        // nothing and takes no part in the tests.
+        let empty = e == 0.0 && a == 0;
+        if !empty {
+            used += 1;
+        }
+        let p_value = if empty {
+            None
+        } else if expected_rows >= t.min_expected && (n as f64 - expected_rows) >= t.min_expected {
+            let other = n as f64 - expected_rows;
+            let x = (a as f64 - expected_rows).powi(2) / expected_rows
+                + ((n - a) as f64 - other).powi(2) / other;
+            Some(1.0 - ChiSquared::new(1.0).map_or(0.0, |c| c.cdf(x)))
+        } else {
+            too_few.push(label.clone());
+            None
+        };
         if expected_rows > 0.0 {
             chi2 += (a as f64 - expected_rows).powi(2) / expected_rows;
         }
@@ -125,7 +133,7 @@ pub fn stability(
             p_value,
         });
     }
-    let dof = (expected.len() as f64 - 1.0).max(1.0);
+    let dof = (used as f64 - 1.0).max(1.0);
     let not_meaningful = if n == 0 {
         Some("no rows".to_string())
     } else if !too_few.is_empty() {
@@ -285,6 +293,10 @@ mod tests {
         assert!(s.p_value.is_none() && s.chi2.is_none());
         assert!(s.not_meaningful.as_deref().unwrap().contains("b2"), "{s:?}");
         assert!(s.bins[0].p_value.is_some() && s.bins[2].p_value.is_none());
+        // A bin empty in both samples is left out of the tests.
+        let s = stability("x", &labels(3), &[0.5, 0.5, 0.0], &[40, 40, 0], &t);
+        assert!(s.not_meaningful.is_none() && s.p_value.is_some(), "{s:?}");
+        assert!(s.bins[2].p_value.is_none());
         let empty = stability("x", &labels(2), &[0.5, 0.5], &[0, 0], &t);
         assert_eq!(empty.not_meaningful.as_deref(), Some("no rows"));
     }
