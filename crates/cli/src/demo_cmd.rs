@@ -57,6 +57,9 @@ pub struct DemoState {
     pub regulator_key: String,
     pub enterprises: Vec<DemoEnterprise>,
     pub model_version: String,
+    /// Date of the latest indicator snapshots (what the demo's upload call dates its rows).
+    #[serde(default)]
+    pub latest_snapshot: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -124,6 +127,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let options = args.net.options()?;
     runtime()?.block_on(async {
         let platform = store.open().await?;
+        crate::rescore::install(&platform, &[])?;
         serve(platform, args.listen, options).await
     })
 }
@@ -402,6 +406,7 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         regulator_key: access.issue_key(&regulator.id, DEMO).await?.token,
         enterprises: enterprises.into_iter().map(|e| e.1).collect(),
         model_version: version.as_str().to_string(),
+        latest_snapshot: month_end(args.months, 0).to_string(),
     };
     platform.append_admin_actions().await?;
     platform.close().await;
@@ -507,6 +512,12 @@ curl -s '{url}/v1/alerts?limit=5' -H 'Authorization: Bearer {bk}'
 # The enterprise sees its portrait: score history, dimensions, strengths, who queried it:
 curl -s {url}/v1/portrait -H 'Authorization: Bearer {k0}'
 
+# New data is scored at once ("rescored": the score before and after; the portrait lists it
+# under "rescorings"). The operator uploads a court enforcement against {n0}:
+printf 'uscc,case_no,date,record_type,amount\n{e0},(2024)沪0115执{case}号,{latest},enforcement,850000\n' | \
+  curl -s -X POST {url}/v1/enterprises/{e0}/data/judicial -H 'Authorization: Bearer {ok}' \
+  -H 'Content-Type: text/csv' --data-binary @-
+
 # The third enterprise grants the bank pre-loan access (then the bank's query succeeds):
 curl -s -X POST {url}/v1/consents -H 'Authorization: Bearer {k2}' -H 'Content-Type: application/json' \
   -d '{{"institution":"{bank}","purpose":"pre_loan","expires":"{expires}"}}'
@@ -542,5 +553,7 @@ Operator key: {ok}
         ok = s.operator_key,
         k0 = e[0].key,
         k2 = e[2].key,
+        latest = s.latest_snapshot,
+        case = &e[0].uscc[8..12],
     );
 }

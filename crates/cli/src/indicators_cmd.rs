@@ -47,7 +47,7 @@ pub struct IndicatorsArgs {
     pub(crate) list: bool,
 }
 
-fn catalogue(sql: &[PathBuf]) -> Result<Catalogue> {
+pub(crate) fn catalogue(sql: &[PathBuf]) -> Result<Catalogue> {
     let mut catalogue = Catalogue::builtin()?;
     let mut files = Vec::new();
     for path in sql {

@@ -20,6 +20,7 @@ mod quality_cmd;
 mod replay_cmd;
 mod report;
 mod report_cmd;
+mod rescore;
 mod score_cmd;
 mod serve_cmd;
 mod signals_cmd;

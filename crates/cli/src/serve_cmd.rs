@@ -19,6 +19,14 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     net: NetArgs,
+    /// Your own indicators (.sql files or directories, as given to `xinrong indicators
+    /// --sql`), so that rescoring after an upload recomputes them too.
+    #[arg(long = "sql")]
+    sql: Vec<PathBuf>,
+    /// Do not rescore an enterprise after an upload (its new rows then reach its score at the
+    /// next `admin load-indicators`).
+    #[arg(long)]
+    no_rescore: bool,
 }
 
 /// How the server meets the network: TLS and rate limits.
@@ -77,6 +85,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let options = args.net.options()?;
     runtime()?.block_on(async {
         let platform = args.store.open().await?;
+        if !args.no_rescore {
+            crate::rescore::install(&platform, &args.sql)?;
+        }
         serve(platform, args.listen, options).await
     })
 }

@@ -123,6 +123,29 @@ fn demo_sets_up_and_its_printed_calls_work() {
         "\"digest\"",
     );
     check("The regulator's view of credit activity", "\"decisions\"");
+    // New data is scored at once: the upload's answer carries the rescoring, and the
+    // enterprise's portrait lists it with the upload that caused it.
+    let uploaded: serde_json::Value =
+        serde_json::from_str(&sh(&call_after(&printed, "court enforcement against"))).unwrap();
+    let report = &uploaded["report"];
+    assert_eq!(report["accepted"], 1, "{uploaded}");
+    let rescored = &report["rescored"];
+    assert_eq!(rescored["as_of"], "2024-12-31", "{uploaded}");
+    assert!(rescored["current"]["score"].is_number(), "{uploaded}");
+    assert!(rescored["previous"]["score"].is_number(), "{uploaded}");
+    assert!(rescored["indicators"].as_u64().unwrap() > 100, "{uploaded}");
+    let portrait: serde_json::Value = serde_json::from_str(&sh(&call_after(
+        &printed,
+        "The enterprise sees its portrait",
+    )))
+    .unwrap();
+    let change = &portrait["rescorings"][0];
+    assert_eq!(change["cause"], report["asset_id"], "{portrait}");
+    assert_eq!(change["current"], rescored["current"], "{portrait}");
+    assert_eq!(
+        portrait["current"]["score"], rescored["current"]["score"],
+        "the portrait scores the new snapshot"
+    );
     check("The third enterprise grants", "\"consent\"");
     check("Early warnings the bank receives", "\"alert_id\"");
     server.kill();

@@ -17,7 +17,7 @@ pub use quality::{
     INVOICE_VAT_TOLERANCE, InvoiceVatCheck, IssueStatus, QualityIssue, SourceQuality, THRESHOLDS,
     WEIGHTS, assess, invoice_vat_checks, raise_issues, transition,
 };
-pub use runner::{IndicatorTable, compute, session};
+pub use runner::{EnterpriseData, IndicatorTable, compute, session};
 pub use series::{FirmSeries, MonthlySeries, monthly_series};
 
 /// The query engine, re-exported so that callers (and tests) use the same version.

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::execution::options::ParquetReadOptions;
-use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
 use crate::catalogue::{Catalogue, Query};
@@ -64,56 +64,173 @@ pub async fn session(store: &Path, as_of: NaiveDate) -> Result<SessionContext, I
     let config = SessionConfig::new()
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let ctx = SessionContext::new_with_config(config);
-    let days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32;
     for source in xinrong_sources::SOURCES {
-        let dir = store.join(source.name);
-        let has_parts = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
-            })
-            .unwrap_or(false);
-        let df = if has_parts {
-            ctx.read_parquet(
-                dir.to_string_lossy().as_ref(),
-                ParquetReadOptions::default(),
-            )
-            .await
-            .map_err(engine(format!("reading {}", dir.display())))?
-        } else {
-            // A source nobody has supplied is an empty table: its indicators are missing,
-            // not an error.
-            let schema = Arc::new(Schema::new(
-                source
-                    .fields
-                    .iter()
-                    .map(|f| Field::new(f.name, xinrong_sources::arrow_type(f.kind), true))
-                    .collect::<Vec<_>>(),
-            ));
-            let table = MemTable::try_new(schema, vec![vec![]]).map_err(engine(source.name))?;
-            ctx.read_table(Arc::new(table))
-                .map_err(engine(source.name))?
-        };
-        // A field the schema has gained since the store was written (or an optional one a
-        // provider never sent) reads as nulls, so its indicators are missing, not an error.
-        let mut df = df;
-        for field in source.fields {
-            if df.schema().field_with_unqualified_name(field.name).is_err() {
-                let null = ScalarValue::try_from(&xinrong_sources::arrow_type(field.kind))
-                    .map_err(engine(source.name))?;
-                df = df
-                    .with_column(field.name, lit(null))
-                    .map_err(engine(source.name))?;
-            }
-        }
-        let visible = df
-            .filter(col(source.date_field).lt_eq(lit(ScalarValue::Date32(Some(days)))))
-            .map_err(engine(source.name))?;
-        ctx.register_table(source.name, visible.into_view())
-            .map_err(engine(source.name))?;
+        let df = stored(&ctx, store, source).await?;
+        register_as_of(&ctx, source, df, as_of)?;
     }
     Ok(ctx)
+}
+
+/// A source's rows in the store, or an empty table of its schema when nobody has supplied it
+/// (its indicators are then missing, not an error).
+async fn stored(
+    ctx: &SessionContext,
+    store: &Path,
+    source: &xinrong_sources::Source,
+) -> Result<DataFrame, IndicatorError> {
+    let dir = store.join(source.name);
+    let has_parts = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        })
+        .unwrap_or(false);
+    if has_parts {
+        ctx.read_parquet(
+            dir.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .map_err(engine(format!("reading {}", dir.display())))
+    } else {
+        let table =
+            MemTable::try_new(source_schema(source), vec![vec![]]).map_err(engine(source.name))?;
+        ctx.read_table(Arc::new(table)).map_err(engine(source.name))
+    }
+}
+
+/// A source's schema as the store writes it.
+fn source_schema(source: &xinrong_sources::Source) -> Arc<Schema> {
+    Arc::new(Schema::new(
+        source
+            .fields
+            .iter()
+            .map(|f| Field::new(f.name, xinrong_sources::arrow_type(f.kind), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Registers `df` as the source's table, limited to rows dated on or before `as_of`.
+fn register_as_of(
+    ctx: &SessionContext,
+    source: &xinrong_sources::Source,
+    df: DataFrame,
+    as_of: NaiveDate,
+) -> Result<(), IndicatorError> {
+    let days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32;
+    let df = with_every_field(df, source)?;
+    let visible = df
+        .filter(col(source.date_field).lt_eq(lit(ScalarValue::Date32(Some(days)))))
+        .map_err(engine(source.name))?;
+    ctx.register_table(source.name, visible.into_view())
+        .map_err(engine(source.name))?;
+    Ok(())
+}
+
+/// A field the schema has gained since the store was written (or an optional one a provider
+/// never sent) reads as nulls, so its indicators are missing, not an error.
+fn with_every_field(
+    mut df: DataFrame,
+    source: &xinrong_sources::Source,
+) -> Result<DataFrame, IndicatorError> {
+    for field in source.fields {
+        if df.schema().field_with_unqualified_name(field.name).is_err() {
+            let null = ScalarValue::try_from(&xinrong_sources::arrow_type(field.kind))
+                .map_err(engine(source.name))?;
+            df = df
+                .with_column(field.name, lit(null))
+                .map_err(engine(source.name))?;
+        }
+    }
+    Ok(df)
+}
+
+/// One enterprise's rows of every source, read from the store once, so that its indicators
+/// can be recomputed after an upload in milliseconds instead of scanning the whole store.
+#[derive(Debug, Clone)]
+pub struct EnterpriseData {
+    /// The enterprise (its USCC as stored).
+    pub uscc: String,
+    tables: Vec<(
+        &'static xinrong_sources::Source,
+        SchemaRef,
+        Vec<RecordBatch>,
+    )>,
+}
+
+impl EnterpriseData {
+    /// Reads the enterprise's rows of every source (row groups whose statistics or bloom
+    /// filters rule the enterprise out are skipped).
+    pub async fn read(store: &Path, uscc: &str) -> Result<EnterpriseData, IndicatorError> {
+        let mut config = SessionConfig::new().with_target_partitions(1);
+        config.options_mut().execution.parquet.pushdown_filters = true;
+        config.options_mut().execution.parquet.reorder_filters = true;
+        let ctx = SessionContext::new_with_config(config);
+        let mut tables = Vec::with_capacity(xinrong_sources::SOURCES.len());
+        for source in xinrong_sources::SOURCES {
+            let df = stored(&ctx, store, source).await?;
+            let df = with_every_field(df, source)?
+                .select_columns(&source.fields.iter().map(|f| f.name).collect::<Vec<_>>())
+                .map_err(engine(source.name))?
+                .filter(col("uscc").eq(lit(uscc)))
+                .map_err(engine(source.name))?;
+            let schema = Arc::clone(df.schema().inner());
+            let batches = df
+                .collect()
+                .await
+                .map_err(engine(format!("reading {} of {uscc}", source.name)))?;
+            tables.push((source, schema, batches));
+        }
+        Ok(EnterpriseData {
+            uscc: uscc.to_string(),
+            tables,
+        })
+    }
+
+    /// Rows held, all sources together.
+    pub fn rows(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|(_, _, b)| b.iter().map(RecordBatch::num_rows))
+            .sum()
+    }
+
+    /// The newest date among the enterprise's rows of `source` (by the source's date field).
+    pub fn newest(&self, source: &str) -> Option<NaiveDate> {
+        let (src, _, batches) = self.tables.iter().find(|(s, _, _)| s.name == source)?;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+        batches
+            .iter()
+            .filter_map(|b| {
+                let column = b.column_by_name(src.date_field)?;
+                let days = column
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Date32Array>()?;
+                datafusion::arrow::compute::max(days)
+            })
+            .max()
+            .and_then(|d| epoch.checked_add_signed(chrono::Duration::days(i64::from(d))))
+    }
+
+    /// The enterprise's indicators as of `as_of`, computed exactly as [`compute`] computes
+    /// them for the whole store (same SQL, same point-in-time views).
+    pub async fn indicators(
+        &self,
+        catalogue: &Catalogue,
+        as_of: NaiveDate,
+    ) -> Result<IndicatorTable, IndicatorError> {
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        for (source, schema, batches) in &self.tables {
+            let table = MemTable::try_new(Arc::clone(schema), vec![batches.clone()])
+                .map_err(engine(source.name))?;
+            let df = ctx
+                .read_table(Arc::new(table))
+                .map_err(engine(source.name))?;
+            register_as_of(&ctx, source, df, as_of)?;
+        }
+        compute_in(&ctx, catalogue, as_of, vec![self.uscc.clone()], |_, _| {}).await
+    }
 }
 
 /// The SQL of one family query.
@@ -271,6 +388,17 @@ pub async fn compute(
             store.display()
         )));
     }
+    compute_in(&ctx, catalogue, as_of, population, progress).await
+}
+
+/// The catalogue over the session's tables, one row per enterprise of `population`.
+async fn compute_in(
+    ctx: &SessionContext,
+    catalogue: &Catalogue,
+    as_of: NaiveDate,
+    population: Vec<String>,
+    progress: impl Fn(usize, usize),
+) -> Result<IndicatorTable, IndicatorError> {
     let row: HashMap<&str, usize> = population
         .iter()
         .enumerate()
@@ -282,7 +410,7 @@ pub async fn compute(
     for (q, query) in catalogue.queries.iter().enumerate() {
         let sql = family_sql(query, catalogue, as_of);
         let (ids, values) = run(
-            &ctx,
+            ctx,
             &sql,
             &format!("family {} ({} months)", query.family, query.window),
         )
@@ -300,7 +428,7 @@ pub async fn compute(
         let meta = &catalogue.indicators[indicator];
         let context = format!("user indicator {} ({})", meta.id, meta.origin);
         let (ids, values) =
-            run(&ctx, &meta.sql, &context)
+            run(ctx, &meta.sql, &context)
                 .await
                 .map_err(|e| IndicatorError::UserSql {
                     file: meta.origin.clone(),

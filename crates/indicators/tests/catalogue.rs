@@ -200,3 +200,48 @@ fn a_restricted_catalogue_runs_only_what_the_needed_indicators_read() {
         ]
     );
 }
+
+#[test]
+fn one_enterprise_computed_from_its_own_rows_equals_its_row_of_the_whole_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let raw = portfolio(dir.path(), start);
+    let store = dir.path().join("store");
+    ingest_dir(&raw, &store, false);
+    let catalogue = Catalogue::builtin().unwrap();
+    let as_of = NaiveDate::from_ymd_opt(2023, 12, 31).unwrap();
+    let whole = run(&store, &catalogue, as_of).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for r in [0, 17, whole.uscc.len() - 1] {
+        let uscc = &whole.uscc[r];
+        let data = rt
+            .block_on(xinrong_indicators::EnterpriseData::read(&store, uscc))
+            .unwrap();
+        assert!(data.rows() > 0, "{uscc} has rows");
+        assert!(data.newest("bank_txn").unwrap() <= start + chrono::Months::new(14));
+        let one = rt.block_on(data.indicators(&catalogue, as_of)).unwrap();
+        assert_eq!(one.uscc, [uscc.clone()]);
+        let row = IndicatorTable {
+            as_of,
+            uscc: vec![uscc.clone()],
+            columns: whole
+                .columns
+                .iter()
+                .map(|(n, v)| (n.clone(), vec![v[r]]))
+                .collect(),
+        };
+        assert_eq!(same(&row, &one), None, "{uscc}");
+        let present = one.columns.iter().filter(|(_, v)| !v[0].is_nan()).count();
+        assert!(present > 100, "{uscc}: only {present} indicators present");
+    }
+    // An enterprise the store has never seen has rows nowhere and every indicator missing
+    // (apart from counts, which are zero where they are not null).
+    let nobody = rt
+        .block_on(xinrong_indicators::EnterpriseData::read(
+            &store,
+            "91110000000000000X",
+        ))
+        .unwrap();
+    assert_eq!(nobody.rows(), 0);
+    assert_eq!(nobody.newest("bank_txn"), None);
+}

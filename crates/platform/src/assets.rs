@@ -54,6 +54,13 @@ pub struct UploadReport {
     pub already_ingested: bool,
     /// Quarantine file, relative to the data directory, if any row was rejected.
     pub quarantine_file: Option<String>,
+    /// The enterprise's indicators and score recomputed with the new rows (when the server
+    /// rescores after uploads and rows were stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescored: Option<crate::rescoring::Rescored>,
+    /// Why the enterprise was not rescored although rows were stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescore_error: Option<String>,
 }
 
 /// One upload.
@@ -139,6 +146,8 @@ pub(crate) async fn upload(
             rows_with_unknown: 0,
             already_ingested: true,
             quarantine_file: None,
+            rescored: None,
+            rescore_error: None,
         };
         return Ok((report, receipt, false));
     }
@@ -242,6 +251,8 @@ pub(crate) async fn upload(
                         .unwrap_or_default()
                 })
         }),
+        rescored: None,
+        rescore_error: None,
     };
     Ok((report, receipt, true))
 }

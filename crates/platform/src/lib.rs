@@ -29,6 +29,7 @@ pub mod loans;
 mod platform;
 pub mod queries;
 pub mod registry;
+pub mod rescoring;
 pub mod scoring;
 pub mod signals;
 pub mod snapshots;
@@ -45,9 +46,14 @@ pub use health::LedgerState;
 pub use ids::today;
 pub use journal::{AdminAction, Unacknowledged};
 pub use loans::{Booking, EventRequest};
-pub use platform::{HistoryPoint, Improvement, LEDGER_NAME, Page, Platform, Portrait, QuerySeen};
+pub use platform::{
+    HistoryPoint, Improvement, LEDGER_NAME, PORTRAIT_CHANGES, Page, Platform, Portrait, QuerySeen,
+};
 pub use queries::QueryRecord;
 pub use registry::{FeatureGroups, ModelSummary};
+pub use rescoring::{
+    Recompute, RecomputeError, RecomputeFuture, RecomputeRequest, Recomputed, Rescored, ScoreChange,
+};
 pub use scoring::{Explained, GroupScore, Reason};
 pub use signals::StoredSignal;
 pub use snapshots::Snapshot;

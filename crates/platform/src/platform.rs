@@ -31,6 +31,9 @@ use crate::snapshots::Snapshots;
 /// Queries listed in a portrait; older ones are paged through `GET /v1/portrait/queries`.
 pub const PORTRAIT_QUERIES: i64 = 200;
 
+/// Rescorings listed in a portrait.
+pub const PORTRAIT_CHANGES: i64 = 50;
+
 /// Projected shortfalls turned into offers per refresh, so that a large load is pushed over
 /// several ticks without holding up the refresher.
 pub const OFFERS_PER_TICK: i64 = 500;
@@ -67,6 +70,8 @@ pub struct Platform {
     uploads: tokio::sync::Mutex<()>,
     /// Appending admin actions and reconciling, one at a time.
     journal: tokio::sync::Mutex<()>,
+    /// Recomputes an enterprise's indicators after an upload, when the server supplies one.
+    rescorer: std::sync::OnceLock<Arc<dyn crate::rescoring::Recompute>>,
     /// Background tasks (the refresher, the audit), stopped by [`Platform::close`].
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -82,6 +87,9 @@ pub struct Portrait {
     pub current: Option<Explained>,
     /// Score by snapshot date, oldest first (current champion model).
     pub history: Vec<HistoryPoint>,
+    /// Rescorings after uploads, newest first (the latest [`PORTRAIT_CHANGES`]): what the
+    /// score was, what it became and which upload moved it.
+    pub rescorings: Vec<crate::rescoring::ScoreChange>,
     /// What would raise the score most: the reasons, with points to gain.
     pub improvements: Vec<Improvement>,
     /// Who queried it, newest first (the latest [`PORTRAIT_QUERIES`]; page through the rest
@@ -190,6 +198,7 @@ impl Platform {
             data_dir: data_dir.to_path_buf(),
             uploads: tokio::sync::Mutex::new(()),
             journal: tokio::sync::Mutex::new(()),
+            rescorer: std::sync::OnceLock::new(),
             tasks: std::sync::Mutex::new(Vec::new()),
         });
         let audit = LedgerHealth::audit_in_background(
@@ -204,6 +213,12 @@ impl Platform {
             .expect("task list")
             .extend([audit, refresh]);
         Ok(platform)
+    }
+
+    /// Rescores an enterprise after each upload with `recompute` (once; later calls are
+    /// ignored). Without it, uploaded rows reach scores at the next batch load.
+    pub fn set_rescorer(&self, recompute: Arc<dyn crate::rescoring::Recompute>) {
+        let _ = self.rescorer.set(recompute);
     }
 
     /// Checks that the database answers.
@@ -409,7 +424,7 @@ impl Platform {
         self.writable()?;
         self.enterprise_name(enterprise).await?;
         let _one_at_a_time = self.uploads.lock().await;
-        upload(
+        let (mut report, receipt, new) = upload(
             &self.pool,
             &self.ledger,
             &self.data_dir,
@@ -422,7 +437,39 @@ impl Platform {
                 unknown,
             },
         )
+        .await?;
+        if new && report.accepted > 0 {
+            self.rescore_after(&mut report, enterprise).await;
+        }
+        Ok((report, receipt, new))
+    }
+
+    /// Rescores the enterprise an upload was for. The upload is registered whatever happens
+    /// here: a failure is said in the report and the log, and the next batch load catches up.
+    async fn rescore_after(&self, report: &mut UploadReport, enterprise: &Uscc) {
+        let Some(recompute) = self.rescorer.get() else {
+            return;
+        };
+        let champion = self.registry.get(None).ok();
+        match crate::rescoring::rescore(
+            recompute.as_ref(),
+            &self.snapshots,
+            champion.as_deref(),
+            &self.data_dir.join("store"),
+            enterprise,
+            &report.source,
+            &report.asset_id,
+        )
         .await
+        {
+            Ok(rescored) => report.rescored = Some(rescored),
+            Err(e) => {
+                tracing::error!(error = %e, asset = %report.asset_id, "rescoring after an upload failed");
+                report.rescore_error = Some(
+                    "the indicators could not be recomputed now; the next batch load will".into(),
+                );
+            }
+        }
     }
 
     /// An enterprise grants a bank or guarantor access for a purpose until a date.
@@ -598,6 +645,7 @@ impl Platform {
             name,
             current,
             history,
+            rescorings: crate::rescoring::changes(&self.pool, &uscc, PORTRAIT_CHANGES).await?,
             improvements,
             queries,
             live_consents: self

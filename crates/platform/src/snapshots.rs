@@ -109,6 +109,46 @@ impl Snapshots {
         Ok(snapshots.len() as u64)
     }
 
+    /// Stores one enterprise's recomputed snapshot (with its score-history row, in the same
+    /// transaction) and makes it the one served. Only this process rescores its enterprises,
+    /// so the change counter other processes watch is left alone: bumping it would empty
+    /// every cached snapshot after each upload.
+    pub(crate) async fn store_one(
+        &self,
+        snapshot: Snapshot,
+        change: Option<&crate::rescoring::ScoreChange>,
+    ) -> Result<(), PlatformError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO snapshots (uscc, as_of, vals) VALUES ($1, $2, $3) \
+             ON CONFLICT (uscc, as_of) DO UPDATE SET vals = excluded.vals",
+        )
+        .bind(snapshot.enterprise.as_str())
+        .bind(snapshot.as_of.to_string())
+        .bind(serde_json::to_string(&snapshot.values).expect("numbers serialise"))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(change) = change {
+            crate::rescoring::record_change(&mut tx, &snapshot.enterprise, change).await?;
+        }
+        tx.commit().await?;
+        // The latest is the newest date: a snapshot recomputed for an older date than a
+        // stored one does not replace the latest.
+        let mut cache = self.cache.write().expect("snapshot cache");
+        // (An enterprise not cached is read from the database when next asked for.)
+        let newer = match cache.latest.get(&snapshot.enterprise) {
+            Some(Some(cached)) => cached.as_of <= snapshot.as_of,
+            Some(None) => true,
+            None => false,
+        };
+        if newer {
+            cache
+                .latest
+                .insert(snapshot.enterprise.clone(), Some(Arc::new(snapshot)));
+        }
+        Ok(())
+    }
+
     /// The latest snapshot of an enterprise, if it has one.
     pub async fn latest(&self, enterprise: &Uscc) -> Result<Option<Arc<Snapshot>>, PlatformError> {
         if let Some(hit) = self
@@ -130,12 +170,16 @@ impl Snapshots {
             .map(|(as_of, vals)| parse(enterprise, &as_of, &vals))
             .transpose()?
             .map(Arc::new);
-        self.cache
+        // A snapshot stored while this one was read wins: never overwrite a cached entry
+        // with what may be an older read.
+        Ok(self
+            .cache
             .write()
             .expect("snapshot cache")
             .latest
-            .insert(enterprise.clone(), snap.clone());
-        Ok(snap)
+            .entry(enterprise.clone())
+            .or_insert(snap)
+            .clone())
     }
 
     /// Every snapshot of an enterprise, oldest first (its score history).
