@@ -220,7 +220,7 @@ fn one_enterprise_computed_from_its_own_rows_equals_its_row_of_the_whole_store()
         assert!(data.rows() > 0, "{uscc} has rows");
         assert!(data.newest("bank_txn").unwrap() <= start + chrono::Months::new(14));
         let one = rt.block_on(data.indicators(&catalogue, as_of)).unwrap();
-        assert_eq!(one.uscc, [uscc.clone()]);
+        assert_eq!(one.uscc, std::slice::from_ref(uscc));
         let row = IndicatorTable {
             as_of,
             uscc: vec![uscc.clone()],

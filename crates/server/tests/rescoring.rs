@@ -22,8 +22,11 @@ use xinrong_platform::{Recompute, RecomputeError, RecomputeFuture, RecomputeRequ
 #[derive(Default)]
 struct StandIn {
     fail: AtomicBool,
-    asked: Mutex<Vec<(String, String, Option<NaiveDate>, Option<Vec<String>>)>>,
+    asked: Mutex<Vec<Asked>>,
 }
+
+/// Enterprise, source, latest snapshot date and indicators of one request.
+type Asked = (String, String, Option<NaiveDate>, Option<Vec<String>>);
 
 impl Recompute for StandIn {
     fn recompute<'a>(&'a self, r: RecomputeRequest<'a>) -> RecomputeFuture<'a> {
