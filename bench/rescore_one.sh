@@ -18,7 +18,7 @@ if [ ! -f "$out/demo.json" ]; then
   rm -rf "$out"; mkdir -p "$out"
   $x demo --enterprises "$n" --months 36 --no-serve --data-dir "$out" --listen 127.0.0.1:$port > "$out.demo.txt" 2>&1
 fi
-XINRONG_LOG=warn $x serve --data-dir "$out" --listen 127.0.0.1:$port 2> "$out.serve.log" &
+XINRONG_LOG=${XINRONG_LOG:-warn} $x serve --data-dir "$out" --listen 127.0.0.1:$port 2> "$out.serve.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 until curl -sf http://127.0.0.1:$port/ready >/dev/null; do sleep 0.2; done

@@ -127,7 +127,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let options = args.net.options()?;
     runtime()?.block_on(async {
         let platform = store.open().await?;
-        crate::rescore::install(&platform, &[])?;
+        crate::rescore::install(&platform, &[]).await?;
         serve(platform, args.listen, options).await
     })
 }

@@ -1,26 +1,41 @@
 //! Rescoring after an upload, for `xinrong serve`: the platform asks for one enterprise's
-//! indicators and this answers with the indicator catalogue run on DataFusion over that
-//! enterprise's rows alone (read once from the store), as `xinrong indicators` computes them
-//! for everyone.
+//! indicators and this answers with the indicator catalogue, planned once at start-up, run
+//! over that enterprise's rows alone (read from the store's files with their bloom filters),
+//! giving the values `xinrong indicators` computes for everyone.
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use xinrong_indicators::{Catalogue, EnterpriseData};
+use xinrong_indicators::{Catalogue, PreparedCatalogue, StoreReader};
 use xinrong_platform::{
     Platform, Recompute, RecomputeError, RecomputeFuture, RecomputeRequest, Recomputed,
 };
 
-/// The catalogue the server recomputes indicators with.
+/// The catalogue the server recomputes indicators with, and the store it reads (kept open,
+/// so each file's footer is parsed once).
 pub struct CatalogueRescorer {
-    catalogue: Catalogue,
+    prepared: PreparedCatalogue,
+    reader: Mutex<Option<Arc<StoreReader>>>,
 }
 
 impl CatalogueRescorer {
     /// Rescoring with `catalogue` (the built-in one plus the operator's SQL indicators, the
-    /// same as the batch snapshots were computed with).
-    pub fn new(catalogue: Catalogue) -> CatalogueRescorer {
-        CatalogueRescorer { catalogue }
+    /// same as the batch snapshots were computed with), planned here once.
+    pub async fn new(catalogue: Catalogue) -> anyhow::Result<CatalogueRescorer> {
+        Ok(CatalogueRescorer {
+            prepared: PreparedCatalogue::new(catalogue).await?,
+            reader: Mutex::new(None),
+        })
+    }
+
+    /// The reader of `store`, opened on first use.
+    fn reader(&self, store: &Path) -> Arc<StoreReader> {
+        let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        match reader.as_ref() {
+            Some(open) if open.store() == store => Arc::clone(open),
+            _ => Arc::clone(reader.insert(Arc::new(StoreReader::open(store)))),
+        }
     }
 }
 
@@ -38,7 +53,7 @@ impl Recompute for CatalogueRescorer {
     fn recompute<'a>(&'a self, request: RecomputeRequest<'a>) -> RecomputeFuture<'a> {
         Box::pin(async move {
             let fail = |e: xinrong_indicators::IndicatorError| RecomputeError(e.to_string());
-            let known = self.catalogue.ids();
+            let known = self.prepared.catalogue().ids();
             if let Some(names) = &request.indicators
                 && let Some(unknown) = names.iter().find(|n| !known.contains(n.as_str()))
             {
@@ -48,19 +63,27 @@ impl Recompute for CatalogueRescorer {
                      `xinrong indicators`)"
                 )));
             }
-            let data = EnterpriseData::read(request.store, request.enterprise.as_str())
+            let started = std::time::Instant::now();
+            let reader = self.reader(request.store);
+            let uscc = request.enterprise.as_str().to_string();
+            let data = tokio::task::spawn_blocking(move || reader.read(&uscc))
                 .await
+                .map_err(|e| RecomputeError(format!("reading the store: {e}")))?
                 .map_err(fail)?;
+            let read = started.elapsed();
             let as_of = snapshot_date(
                 request.not_before,
                 data.newest(request.source),
                 request.today,
             );
-            let mut catalogue = self.catalogue.clone();
-            if let Some(names) = &request.indicators {
-                catalogue.restrict(&names.iter().map(String::as_str).collect::<Vec<_>>());
-            }
-            let table = data.indicators(&catalogue, as_of).await.map_err(fail)?;
+            let table = self.prepared.compute(&data, as_of).await.map_err(fail)?;
+            tracing::debug!(
+                enterprise = request.enterprise.as_str(),
+                rows = data.rows(),
+                read_ms = read.as_secs_f64() * 1e3,
+                compute_ms = (started.elapsed() - read).as_secs_f64() * 1e3,
+                "indicators recomputed"
+            );
             let wanted = |name: &str| {
                 request
                     .indicators
@@ -83,9 +106,9 @@ impl Recompute for CatalogueRescorer {
 
 /// Makes `platform` rescore an enterprise after each upload, with the built-in catalogue and
 /// the operator's SQL indicators.
-pub fn install(platform: &Platform, sql: &[std::path::PathBuf]) -> anyhow::Result<()> {
+pub async fn install(platform: &Platform, sql: &[std::path::PathBuf]) -> anyhow::Result<()> {
     let catalogue = crate::indicators_cmd::catalogue(sql)?;
-    platform.set_rescorer(Arc::new(CatalogueRescorer::new(catalogue)));
+    platform.set_rescorer(Arc::new(CatalogueRescorer::new(catalogue).await?));
     Ok(())
 }
 

@@ -86,7 +86,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     runtime()?.block_on(async {
         let platform = args.store.open().await?;
         if !args.no_rescore {
-            crate::rescore::install(&platform, &args.sql)?;
+            crate::rescore::install(&platform, &args.sql).await?;
         }
         serve(platform, args.listen, options).await
     })

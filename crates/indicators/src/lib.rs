@@ -6,18 +6,22 @@
 #![deny(missing_docs)]
 
 mod catalogue;
+mod enterprise;
 mod error;
+mod prepared;
 mod quality;
 mod runner;
 mod series;
 
 pub use catalogue::{Catalogue, DIMENSIONS, Direction, Indicator, Inner, Query, VIEWS};
+pub use enterprise::{EnterpriseData, StoreReader};
 pub use error::IndicatorError;
+pub use prepared::PreparedCatalogue;
 pub use quality::{
     INVOICE_VAT_TOLERANCE, InvoiceVatCheck, IssueStatus, QualityIssue, SourceQuality, THRESHOLDS,
     WEIGHTS, assess, invoice_vat_checks, raise_issues, transition,
 };
-pub use runner::{EnterpriseData, IndicatorTable, compute, session};
+pub use runner::{IndicatorTable, compute, session};
 pub use series::{FirmSeries, MonthlySeries, monthly_series};
 
 /// The query engine, re-exported so that callers (and tests) use the same version.

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::execution::options::ParquetReadOptions;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
 use crate::catalogue::{Catalogue, Query};
+use crate::enterprise::EnterpriseData;
 use crate::error::IndicatorError;
 
 /// Indicators of every enterprise in the registry as of a date.
@@ -48,11 +49,16 @@ impl IndicatorTable {
     }
 }
 
+/// Days since 1970-01-01, as Arrow's `Date32` counts them.
+pub(crate) fn epoch_days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
 fn date_sql(date: NaiveDate) -> String {
     format!("DATE '{date}'")
 }
 
-fn engine(
+pub(crate) fn engine(
     context: impl Into<String>,
 ) -> impl FnOnce(datafusion::error::DataFusionError) -> IndicatorError {
     let context = context.into();
@@ -101,7 +107,7 @@ async fn stored(
 }
 
 /// A source's schema as the store writes it.
-fn source_schema(source: &xinrong_sources::Source) -> Arc<Schema> {
+pub(crate) fn source_schema(source: &xinrong_sources::Source) -> Arc<Schema> {
     Arc::new(Schema::new(
         source
             .fields
@@ -118,7 +124,7 @@ fn register_as_of(
     df: DataFrame,
     as_of: NaiveDate,
 ) -> Result<(), IndicatorError> {
-    let days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32;
+    let days = epoch_days(as_of);
     let df = with_every_field(df, source)?;
     let visible = df
         .filter(col(source.date_field).lt_eq(lit(ScalarValue::Date32(Some(days)))))
@@ -146,75 +152,10 @@ fn with_every_field(
     Ok(df)
 }
 
-/// One enterprise's rows of every source, read from the store once, so that its indicators
-/// can be recomputed after an upload in milliseconds instead of scanning the whole store.
-#[derive(Debug, Clone)]
-pub struct EnterpriseData {
-    /// The enterprise (its USCC as stored).
-    pub uscc: String,
-    tables: Vec<(
-        &'static xinrong_sources::Source,
-        SchemaRef,
-        Vec<RecordBatch>,
-    )>,
-}
-
 impl EnterpriseData {
-    /// Reads the enterprise's rows of every source (row groups whose statistics or bloom
-    /// filters rule the enterprise out are skipped).
-    pub async fn read(store: &Path, uscc: &str) -> Result<EnterpriseData, IndicatorError> {
-        let mut config = SessionConfig::new().with_target_partitions(1);
-        config.options_mut().execution.parquet.pushdown_filters = true;
-        config.options_mut().execution.parquet.reorder_filters = true;
-        let ctx = SessionContext::new_with_config(config);
-        let mut tables = Vec::with_capacity(xinrong_sources::SOURCES.len());
-        for source in xinrong_sources::SOURCES {
-            let df = stored(&ctx, store, source).await?;
-            let df = with_every_field(df, source)?
-                .select_columns(&source.fields.iter().map(|f| f.name).collect::<Vec<_>>())
-                .map_err(engine(source.name))?
-                .filter(col("uscc").eq(lit(uscc)))
-                .map_err(engine(source.name))?;
-            let schema = Arc::clone(df.schema().inner());
-            let batches = df
-                .collect()
-                .await
-                .map_err(engine(format!("reading {} of {uscc}", source.name)))?;
-            tables.push((source, schema, batches));
-        }
-        Ok(EnterpriseData {
-            uscc: uscc.to_string(),
-            tables,
-        })
-    }
-
-    /// Rows held, all sources together.
-    pub fn rows(&self) -> usize {
-        self.tables
-            .iter()
-            .flat_map(|(_, _, b)| b.iter().map(RecordBatch::num_rows))
-            .sum()
-    }
-
-    /// The newest date among the enterprise's rows of `source` (by the source's date field).
-    pub fn newest(&self, source: &str) -> Option<NaiveDate> {
-        let (src, _, batches) = self.tables.iter().find(|(s, _, _)| s.name == source)?;
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        batches
-            .iter()
-            .filter_map(|b| {
-                let column = b.column_by_name(src.date_field)?;
-                let days = column
-                    .as_any()
-                    .downcast_ref::<datafusion::arrow::array::Date32Array>()?;
-                datafusion::arrow::compute::max(days)
-            })
-            .max()
-            .and_then(|d| epoch.checked_add_signed(chrono::Duration::days(i64::from(d))))
-    }
-
     /// The enterprise's indicators as of `as_of`, computed exactly as [`compute`] computes
-    /// them for the whole store (same SQL, same point-in-time views).
+    /// them for the whole store (same SQL, same point-in-time views), planned on each call;
+    /// [`crate::PreparedCatalogue`] computes the same values without planning.
     pub async fn indicators(
         &self,
         catalogue: &Catalogue,
@@ -229,23 +170,78 @@ impl EnterpriseData {
                 .map_err(engine(source.name))?;
             register_as_of(&ctx, source, df, as_of)?;
         }
-        compute_in(&ctx, catalogue, as_of, vec![self.uscc.clone()], |_, _| {}).await
+        let queries = SqlQueries {
+            ctx: &ctx,
+            catalogue,
+            as_of,
+        };
+        compute_in(
+            &queries,
+            catalogue,
+            as_of,
+            vec![self.uscc.clone()],
+            |_, _| {},
+        )
+        .await
     }
 }
 
+/// How a family query names its dates: as literals of one as-of date (the store-wide run,
+/// where literals let DataFusion prune Parquet row groups), or as the columns of a one-row
+/// table `__dates_{w}` joined in, so that one plan serves every as-of date (see
+/// [`crate::PreparedCatalogue`]).
+pub(crate) enum DateTerms {
+    Literal(NaiveDate),
+    Joined,
+}
+
+/// The dates a family query of `window` months reads, as of `as_of`: the window's start, its
+/// middle and the first day of the as-of month.
+pub(crate) struct WindowDates {
+    pub start: NaiveDate,
+    pub mid: NaiveDate,
+    pub month: NaiveDate,
+}
+
+impl WindowDates {
+    pub(crate) fn new(as_of: NaiveDate, window: u32) -> WindowDates {
+        WindowDates {
+            start: as_of
+                .checked_sub_months(Months::new(window))
+                .unwrap_or(as_of),
+            mid: as_of
+                .checked_sub_months(Months::new(window / 2))
+                .unwrap_or(as_of),
+            month: as_of.with_day0(0).expect("first of month"),
+        }
+    }
+}
+
+/// The one-row table of a window's dates in [`DateTerms::Joined`] queries.
+pub(crate) fn dates_table(window: u32) -> String {
+    format!("__dates_{window}")
+}
+
+/// The columns of [`dates_table`], in order.
+pub(crate) const DATE_COLUMNS: [&str; 4] = ["__as_of", "__start", "__mid", "__month"];
+
 /// The SQL of one family query.
-fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String {
-    let start = as_of
-        .checked_sub_months(Months::new(query.window))
-        .unwrap_or(as_of);
-    let mid = as_of
-        .checked_sub_months(Months::new(query.window / 2))
-        .unwrap_or(as_of);
-    let month = as_of.with_day0(0).expect("first of month");
+pub(crate) fn family_sql(query: &Query, catalogue: &Catalogue, dates: &DateTerms) -> String {
+    let [as_of, start, mid, month] = match dates {
+        DateTerms::Literal(as_of) => {
+            let w = WindowDates::new(*as_of, query.window);
+            [*as_of, w.start, w.mid, w.month].map(date_sql)
+        }
+        DateTerms::Joined => DATE_COLUMNS.map(str::to_string),
+    };
+    let join = match dates {
+        DateTerms::Literal(_) => String::new(),
+        DateTerms::Joined => format!(" CROSS JOIN {}", dates_table(query.window)),
+    };
     let fill = |expr: &str| {
-        expr.replace("{as_of}", &date_sql(as_of))
-            .replace("{mid}", &date_sql(mid))
-            .replace("{month}", &date_sql(month))
+        expr.replace("{as_of}", &as_of)
+            .replace("{mid}", &mid)
+            .replace("{month}", &month)
             .replace("{w}", &query.window.to_string())
     };
     let select: Vec<String> = query
@@ -260,19 +256,19 @@ fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String 
         })
         .collect();
     let filter = if query.window > 0 {
-        format!("WHERE {} > {}", query.date, date_sql(start))
+        format!("WHERE {} > {start}", query.date)
     } else {
         String::new()
     };
     match &query.inner {
         None => format!(
-            "SELECT uscc, {} FROM {} {filter} GROUP BY uscc",
+            "SELECT uscc, {} FROM {}{join} {filter} GROUP BY uscc",
             select.join(", "),
             query.source
         ),
         Some(inner) => format!(
-            "WITH g AS (SELECT uscc, {key} AS k, {inner_select} FROM {source} {filter} GROUP BY uscc, {key}) \
-             SELECT uscc, {} FROM g GROUP BY uscc",
+            "WITH g AS (SELECT uscc, {key} AS k, {inner_select} FROM {source}{join} {filter} GROUP BY uscc, {key}) \
+             SELECT uscc, {} FROM g{join} GROUP BY uscc",
             select.join(", "),
             key = inner.key,
             inner_select = fill(&inner.select),
@@ -281,8 +277,23 @@ fn family_sql(query: &Query, catalogue: &Catalogue, as_of: NaiveDate) -> String 
     }
 }
 
+/// The SQL of the derived indicators, over the table `indicators` of the others.
+pub(crate) fn derived_sql(catalogue: &Catalogue) -> String {
+    let select: Vec<String> = catalogue
+        .derived
+        .iter()
+        .map(|&i| {
+            format!(
+                "{} AS \"{}\"",
+                catalogue.indicators[i].sql, catalogue.indicators[i].id
+            )
+        })
+        .collect();
+    format!("SELECT uscc, {} FROM indicators", select.join(", "))
+}
+
 /// Read-only SQL: no DDL, no DML, no statements that change the session.
-fn read_only() -> SQLOptions {
+pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -299,10 +310,20 @@ pub(crate) async fn run(
         .sql_with_options(sql, read_only())
         .await
         .map_err(engine(context))?;
-    // Every value column is present even when the query returns no rows (a window after the
-    // data ends): each enterprise's indicators are then missing, not an error.
-    let columns = df.schema().fields().len().saturating_sub(1);
+    let columns = df.schema().fields().len();
     let batches = df.collect().await.map_err(engine(context))?;
+    values_of(batches, columns, context)
+}
+
+/// A result of `uscc` and value columns as `(uscc, [values per value column])`. Every value
+/// column is present even when the query returns no rows (a window after the data ends): each
+/// enterprise's indicators are then missing, not an error.
+pub(crate) fn values_of(
+    batches: Vec<RecordBatch>,
+    columns: usize,
+    context: &str,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), IndicatorError> {
+    let columns = columns.saturating_sub(1);
     let mut uscc = Vec::new();
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); columns];
     for batch in batches {
@@ -388,12 +409,88 @@ pub async fn compute(
             store.display()
         )));
     }
-    compute_in(&ctx, catalogue, as_of, population, progress).await
+    let queries = SqlQueries {
+        ctx: &ctx,
+        catalogue,
+        as_of,
+    };
+    compute_in(&queries, catalogue, as_of, population, progress).await
 }
 
-/// The catalogue over the session's tables, one row per enterprise of `population`.
-async fn compute_in(
-    ctx: &SessionContext,
+/// A query's result: the enterprises it has rows for, and one column of values per output
+/// column after `uscc`.
+pub(crate) type Values = (Vec<String>, Vec<Vec<f64>>);
+
+/// Where the catalogue's queries run: SQL planned on each call over a session's tables (the
+/// store, or one enterprise's rows), or plans prepared once ([`crate::PreparedCatalogue`]).
+pub(crate) trait Queries {
+    /// The family query `q` of the catalogue.
+    async fn family(&self, q: usize) -> Result<Values, IndicatorError>;
+    /// The user SQL indicator `u` (an index into [`Catalogue::user`]).
+    async fn user(&self, u: usize) -> Result<Values, IndicatorError>;
+    /// The derived indicators over `base`, the table of all the others.
+    async fn derived(&self, base: RecordBatch) -> Result<Values, IndicatorError>;
+}
+
+/// The catalogue's SQL planned and run over a session whose tables are the sources as of
+/// `as_of`.
+struct SqlQueries<'a> {
+    ctx: &'a SessionContext,
+    catalogue: &'a Catalogue,
+    as_of: NaiveDate,
+}
+
+impl Queries for SqlQueries<'_> {
+    async fn family(&self, q: usize) -> Result<Values, IndicatorError> {
+        let query = &self.catalogue.queries[q];
+        let sql = family_sql(query, self.catalogue, &DateTerms::Literal(self.as_of));
+        run(
+            self.ctx,
+            &sql,
+            &format!("family {} ({} months)", query.family, query.window),
+        )
+        .await
+    }
+
+    async fn user(&self, u: usize) -> Result<Values, IndicatorError> {
+        let meta = &self.catalogue.indicators[self.catalogue.user[u]];
+        run(self.ctx, &meta.sql, &user_context(meta)).await
+    }
+
+    async fn derived(&self, base: RecordBatch) -> Result<Values, IndicatorError> {
+        let mem = MemTable::try_new(base.schema(), vec![vec![base]]).map_err(engine("derived"))?;
+        let derived_ctx = SessionContext::new();
+        derived_ctx
+            .register_table("indicators", Arc::new(mem))
+            .map_err(engine("derived"))?;
+        run(
+            &derived_ctx,
+            &derived_sql(self.catalogue),
+            "derived indicators",
+        )
+        .await
+    }
+}
+
+/// How a user indicator is named in errors.
+pub(crate) fn user_context(meta: &crate::Indicator) -> String {
+    format!("user indicator {} ({})", meta.id, meta.origin)
+}
+
+/// A user indicator's SQL error, saying which file and what such SQL may read.
+pub(crate) fn user_error(meta: &crate::Indicator, e: IndicatorError) -> IndicatorError {
+    IndicatorError::UserSql {
+        file: meta.origin.clone(),
+        reason: format!(
+            "{e} (a user indicator is one read-only SELECT over the source tables: {})",
+            source_names()
+        ),
+    }
+}
+
+/// The catalogue run by `queries`, one row per enterprise of `population`.
+pub(crate) async fn compute_in(
+    queries: &impl Queries,
     catalogue: &Catalogue,
     as_of: NaiveDate,
     population: Vec<String>,
@@ -408,13 +505,7 @@ async fn compute_in(
         vec![vec![f64::NAN; population.len()]; catalogue.indicators.len()];
     let total = catalogue.queries.len() + catalogue.user.len() + 1;
     for (q, query) in catalogue.queries.iter().enumerate() {
-        let sql = family_sql(query, catalogue, as_of);
-        let (ids, values) = run(
-            ctx,
-            &sql,
-            &format!("family {} ({} months)", query.family, query.window),
-        )
-        .await?;
+        let (ids, values) = queries.family(q).await?;
         for (k, &indicator) in query.indicators.iter().enumerate() {
             for (id, v) in ids.iter().zip(&values[k]) {
                 if let Some(&r) = row.get(id.as_str()) {
@@ -426,17 +517,7 @@ async fn compute_in(
     }
     for (u, &indicator) in catalogue.user.iter().enumerate() {
         let meta = &catalogue.indicators[indicator];
-        let context = format!("user indicator {} ({})", meta.id, meta.origin);
-        let (ids, values) =
-            run(ctx, &meta.sql, &context)
-                .await
-                .map_err(|e| IndicatorError::UserSql {
-                    file: meta.origin.clone(),
-                    reason: format!(
-                        "{e} (a user indicator is one read-only SELECT over the source tables: {})",
-                        source_names()
-                    ),
-                })?;
+        let (ids, values) = queries.user(u).await.map_err(|e| user_error(meta, e))?;
         if values.len() != 1 {
             return Err(IndicatorError::UserSql {
                 file: meta.origin.clone(),
@@ -464,28 +545,7 @@ async fn compute_in(
             .collect(),
     };
     if !catalogue.derived.is_empty() {
-        let base = table.to_batch();
-        let mem = MemTable::try_new(base.schema(), vec![vec![base]]).map_err(engine("derived"))?;
-        let derived_ctx = SessionContext::new();
-        derived_ctx
-            .register_table("indicators", Arc::new(mem))
-            .map_err(engine("derived"))?;
-        let select: Vec<String> = catalogue
-            .derived
-            .iter()
-            .map(|&i| {
-                format!(
-                    "{} AS \"{}\"",
-                    catalogue.indicators[i].sql, catalogue.indicators[i].id
-                )
-            })
-            .collect();
-        let (ids, values) = run(
-            &derived_ctx,
-            &format!("SELECT uscc, {} FROM indicators", select.join(", ")),
-            "derived indicators",
-        )
-        .await?;
+        let (ids, values) = queries.derived(table.to_batch()).await?;
         let order: HashMap<&str, usize> = ids
             .iter()
             .enumerate()

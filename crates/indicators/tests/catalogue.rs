@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use xinrong_indicators::{Catalogue, DIMENSIONS, IndicatorTable, VIEWS, compute};
+use xinrong_indicators::{
+    Catalogue, DIMENSIONS, IndicatorTable, PreparedCatalogue, StoreReader, VIEWS, compute,
+};
 use xinrong_sources::{Desensitiser, GenConfig, SOURCES, generate, ingest};
 
 fn ingest_dir(raw: &Path, store: &Path, skip_registry: bool) {
@@ -172,6 +174,14 @@ fn user_sql_runs_read_only_over_known_tables_and_nothing_else() {
             .unwrap_or_else(|| panic!("{why}: `{sql}` was accepted"));
         assert!(error.to_string().contains("bad.sql"), "{why}: {error}");
     }
+    // Prepared once for rescoring, the same SQL is refused when it is planned, naming its file.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for sql in ["DROP TABLE tax", "SELECT uscc, 1.0 FROM raw_tax"] {
+        let mut c = Catalogue::default();
+        c.add_sql("bad.sql", &format!("-- id: bad\n{sql}")).unwrap();
+        let error = rt.block_on(PreparedCatalogue::new(c)).unwrap_err();
+        assert!(error.to_string().contains("bad.sql"), "{sql}: {error}");
+    }
     assert!(
         Catalogue::default().add_sql("x.sql", "SELECT 1").is_err(),
         "an indicator needs an id"
@@ -201,6 +211,19 @@ fn a_restricted_catalogue_runs_only_what_the_needed_indicators_read() {
     );
 }
 
+/// An enterprise's row of a store-wide table.
+fn row_of(whole: &IndicatorTable, r: usize) -> IndicatorTable {
+    IndicatorTable {
+        as_of: whole.as_of,
+        uscc: vec![whole.uscc[r].clone()],
+        columns: whole
+            .columns
+            .iter()
+            .map(|(n, v)| (n.clone(), vec![v[r]]))
+            .collect(),
+    }
+}
+
 #[test]
 fn one_enterprise_computed_from_its_own_rows_equals_its_row_of_the_whole_store() {
     let dir = tempfile::tempdir().unwrap();
@@ -209,39 +232,91 @@ fn one_enterprise_computed_from_its_own_rows_equals_its_row_of_the_whole_store()
     let store = dir.path().join("store");
     ingest_dir(&raw, &store, false);
     let catalogue = Catalogue::builtin().unwrap();
-    let as_of = NaiveDate::from_ymd_opt(2023, 12, 31).unwrap();
-    let whole = run(&store, &catalogue, as_of).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    for r in [0, 17, whole.uscc.len() - 1] {
-        let uscc = &whole.uscc[r];
-        let data = rt
-            .block_on(xinrong_indicators::EnterpriseData::read(&store, uscc))
-            .unwrap();
-        assert!(data.rows() > 0, "{uscc} has rows");
-        assert!(data.newest("bank_txn").unwrap() <= start + chrono::Months::new(14));
-        let one = rt.block_on(data.indicators(&catalogue, as_of)).unwrap();
-        assert_eq!(one.uscc, std::slice::from_ref(uscc));
-        let row = IndicatorTable {
-            as_of,
-            uscc: vec![uscc.clone()],
-            columns: whole
-                .columns
-                .iter()
-                .map(|(n, v)| (n.clone(), vec![v[r]]))
-                .collect(),
-        };
-        assert_eq!(same(&row, &one), None, "{uscc}");
-        let present = one.columns.iter().filter(|(_, v)| !v[0].is_nan()).count();
-        assert!(present > 100, "{uscc}: only {present} indicators present");
-    }
-    // An enterprise the store has never seen has rows nowhere and every indicator missing
-    // (apart from counts, which are zero where they are not null).
-    let nobody = rt
-        .block_on(xinrong_indicators::EnterpriseData::read(
-            &store,
-            "91110000000000000X",
-        ))
+    let prepared = rt
+        .block_on(PreparedCatalogue::new(catalogue.clone()))
         .unwrap();
+    let reader = StoreReader::open(&store);
+    // A month end and a mid-month date: the prepared plans take every date (windows, their
+    // middles, the as-of month) at run time, so one plan serves both.
+    for as_of in [
+        NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(),
+        NaiveDate::from_ymd_opt(2023, 8, 17).unwrap(),
+    ] {
+        let whole = run(&store, &catalogue, as_of).unwrap();
+        for r in [0, 17, whole.uscc.len() - 1] {
+            let uscc = &whole.uscc[r];
+            let data = reader.read(uscc).unwrap();
+            assert!(data.rows() > 0, "{uscc} has rows");
+            assert!(data.newest("bank_txn").unwrap() <= start + chrono::Months::new(14));
+            let expected = row_of(&whole, r);
+            let planned = rt.block_on(data.indicators(&catalogue, as_of)).unwrap();
+            assert_eq!(planned.uscc, std::slice::from_ref(uscc));
+            assert_eq!(same(&expected, &planned), None, "{uscc} as of {as_of}, SQL");
+            let fast = rt.block_on(prepared.compute(&data, as_of)).unwrap();
+            assert_eq!(
+                same(&expected, &fast),
+                None,
+                "{uscc} as of {as_of}, prepared"
+            );
+            let present = fast.columns.iter().filter(|(_, v)| !v[0].is_nan()).count();
+            assert!(present > 100, "{uscc}: only {present} indicators present");
+        }
+    }
+    // An enterprise the store has never seen has rows nowhere.
+    let nobody = reader.read("91110000000000000X").unwrap();
     assert_eq!(nobody.rows(), 0);
     assert_eq!(nobody.newest("bank_txn"), None);
+}
+
+#[test]
+fn a_reader_kept_open_sees_the_rows_of_the_next_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let raw = portfolio(dir.path(), start);
+    let store = dir.path().join("store");
+    ingest_dir(&raw, &store, false);
+    let reader = StoreReader::open(&store);
+    let uscc = run(
+        &store,
+        &Catalogue::builtin().unwrap(),
+        start + chrono::Months::new(12),
+    )
+    .unwrap()
+    .uscc[3]
+        .clone();
+    let before = reader.read(&uscc).unwrap();
+    // An upload of three bank transactions dated after everything else: a new part file.
+    let upload = dir.path().join("bank_txn.csv");
+    std::fs::write(
+        &upload,
+        format!(
+            "uscc,txn_id,date,amount,direction,channel\n\
+             {uscc},up-1,2024-06-03,1000.00,in,transfer\n\
+             {uscc},up-2,2024-06-04,2000.00,out,transfer\n\
+             {uscc},up-3,2024-06-05,3000.00,in,transfer\n"
+        ),
+    )
+    .unwrap();
+    let bank = SOURCES.iter().find(|s| s.name == "bank_txn").unwrap();
+    ingest(bank, &upload, &store, &Desensitiser::new(b"test")).unwrap();
+    let after = reader.read(&uscc).unwrap();
+    assert_eq!(after.rows(), before.rows() + 3);
+    assert_eq!(
+        after.newest("bank_txn"),
+        NaiveDate::from_ymd_opt(2024, 6, 5)
+    );
+    // Another enterprise's rows are untouched by it.
+    let other = run(
+        &store,
+        &Catalogue::builtin().unwrap(),
+        start + chrono::Months::new(12),
+    )
+    .unwrap()
+    .uscc[4]
+        .clone();
+    assert_eq!(
+        reader.read(&other).unwrap().rows(),
+        StoreReader::open(&store).read(&other).unwrap().rows()
+    );
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::builder::{Date32Builder, Float64Builder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -22,6 +22,9 @@ use crate::schema::{Kind, Pii, Source};
 /// Rows per Parquet row group (and per in-memory batch): memory stays bounded by this,
 /// not by the size of the file.
 pub(crate) const BATCH_ROWS: usize = 65_536;
+
+/// Rows per data page at most.
+const PAGE_ROWS: usize = 4_096;
 
 /// Enterprises a row group's bloom filter is sized for (about 6 KB at a 5% false-positive
 /// rate); a group with more still answers correctly, with more false positives.
@@ -120,6 +123,9 @@ impl<'s> Sink<'s> {
             // after an upload reads only the groups whose filter admits the enterprise.
             .set_column_bloom_filter_enabled(ColumnPath::from("uscc"), true)
             .set_column_bloom_filter_max_ndv(ColumnPath::from("uscc"), USCCS_PER_GROUP)
+            // Small pages: with the page index, reading one enterprise's rows decompresses
+            // the pages that hold them, not the whole row group.
+            .set_data_page_row_count_limit(PAGE_ROWS)
             .build();
         let parquet = |e: &dyn std::fmt::Display| IngestError::Parquet {
             path: temp.clone(),
@@ -285,6 +291,10 @@ impl<'s> Sink<'s> {
             reason: e.to_string(),
         };
         let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| parquet(&e))?;
+        let batch = match self.uscc_position {
+            Some(at) => by_enterprise(&batch, at).map_err(|e| parquet(&e))?,
+            None => batch,
+        };
         self.writer.write(&batch).map_err(|e| parquet(&e))?;
         self.pending = 0;
         Ok(())
@@ -305,4 +315,26 @@ impl<'s> Sink<'s> {
             self.quarantine.into_inner().expect("in memory"),
         ))
     }
+}
+
+/// The batch's rows ordered by enterprise (a stable sort: each enterprise's rows keep the
+/// file's order), so that the page index's minimum and maximum `uscc` of each page narrow
+/// one enterprise's rows down to a page or two of its row group.
+fn by_enterprise(
+    batch: &RecordBatch,
+    uscc: usize,
+) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let Some(ids) = batch
+        .column(uscc)
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+    else {
+        return Ok(batch.clone());
+    };
+    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
+    order.sort_by_key(|&i| ids.is_valid(i as usize).then(|| ids.value(i as usize)));
+    if order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
+        return Ok(batch.clone());
+    }
+    arrow_select::take::take_record_batch(batch, &arrow_array::UInt32Array::from(order))
 }
