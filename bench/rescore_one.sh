@@ -5,7 +5,8 @@
 # (`POST /v1/enterprises/{uscc}/data/bank_txn`). The server recomputes that enterprise's
 # indicators from the store (DataFusion over its rows alone), stores the snapshot and scores
 # it; the answer's `rescored.millis` is that time, measured inside the server, and the client
-# measures the whole upload call beside it. Medians and p99 are reported.
+# measures the whole upload call beside it (rate limits off: uploads follow each other as
+# fast as they are answered). Medians and p99 are reported.
 # Usage: bench/rescore_one.sh [N=10000] [UPLOADS=200]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ if [ ! -f "$out/demo.json" ]; then
   rm -rf "$out"; mkdir -p "$out"
   $x demo --enterprises "$n" --months 36 --no-serve --data-dir "$out" --listen 127.0.0.1:$port > "$out.demo.txt" 2>&1
 fi
-XINRONG_LOG=${XINRONG_LOG:-warn} $x serve --data-dir "$out" --listen 127.0.0.1:$port 2> "$out.serve.log" &
+XINRONG_LOG=${XINRONG_LOG:-warn} $x serve --data-dir "$out" --listen 127.0.0.1:$port --rate-limit off 2> "$out.serve.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 until curl -sf http://127.0.0.1:$port/ready >/dev/null; do sleep 0.2; done

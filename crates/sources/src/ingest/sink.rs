@@ -26,6 +26,9 @@ pub(crate) const BATCH_ROWS: usize = 65_536;
 /// Rows per data page at most.
 const PAGE_ROWS: usize = 4_096;
 
+/// Largest dictionary page of a column chunk.
+const DICTIONARY_BYTES: usize = 64 * 1024;
+
 /// Enterprises a row group's bloom filter is sized for (about 6 KB at a 5% false-positive
 /// rate); a group with more still answers correctly, with more false positives.
 const USCCS_PER_GROUP: u64 = 8_192;
@@ -126,6 +129,9 @@ impl<'s> Sink<'s> {
             // Small pages: with the page index, reading one enterprise's rows decompresses
             // the pages that hold them, not the whole row group.
             .set_data_page_row_count_limit(PAGE_ROWS)
+            // A small dictionary: a column of identifiers falls back to plain pages early
+            // instead of every read of a page decoding a megabyte of dictionary first.
+            .set_dictionary_page_size_limit(DICTIONARY_BYTES)
             .build();
         let parquet = |e: &dyn std::fmt::Display| IngestError::Parquet {
             path: temp.clone(),
