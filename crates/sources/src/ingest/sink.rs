@@ -323,9 +323,11 @@ impl<'s> Sink<'s> {
     }
 }
 
-/// The batch's rows ordered by enterprise (a stable sort: each enterprise's rows keep the
-/// file's order), so that the page index's minimum and maximum `uscc` of each page narrow
-/// one enterprise's rows down to a page or two of its row group.
+/// The batch's rows ordered by enterprise, each enterprise's rows in the file's order, so
+/// that the page index's minimum and maximum `uscc` of each page narrow one enterprise's rows
+/// down to a page or two of its row group. Source files usually hold an enterprise's rows
+/// together: the runs of one enterprise are ordered, not the rows (a stable sort of runs is a
+/// stable sort of rows), and a batch already in order is written as it is.
 fn by_enterprise(
     batch: &RecordBatch,
     uscc: usize,
@@ -337,10 +339,70 @@ fn by_enterprise(
     else {
         return Ok(batch.clone());
     };
-    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
-    order.sort_by_key(|&i| ids.is_valid(i as usize).then(|| ids.value(i as usize)));
-    if order.iter().enumerate().all(|(i, &o)| i as u32 == o) {
+    let id = |i: usize| ids.is_valid(i).then(|| ids.value(i));
+    // (enterprise, first row, rows) of each run of rows about one enterprise.
+    let mut runs: Vec<(Option<&str>, u32, u32)> = Vec::new();
+    for i in 0..batch.num_rows() {
+        match runs.last_mut() {
+            Some((key, _, len)) if *key == id(i) => *len += 1,
+            _ => runs.push((id(i), i as u32, 1)),
+        }
+    }
+    if runs.windows(2).all(|w| w[0].0 <= w[1].0) {
         return Ok(batch.clone());
     }
-    arrow_select::take::take_record_batch(batch, &arrow_array::UInt32Array::from(order))
+    runs.sort_by_key(|run| run.0);
+    let order: arrow_array::UInt32Array = runs
+        .iter()
+        .flat_map(|&(_, first, len)| first..first + len)
+        .collect();
+    arrow_select::take::take_record_batch(batch, &order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Int64Array, StringArray};
+
+    fn batch(ids: &[Option<&str>]) -> RecordBatch {
+        RecordBatch::try_from_iter([
+            (
+                "uscc",
+                Arc::new(StringArray::from(ids.to_vec())) as ArrayRef,
+            ),
+            (
+                "line",
+                Arc::new(Int64Array::from_iter_values(0..ids.len() as i64)) as ArrayRef,
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn lines(batch: &RecordBatch) -> Vec<i64> {
+        let lines = batch
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        lines.values().to_vec()
+    }
+
+    #[test]
+    fn rows_are_ordered_by_enterprise_each_keeping_the_files_order() {
+        let rows = batch(&[
+            Some("B"),
+            Some("B"),
+            Some("A"),
+            None,
+            Some("C"),
+            Some("A"),
+            Some("B"),
+        ]);
+        let ordered = by_enterprise(&rows, 0).unwrap();
+        // Rows without an enterprise first, then A's, B's and C's rows, each in file order.
+        assert_eq!(lines(&ordered), [3, 2, 5, 0, 1, 6, 4]);
+        // Already in order: written as it is.
+        let sorted = batch(&[Some("A"), Some("A"), Some("B")]);
+        assert_eq!(lines(&by_enterprise(&sorted, 0).unwrap()), [0, 1, 2]);
+    }
 }
