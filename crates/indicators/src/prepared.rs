@@ -16,8 +16,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Date32Array, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::compute::kernels::cmp::lt_eq;
-use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -40,8 +40,8 @@ use crate::enterprise::{EnterpriseData, nullable};
 use crate::error::IndicatorError;
 use crate::runner::{
     DATE_COLUMNS, DateTerms, IndicatorTable, Queries, Values, WindowDates, compute_in, dates_table,
-    derived_sql, engine, epoch_days, family_sql, read_only, source_schema, user_context,
-    user_error, values_of,
+    derived_sql, engine, epoch_days, family_context, family_sql, read_only, source_schema,
+    user_context, user_error, values_of,
 };
 
 /// The rows the slot tables hold while a plan runs, by table name; handed to the plan as an
@@ -167,7 +167,7 @@ impl ExecutionPlan for SlotExec {
 pub struct PreparedCatalogue {
     catalogue: Catalogue,
     session: SessionContext,
-    families: Vec<Arc<dyn ExecutionPlan>>,
+    families: Vec<Planned>,
     user: Vec<Arc<dyn ExecutionPlan>>,
     derived: Option<Arc<dyn ExecutionPlan>>,
     windows: Vec<u32>,
@@ -241,8 +241,8 @@ impl PreparedCatalogue {
         let mut families = Vec::with_capacity(catalogue.queries.len());
         for query in &catalogue.queries {
             let sql = family_sql(query, &catalogue, &DateTerms::Joined);
-            let context = format!("family {} ({} months)", query.family, query.window);
-            families.push(plan(&session, &sql, &context).await?);
+            let context = family_context(query);
+            families.push((plan(&session, &sql, &context).await?, context));
         }
         let mut user = Vec::with_capacity(catalogue.user.len());
         for &u in &catalogue.user {
@@ -270,8 +270,9 @@ impl PreparedCatalogue {
         &self.catalogue
     }
 
-    /// The enterprise's indicators as of `as_of`: the same values as
-    /// [`EnterpriseData::indicators`] and the store-wide run give it.
+    /// The enterprise's indicators as of `as_of`: the values the store-wide run
+    /// ([`crate::compute`]) gives it. Runs inside a Tokio runtime (half of the plans on a
+    /// spawned task).
     pub async fn compute(
         &self,
         data: &EnterpriseData,
@@ -318,20 +319,10 @@ impl PreparedCatalogue {
     /// Every family plan run in `task`, half of them on another worker: a few milliseconds
     /// of work split over two cores.
     async fn run_families(&self, task: &Arc<TaskContext>) -> Result<Vec<Values>, IndicatorError> {
-        let contexts: Vec<String> = self
-            .catalogue
-            .queries
-            .iter()
-            .map(|q| format!("family {} ({} months)", q.family, q.window))
-            .collect();
         let split = self.families.len() / 2;
-        let (plans, task_2, contexts_2) = (
-            self.families[split..].to_vec(),
-            Arc::clone(task),
-            contexts[split..].to_vec(),
-        );
-        let second = tokio::spawn(async move { execute_all(&plans, &task_2, &contexts_2).await });
-        let mut done = execute_all(&self.families[..split], task, &contexts[..split]).await?;
+        let (plans, task_2) = (self.families[split..].to_vec(), Arc::clone(task));
+        let second = tokio::spawn(async move { execute_all(&plans, &task_2).await });
+        let mut done = execute_all(&self.families[..split], task).await?;
         let rest = second
             .await
             .map_err(|e| IndicatorError::Store(e.to_string()))??;
@@ -345,6 +336,9 @@ impl PreparedCatalogue {
         Arc::new(TaskContext::from(&self.session.state()).with_session_config(config))
     }
 }
+
+/// A family query's plan and how errors name it.
+type Planned = (Arc<dyn ExecutionPlan>, String);
 
 /// Plans read-only SQL down to its physical plan.
 async fn plan(
@@ -375,41 +369,31 @@ async fn execute(
 
 /// `plans` run one after the other.
 async fn execute_all(
-    plans: &[Arc<dyn ExecutionPlan>],
+    plans: &[Planned],
     task: &Arc<TaskContext>,
-    contexts: &[String],
 ) -> Result<Vec<Values>, IndicatorError> {
     let mut done = Vec::with_capacity(plans.len());
-    for (plan, context) in plans.iter().zip(contexts) {
+    for (plan, context) in plans {
         done.push(execute(plan, task, context).await?);
     }
     Ok(done)
 }
 
 /// A source's rows as the store-wide run's point-in-time view shows them: dated on or before
-/// `as_of`, in the source's own schema.
+/// `as_of` (the rows are in the source's schema already, as [`crate::StoreReader`] reads them).
 fn visible(
     source: &xinrong_sources::Source,
     batches: &[RecordBatch],
     as_of: NaiveDate,
 ) -> Result<Vec<RecordBatch>, IndicatorError> {
-    let schema = nullable(&source_schema(source));
     let fail = |e: datafusion::arrow::error::ArrowError| engine(source.name)(e.into());
-    let date = schema.index_of(source.date_field).map_err(fail)?;
     let cutoff = Date32Array::new_scalar(epoch_days(as_of));
     batches
         .iter()
         .map(|batch| {
-            let columns = schema
-                .fields()
-                .iter()
-                .zip(batch.columns())
-                .map(|(field, column)| cast(column, field.data_type()))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(fail)?;
-            let batch = RecordBatch::try_new(Arc::clone(&schema), columns).map_err(fail)?;
+            let date = batch.schema().index_of(source.date_field).map_err(fail)?;
             let keep = lt_eq(batch.column(date), &cutoff).map_err(fail)?;
-            filter_record_batch(&batch, &keep).map_err(fail)
+            filter_record_batch(batch, &keep).map_err(fail)
         })
         .collect()
 }

@@ -19,7 +19,6 @@ use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext, 
 use datafusion::scalar::ScalarValue;
 
 use crate::catalogue::{Catalogue, Query};
-use crate::enterprise::EnterpriseData;
 use crate::error::IndicatorError;
 
 /// Indicators of every enterprise in the registry as of a date.
@@ -152,40 +151,6 @@ fn with_every_field(
     Ok(df)
 }
 
-impl EnterpriseData {
-    /// The enterprise's indicators as of `as_of`, computed exactly as [`compute`] computes
-    /// them for the whole store (same SQL, same point-in-time views), planned on each call;
-    /// [`crate::PreparedCatalogue`] computes the same values without planning.
-    pub async fn indicators(
-        &self,
-        catalogue: &Catalogue,
-        as_of: NaiveDate,
-    ) -> Result<IndicatorTable, IndicatorError> {
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
-        for (source, schema, batches) in &self.tables {
-            let table = MemTable::try_new(Arc::clone(schema), vec![batches.clone()])
-                .map_err(engine(source.name))?;
-            let df = ctx
-                .read_table(Arc::new(table))
-                .map_err(engine(source.name))?;
-            register_as_of(&ctx, source, df, as_of)?;
-        }
-        let queries = SqlQueries {
-            ctx: &ctx,
-            catalogue,
-            as_of,
-        };
-        compute_in(
-            &queries,
-            catalogue,
-            as_of,
-            vec![self.uscc.clone()],
-            |_, _| {},
-        )
-        .await
-    }
-}
-
 /// How a family query names its dates: as literals of one as-of date (the store-wide run,
 /// where literals let DataFusion prune Parquet row groups), or as the columns of a one-row
 /// table `__dates_{w}` joined in, so that one plan serves every as-of date (see
@@ -244,17 +209,7 @@ pub(crate) fn family_sql(query: &Query, catalogue: &Catalogue, dates: &DateTerms
             .replace("{month}", &month)
             .replace("{w}", &query.window.to_string())
     };
-    let select: Vec<String> = query
-        .indicators
-        .iter()
-        .map(|&i| {
-            format!(
-                "{} AS \"{}\"",
-                fill(&catalogue.indicators[i].sql),
-                catalogue.indicators[i].id
-            )
-        })
-        .collect();
+    let select = select_list(catalogue, &query.indicators, fill);
     let filter = if query.window > 0 {
         format!("WHERE {} > {start}", query.date)
     } else {
@@ -262,14 +217,12 @@ pub(crate) fn family_sql(query: &Query, catalogue: &Catalogue, dates: &DateTerms
     };
     match &query.inner {
         None => format!(
-            "SELECT uscc, {} FROM {}{join} {filter} GROUP BY uscc",
-            select.join(", "),
+            "SELECT uscc, {select} FROM {}{join} {filter} GROUP BY uscc",
             query.source
         ),
         Some(inner) => format!(
             "WITH g AS (SELECT uscc, {key} AS k, {inner_select} FROM {source}{join} {filter} GROUP BY uscc, {key}) \
-             SELECT uscc, {} FROM g{join} GROUP BY uscc",
-            select.join(", "),
+             SELECT uscc, {select} FROM g{join} GROUP BY uscc",
             key = inner.key,
             inner_select = fill(&inner.select),
             source = query.source
@@ -279,17 +232,30 @@ pub(crate) fn family_sql(query: &Query, catalogue: &Catalogue, dates: &DateTerms
 
 /// The SQL of the derived indicators, over the table `indicators` of the others.
 pub(crate) fn derived_sql(catalogue: &Catalogue) -> String {
-    let select: Vec<String> = catalogue
-        .derived
+    let select = select_list(catalogue, &catalogue.derived, |sql| sql.to_string());
+    format!("SELECT uscc, {select} FROM indicators")
+}
+
+/// `expression AS "id", …` of the `indicators` of the catalogue, each expression through
+/// `fill`.
+fn select_list(
+    catalogue: &Catalogue,
+    indicators: &[usize],
+    fill: impl Fn(&str) -> String,
+) -> String {
+    indicators
         .iter()
         .map(|&i| {
-            format!(
-                "{} AS \"{}\"",
-                catalogue.indicators[i].sql, catalogue.indicators[i].id
-            )
+            let indicator = &catalogue.indicators[i];
+            format!("{} AS \"{}\"", fill(&indicator.sql), indicator.id)
         })
-        .collect();
-    format!("SELECT uscc, {} FROM indicators", select.join(", "))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How a family query is named in errors.
+pub(crate) fn family_context(query: &Query) -> String {
+    format!("family {} ({} months)", query.family, query.window)
 }
 
 /// Read-only SQL: no DDL, no DML, no statements that change the session.
@@ -421,8 +387,8 @@ pub async fn compute(
 /// column after `uscc`.
 pub(crate) type Values = (Vec<String>, Vec<Vec<f64>>);
 
-/// Where the catalogue's queries run: SQL planned on each call over a session's tables (the
-/// store, or one enterprise's rows), or plans prepared once ([`crate::PreparedCatalogue`]).
+/// Where the catalogue's queries run: SQL planned on each call over the store's tables, or
+/// plans prepared once and run over one enterprise's rows ([`crate::PreparedCatalogue`]).
 pub(crate) trait Queries {
     /// The family query `q` of the catalogue.
     async fn family(&self, q: usize) -> Result<Values, IndicatorError>;
@@ -444,12 +410,7 @@ impl Queries for SqlQueries<'_> {
     async fn family(&self, q: usize) -> Result<Values, IndicatorError> {
         let query = &self.catalogue.queries[q];
         let sql = family_sql(query, self.catalogue, &DateTerms::Literal(self.as_of));
-        run(
-            self.ctx,
-            &sql,
-            &format!("family {} ({} months)", query.family, query.window),
-        )
-        .await
+        run(self.ctx, &sql, &family_context(query)).await
     }
 
     async fn user(&self, u: usize) -> Result<Values, IndicatorError> {
