@@ -149,4 +149,154 @@ fn demo_sets_up_and_its_printed_calls_work() {
     check("The third enterprise grants", "\"consent\"");
     check("Early warnings the bank receives", "\"alert_id\"");
     server.kill();
+    uploads_survive_sigkill(&data);
+}
+
+/// An upload answered by the server: its enterprise and data asset.
+type Answered = (String, String);
+
+/// kill -9 in the middle of a burst of uploads (three enterprises at once): after the restart
+/// every upload answered before the kill has its rescoring stored, each enterprise is served
+/// the snapshot of its last rescoring, the ledger audits clean, and an upload the kill cut off,
+/// sent again, is answered and rescored.
+fn uploads_survive_sigkill(data: &str) {
+    use reqwest::blocking::Client;
+    use serde_json::Value;
+    use std::sync::{Arc, Mutex};
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{data}/demo.json")).unwrap())
+            .unwrap();
+    let operator = state["operator_key"].as_str().unwrap().to_string();
+    let date = state["latest_snapshot"].as_str().unwrap().to_string();
+    let firms: Vec<(String, String)> = state["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().unwrap().to_string();
+            (field("uscc"), field("key"))
+        })
+        .collect();
+    let server = Served::start(data, &free_address());
+    let answered: Arc<Mutex<Vec<Answered>>> = Arc::default();
+    let cut_off: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let uploaders: Vec<_> = firms
+        .iter()
+        .enumerate()
+        .map(|(i, (uscc, _))| {
+            let (answered, cut_off) = (Arc::clone(&answered), Arc::clone(&cut_off));
+            let (base, key, uscc, date) = (
+                server.base.clone(),
+                operator.clone(),
+                uscc.clone(),
+                date.clone(),
+            );
+            std::thread::spawn(move || {
+                let client = Client::builder()
+                    .timeout(std::time::Duration::from_secs(60))
+                    .build()
+                    .unwrap();
+                for n in 0.. {
+                    let rows: String = (0..3)
+                        .map(|k| {
+                            format!(
+                                "{uscc},kill-{i}-{n}-{k},{date},{},{},transfer\n",
+                                10_000 * (n + k + 1),
+                                if k % 2 == 0 { "in" } else { "out" }
+                            )
+                        })
+                        .collect();
+                    let body = format!("uscc,txn_id,date,amount,direction,channel\n{rows}");
+                    let sent = client
+                        .post(format!("{base}/v1/enterprises/{uscc}/data/bank_txn"))
+                        .bearer_auth(&key)
+                        .header("Content-Type", "text/csv")
+                        .body(body.clone())
+                        .send()
+                        .and_then(|r| r.error_for_status())
+                        .and_then(|r| r.json::<Value>());
+                    let Ok(answer) = sent else {
+                        cut_off.lock().unwrap().push((uscc, body));
+                        return;
+                    };
+                    let report = &answer["report"];
+                    assert_eq!(report["accepted"], 3, "{answer}");
+                    assert!(
+                        report["rescored"]["current"]["score"].is_number(),
+                        "{answer}"
+                    );
+                    let asset = report["asset_id"].as_str().unwrap().to_string();
+                    answered.lock().unwrap().push((uscc.clone(), asset));
+                }
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while answered.lock().unwrap().len() < 9 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill();
+    for uploader in uploaders {
+        uploader.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() >= 9,
+        "only {} uploads answered",
+        answered.len()
+    );
+
+    let server = Served::start(data, &free_address());
+    let client = Client::new();
+    let post = |uscc: &str, body: &str| -> Value {
+        let r = client
+            .post(format!(
+                "{}/v1/enterprises/{uscc}/data/bank_txn",
+                server.base
+            ))
+            .bearer_auth(&operator)
+            .header("Content-Type", "text/csv")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().unwrap());
+        r.json().unwrap()
+    };
+    // Uploads cut off by the kill, sent again: each answered once, with its rows.
+    let mut resent: Vec<Answered> = Vec::new();
+    for (uscc, body) in cut_off.lock().unwrap().iter() {
+        let answer = post(uscc, body);
+        assert_eq!(answer["report"]["accepted"], 3, "{answer}");
+        let asset = answer["report"]["asset_id"].as_str().unwrap().to_string();
+        let again = post(uscc, body);
+        assert_eq!(
+            again["report"]["asset_id"],
+            asset.as_str(),
+            "registered once"
+        );
+        resent.push((uscc.clone(), asset));
+    }
+    for (uscc, key) in &firms {
+        let portrait: Value = client
+            .get(format!("{}/v1/portrait", server.base))
+            .bearer_auth(key)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let changes = portrait["rescorings"].as_array().unwrap();
+        let causes: Vec<&str> = changes.iter().filter_map(|c| c["cause"].as_str()).collect();
+        for (_, asset) in answered.iter().chain(&resent).filter(|(u, _)| u == uscc) {
+            assert!(
+                causes.contains(&asset.as_str()),
+                "{uscc}: the rescoring of {asset} is lost after kill -9: {causes:?}"
+            );
+        }
+        assert_eq!(
+            portrait["current"]["score"], changes[0]["current"]["score"],
+            "{uscc} is served the snapshot of its last rescoring"
+        );
+    }
+    drop(server);
+    ok(&["ledger", "--data-dir", data, "audit"]);
 }

@@ -438,7 +438,13 @@ impl Platform {
             },
         )
         .await?;
-        if new && report.accepted > 0 {
+        // A retried upload whose rescoring never got stored (the server was stopped between
+        // the registration and the new snapshot) is rescored now, so a client that retries
+        // until it gets an answer also gets the new score.
+        if report.accepted > 0
+            && (new
+                || !crate::rescoring::recorded(&self.pool, enterprise, &report.asset_id).await?)
+        {
             self.rescore_after(&mut report, enterprise).await;
         }
         Ok((report, receipt, new))

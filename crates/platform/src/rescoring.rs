@@ -179,6 +179,22 @@ pub(crate) async fn rescore(
     })
 }
 
+/// Whether the rescoring an upload caused is stored. Without a champion no history row is
+/// written, so an upload retried then is recomputed again: the same rows give the same snapshot.
+pub(crate) async fn recorded(
+    pool: &AnyPool,
+    enterprise: &Uscc,
+    cause: &str,
+) -> Result<bool, PlatformError> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM score_history WHERE uscc = $1 AND cause = $2 LIMIT 1")
+            .bind(enterprise.as_str())
+            .bind(cause)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Writes a rescoring's history row inside the snapshot's transaction.
 pub(crate) async fn record_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

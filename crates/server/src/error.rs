@@ -93,6 +93,11 @@ impl ApiError {
         self.status
     }
 
+    /// What happened, as the caller is told.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The answer's bytes, for the few answers written below the router (a request line too
     /// long for the HTTP parser).
     pub fn to_json(&self) -> Vec<u8> {

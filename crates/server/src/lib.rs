@@ -8,6 +8,7 @@
 mod alert_routes;
 mod auth;
 mod body;
+mod console;
 mod credit_routes;
 mod error;
 mod financing_routes;
@@ -78,9 +79,10 @@ async fn time_limit(request: Request, next: Next) -> Response {
 }
 
 /// The router over `platform`.
-pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState>) {
+pub fn router(platform: Arc<Platform>, limits: &Limits, tls: bool) -> (Router, Arc<AppState>) {
     let state = Arc::new(AppState {
         platform,
+        console: console::Console::new(tls),
         metrics: telemetry::recorder(),
         accepting: AtomicBool::new(true),
         throttle: throttle::Throttle::new(limits),
@@ -154,6 +156,7 @@ pub fn router(platform: Arc<Platform>, limits: &Limits) -> (Router, Arc<AppState
     let router = api
         .merge(uploads)
         .merge(models)
+        .merge(console::routes().layer(DefaultBodyLimit::max(JSON_LIMIT)))
         .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(telemetry::track))
@@ -170,7 +173,7 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (router, state) = router(platform, &options.limits);
+    let (router, state) = router(platform, &options.limits, options.tls.is_some());
     let drain = Arc::clone(&state);
     let weak = Arc::downgrade(&state);
     let janitor = tokio::spawn(async move {
@@ -179,6 +182,7 @@ pub async fn serve(
             tick.tick().await;
             let Some(state) = weak.upgrade() else { break };
             state.throttle.forget_idle();
+            state.console.sessions.forget_idle();
         }
     });
     let served = listen::serve(listener, router, options.tls, async move {

@@ -18,4 +18,6 @@ pub struct AppState {
     pub accepting: AtomicBool,
     /// Rate limits.
     pub throttle: Throttle,
+    /// The web console's templates and sessions.
+    pub console: crate::console::Console,
 }

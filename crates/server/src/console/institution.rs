@@ -1,0 +1,317 @@
+//! Pages of banks and guarantors: the overview of what they hold (consents, alerts by level,
+//! credit activity, a guarantor's agreements against their caps), a score query on an
+//! enterprise, their own query log and their alerts. Another institution's query is "not
+//! found" here exactly as in the API.
+
+use axum::extract::{Path, Query, State};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use xinrong_platform::alerts::AlertFilter;
+use xinrong_platform::{Id, Kind, Page, QueryRecord};
+
+use super::charts::{bars, gauge};
+use super::enterprise::{PAGE_ROWS, Paging, explained};
+use super::labels::words;
+use super::{PageResult, Shared, Signed, fail, page};
+use crate::state::AppState;
+
+fn decimal(v: &serde_json::Value) -> f64 {
+    v.as_str()
+        .and_then(|s| s.parse::<f64>().ok())
+        .or_else(|| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// Open alerts counted by level (the latest 500), as bars.
+async fn alert_levels(state: &AppState, signed: &Signed) -> Result<Value, super::Refusal> {
+    let filter = AlertFilter {
+        status: Some("open".into()),
+        limit: Some(500),
+        ..AlertFilter::default()
+    };
+    let alerts = state
+        .platform
+        .alerts(&signed.who, &filter)
+        .await
+        .map_err(fail(state, signed))?;
+    let t = words(signed.lang);
+    let rows: Vec<(String, &str, u64)> = ["red", "yellow", "blue"]
+        .into_iter()
+        .map(|level| {
+            let n = alerts.iter().filter(|a| a.level == level).count() as u64;
+            (t[level].to_string(), level, n)
+        })
+        .collect();
+    Ok(Value::from_safe_string(bars(t["alerts_by_level"], &rows)))
+}
+
+pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
+    let lang = signed.lang;
+    let today = chrono::Utc::now().date_naive();
+    let consents = state
+        .platform
+        .consents(&signed.who)
+        .map_err(fail(state, signed))?;
+    let held: Vec<Value> = consents
+        .iter()
+        .filter(|c| c.is_live(today))
+        .map(|c| {
+            context! {
+                enterprise => c.enterprise.to_string(),
+                purpose => c.purpose.as_str(),
+                expires => c.expires.to_string(),
+            }
+        })
+        .collect();
+    let recent = state
+        .platform
+        .queries(
+            &signed.who,
+            &Page::new(Some(10), None).map_err(fail(state, signed))?,
+        )
+        .await
+        .map_err(fail(state, signed))?;
+    let summary = if signed.who.kind == Kind::Bank {
+        Some(
+            state
+                .platform
+                .credit_summary(&signed.who)
+                .await
+                .map_err(fail(state, signed))?,
+        )
+    } else {
+        None
+    };
+    let agreements: Vec<Value> = if signed.who.kind == Kind::Guarantor {
+        state
+            .platform
+            .agreements(&signed.who)
+            .await
+            .map_err(fail(state, signed))?
+            .iter()
+            .map(|a| {
+                let terms = &a["terms"];
+                let rate = decimal(&a["compensation_rate"]);
+                context! {
+                    id => a["agreement_id"].as_str().unwrap_or_default().to_string(),
+                    bank => a["bank"].as_str().unwrap_or_default().to_string(),
+                    guaranteed => a["guaranteed"].as_str().unwrap_or_default().to_string(),
+                    outstanding => a["outstanding"].as_str().unwrap_or_default().to_string(),
+                    rate,
+                    level => a["level"].as_str().unwrap_or_default().to_string(),
+                    gauge => Value::from_safe_string(gauge(
+                        words(lang)["compensation_rate"],
+                        rate,
+                        decimal(&terms["warning_rate"]),
+                        decimal(&terms["cap_rate"]),
+                    )),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ctx = context! {
+        held,
+        alerts => alert_levels(state, signed).await?,
+        recent => recent.iter().map(row).collect::<Vec<_>>(),
+        summary => summary.map(|s| Value::from_serialize(&s)),
+        agreements,
+        purposes => xinrong_core::Purpose::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        models => Vec::<Value>::new(),
+        ledger_size => 0,
+    };
+    Ok(page(state, signed, "home.html", "/console/", ctx))
+}
+
+fn row(q: &QueryRecord) -> Value {
+    context! {
+        id => q.query_id.clone(),
+        institution => q.institution.clone(),
+        enterprise => q.enterprise.clone(),
+        purpose => q.purpose.clone(),
+        kind => q.kind.clone(),
+        time => q.time.clone(),
+        score => q.result.score,
+        grade => q.result.grade.to_string(),
+        leaf => q.leaf_index,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Lookup {
+    purpose: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct LookupForm {
+    #[serde(default)]
+    uscc: String,
+    purpose: Option<String>,
+}
+
+/// The overview's search form: to the enterprise's page (nothing is queried until that page
+/// is opened).
+pub(super) async fn lookup(
+    _signed: Signed,
+    Query(form): Query<LookupForm>,
+) -> axum::response::Response {
+    let uscc: String = form
+        .uscc
+        .trim()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .take(18)
+        .collect();
+    let purpose: String = form
+        .purpose
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || *c == '_')
+        .take(20)
+        .collect();
+    super::redirect(&format!("/console/enterprises/{uscc}?purpose={purpose}"))
+}
+
+/// A score query from the console: the same call as `POST /v1/scores` (consent checked, the
+/// query logged and receipted), shown as the enterprise's credit picture.
+pub(super) async fn enterprise(
+    State(state): Shared,
+    signed: Signed,
+    Path(uscc): Path<String>,
+    Query(lookup): Query<Lookup>,
+) -> PageResult {
+    // Not a page of any other role (an enterprise sees only its own portrait).
+    if !signed.who.kind.may_query_scores() {
+        return Err(super::page_error(
+            &state,
+            signed.lang,
+            Some(&signed),
+            crate::error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "no such page",
+            ),
+        )
+        .into());
+    }
+    let uscc: xinrong_core::Uscc = uscc.trim().parse().map_err(|e: xinrong_core::UsccError| {
+        fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
+            "uscc",
+            e.to_string(),
+        ))
+    })?;
+    let purpose: xinrong_core::Purpose = lookup
+        .purpose
+        .as_deref()
+        .unwrap_or("pre_loan")
+        .parse()
+        .map_err(|e: xinrong_core::ParsePurposeError| {
+            fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
+                "purpose",
+                e.to_string(),
+            ))
+        })?;
+    let (record, receipt) = state
+        .platform
+        .score(&signed.who, &uscc, purpose, None)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! {
+        enterprise => uscc.to_string(),
+        purpose => purpose.as_str(),
+        query => row(&record),
+        consent => record.consent_id.clone(),
+        current => explained(&record.result, signed.lang),
+        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
+    };
+    Ok(page(&state, &signed, "enterprise.html", "/console/", ctx))
+}
+
+pub(super) async fn queries(
+    State(state): Shared,
+    signed: Signed,
+    Query(paging): Query<Paging>,
+) -> PageResult {
+    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let rows = state
+        .platform
+        .queries(&signed.who, &p)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let next = (rows.len() as i64 == PAGE_ROWS)
+        .then(|| rows.last().map(|q| q.query_id.clone()))
+        .flatten();
+    let ctx = context! { rows => rows.iter().map(row).collect::<Vec<_>>(), next };
+    Ok(page(
+        &state,
+        &signed,
+        "queries.html",
+        "/console/queries",
+        ctx,
+    ))
+}
+
+/// One query with its receipt: the caller's own (a regulator: any); another's is 404.
+pub(super) async fn query(
+    State(state): Shared,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = Id::parse("id", &id).map_err(fail(&state, &signed))?;
+    let (record, receipt) = state
+        .platform
+        .query(&signed.who, &id)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! {
+        query => row(&record),
+        current => explained(&record.result, signed.lang),
+        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
+    };
+    Ok(page(&state, &signed, "query.html", "/console/queries", ctx))
+}
+
+#[derive(Deserialize)]
+pub(super) struct AlertQuery {
+    level: Option<String>,
+    status: Option<String>,
+}
+
+pub(super) async fn alerts(
+    State(state): Shared,
+    signed: Signed,
+    Query(q): Query<AlertQuery>,
+) -> PageResult {
+    let filter = AlertFilter {
+        status: Some(q.status.clone().unwrap_or_else(|| "open".into())),
+        level: q.level.clone().filter(|l| !l.is_empty()),
+        limit: Some(200),
+        ..AlertFilter::default()
+    };
+    let rows = state
+        .platform
+        .alerts(&signed.who, &filter)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let zh = signed.lang == super::Lang::Zh;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.alert_id.clone(),
+                enterprise => a.enterprise.clone(),
+                signal => a.signal.clone(),
+                level => a.level.clone(),
+                description => a.description.clone(),
+                evidence => a.evidence.clone(),
+                action => if zh { a.action_zh.clone() } else { a.action_en.clone() },
+                opened => a.opened.clone(),
+                status => a.status.clone(),
+            }
+        })
+        .collect();
+    let ctx = context! { rows, level => q.level, status => filter.status };
+    Ok(page(&state, &signed, "alerts.html", "/console/alerts", ctx))
+}

@@ -1,0 +1,240 @@
+//! The console's words in English and Chinese. Templates read them as `t.key`; a key missing
+//! from this table is an error when the template renders in a test, never a blank on a page.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A console language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `zh` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language of a cookie value, else the first of `Accept-Language` we speak, else
+    /// Chinese.
+    pub fn choose(cookie: Option<&str>, accept: Option<&str>) -> Lang {
+        match cookie {
+            Some("en") => return Lang::En,
+            Some("zh") => return Lang::Zh,
+            _ => {}
+        }
+        let accept = accept.unwrap_or_default().to_ascii_lowercase();
+        let first = accept
+            .split(',')
+            .map(|p| p.trim())
+            .find(|p| p.starts_with("zh") || p.starts_with("en"));
+        match first {
+            Some(p) if p.starts_with("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+}
+
+/// (key, English, Chinese).
+const WORDS: &[(&str, &str, &str)] = &[
+    ("title", "Xinrong credit console", "信融信用服务台"),
+    ("brand", "Xinrong", "信融"),
+    ("sign_in", "Sign in", "登录"),
+    ("sign_out", "Sign out", "退出"),
+    ("api_key", "Institution API key", "机构 API 密钥"),
+    (
+        "sign_in_hint",
+        "Paste the key your institution was given. It is exchanged for a session and never stored in the browser.",
+        "粘贴贵机构的 API 密钥。密钥只用于换取会话，不会保存在浏览器中。",
+    ),
+    ("bad_key", "That key is not valid.", "密钥无效。"),
+    (
+        "expired",
+        "Your session ended. Please sign in again.",
+        "会话已结束，请重新登录。",
+    ),
+    ("language", "Language", "语言"),
+    ("role_operator", "Operator", "平台运营方"),
+    ("role_bank", "Bank", "银行"),
+    ("role_guarantor", "Guarantor", "担保机构"),
+    ("role_enterprise", "Enterprise", "企业"),
+    ("role_regulator", "Regulator", "监管机构"),
+    ("nav_home", "Overview", "总览"),
+    ("nav_portrait", "Credit portrait", "信用画像"),
+    ("nav_queries", "Queries", "查询记录"),
+    ("nav_queried_me", "Who queried me", "谁查询了我"),
+    ("nav_consents", "Consents", "授权管理"),
+    ("nav_alerts", "Alerts", "预警"),
+    ("nav_ledger", "Ledger", "存证账本"),
+    ("nav_models", "Models", "模型"),
+    ("score", "Score", "信用分"),
+    ("grade", "Grade", "等级"),
+    ("pd", "Probability of default", "违约概率"),
+    ("as_of", "Data as of", "数据日期"),
+    ("model", "Model", "模型"),
+    ("dimensions", "Ten dimensions", "十维评价"),
+    ("views", "Three views", "三个视角"),
+    ("history", "Score history", "信用分历史"),
+    ("strengths", "Strengths", "优势"),
+    ("weaknesses", "Where points are lost", "主要失分项"),
+    ("indicator", "Indicator", "指标"),
+    ("value", "Value", "取值"),
+    ("points", "Points", "得分"),
+    ("max_points", "Best bin", "最佳分箱得分"),
+    ("to_gain", "Points to gain", "可提升分数"),
+    (
+        "no_score",
+        "No score yet: no model is published or no indicators are loaded.",
+        "暂无评分：尚未发布模型或尚未加载指标。",
+    ),
+    ("institution", "Institution", "机构"),
+    ("purpose", "Purpose", "用途"),
+    ("kind", "Kind", "类型"),
+    ("time", "Time", "时间"),
+    ("receipt", "Ledger entry", "存证序号"),
+    ("none", "None.", "无。"),
+    ("expires", "Expires", "到期日"),
+    ("granted", "Granted", "授权时间"),
+    ("status", "Status", "状态"),
+    ("live", "Live", "有效"),
+    ("revoked", "Revoked", "已撤销"),
+    ("expired_consent", "Expired", "已过期"),
+    ("revoke", "Revoke", "撤销"),
+    ("grant", "Grant", "授权"),
+    ("grant_title", "Grant an institution access", "授权机构查询"),
+    ("institution_id", "Institution id", "机构编号"),
+    ("enterprise", "Enterprise", "企业"),
+    ("uscc", "Unified social credit code", "统一社会信用代码"),
+    ("look_up", "Query score", "查询信用分"),
+    (
+        "lookup_title",
+        "Score query (needs the enterprise's consent; logged in the ledger)",
+        "信用分查询（需企业授权，查询记录上链存证）",
+    ),
+    ("consents_held", "Consents held", "持有的授权"),
+    ("recent_queries", "Recent queries", "最近查询"),
+    (
+        "alerts_by_level",
+        "Open alerts by level",
+        "未处理预警（按级别）",
+    ),
+    ("red", "Red", "红色"),
+    ("yellow", "Yellow", "黄色"),
+    ("blue", "Blue", "蓝色"),
+    ("signal", "Signal", "信号"),
+    ("level", "Level", "级别"),
+    ("action", "Suggested action", "建议措施"),
+    ("date", "Date", "日期"),
+    ("query", "Query", "查询"),
+    ("verify_receipt", "Check a receipt", "校验存证回执"),
+    (
+        "receipt_json",
+        "Receipt (JSON, as the API returned it)",
+        "回执（API 返回的 JSON）",
+    ),
+    ("verify", "Verify", "校验"),
+    (
+        "receipt_ok",
+        "The receipt is valid: the entry is in the ledger under the checkpoint signed by this platform.",
+        "回执有效：该记录已写入本平台签名检查点下的账本。",
+    ),
+    ("receipt_bad", "The receipt does not verify", "回执校验失败"),
+    ("checkpoint", "Latest signed checkpoint", "最新签名检查点"),
+    ("size", "Entries", "记录数"),
+    ("root", "Root hash", "根哈希"),
+    ("verifier_key", "Verifier key", "验证公钥"),
+    ("version", "Version", "版本"),
+    ("published", "Published", "发布时间"),
+    ("champion", "Champion", "当前冠军模型"),
+    ("activity", "Credit activity", "信贷业务概况"),
+    ("not_found", "Not found", "未找到"),
+    ("forbidden", "Not allowed", "无权访问"),
+    ("error", "Something went wrong", "出错了"),
+    ("back", "Back", "返回"),
+    (
+        "csrf_refused",
+        "The form was refused: it did not carry this session's token. Reload the page and try again.",
+        "表单被拒绝：缺少本会话的校验令牌。请刷新页面后重试。",
+    ),
+    ("reasons", "Reasons", "评分理由"),
+    ("consent_status", "Consent", "授权状态"),
+    (
+        "no_consent",
+        "No live consent for this purpose: the enterprise must grant it first.",
+        "该用途没有有效授权：需企业先行授权。",
+    ),
+    (
+        "rescorings",
+        "Rescorings after new data",
+        "新数据触发的重新评分",
+    ),
+    ("cause", "Cause", "触发数据"),
+    ("previous", "Before", "之前"),
+    ("current", "After", "之后"),
+    ("page_next", "Older", "更早"),
+    ("pre_loan", "Pre-loan", "贷前审查"),
+    ("in_loan", "In-loan", "贷中审查"),
+    ("post_loan", "Post-loan", "贷后监控"),
+    ("guarantee", "Guarantee", "融资担保"),
+    ("count", "Count", "数量"),
+    ("skip", "Skip to content", "跳到正文"),
+    ("agreement", "Agreement", "合作协议"),
+    ("amount", "Amount", "金额"),
+    ("category", "Five-category class", "五级分类"),
+    ("compensation_rate", "Compensation rate", "代偿率"),
+    ("decisions", "Decisions", "授信决策"),
+    ("evidence", "Evidence", "依据"),
+    ("features", "Characteristics", "特征数"),
+    ("filter", "Filter", "筛选"),
+    ("guaranteed", "Guaranteed", "累计担保"),
+    ("loans", "Loans", "贷款"),
+    ("outcome", "Outcome", "结果"),
+    ("outstanding", "Outstanding", "在保余额"),
+    ("publisher", "Publisher", "发布人"),
+    ("open", "Open", "未处理"),
+    ("acknowledged", "Acknowledged", "已确认"),
+    ("resolved", "Resolved", "已解决"),
+];
+
+/// The words of one language, by key.
+pub fn words(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
+    static ZH: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    static EN: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    match lang {
+        Lang::Zh => ZH.get_or_init(|| WORDS.iter().map(|w| (w.0, w.2)).collect()),
+        Lang::En => EN.get_or_init(|| WORDS.iter().map(|w| (w.0, w.1)).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_has_both_languages_once() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, en, zh) in WORDS {
+            assert!(keys.insert(k), "{k} twice");
+            assert!(!en.is_empty() && !zh.is_empty(), "{k}");
+        }
+        assert_eq!(words(Lang::Zh).len(), WORDS.len());
+    }
+
+    #[test]
+    fn the_language_comes_from_the_cookie_then_the_browser() {
+        assert_eq!(Lang::choose(Some("en"), Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::choose(None, Some("fr, zh-CN;q=0.8, en;q=0.5")),
+            Lang::Zh
+        );
+        assert_eq!(Lang::choose(Some("xx"), None), Lang::Zh);
+    }
+}

@@ -1,0 +1,601 @@
+//! The web console: server-rendered pages for every role, over the same platform calls and
+//! the same access checks as the API (a page shows what the caller's key may see through the
+//! API, nothing more). Templates and assets are compiled into the binary; pages work without
+//! JavaScript. See `docs/console.md`.
+
+mod charts;
+mod enterprise;
+mod institution;
+mod labels;
+mod oversight;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::{
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, Value, context};
+use serde::Deserialize;
+use xinrong_platform::{Institution, Kind, PlatformError, Principal};
+
+pub use labels::Lang;
+pub use session::Sessions;
+use session::{LANG_COOKIE, SESSION_COOKIE, Session, cookie, same_secret, session_cookie};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+
+/// How long a console session lasts without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The console's templates and sessions.
+pub struct Console {
+    env: Environment<'static>,
+    /// Open sessions.
+    pub sessions: Sessions,
+    /// Whether the server terminates TLS itself (session cookies are then `Secure`).
+    tls: bool,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../console/templates/base.html"),
+    ),
+    (
+        "sign_in.html",
+        include_str!("../../console/templates/sign_in.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../console/templates/error.html"),
+    ),
+    (
+        "portrait.html",
+        include_str!("../../console/templates/portrait.html"),
+    ),
+    (
+        "queried.html",
+        include_str!("../../console/templates/queried.html"),
+    ),
+    (
+        "consents.html",
+        include_str!("../../console/templates/consents.html"),
+    ),
+    (
+        "home.html",
+        include_str!("../../console/templates/home.html"),
+    ),
+    (
+        "enterprise.html",
+        include_str!("../../console/templates/enterprise.html"),
+    ),
+    (
+        "queries.html",
+        include_str!("../../console/templates/queries.html"),
+    ),
+    (
+        "query.html",
+        include_str!("../../console/templates/query.html"),
+    ),
+    (
+        "_score.html",
+        include_str!("../../console/templates/_score.html"),
+    ),
+    (
+        "alerts.html",
+        include_str!("../../console/templates/alerts.html"),
+    ),
+    (
+        "ledger.html",
+        include_str!("../../console/templates/ledger.html"),
+    ),
+    (
+        "models.html",
+        include_str!("../../console/templates/models.html"),
+    ),
+];
+
+const CSS: &str = include_str!("../../console/assets/console.css");
+const JS: &str = include_str!("../../console/assets/console.js");
+
+impl Console {
+    /// The console, its templates parsed once (a template that does not parse stops the
+    /// server at start, and the tests).
+    pub fn new(tls: bool) -> Console {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("console template {name}: {e}"));
+        }
+        env.add_filter("num", format_number);
+        env.add_filter("pct", |v: f64| format!("{:.2}%", v * 100.0));
+        env.add_filter("day", |v: String| v.chars().take(10).collect::<String>());
+        env.add_filter("minute", |v: String| {
+            v.chars().take(16).collect::<String>().replace('T', " ")
+        });
+        Console {
+            env,
+            sessions: Sessions::new(IDLE_TIMEOUT),
+            tls,
+        }
+    }
+}
+
+/// A number with thousands separators and `digits` decimals.
+fn format_number(v: f64, digits: Option<usize>) -> String {
+    let digits = digits.unwrap_or(0);
+    let text = format!("{:.*}", digits, v.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+/// The console's routes, under `/console`.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/", get(home))
+        .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console/lang/{code}", get(set_lang))
+        .route("/console/assets/{file}", get(asset))
+        .route("/console/me", get(enterprise::portrait))
+        .route("/console/me/queries", get(enterprise::queried))
+        .route(
+            "/console/me/consents",
+            get(enterprise::consents).post(enterprise::grant),
+        )
+        .route("/console/me/consents/{id}/revoke", post(enterprise::revoke))
+        .route("/console/lookup", get(institution::lookup))
+        .route("/console/enterprises/{uscc}", get(institution::enterprise))
+        .route("/console/queries", get(institution::queries))
+        .route("/console/queries/{id}", get(institution::query))
+        .route("/console/alerts", get(institution::alerts))
+        .route(
+            "/console/ledger",
+            get(oversight::ledger).post(oversight::verify),
+        )
+        .route("/console/models", get(oversight::models))
+        .route("/console/{*rest}", get(not_found).post(not_found))
+}
+
+/// Headers every console answer carries: no caching of pages with credit data, no framing,
+/// no script or style from anywhere but the console itself.
+fn harden(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The language of a request.
+fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::choose(
+        cookie(headers, LANG_COOKIE),
+        headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A signed-in request: the institution (authenticated by its key, as the API does), its
+/// session and language. Without a live session the request is sent to the sign-in page.
+pub struct Signed {
+    who: Principal,
+    session: Session,
+    lang: Lang,
+}
+
+impl FromRequestParts<Arc<AppState>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(&parts.headers);
+        let session =
+            cookie(&parts.headers, SESSION_COOKIE).and_then(|id| state.console.sessions.get(id));
+        let Some(session) = session else {
+            return Err(to_sign_in(true));
+        };
+        match state.platform.authenticate(&session.key).await {
+            Ok(who) => Ok(Signed { who, session, lang }),
+            Err(PlatformError::Unauthorized) => Err(to_sign_in(true)),
+            Err(e) => Err(page_error(state, lang, None, e.into())),
+        }
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    harden((StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response())
+}
+
+fn to_sign_in(expired: bool) -> Response {
+    redirect(if expired {
+        "/console/sign-in?expired=1"
+    } else {
+        "/console/sign-in"
+    })
+}
+
+/// The first page of a role.
+fn home_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Enterprise => "/console/me",
+        Kind::Bank | Kind::Guarantor | Kind::Regulator | Kind::Operator => "/console/",
+    }
+}
+
+/// Navigation of a role: (path, label key).
+fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
+    match kind {
+        Kind::Enterprise => vec![
+            ("/console/me", "nav_portrait"),
+            ("/console/me/queries", "nav_queried_me"),
+            ("/console/me/consents", "nav_consents"),
+        ],
+        Kind::Bank | Kind::Guarantor => vec![
+            ("/console/", "nav_home"),
+            ("/console/queries", "nav_queries"),
+            ("/console/alerts", "nav_alerts"),
+            ("/console/ledger", "nav_ledger"),
+        ],
+        Kind::Regulator => vec![
+            ("/console/", "nav_home"),
+            ("/console/queries", "nav_queries"),
+            ("/console/models", "nav_models"),
+            ("/console/ledger", "nav_ledger"),
+        ],
+        Kind::Operator => vec![
+            ("/console/", "nav_home"),
+            ("/console/models", "nav_models"),
+            ("/console/ledger", "nav_ledger"),
+        ],
+    }
+}
+
+/// Renders a page of a signed-in caller: the template's own context plus the words, the
+/// caller, the navigation and the session's CSRF token.
+fn page(state: &AppState, signed: &Signed, name: &str, path: &str, ctx: Value) -> Response {
+    let who: &Institution = &signed.who;
+    let nav: Vec<Value> = nav_of(who.kind)
+        .into_iter()
+        .map(|(href, key)| context! { href, key, current => href == path })
+        .collect();
+    let common = context! {
+        me => context! { name => who.name.clone(), id => who.id.clone(), role => format!("role_{}", who.kind.as_str()) },
+        nav,
+        csrf => signed.session.csrf.clone(),
+        path,
+    };
+    render(state, signed.lang, name, context! { ..common, ..ctx })
+}
+
+fn render(state: &AppState, lang: Lang, name: &str, ctx: Value) -> Response {
+    let all = context! {
+        t => Value::from_serialize(labels::words(lang)),
+        lang => lang.code(),
+        ..ctx
+    };
+    let rendered = state
+        .console
+        .env
+        .get_template(name)
+        .and_then(|t| t.render(all));
+    match rendered {
+        Ok(html) => harden(([(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "a console page did not render");
+            harden(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "internal error; the operator's log has the details",
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
+/// An error page with the API's status and message for the same failure.
+fn page_error(state: &AppState, lang: Lang, signed: Option<&Signed>, e: ApiError) -> Response {
+    let status = e.status();
+    let title = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::FORBIDDEN => "forbidden",
+        _ => "error",
+    };
+    let ctx = context! { status => status.as_u16(), title, message => e.message().to_string() };
+    let mut response = match signed {
+        Some(s) => page(state, s, "error.html", "", ctx),
+        None => render(
+            state,
+            lang,
+            "error.html",
+            context! { me => (), nav => Vec::<Value>::new(), csrf => "", path => "", ..ctx },
+        ),
+    };
+    *response.status_mut() = status;
+    response
+}
+
+/// An error page on its way out (boxed: a response is large, and errors are the rare path).
+pub struct Refusal(Box<Response>);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for Refusal {
+    fn from(r: Response) -> Refusal {
+        Refusal(Box::new(r))
+    }
+}
+
+/// What a page handler returns: a page, or an error page.
+type PageResult = Result<Response, Refusal>;
+
+/// Turns a platform failure into the error page (the same status as the API's answer).
+fn fail(state: &AppState, signed: &Signed) -> impl FnOnce(PlatformError) -> Response {
+    move |e| page_error(state, signed.lang, Some(signed), e.into())
+}
+
+/// The fields of a form, or the error page for a body that is not one (a body too large is
+/// 413, one that does not parse 400), before anything else is looked at.
+fn form_of<T>(
+    state: &AppState,
+    signed: &Signed,
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, Refusal> {
+    form.map(|f| f.0).map_err(|rejection| {
+        Refusal::from(page_error(
+            state,
+            signed.lang,
+            Some(signed),
+            ApiError::new(rejection.status(), "bad_form", rejection.body_text()),
+        ))
+    })
+}
+
+/// Refuses a form whose CSRF token is not the session's (403).
+fn check_csrf(state: &AppState, signed: &Signed, token: &str) -> Result<(), Refusal> {
+    if same_secret(token, &signed.session.csrf) {
+        return Ok(());
+    }
+    let mut r = page(
+        state,
+        signed,
+        "error.html",
+        "",
+        context! { status => 403, title => "forbidden", message => labels::words(signed.lang)["csrf_refused"] },
+    );
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    Err(r.into())
+}
+
+async fn not_found(State(state): Shared, headers: HeaderMap) -> Response {
+    page_error(
+        &state,
+        lang_of(&headers),
+        None,
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page"),
+    )
+}
+
+async fn home(State(state): Shared, signed: Signed) -> PageResult {
+    match signed.who.kind {
+        Kind::Enterprise => Ok(redirect(home_of(Kind::Enterprise))),
+        Kind::Bank | Kind::Guarantor => institution::home(&state, &signed).await,
+        Kind::Regulator | Kind::Operator => oversight::home(&state, &signed).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    expired: Option<String>,
+}
+
+async fn sign_in_page(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    render(
+        &state,
+        lang,
+        "sign_in.html",
+        context! { expired => q.expired.is_some(), failed => false, me => (), nav => Vec::<Value>::new(), csrf => "", path => "/console/sign-in" },
+    )
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    key: String,
+}
+
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.console.tls
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+/// Exchanges a key for a session. Failed attempts count against the client's address exactly
+/// as failed API authentications do.
+async fn sign_in(
+    State(state): Shared,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    form: Result<axum::Form<SignInForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let ip = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = ip
+        && let Err(e) = state.throttle.check_address(ip)
+    {
+        return page_error(&state, lang, None, e);
+    }
+    let key = match form {
+        Ok(f) => f.0.key.trim().to_string(),
+        Err(rejection) => {
+            let e = ApiError::new(rejection.status(), "bad_form", rejection.body_text());
+            return page_error(&state, lang, None, e);
+        }
+    };
+    let verified = if key.is_empty() || key.len() > 512 {
+        Err(PlatformError::Unauthorized)
+    } else {
+        state.platform.authenticate(&key).await
+    };
+    match verified {
+        Ok(who) => {
+            let id = state.console.sessions.open(key, &who.id);
+            let mut r = redirect(home_of(who.kind));
+            if let Ok(v) =
+                HeaderValue::from_str(&session_cookie(Some(&id), secure(&state, &headers)))
+            {
+                r.headers_mut().insert(SET_COOKIE, v);
+            }
+            r
+        }
+        Err(PlatformError::Unauthorized) => {
+            if let Some(ip) = ip {
+                state.throttle.failed(ip);
+            }
+            let mut r = render(
+                &state,
+                lang,
+                "sign_in.html",
+                context! { expired => false, failed => true, me => (), nav => Vec::<Value>::new(), csrf => "", path => "/console/sign-in" },
+            );
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            r
+        }
+        Err(e) => page_error(&state, lang, None, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): Shared,
+    headers: HeaderMap,
+    signed: Signed,
+    form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let form = form_of(&state, &signed, form)?;
+    check_csrf(&state, &signed, &form.csrf)?;
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        state.console.sessions.close(id);
+    }
+    let mut r = redirect("/console/sign-in");
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(None, secure(&state, &headers))) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Switches the language (remembered in a cookie for a year) and goes back to a console page.
+async fn set_lang(Path(code): Path<String>, Query(next): Query<Next>) -> Response {
+    let lang = match code.as_str() {
+        "en" => "en",
+        _ => "zh",
+    };
+    // Only a console path: never a redirect to another site.
+    let back = next
+        .next
+        .filter(|n| n.starts_with("/console") && !n.contains("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/console/".into());
+    let mut r = redirect(&back);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={lang}; Path=/console; Max-Age=31536000; SameSite=Lax"
+    )) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "console.css" => (CSS, "text/css; charset=utf-8"),
+        "console.js" => (JS, "text/javascript; charset=utf-8"),
+        _ => return harden(StatusCode::NOT_FOUND.into_response()),
+    };
+    let mut r = harden(([(CONTENT_TYPE, kind)], body).into_response());
+    r.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(format_number(1234567.891, Some(2)), "1,234,567.89");
+        assert_eq!(format_number(-1234.0, None), "-1,234");
+        assert_eq!(format_number(999.0, None), "999");
+        assert_eq!(format_number(-0.0001, Some(2)), "0.00");
+    }
+
+    #[test]
+    fn every_template_parses() {
+        let _ = Console::new(false);
+    }
+}

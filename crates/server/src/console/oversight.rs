@@ -1,0 +1,146 @@
+//! Pages of the regulator and the operator: market activity in aggregate, the model registry,
+//! and the ledger explorer with a receipt checker (a receipt pasted from any answer is checked
+//! against the ledger's public key, exactly as `xinrong ledger verify` does offline).
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use xinrong_ledger::Receipt;
+use xinrong_platform::{Kind, Page};
+
+use super::{PageResult, Shared, Signed, check_csrf, fail, form_of, page};
+use crate::state::AppState;
+
+pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
+    let summary = if signed.who.kind == Kind::Regulator {
+        Some(
+            state
+                .platform
+                .credit_summary(&signed.who)
+                .await
+                .map_err(fail(state, signed))?,
+        )
+    } else {
+        None
+    };
+    let recent = if signed.who.kind == Kind::Regulator {
+        let p = Page::new(Some(10), None).map_err(fail(state, signed))?;
+        state
+            .platform
+            .queries(&signed.who, &p)
+            .await
+            .map_err(fail(state, signed))?
+            .iter()
+            .map(|q| {
+                context! {
+                    id => q.query_id.clone(), institution => q.institution.clone(),
+                    enterprise => q.enterprise.clone(), purpose => q.purpose.clone(),
+                    time => q.time.clone(), grade => q.result.grade.to_string(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ctx = context! {
+        summary => summary.map(|s| Value::from_serialize(&s)),
+        recent,
+        models => models_of(state, signed),
+        ledger_size => state.platform.ledger_size(),
+        held => Vec::<Value>::new(),
+        agreements => Vec::<Value>::new(),
+        alerts => (),
+        purposes => Vec::<&str>::new(),
+    };
+    Ok(page(state, signed, "home.html", "/console/", ctx))
+}
+
+fn models_of(state: &AppState, signed: &Signed) -> Vec<Value> {
+    state
+        .platform
+        .models(&signed.who)
+        .iter()
+        .map(|m| {
+            context! {
+                version => m.version.clone(), champion => m.champion, features => m.features,
+                auc => m.auc, published => m.published.clone(), publisher => m.publisher.clone(),
+                sha256 => m.sha256.clone(),
+            }
+        })
+        .collect()
+}
+
+pub(super) async fn models(State(state): Shared, signed: Signed) -> PageResult {
+    let ctx = context! { models => models_of(&state, &signed) };
+    Ok(page(&state, &signed, "models.html", "/console/models", ctx))
+}
+
+fn ledger_page(
+    state: &AppState,
+    signed: &Signed,
+    pasted: &str,
+    outcome: Option<Value>,
+) -> PageResult {
+    let head = state.platform.ledger_head().map(|(head, key)| {
+        context! {
+            size => head.checkpoint.size,
+            origin => head.checkpoint.origin.clone(),
+            note => head.note.clone(),
+            key => key.encode(),
+        }
+    });
+    let ctx = context! { head, pasted, outcome };
+    Ok(page(state, signed, "ledger.html", "/console/ledger", ctx))
+}
+
+pub(super) async fn ledger(State(state): Shared, signed: Signed) -> PageResult {
+    ledger_page(&state, &signed, "", None)
+}
+
+#[derive(Deserialize)]
+pub(super) struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    receipt: String,
+}
+
+/// Receipts pasted here are at most this long (a receipt is a few kilobytes).
+const MAX_RECEIPT: usize = 64 * 1024;
+
+/// Checks a pasted receipt (or a whole API answer that holds one) against this ledger's key.
+pub(super) async fn verify(
+    State(state): Shared,
+    signed: Signed,
+    form: Result<Form<VerifyForm>, FormRejection>,
+) -> PageResult {
+    let form = form_of(&state, &signed, form)?;
+    check_csrf(&state, &signed, &form.csrf)?;
+    let text = form.receipt.trim();
+    let outcome = if text.len() > MAX_RECEIPT {
+        context! { ok => false, detail => format!("the receipt is longer than {MAX_RECEIPT} bytes") }
+    } else {
+        let parsed = serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|v| {
+                let inner = v.get("receipt").cloned().unwrap_or(v);
+                serde_json::from_value::<Receipt>(inner).map_err(|e| format!("not a receipt: {e}"))
+            });
+        match (parsed, state.platform.ledger_head()) {
+            (Err(e), _) => context! { ok => false, detail => e },
+            (Ok(_), None) => context! { ok => false, detail => "the ledger has no checkpoint yet" },
+            (Ok(receipt), Some((_, key))) => match receipt.verify(&key) {
+                Ok(v) => context! {
+                    ok => true,
+                    leaf => v.leaf_index,
+                    size => v.checkpoint.size,
+                    origin => v.checkpoint.origin.clone(),
+                },
+                Err(e) => context! { ok => false, detail => e.to_string() },
+            },
+        }
+    };
+    let shown: String = text.chars().take(MAX_RECEIPT).collect();
+    ledger_page(&state, &signed, &shown, Some(outcome))
+}

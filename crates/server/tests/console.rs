@@ -1,0 +1,290 @@
+//! The web console over HTTP, on both stores: sign-in exchanges a key for a session cookie,
+//! pages answer only to a live session, every form needs the session's CSRF token, each role
+//! sees only what the API would show it, and what the console changes the API sees at once.
+
+mod common;
+
+use common::{Harness, Store, in_days};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode, redirect::Policy};
+use serde_json::Value;
+
+/// A browser-like client that does not follow redirects (the tests look at them).
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// Signs in with `who`'s key; the session cookie (`name=value`).
+async fn sign_in(h: &Harness, who: &str) -> String {
+    let r = client()
+        .post(format!("{}/console/sign-in", h.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("key={}", urlencode(&h.keys[who])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{who} signs in");
+    let set = r.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: not Secure");
+    set.split(';').next().unwrap().to_string()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn get(h: &Harness, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(format!("{}{path}", h.base))
+        .header(COOKIE, cookie)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap().to_string());
+    let body = r.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
+async fn post(h: &Harness, cookie: &str, path: &str, form: &str) -> (StatusCode, String) {
+    let r = client()
+        .post(format!("{}{path}", h.base))
+        .header(COOKIE, cookie)
+        .header("accept-language", "en")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap().to_string());
+    let body = r.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find(r#"name="csrf" value=""#)
+        .unwrap_or_else(|| panic!("a form with a CSRF token in {page}"))
+        + 19;
+    page[at..at + 64].to_string()
+}
+
+on_both_stores!(sign_in_sessions_and_roles, |h: Harness| async move {
+    // Without a session every page goes to the sign-in page; a wrong key is refused there.
+    let (status, to) = get(&h, "", "/console/me").await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/console/sign-in?expired=1")
+    );
+    let r = client()
+        .post(format!("{}/console/sign-in", h.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("key=xr_nope.nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().get(SET_COOKIE).is_none());
+    let (status, page) = get(&h, "session=forged; xr_session=0000", "/console/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+
+    // The enterprise sees its own portrait, in the language it chose.
+    let ent = sign_in(&h, "ent0").await;
+    let (status, page) = get(&h, &ent, "/console/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&h.enterprises[0]) && page.contains("Ten dimensions"),
+        "{page}"
+    );
+    let (_, zh) = get(&h, &format!("{ent}; xr_lang=zh"), "/console/me").await;
+    assert!(zh.contains("十维评价"));
+    assert!(zh.contains("<svg"), "charts inline");
+    // Pages of other roles are not there for it.
+    let (status, _) = get(
+        &h,
+        &ent,
+        &format!("/console/enterprises/{}", h.enterprises[1]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(&h, &ent, "/console/queries").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A bank without consent is told so; with it, the query is made, logged and receipted.
+    let bank = sign_in(&h, "bank").await;
+    let path = format!("/console/enterprises/{}?purpose=pre_loan", h.enterprises[0]);
+    let (status, page) = get(&h, &bank, &path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+    let (status, page) = get(&h, &bank, &path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("data-test=\"score\""));
+    let (_, listed) = h.get("/v1/queries", "bank").await;
+    let query_id = listed[0]["query_id"].as_str().unwrap().to_string();
+    let (status, page) = get(&h, &bank, &format!("/console/queries/{query_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&query_id));
+    // Another bank cannot open it: not found, exactly as in the API.
+    let bank2 = sign_in(&h, "bank2").await;
+    let (status, _) = get(&h, &bank2, &format!("/console/queries/{query_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The enterprise sees who queried it.
+    let (_, page) = get(&h, &ent, "/console/me/queries").await;
+    assert!(page.contains("Bank A 甲银行"), "{page}");
+
+    // The regulator and the operator have their pages.
+    for who in ["regulator", "operator"] {
+        let c = sign_in(&h, who).await;
+        for path in ["/console/", "/console/models", "/console/ledger"] {
+            let (status, page) = get(&h, &c, path).await;
+            assert_eq!(status, StatusCode::OK, "{who} {path}: {page}");
+        }
+    }
+
+    // Sign-out ends the session: the same cookie no longer opens a page.
+    let (_, page) = get(&h, &bank, "/console/").await;
+    let (status, to) = post(
+        &h,
+        &bank,
+        "/console/sign-out",
+        &format!("csrf={}", csrf_of(&page)),
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/console/sign-in")
+    );
+    let (status, _) = get(&h, &bank, "/console/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // A revoked key ends its sessions at once.
+    let (status, _) = get(&h, &bank2, "/console/").await;
+    assert_eq!(status, StatusCode::OK);
+    h.revoke("bank2", "test").await;
+    let (status, _) = get(&h, &bank2, "/console/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+});
+
+on_both_stores!(forms_need_the_session_token, |h: Harness| async move {
+    let ent = sign_in(&h, "ent0").await;
+    let (_, granted) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+    let consent = granted["consent"]["id"].as_str().unwrap().to_string();
+    let revoke = format!("/console/me/consents/{consent}/revoke");
+    // Without the token, or with another session's, nothing happens.
+    let other = sign_in(&h, "ent0").await;
+    let (_, other_page) = get(&h, &other, "/console/me/consents").await;
+    for form in [
+        String::new(),
+        "csrf=".into(),
+        format!("csrf={}", csrf_of(&other_page)),
+    ] {
+        let (status, page) = post(&h, &ent, &revoke, &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{form}: {page}");
+    }
+    let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    assert_eq!(status, StatusCode::OK, "the consent is still live");
+    // With it, the revocation is seen by the API at once.
+    let (_, page) = get(&h, &ent, "/console/me/consents").await;
+    assert!(page.contains(&consent));
+    let token = csrf_of(&page);
+    let (status, to) = post(&h, &ent, &revoke, &format!("csrf={token}")).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/console/me/consents")
+    );
+    let (status, body) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Twice at once: one revocation, the other refused; nothing is revoked twice.
+    let (_, g) = h.grant("ent0", "bank", "in_loan", &in_days(30)).await;
+    let id = g["consent"]["id"].as_str().unwrap().to_string();
+    let path = format!("/console/me/consents/{id}/revoke");
+    let form = format!("csrf={token}");
+    let (a, b) = tokio::join!(post(&h, &ent, &path, &form), post(&h, &ent, &path, &form));
+    let mut statuses = [a.0.as_u16(), b.0.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses[0], 303, "{a:?} {b:?}");
+    assert!(statuses[1] == 409 || statuses[1] == 303, "{a:?} {b:?}");
+    let (_, consents) = h.get("/v1/consents", "ent0").await;
+    let revoked: Vec<&Value> = consents
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id.as_str())
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert!(revoked[0]["revoked"].is_string());
+    // A grant with a bad field says which, and grants nothing.
+    let (status, page) = post(
+        &h,
+        &ent,
+        "/console/me/consents",
+        &format!("csrf={token}&institution=nobody&purpose=pre_loan&expires=2020-13-01"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("expires") || page.contains("institution"),
+        "{page}"
+    );
+    // Oversized and malformed bodies are refused without effect.
+    let big = format!("csrf={token}&receipt={}", "a".repeat(3 << 20));
+    let (status, _) = post(&h, &ent, "/console/ledger", &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = post(&h, &ent, "/console/ledger", "%%%").await;
+    assert!(status.is_client_error());
+});
+
+on_both_stores!(
+    receipts_check_in_the_ledger_explorer,
+    |h: Harness| async move {
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+        let receipt = answer["receipt"].to_string();
+        let regulator = sign_in(&h, "regulator").await;
+        let (_, page) = get(&h, &regulator, "/console/ledger").await;
+        let token = csrf_of(&page);
+        let (status, page) = post(
+            &h,
+            &regulator,
+            "/console/ledger",
+            &format!("csrf={token}&receipt={}", urlencode(&receipt)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("data-test=\"receipt-ok\""), "{page}");
+        // A receipt whose entry was altered by one character does not verify.
+        let mut bad: Value = answer["receipt"].clone();
+        let entry = bad["entry"]
+            .as_str()
+            .unwrap()
+            .replacen("pre_loan", "pre_lean", 1);
+        bad["entry"] = Value::String(entry);
+        let (_, page) = post(
+            &h,
+            &regulator,
+            "/console/ledger",
+            &format!("csrf={token}&receipt={}", urlencode(&bad.to_string())),
+        )
+        .await;
+        assert!(page.contains("data-test=\"receipt-bad\""), "{page}");
+    }
+);
