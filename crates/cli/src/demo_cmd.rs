@@ -537,7 +537,14 @@ curl -s {url}/openapi.json | head -c 300; echo
 curl -s {url}/ready; curl -s {url}/metrics | grep xinrong_http_requests_total | head
 
 Operator key: {ok}
-(keys are kept in demo.json for this demo only)"#,
+(keys are kept in demo.json for this demo only)
+
+Web console 信用服务台: {url}/console/  (sign in with a key; 用以下密钥登录)
+  bank 银行:             {bk}
+  guarantor 担保机构:    {gk}
+  regulator 监管机构:    {rk}
+  enterprise 企业 {e0}: {k0}
+  operator 平台运营方:   {ok}"#,
         model = s.model_version,
         bank = s.bank,
         guarantor = s.guarantor,

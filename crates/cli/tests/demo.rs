@@ -148,6 +148,24 @@ fn demo_sets_up_and_its_printed_calls_work() {
     );
     check("The third enterprise grants", "\"consent\"");
     check("Early warnings the bank receives", "\"alert_id\"");
+    // The console's address and a key for each role are printed; the bank's signs in.
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{data}/demo.json")).unwrap())
+            .unwrap();
+    let bank_key = state["bank_key"].as_str().unwrap();
+    assert!(printed.contains(&format!("http://{listen}/console/")));
+    assert!(printed.contains(&format!("bank 银行:             {bank_key}")));
+    let signed = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("http://{listen}/console/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("key={bank_key}"))
+        .send()
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    assert!(signed.headers().contains_key("set-cookie"));
     server.kill();
     uploads_survive_sigkill(&data);
 }
@@ -244,6 +262,11 @@ fn uploads_survive_sigkill(data: &str) {
         answered.len() >= 9,
         "only {} uploads answered",
         answered.len()
+    );
+    eprintln!(
+        "kill -9 after {} uploads answered, {} cut off",
+        answered.len(),
+        cut_off.lock().unwrap().len()
     );
 
     let server = Served::start(data, &free_address());

@@ -146,6 +146,23 @@ on_both_stores!(
         assert_eq!(last["current"]["score"].as_f64().unwrap(), new_score);
         assert_eq!(last["rescorings"].as_array().unwrap().len(), 1);
 
+        // The same upload sent again once recomputing works: its rescoring was never stored,
+        // so it is rescored now (a client retrying after a crash gets its new score); a third
+        // time, nothing more.
+        stand_in.fail.store(false, Ordering::SeqCst);
+        let (s, retried) = upload(&h, &uscc, &rows(&uscc, "u")).await;
+        assert_eq!(s, StatusCode::OK, "{retried}");
+        assert_eq!(retried["report"]["asset_id"], failed["report"]["asset_id"]);
+        assert!(
+            retried["report"]["rescored"]["current"]["score"].is_number(),
+            "{retried}"
+        );
+        let (_, third) = upload(&h, &uscc, &rows(&uscc, "u")).await;
+        assert!(third["report"].get("rescored").is_none(), "{third}");
+        let (_, last) = h.get("/v1/portrait", "ent0").await;
+        assert_eq!(last["rescorings"].as_array().unwrap().len(), 2);
+        assert_eq!(last["rescorings"][0]["cause"], failed["report"]["asset_id"]);
+
         // A bank's score query sees the rescored snapshot as well.
         h.grant("ent0", "bank", "pre_loan", &common::in_days(30))
             .await;

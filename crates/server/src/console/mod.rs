@@ -108,6 +108,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 const CSS: &str = include_str!("../../console/assets/console.css");
 const JS: &str = include_str!("../../console/assets/console.js");
+const FAVICON: &str = include_str!("../../console/assets/favicon.svg");
 
 impl Console {
     /// The console, its templates parsed once (a template that does not parse stops the
@@ -572,6 +573,7 @@ async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "console.css" => (CSS, "text/css; charset=utf-8"),
         "console.js" => (JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return harden(StatusCode::NOT_FOUND.into_response()),
     };
     let mut r = harden(([(CONTENT_TYPE, kind)], body).into_response());

@@ -1,0 +1,433 @@
+//! The console in a real browser (Debian's headless Chromium through chromedriver): each role
+//! signs in, visits every page of its navigation, in Chinese and in English, at 1280 px and at
+//! phone width; no page logs a console error, each passes axe-core's accessibility rules, and a
+//! screenshot of each is written under `target/console-screenshots/` for a reviewer. Also: a
+//! revocation made in the console is seen by the API at once, a form stripped of its CSRF token
+//! is refused, and a bank cannot open another bank's query.
+//!
+//! Needs `chromium`, `chromedriver` and axe-core (`.ci/run` installs them and sets
+//! `XINRONG_REQUIRE_BROWSER=1`); without them the test says it skipped.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Harness, Store, in_days};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// axe-core's script, installed by `.ci/run` (npm) under `target/axe-core`.
+fn axe_script() -> Option<String> {
+    let path = std::env::var("XINRONG_AXE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target/axe-core/node_modules/axe-core/axe.min.js"));
+    std::fs::read_to_string(path).ok()
+}
+
+/// Whether the browser test can run; panics when CI requires it and something is missing.
+fn browser_available() -> Option<String> {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    let axe = axe_script();
+    let required = std::env::var("XINRONG_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    if missing.is_empty() && axe.is_some() {
+        return axe;
+    }
+    let what = format!(
+        "missing: {missing:?}{}",
+        if axe.is_none() {
+            " and axe-core (target/axe-core)"
+        } else {
+            ""
+        }
+    );
+    if required {
+        panic!("XINRONG_REQUIRE_BROWSER=1 but the browser test cannot run: {what}");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED the console browser test: {what}"
+    );
+    None
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "chromedriver did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The browser's console messages since the last call (chromedriver's log endpoint).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,1600",
+                     format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+/// Console errors logged since the last call (messages at SEVERE level).
+async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("browser log");
+    log.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// axe-core's violations on the current page (WCAG 2.1 A and AA rules).
+async fn accessibility_violations(c: &Client, axe: &str) -> Vec<String> {
+    c.execute(axe, vec![]).await.expect("axe-core loads");
+    let result = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ' nodes, e.g. ' + v.nodes[0].html.slice(0, 120) + ')')))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    result
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|s| s.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = workspace().join("target/console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sign_in(c: &Client, base: &str, key: &str) {
+    c.goto(&format!("{base}/console/sign-in")).await.unwrap();
+    c.find(Locator::Css("#key"))
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Visits a page: checks its heading, console, accessibility and width, and screenshots it.
+async fn visit(c: &Client, base: &str, path: &str, shot: &str, axe: &str) -> String {
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    let html = c.source().await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(
+        !url.path().ends_with("/sign-in"),
+        "{shot}: sent back to sign-in from {path}"
+    );
+    let h1 = c.find(Locator::Css("main h1")).await.expect("a heading");
+    assert!(
+        !h1.text().await.unwrap().trim().is_empty(),
+        "{shot}: empty heading"
+    );
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "{shot}: console errors {errors:?}");
+    let violations = accessibility_violations(c, axe).await;
+    assert!(
+        violations.is_empty(),
+        "{shot}: accessibility {violations:#?}"
+    );
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_f64().unwrap_or(0.0) <= 1.0,
+        "{shot}: the page is wider than the window by {overflow}px"
+    );
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots_dir().join(format!("{shot}.png")), png).unwrap();
+    html
+}
+
+async fn set_up(h: &Harness) -> String {
+    h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
+    h.grant("ent0", "guarantor", "guarantee", &in_days(60))
+        .await;
+    h.grant("ent1", "bank", "post_loan", &in_days(60)).await;
+    let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    let terms = json!({
+        "bank": h.ids["bank"], "fee_rate": "0.01", "capacity": "50000000.00",
+        "per_firm_cap": "5000000.00", "warning_rate": "0.03", "cap_rate": "0.05",
+        "compensate_after_days": 90,
+        "criteria": {"products": ["guaranteed_loan"], "max_term_months": 36},
+        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"},
+    });
+    let (s, a) = h
+        .post("/v1/agreements", "guarantor", json!({"terms": terms}))
+        .await;
+    assert!(s.is_success(), "{a}");
+    answer["query_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
+    let Some(axe) = browser_available() else {
+        return;
+    };
+    let Some(h) = Harness::start(Store::Sqlite).await else {
+        return;
+    };
+    let query_id = set_up(&h).await;
+    let driver = Driver::start();
+    let profiles = tempfile::TempDir::new().unwrap();
+    let strings = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let mut bank_pages = strings(&[
+        "/console/",
+        "/console/queries",
+        "/console/alerts",
+        "/console/ledger",
+    ]);
+    bank_pages.push(format!("/console/queries/{query_id}"));
+    bank_pages.push(format!(
+        "/console/enterprises/{}?purpose=pre_loan",
+        h.enterprises[0]
+    ));
+    let pages: Vec<(&str, Vec<String>)> = vec![
+        (
+            "ent0",
+            strings(&["/console/me", "/console/me/queries", "/console/me/consents"]),
+        ),
+        ("bank", bank_pages),
+        ("guarantor", strings(&["/console/", "/console/queries"])),
+        (
+            "regulator",
+            strings(&[
+                "/console/",
+                "/console/queries",
+                "/console/models",
+                "/console/ledger",
+            ]),
+        ),
+        (
+            "operator",
+            strings(&["/console/", "/console/models", "/console/ledger"]),
+        ),
+    ];
+    for (n, (who, paths)) in pages.iter().enumerate() {
+        for lang in ["zh", "en"] {
+            let c = browser(&driver, &profiles.path().join(format!("{who}-{lang}"))).await;
+            c.goto(&format!(
+                "{}/console/lang/{lang}?next=/console/sign-in",
+                h.base
+            ))
+            .await
+            .unwrap();
+            sign_in(&c, &h.base, &h.keys[who]).await;
+            for (i, path) in paths.iter().enumerate() {
+                let html = visit(&c, &h.base, path, &format!("{n}-{who}-{i}-{lang}"), &axe).await;
+                let expected = if lang == "zh" {
+                    "lang=\"zh-CN\""
+                } else {
+                    "lang=\"en\""
+                };
+                assert!(html.contains(expected), "{who} {path} in {lang}");
+            }
+            // The first page again at phone width.
+            c.set_window_size(390, 844).await.unwrap();
+            visit(
+                &c,
+                &h.base,
+                &paths[0],
+                &format!("{n}-{who}-phone-{lang}"),
+                &axe,
+            )
+            .await;
+            c.close().await.unwrap();
+        }
+    }
+
+    // Another bank cannot open the bank's query: not found.
+    let c = browser(&driver, &profiles.path().join("bank2")).await;
+    sign_in(&c, &h.base, &h.keys["bank2"]).await;
+    c.goto(&format!("{}/console/queries/{query_id}", h.base))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.starts_with("404"), "{text}");
+    c.close().await.unwrap();
+
+    // The enterprise revokes the bank's consent in the console; the API refuses the bank at once.
+    let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    assert_eq!(status, 200);
+    let c = browser(&driver, &profiles.path().join("ent0-revoke")).await;
+    c.goto(&format!("{}/console/lang/en?next=/console/sign-in", h.base))
+        .await
+        .unwrap();
+    sign_in(&c, &h.base, &h.keys["ent0"]).await;
+    c.goto(&format!("{}/console/me/consents", h.base))
+        .await
+        .unwrap();
+    // A form stripped of its CSRF token is refused, and nothing is revoked.
+    c.execute(
+        "document.querySelectorAll('input[name=csrf]').forEach(e => e.remove());",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("button.danger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.starts_with("403"), "{text}");
+    let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    assert_eq!(status, 200, "nothing revoked without the token");
+    c.goto(&format!("{}/console/me/consents", h.base))
+        .await
+        .unwrap();
+    let revoke = c.find(Locator::Css("tr:has(button.danger)")).await.unwrap();
+    let consent = revoke.attr("data-consent").await.unwrap().unwrap();
+    let (_, consents) = h.get("/v1/consents", "ent0").await;
+    let purpose = consents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == consent.as_str())
+        .map(|c| c["purpose"].clone())
+        .unwrap();
+    revoke
+        .find(Locator::Css("button.danger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(url.path().ends_with("/console/me/consents"), "{url}");
+    let errors = console_errors(&c).await;
+    assert!(
+        errors.is_empty() || errors.iter().all(|e| e.contains("403")),
+        "{errors:?}"
+    );
+    let holder = if purpose == "pre_loan" {
+        "bank"
+    } else {
+        "guarantor"
+    };
+    let (status, body) = h
+        .score(holder, &h.enterprises[0], purpose.as_str().unwrap())
+        .await;
+    assert_eq!(
+        status, 403,
+        "revoked in the console, refused by the API at once: {body}"
+    );
+    c.close().await.unwrap();
+    let shots = std::fs::read_dir(shots_dir()).unwrap().count();
+    assert!(shots >= 30, "{shots} screenshots");
+}
