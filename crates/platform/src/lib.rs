@@ -27,6 +27,7 @@ mod ids;
 pub mod journal;
 pub mod loans;
 mod platform;
+pub mod portfolio;
 pub mod queries;
 pub mod registry;
 pub mod rescoring;

@@ -46,7 +46,30 @@ impl Snapshot {
 struct Cache {
     latest: HashMap<Uscc, Option<Arc<Snapshot>>>,
     generation: i64,
+    /// The champion's answer on each enterprise's latest snapshot (or none: no snapshot), for
+    /// portfolio views; kept compact, so a whole portfolio's can be held.
+    scores: HashMap<Uscc, Option<Scored>>,
+    /// The model version `scores` were computed with.
+    scored_with: String,
+    /// Snapshots stored one at a time by this process (a fill that raced one is not kept).
+    stored: u64,
 }
+
+/// A model's answer on an enterprise's latest snapshot, without the explanation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// Date of the snapshot.
+    pub as_of: chrono::NaiveDate,
+    /// Score points.
+    pub score: f64,
+    /// Probability of default.
+    pub pd: f64,
+    /// Grade.
+    pub grade: xinrong_core::Grade,
+}
+
+/// Enterprises per statement when reading latest snapshots in bulk.
+const SCORE_CHUNK: usize = 500;
 
 /// Stored snapshots, with the latest of each enterprise cached.
 pub struct Snapshots {
@@ -66,6 +89,9 @@ impl Snapshots {
             cache: RwLock::new(Cache {
                 latest: HashMap::new(),
                 generation,
+                scores: HashMap::new(),
+                scored_with: String::new(),
+                stored: 0,
             }),
         })
     }
@@ -76,6 +102,7 @@ impl Snapshots {
         let mut cache = self.cache.write().expect("snapshot cache");
         if cache.generation != generation {
             cache.latest.clear();
+            cache.scores.clear();
             cache.generation = generation;
         }
         Ok(())
@@ -135,6 +162,8 @@ impl Snapshots {
         // The latest is the newest date: a snapshot recomputed for an older date than a
         // stored one does not replace the latest.
         let mut cache = self.cache.write().expect("snapshot cache");
+        cache.scores.remove(&snapshot.enterprise);
+        cache.stored += 1;
         // (An enterprise not cached is read from the database when next asked for.)
         let newer = match cache.latest.get(&snapshot.enterprise) {
             Some(Some(cached)) => cached.as_of <= snapshot.as_of,
@@ -180,6 +209,88 @@ impl Snapshots {
             .entry(enterprise.clone())
             .or_insert(snap)
             .clone())
+    }
+
+    /// `model`'s answer on the latest snapshot of each enterprise (in order; `None` for one
+    /// without a snapshot). Answers are kept until the enterprise is rescored, snapshots are
+    /// loaded or the model changes; those not kept are read in bulk and scored, without
+    /// caching the snapshots themselves.
+    pub async fn latest_scores(
+        &self,
+        enterprises: &[Uscc],
+        model: &crate::registry::Published,
+    ) -> Result<Vec<Option<Scored>>, PlatformError> {
+        let (missing, stored) = {
+            let mut cache = self.cache.write().expect("snapshot cache");
+            if cache.scored_with != model.version {
+                cache.scores.clear();
+                cache.scored_with = model.version.clone();
+            }
+            let missing: Vec<Uscc> = enterprises
+                .iter()
+                .filter(|e| !cache.scores.contains_key(*e))
+                .cloned()
+                .collect();
+            (missing, cache.stored)
+        };
+        let mut found: HashMap<Uscc, Option<Scored>> = HashMap::with_capacity(missing.len());
+        for chunk in missing.chunks(SCORE_CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Built from a constant and numbered placeholders only: no value is spliced in.
+            let sql = format!(
+                "SELECT uscc, as_of, vals FROM snapshots WHERE uscc IN ({}) ORDER BY uscc, as_of DESC",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.as_str());
+            }
+            let rows = q.fetch_all(&self.pool).await?;
+            for e in chunk {
+                found.insert(e.clone(), None);
+            }
+            let mut last: Option<&str> = None;
+            for (uscc, as_of, vals) in &rows {
+                if last == Some(uscc.as_str()) {
+                    continue;
+                }
+                last = Some(uscc);
+                let Ok(enterprise) = uscc.parse::<Uscc>() else {
+                    continue;
+                };
+                let snapshot = parse(&enterprise, as_of, vals)?;
+                let value = |name: &str| snapshot.values.get(name).copied().flatten();
+                let row =
+                    model
+                        .model
+                        .score_one(value, |name| snapshot.values.contains_key(name), 0)?;
+                found.insert(
+                    enterprise,
+                    Some(Scored {
+                        as_of: snapshot.as_of,
+                        score: row.score,
+                        pd: row.pd,
+                        grade: row.grade,
+                    }),
+                );
+            }
+        }
+        let mut cache = self.cache.write().expect("snapshot cache");
+        let keep = cache.stored == stored && cache.scored_with == model.version;
+        let answers = enterprises
+            .iter()
+            .map(|e| {
+                found
+                    .get(e)
+                    .copied()
+                    .or_else(|| cache.scores.get(e).copied())
+                    .flatten()
+            })
+            .collect();
+        if keep {
+            cache.scores.extend(found);
+        }
+        Ok(answers)
     }
 
     /// Every snapshot of an enterprise, oldest first (its score history).

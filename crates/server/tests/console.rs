@@ -288,3 +288,72 @@ on_both_stores!(
         assert!(page.contains("data-test=\"receipt-bad\""), "{page}");
     }
 );
+
+on_both_stores!(
+    the_portfolio_counts_what_the_consents_let_the_bank_see,
+    |h: Harness| async move {
+        let p = h.platform();
+        let bank = p.authenticate(&h.keys["bank"]).await.unwrap();
+        let empty = p.portfolio(&bank).await.unwrap();
+        assert_eq!((empty.enterprises, empty.scored), (0, 0));
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        h.grant("ent0", "bank", "in_loan", &in_days(30)).await;
+        h.grant("ent1", "bank", "post_loan", &in_days(30)).await;
+        let folio = p.portfolio(&bank).await.unwrap();
+        assert_eq!(
+            (folio.enterprises, folio.scored),
+            (2, 2),
+            "ent0 counted once"
+        );
+        // The grades and PDs are the score queries' own.
+        let (_, a) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+        let (_, b) = h.score("bank", &h.enterprises[1], "post_loan").await;
+        for answer in [&a, &b] {
+            let grade = answer["grade"].as_str().unwrap();
+            let n = folio
+                .by_grade
+                .iter()
+                .find(|g| g.grade == grade)
+                .unwrap()
+                .count;
+            let expected = [&a, &b].iter().filter(|x| x["grade"] == grade).count();
+            assert_eq!(n, expected, "{grade}");
+        }
+        let riskiest = &folio.riskiest[0];
+        let top = if a["pd"].as_f64() >= b["pd"].as_f64() {
+            &a
+        } else {
+            &b
+        };
+        assert_eq!(riskiest.enterprise, top["enterprise"].as_str().unwrap());
+        assert!((riskiest.pd - top["pd"].as_f64().unwrap()).abs() < 1e-12);
+        // A newer snapshot is in the portfolio at once.
+        let newer = xinrong_platform::Snapshot {
+            enterprise: h.enterprises[1].parse().unwrap(),
+            as_of: "2025-06-30".parse().unwrap(),
+            values: std::collections::BTreeMap::from([
+                ("cf_net_inflow_6m".to_string(), Some(99.0)),
+                ("ip_patents_granted".to_string(), None),
+            ]),
+        };
+        p.snapshots().load(&[newer]).await.unwrap();
+        let after = p.portfolio(&bank).await.unwrap();
+        let (_, c) = h.score("bank", &h.enterprises[1], "post_loan").await;
+        let held = after
+            .riskiest
+            .iter()
+            .find(|r| r.enterprise == h.enterprises[1])
+            .unwrap();
+        assert_eq!(held.as_of, "2025-06-30");
+        assert!((held.pd - c["pd"].as_f64().unwrap()).abs() < 1e-12);
+        // Another bank holds nothing; an enterprise has no portfolio.
+        let bank2 = p.authenticate(&h.keys["bank2"]).await.unwrap();
+        assert_eq!(p.portfolio(&bank2).await.unwrap().enterprises, 0);
+        let ent = p.authenticate(&h.keys["ent0"]).await.unwrap();
+        assert!(p.portfolio(&ent).await.is_err());
+        // The overview shows it.
+        let cookie = sign_in(&h, "bank").await;
+        let (_, page) = get(&h, &cookie, "/console/").await;
+        assert!(page.contains("data-test=\"portfolio\""), "{page}");
+    }
+);

@@ -45,6 +45,9 @@ async fn alert_levels(state: &AppState, signed: &Signed) -> Result<Value, super:
     Ok(Value::from_safe_string(bars(t["alerts_by_level"], &rows)))
 }
 
+/// Rows of each list on an overview page.
+const HOME_ROWS: usize = 20;
+
 pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
     let lang = signed.lang;
     let today = chrono::Utc::now().date_naive();
@@ -52,9 +55,14 @@ pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
         .platform
         .consents(&signed.who)
         .map_err(fail(state, signed))?;
-    let held: Vec<Value> = consents
-        .iter()
-        .filter(|c| c.is_live(today))
+    // The newest live consents; the overview says how many there are in all.
+    let mut live: Vec<&xinrong_platform::Consent> =
+        consents.iter().filter(|c| c.is_live(today)).collect();
+    let held_count = live.len();
+    live.sort_by(|a, b| b.granted.cmp(&a.granted));
+    let held: Vec<Value> = live
+        .into_iter()
+        .take(HOME_ROWS)
         .map(|c| {
             context! {
                 enterprise => c.enterprise.to_string(),
@@ -111,8 +119,22 @@ pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
     } else {
         Vec::new()
     };
+    let portfolio = state
+        .platform
+        .portfolio(&signed.who)
+        .await
+        .map_err(fail(state, signed))?;
+    let t = words(lang);
+    let grades: Vec<(String, &str, u64)> = portfolio
+        .by_grade
+        .iter()
+        .map(|g| (g.grade.clone(), "blue", g.count as u64))
+        .collect();
     let ctx = context! {
+        portfolio => Value::from_serialize(&portfolio),
+        grades => Value::from_safe_string(bars(t["by_grade"], &grades)),
         held,
+        held_count,
         alerts => alert_levels(state, signed).await?,
         recent => recent.iter().map(row).collect::<Vec<_>>(),
         summary => summary.map(|s| Value::from_serialize(&s)),
