@@ -357,3 +357,63 @@ on_both_stores!(
         assert!(page.contains("data-test=\"portfolio\""), "{page}");
     }
 );
+
+on_both_stores!(
+    search_finds_by_code_or_name_and_says_which_consents_are_held,
+    |h: Harness| async move {
+        let p = h.platform();
+        let operator = p.authenticate(&h.keys["operator"]).await.unwrap();
+        let name = xinrong_platform::Name::parse("name", "深圳某某科技有限公司 100%_tech").unwrap();
+        let third = common::fix_check("91440300MA5FXT0K2");
+        p.register_enterprise(&operator, &third.parse().unwrap(), &name)
+            .await
+            .unwrap();
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        let bank = sign_in(&h, "bank").await;
+        let (status, page) = get(&h, &bank, "/console/search?q=%E7%A7%91%E6%8A%80").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&third) && page.contains("深圳某某科技"),
+            "{page}"
+        );
+        // Wildcards are literal: "%" matches only a name that has one.
+        let (_, page) = get(&h, &bank, "/console/search?q=0%25_").await;
+        assert!(page.contains(&third), "{page}");
+        let (_, page) = get(&h, &bank, "/console/search?q=%25%25").await;
+        assert!(!page.contains(&h.enterprises[0]), "{page}");
+        // By code prefix, with the consents the bank holds.
+        let bank_inst = p.authenticate(&h.keys["bank"]).await.unwrap();
+        let found = p
+            .find_enterprises(&bank_inst, &h.enterprises[0][..10])
+            .await
+            .unwrap();
+        let hit = found.iter().find(|f| f.uscc == h.enterprises[0]).unwrap();
+        assert_eq!(hit.consents, ["pre_loan"]);
+        let other = found.iter().find(|f| f.uscc == h.enterprises[1]);
+        assert!(other.is_none_or(|o| o.consents.is_empty()));
+        // A NUL byte is refused the same way on both stores; an enterprise may not search.
+        let (status, _) = get(&h, &bank, "/console/search?q=ab%00cd").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ent = sign_in(&h, "ent0").await;
+        let (status, _) = get(&h, &ent, "/console/search?q=tech").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // The bank's enterprise page shows the history and the data received; the operator's
+        // data page lists every upload.
+        let (status, page) = get(
+            &h,
+            &bank,
+            &format!("/console/enterprises/{}?purpose=pre_loan", h.enterprises[0]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Score history") && page.contains("<polyline"),
+            "{page}"
+        );
+        let op = sign_in(&h, "operator").await;
+        let (status, _) = get(&h, &op, "/console/data").await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = get(&h, &bank, "/console/data").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);

@@ -202,6 +202,14 @@ async fn sign_in(c: &Client, base: &str, key: &str) {
         .click()
         .await
         .unwrap();
+    // Signed in once the browser has left the sign-in page (with the session cookie).
+    for _ in 0..200 {
+        if !c.current_url().await.unwrap().path().ends_with("/sign-in") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("still on the sign-in page after signing in");
 }
 
 /// Visits a page: checks its heading, console, accessibility and width, and screenshots it.
@@ -239,6 +247,24 @@ async fn visit(c: &Client, base: &str, path: &str, shot: &str, axe: &str) -> Str
     let png = c.screenshot().await.unwrap();
     std::fs::write(shots_dir().join(format!("{shot}.png")), png).unwrap();
     html
+}
+
+/// The page's heading once it satisfies `ready` (the page a click leads to may take a moment to
+/// replace the one clicked on); panics after ten seconds.
+async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(h1) = c.find(Locator::Css("main h1")).await
+            && let Ok(text) = h1.text().await
+        {
+            if ready(&text) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the heading never became what was expected; last: {last}");
 }
 
 async fn set_up(h: &Harness) -> String {
@@ -280,6 +306,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         "/console/ledger",
     ]);
     bank_pages.push(format!("/console/queries/{query_id}"));
+    bank_pages.push(format!("/console/search?q={}", &h.enterprises[0][..8]));
     bank_pages.push(format!(
         "/console/enterprises/{}?purpose=pre_loan",
         h.enterprises[0]
@@ -298,11 +325,17 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/queries",
                 "/console/models",
                 "/console/ledger",
+                "/console/data",
             ]),
         ),
         (
             "operator",
-            strings(&["/console/", "/console/models", "/console/ledger"]),
+            strings(&[
+                "/console/",
+                "/console/models",
+                "/console/ledger",
+                "/console/data",
+            ]),
         ),
     ];
     for (n, (who, paths)) in pages.iter().enumerate() {
@@ -344,14 +377,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     c.goto(&format!("{}/console/queries/{query_id}", h.base))
         .await
         .unwrap();
-    let text = c
-        .find(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text.starts_with("404"), "{text}");
+    heading_when(&c, |t| t.starts_with("404")).await;
     c.close().await.unwrap();
 
     // The enterprise revokes the bank's consent in the console; the API refuses the bank at once.
@@ -378,14 +404,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let text = c
-        .find(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text.starts_with("403"), "{text}");
+    heading_when(&c, |t| t.starts_with("403")).await;
     let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(status, 200, "nothing revoked without the token");
     c.goto(&format!("{}/console/me/consents", h.base))
@@ -408,8 +427,20 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let url = c.current_url().await.unwrap();
-    assert!(url.path().ends_with("/console/me/consents"), "{url}");
+    // The page comes back with the consent shown revoked (no revoke button left on its row).
+    let button = format!("tr[data-consent=\"{consent}\"] button.danger");
+    let mut gone = false;
+    for _ in 0..200 {
+        let url = c.current_url().await.unwrap();
+        if url.path().ends_with("/console/me/consents")
+            && c.find_all(Locator::Css(&button)).await.unwrap().is_empty()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the consents page never showed {consent} revoked");
     let errors = console_errors(&c).await;
     assert!(
         errors.is_empty() || errors.iter().all(|e| e.contains("403")),

@@ -22,7 +22,8 @@ pub fn escape(s: &str) -> String {
 /// A radar of levels 0–100, one spoke per labelled axis; a missing level is drawn at the
 /// centre and its label greyed.
 pub fn radar(title: &str, axes: &[(String, Option<f64>)]) -> String {
-    let (cx, cy, r) = (210.0, 170.0, 120.0);
+    // Wide enough for the longest English axis label on either side.
+    let (cx, cy, r) = (335.0, 170.0, 115.0);
     let n = axes.len().max(3) as f64;
     let at = |i: usize, level: f64| {
         let a = std::f64::consts::TAU * i as f64 / n - std::f64::consts::FRAC_PI_2;
@@ -32,7 +33,7 @@ pub fn radar(title: &str, axes: &[(String, Option<f64>)]) -> String {
         )
     };
     let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 420 340" role="img" aria-label="{}"><title>{}</title>"#,
+        r#"<svg class="chart radar" viewBox="0 0 670 340" role="img" aria-label="{}"><title>{}</title>"#,
         escape(title),
         escape(title)
     );

@@ -240,7 +240,23 @@ pub(super) async fn enterprise(
         .score(&signed.who, &uscc, purpose, None)
         .await
         .map_err(fail(&state, &signed))?;
+    let history: Vec<(String, f64)> = state
+        .platform
+        .score_history(&signed.who, &uscc, purpose)
+        .await
+        .map_err(fail(&state, &signed))?
+        .into_iter()
+        .map(|h| (h.as_of, h.score))
+        .collect();
+    let assets = state
+        .platform
+        .data_assets(&signed.who, Some(&uscc), purpose)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let t = words(signed.lang);
     let ctx = context! {
+        history => Value::from_safe_string(super::charts::line(t["history"], &history)),
+        assets => Value::from_serialize(&assets),
         enterprise => uscc.to_string(),
         purpose => purpose.as_str(),
         query => row(&record),
@@ -336,4 +352,34 @@ pub(super) async fn alerts(
         .collect();
     let ctx = context! { rows, level => q.level, status => filter.status };
     Ok(page(&state, &signed, "alerts.html", "/console/alerts", ctx))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Enterprises by code or name, with the consents the caller holds from each (a link to the
+/// enterprise's page for each purpose).
+pub(super) async fn search(
+    State(state): Shared,
+    signed: Signed,
+    Query(query): Query<SearchQuery>,
+) -> PageResult {
+    let found = if query.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state
+            .platform
+            .find_enterprises(&signed.who, &query.q)
+            .await
+            .map_err(fail(&state, &signed))?
+    };
+    let ctx = context! {
+        q => query.q.clone(),
+        found => Value::from_serialize(&found),
+        may_query => signed.who.kind.may_query_scores(),
+    };
+    Ok(page(&state, &signed, "search.html", "/console/search", ctx))
 }

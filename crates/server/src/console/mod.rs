@@ -93,6 +93,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../console/templates/_score.html"),
     ),
     (
+        "_assets.html",
+        include_str!("../../console/templates/_assets.html"),
+    ),
+    (
+        "search.html",
+        include_str!("../../console/templates/search.html"),
+    ),
+    (
+        "data.html",
+        include_str!("../../console/templates/data.html"),
+    ),
+    (
         "alerts.html",
         include_str!("../../console/templates/alerts.html"),
     ),
@@ -184,6 +196,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(oversight::ledger).post(oversight::verify),
         )
         .route("/console/models", get(oversight::models))
+        .route("/console/search", get(institution::search))
+        .route("/console/data", get(oversight::data))
         .route("/console/{*rest}", get(not_found).post(not_found))
 }
 
@@ -275,18 +289,23 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
         ],
         Kind::Bank | Kind::Guarantor => vec![
             ("/console/", "nav_home"),
+            ("/console/search", "nav_search"),
             ("/console/queries", "nav_queries"),
             ("/console/alerts", "nav_alerts"),
             ("/console/ledger", "nav_ledger"),
         ],
         Kind::Regulator => vec![
             ("/console/", "nav_home"),
+            ("/console/search", "nav_search"),
+            ("/console/data", "nav_data"),
             ("/console/queries", "nav_queries"),
             ("/console/models", "nav_models"),
             ("/console/ledger", "nav_ledger"),
         ],
         Kind::Operator => vec![
             ("/console/", "nav_home"),
+            ("/console/search", "nav_search"),
+            ("/console/data", "nav_data"),
             ("/console/models", "nav_models"),
             ("/console/ledger", "nav_ledger"),
         ],
@@ -597,7 +616,15 @@ mod tests {
     }
 
     #[test]
-    fn every_template_parses() {
-        let _ = Console::new(false);
+    fn every_template_file_is_compiled_in_and_parses() {
+        let console = Console::new(false);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/console/templates");
+        for file in std::fs::read_dir(dir).unwrap() {
+            let name = file.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                console.env.get_template(&name).is_ok(),
+                "{name} is not in TEMPLATES"
+            );
+        }
     }
 }

@@ -147,3 +147,15 @@ pub(super) async fn verify(
     let shown: String = text.chars().take(MAX_RECEIPT).collect();
     ledger_page(&state, &signed, &shown, Some(outcome))
 }
+
+/// Uploaded data of every enterprise, newest first: the operator's and regulators' view of
+/// what arrived, when, and how much was quarantined.
+pub(super) async fn data(State(state): Shared, signed: Signed) -> PageResult {
+    let assets = state
+        .platform
+        .data_assets(&signed.who, None, xinrong_core::Purpose::PreLoan)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! { assets => Value::from_serialize(&assets) };
+    Ok(page(&state, &signed, "data.html", "/console/data", ctx))
+}

@@ -1,0 +1,217 @@
+//! Finding enterprises and what is known about them: search by code or name, an enterprise's
+//! score history, and its uploaded data with their dates (how fresh its data are). Who may see
+//! what follows the score query's rule: banks and guarantors see an enterprise's history and
+//! data only under a live consent, an enterprise its own, the operator and regulators all.
+//! Registered names and codes are public business registration data, so any institution but an
+//! enterprise may search them; the answer says which consents the caller holds.
+
+use serde::Serialize;
+use xinrong_core::{Purpose, Uscc};
+
+use crate::access::{Institution, Kind};
+use crate::error::PlatformError;
+use crate::platform::{HistoryPoint, Platform};
+use crate::scoring::explain;
+
+/// Most enterprises a search returns.
+pub const SEARCH_LIMIT: i64 = 50;
+/// Most uploads listed for an enterprise.
+pub const ASSETS_LIMIT: i64 = 100;
+
+/// An enterprise found by a search.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Found {
+    /// Its code.
+    pub uscc: String,
+    /// Its registered name.
+    pub name: String,
+    /// Purposes of the caller's live consents from it.
+    pub consents: Vec<String>,
+}
+
+/// One upload of an enterprise's data.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Asset {
+    /// Asset id (the ledger registration's dataset).
+    pub id: String,
+    /// The enterprise.
+    pub enterprise: String,
+    /// Source (`bank_txn`, `tax`, …).
+    pub source: String,
+    /// Rows read, accepted and quarantined.
+    pub rows: i64,
+    /// Rows accepted into the store.
+    pub accepted: i64,
+    /// Rows quarantined.
+    pub quarantined: i64,
+    /// Ledger entry of the registration.
+    pub leaf: i64,
+    /// When it was uploaded (RFC 3339).
+    pub time: String,
+}
+
+/// `LIKE` pattern text with its wildcards escaped (`\` is the escape character).
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+type AssetRow = (String, String, String, i64, i64, i64, i64, i64);
+
+impl Platform {
+    /// Enterprises whose code starts with, or whose name contains, `text` (at most
+    /// [`SEARCH_LIMIT`], by code).
+    pub async fn find_enterprises(
+        &self,
+        by: &Institution,
+        text: &str,
+    ) -> Result<Vec<Found>, PlatformError> {
+        if by.kind == Kind::Enterprise {
+            return Err(PlatformError::role(
+                "an enterprise sees its own portrait; banks, guarantors, regulators and the operator search",
+            ));
+        }
+        let text = text.trim();
+        if text.chars().any(char::is_control) {
+            return Err(PlatformError::invalid("q", "contains a control character"));
+        }
+        if text.chars().count() < 2 || text.len() > 200 {
+            return Err(PlatformError::invalid("q", "must be 2–200 bytes"));
+        }
+        let code = like_literal(&text.to_ascii_uppercase());
+        let name = like_literal(text);
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT uscc, name FROM enterprises WHERE uscc LIKE $1 ESCAPE '\\' \
+             OR name LIKE $2 ESCAPE '\\' ORDER BY uscc LIMIT $3",
+        )
+        .bind(format!("{code}%"))
+        .bind(format!("%{name}%"))
+        .bind(SEARCH_LIMIT)
+        .fetch_all(&self.pool)
+        .await?;
+        let today = crate::today();
+        let held = self.consents.of_institution(&by.id);
+        Ok(rows
+            .into_iter()
+            .map(|(uscc, name)| {
+                let mut consents: Vec<String> = held
+                    .iter()
+                    .filter(|c| c.enterprise.as_str() == uscc && c.is_live(today))
+                    .map(|c| c.purpose.as_str().to_string())
+                    .collect();
+                consents.sort();
+                consents.dedup();
+                Found {
+                    uscc,
+                    name,
+                    consents,
+                }
+            })
+            .collect())
+    }
+
+    /// Checks that `by` may see what is known about `enterprise`: its own, the operator's and
+    /// regulators', or a bank's or guarantor's under a live consent for `purpose`.
+    fn may_see(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+    ) -> Result<(), PlatformError> {
+        match by.kind {
+            Kind::Operator | Kind::Regulator => Ok(()),
+            Kind::Enterprise if by.uscc.as_ref() == Some(enterprise) => Ok(()),
+            Kind::Enterprise => Err(PlatformError::NotFound(format!("enterprise {enterprise}"))),
+            Kind::Bank | Kind::Guarantor => {
+                self.consents.check(enterprise, &by.id, purpose).map(|_| ())
+            }
+        }
+    }
+
+    /// The champion's score at each of the enterprise's snapshot dates, oldest first.
+    pub async fn score_history(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+        purpose: Purpose,
+    ) -> Result<Vec<HistoryPoint>, PlatformError> {
+        self.may_see(by, enterprise, purpose)?;
+        let Ok(model) = self.registry.get(None) else {
+            return Ok(Vec::new());
+        };
+        self.snapshots
+            .history(enterprise)
+            .await?
+            .iter()
+            .map(|snap| {
+                let e = explain(&model, snap)?;
+                Ok(HistoryPoint {
+                    as_of: e.snapshot_as_of,
+                    score: e.score,
+                    grade: e.grade.to_string(),
+                    pd: e.pd,
+                })
+            })
+            .collect()
+    }
+
+    /// The enterprise's uploaded data, newest first (at most [`ASSETS_LIMIT`]); the operator
+    /// and regulators may ask for every enterprise's (`None`).
+    pub async fn data_assets(
+        &self,
+        by: &Institution,
+        enterprise: Option<&Uscc>,
+        purpose: Purpose,
+    ) -> Result<Vec<Asset>, PlatformError> {
+        match enterprise {
+            Some(e) => self.may_see(by, e, purpose)?,
+            None if matches!(by.kind, Kind::Operator | Kind::Regulator) => {}
+            None => {
+                return Err(PlatformError::role(
+                    "only the operator and regulators list every enterprise's data",
+                ));
+            }
+        }
+        let rows: Vec<AssetRow> = sqlx::query_as(
+            "SELECT id, uscc, source, rows_read, accepted, quarantined, leaf, created_ms \
+             FROM data_assets WHERE uscc = $1 OR $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
+        )
+        .bind(enterprise.map(Uscc::as_str).unwrap_or_default())
+        .bind(enterprise.is_none())
+        .bind(ASSETS_LIMIT)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, uscc, source, rows, accepted, quarantined, leaf, created_ms)| Asset {
+                    id,
+                    enterprise: uscc,
+                    source,
+                    rows,
+                    accepted,
+                    quarantined,
+                    leaf,
+                    time: crate::ids::rfc3339(created_ms),
+                },
+            )
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_literal;
+
+    #[test]
+    fn wildcards_in_a_search_are_literal() {
+        assert_eq!(like_literal("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(like_literal("科技"), "科技");
+    }
+}
