@@ -417,3 +417,55 @@ on_both_stores!(
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 );
+
+on_both_stores!(
+    financing_matches_from_the_enterprise_page,
+    |h: Harness| async move {
+        common::load_facts(&h).await;
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        let bank = sign_in(&h, "bank").await;
+        let e0 = &h.enterprises[0];
+        let (status, page) = get(
+            &h,
+            &bank,
+            &format!("/console/enterprises/{e0}?purpose=pre_loan"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let token = csrf_of(&page);
+        let path = format!("/console/enterprises/{e0}/matches");
+        let (status, page) = post(
+            &h,
+            &bank,
+            &path,
+            &format!("csrf={token}&purpose=pre_loan&need=working_capital&amount="),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("Eligible") || page.contains("Refused"),
+            "{page}"
+        );
+        // The match is a query on the record, like the API's.
+        let (_, listed) = h.get("/v1/queries", "bank").await;
+        assert_eq!(listed[0]["kind"], "match", "{listed}");
+        // Without the token, with a bad amount, or without consent: refused, nothing logged.
+        let (status, _) = post(&h, &bank, &path, "purpose=pre_loan").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, page) = post(
+            &h,
+            &bank,
+            &path,
+            &format!("csrf={token}&purpose=pre_loan&amount=-5"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        let (status, _) = post(&h, &bank, &path, &format!("csrf={token}&purpose=in_loan")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (_, after) = h.get("/v1/queries", "bank").await;
+        assert_eq!(
+            after.as_array().unwrap().len(),
+            listed.as_array().unwrap().len()
+        );
+    }
+);

@@ -215,11 +215,17 @@ async fn sign_in(c: &Client, base: &str, key: &str) {
 /// Visits a page: checks its heading, console, accessibility and width, and screenshots it.
 async fn visit(c: &Client, base: &str, path: &str, shot: &str, axe: &str) -> String {
     c.goto(&format!("{base}{path}")).await.unwrap();
+    check_page(c, shot, axe).await
+}
+
+/// Checks the page the browser shows: its heading, console, accessibility and width; writes
+/// its screenshot; returns its HTML.
+async fn check_page(c: &Client, shot: &str, axe: &str) -> String {
     let html = c.source().await.unwrap();
     let url = c.current_url().await.unwrap();
     assert!(
         !url.path().ends_with("/sign-in"),
-        "{shot}: sent back to sign-in from {path}"
+        "{shot}: sent back to sign-in from {url}"
     );
     let h1 = c.find(Locator::Css("main h1")).await.expect("a heading");
     assert!(
@@ -268,6 +274,7 @@ async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
 }
 
 async fn set_up(h: &Harness) -> String {
+    common::load_facts(h).await;
     h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
     h.grant("ent0", "guarantor", "guarantee", &in_days(60))
         .await;
@@ -370,6 +377,32 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
             c.close().await.unwrap();
         }
     }
+
+    // The bank asks for financing matches from the enterprise's page (a form).
+    let c = browser(&driver, &profiles.path().join("bank-matches")).await;
+    c.goto(&format!("{}/console/lang/zh?next=/console/sign-in", h.base))
+        .await
+        .unwrap();
+    sign_in(&c, &h.base, &h.keys["bank"]).await;
+    c.goto(&format!(
+        "{}/console/enterprises/{}?purpose=pre_loan",
+        h.base, h.enterprises[0]
+    ))
+    .await
+    .unwrap();
+    c.find(Locator::Css("form[action$='/matches'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    heading_when(&c, |t| t.starts_with("融资产品匹配")).await;
+    let html = check_page(&c, "1-bank-matches-zh", &axe).await;
+    assert!(
+        html.contains("融资担保") || html.contains("pill"),
+        "offers listed"
+    );
+    c.close().await.unwrap();
 
     // Another bank cannot open the bank's query: not found.
     let c = browser(&driver, &profiles.path().join("bank2")).await;

@@ -255,6 +255,7 @@ pub(super) async fn enterprise(
         .map_err(fail(&state, &signed))?;
     let t = words(signed.lang);
     let ctx = context! {
+        needs => xinrong_lending::PURPOSES.to_vec(),
         history => Value::from_safe_string(super::charts::line(t["history"], &history)),
         assets => Value::from_serialize(&assets),
         enterprise => uscc.to_string(),
@@ -382,4 +383,96 @@ pub(super) async fn search(
         may_query => signed.who.kind.may_query_scores(),
     };
     Ok(page(&state, &signed, "search.html", "/console/search", ctx))
+}
+
+#[derive(Deserialize)]
+pub(super) struct MatchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    need: String,
+    #[serde(default)]
+    amount: String,
+}
+
+/// Financing matches for an enterprise: the same call as `POST /v1/matches` (consent checked,
+/// logged, receipted), asked for with a form because it is an action on the record.
+pub(super) async fn matches(
+    State(state): Shared,
+    signed: Signed,
+    Path(uscc): Path<String>,
+    form: Result<axum::extract::Form<MatchForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let form = super::form_of(&state, &signed, form)?;
+    super::check_csrf(&state, &signed, &form.csrf)?;
+    let invalid = |field: &str, e: String| {
+        fail(&state, &signed)(xinrong_platform::PlatformError::invalid(field, e))
+    };
+    let uscc: xinrong_core::Uscc = uscc
+        .trim()
+        .parse()
+        .map_err(|e: xinrong_core::UsccError| invalid("uscc", e.to_string()))?;
+    let purpose: xinrong_core::Purpose = form
+        .purpose
+        .parse()
+        .map_err(|e: xinrong_core::ParsePurposeError| invalid("purpose", e.to_string()))?;
+    let amount = match form.amount.trim() {
+        "" => None,
+        a => Some(
+            a.parse::<rust_decimal::Decimal>()
+                .map_err(|e| invalid("amount", e.to_string()))?,
+        ),
+    };
+    let need_purpose = Some(form.need.trim()).filter(|n| !n.is_empty());
+    let need = xinrong_platform::Need::new(need_purpose, amount).map_err(fail(&state, &signed))?;
+    let (record, receipt) = state
+        .platform
+        .match_financing(&signed.who, &uscc, purpose, &need, false)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let zh = signed.lang == super::Lang::Zh;
+    let answer = record.financing.clone().unwrap_or_default();
+    let offers: Vec<Value> = answer["offers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+            let refusals: Vec<Value> = o["refusals"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| {
+                    let reason = if zh { &r["reason_zh"] } else { &r["reason"] };
+                    context! {
+                        reason => reason.as_str().unwrap_or_default().to_string(),
+                        would_change => Value::from_serialize(&r["would_change"]),
+                    }
+                })
+                .collect();
+            context! {
+                product => if zh { text("zh") } else { text("en") },
+                provider => text("provider"),
+                status => text("status"),
+                amount => text("amount"),
+                rate => o["price"]["all_in"].as_str().and_then(|r| r.parse::<f64>().ok()),
+                passed => o["passed"].as_array().map_or(0, Vec::len),
+                refusals,
+                missing => Value::from_serialize(&o["missing"]),
+            }
+        })
+        .collect();
+    let ctx = context! {
+        enterprise => uscc.to_string(),
+        purpose => purpose.as_str(),
+        query => row(&record),
+        best => answer["best"].as_str().map(str::to_string),
+        offers,
+        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
+    };
+    Ok(page(&state, &signed, "matches.html", "/console/", ctx))
 }

@@ -105,6 +105,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../console/templates/data.html"),
     ),
     (
+        "matches.html",
+        include_str!("../../console/templates/matches.html"),
+    ),
+    (
         "alerts.html",
         include_str!("../../console/templates/alerts.html"),
     ),
@@ -188,6 +192,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/me/consents/{id}/revoke", post(enterprise::revoke))
         .route("/console/lookup", get(institution::lookup))
         .route("/console/enterprises/{uscc}", get(institution::enterprise))
+        .route(
+            "/console/enterprises/{uscc}/matches",
+            post(institution::matches),
+        )
         .route("/console/queries", get(institution::queries))
         .route("/console/queries/{id}", get(institution::query))
         .route("/console/alerts", get(institution::alerts))
