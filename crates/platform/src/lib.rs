@@ -17,6 +17,7 @@ mod assets;
 pub mod consent;
 pub mod credit;
 pub mod db;
+pub mod decision_log;
 pub mod directory;
 mod error;
 pub mod fields;

@@ -469,3 +469,54 @@ on_both_stores!(
         );
     }
 );
+
+on_both_stores!(
+    decisions_are_listed_for_their_bank_and_the_regulator_only,
+    |h: Harness| async move {
+        common::load_facts(&h).await;
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        let application = serde_json::json!({
+            "enterprise": h.enterprises[0], "purpose": "pre_loan", "product": "guaranteed_loan",
+            "amount": "300000", "request_key": "console-1"});
+        let (s, answer) = h.post("/v1/decisions", "bank", application).await;
+        assert_eq!(s, StatusCode::OK, "{answer}");
+        let id = answer["decision"]["decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let outcome = answer["decision"]["outcome"].as_str().unwrap().to_string();
+        let bank = sign_in(&h, "bank").await;
+        let (status, page) = get(&h, &bank, "/console/decisions").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&id), "{page}");
+        let (status, page) = get(&h, &bank, &format!("/console/decisions/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let shown = match outcome.as_str() {
+            "approve" => "Approve",
+            "refer" => "Refer",
+            _ => "Decline",
+        };
+        assert!(
+            page.contains(&format!("data-test=\"outcome\">{shown}<")),
+            "{page}"
+        );
+        let (status, _) = get(&h, &bank, "/console/flows").await;
+        assert_eq!(status, StatusCode::OK);
+        // Another bank: not in its list, and not found; the regulator sees it; a guarantor
+        // has no decisions.
+        let bank2 = sign_in(&h, "bank2").await;
+        let (_, page) = get(&h, &bank2, "/console/decisions").await;
+        assert!(!page.contains(&id));
+        let (status, _) = get(&h, &bank2, &format!("/console/decisions/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let regulator = sign_in(&h, "regulator").await;
+        let (_, page) = get(&h, &regulator, "/console/decisions").await;
+        assert!(page.contains(&id));
+        let guarantor = sign_in(&h, "guarantor").await;
+        let (status, _) = get(&h, &guarantor, "/console/decisions").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // A malformed page cursor is a 422, not an error page of the server's.
+        let (status, _) = get(&h, &bank, "/console/decisions?before=%00").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);

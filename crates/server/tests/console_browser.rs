@@ -273,7 +273,9 @@ async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
     panic!("the heading never became what was expected; last: {last}");
 }
 
-async fn set_up(h: &Harness) -> String {
+/// Consents, a score query, a credit decision and a guarantee agreement; the query's and the
+/// decision's ids.
+async fn set_up(h: &Harness) -> (String, String) {
     common::load_facts(h).await;
     h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
     h.grant("ent0", "guarantor", "guarantee", &in_days(60))
@@ -291,7 +293,15 @@ async fn set_up(h: &Harness) -> String {
         .post("/v1/agreements", "guarantor", json!({"terms": terms}))
         .await;
     assert!(s.is_success(), "{a}");
-    answer["query_id"].as_str().unwrap().to_string()
+    let application = json!({
+        "enterprise": h.enterprises[0], "purpose": "pre_loan", "product": "guaranteed_loan",
+        "amount": "300000", "request_key": "browser-1"});
+    let (s, d) = h.post("/v1/decisions", "bank", application).await;
+    assert!(s.is_success(), "{d}");
+    (
+        answer["query_id"].as_str().unwrap().to_string(),
+        d["decision"]["decision_id"].as_str().unwrap().to_string(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,7 +312,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     let Some(h) = Harness::start(Store::Sqlite).await else {
         return;
     };
-    let query_id = set_up(&h).await;
+    let (query_id, decision_id) = set_up(&h).await;
     let driver = Driver::start();
     let profiles = tempfile::TempDir::new().unwrap();
     let strings = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -313,6 +323,9 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         "/console/ledger",
     ]);
     bank_pages.push(format!("/console/queries/{query_id}"));
+    bank_pages.push("/console/decisions".into());
+    bank_pages.push(format!("/console/decisions/{decision_id}"));
+    bank_pages.push("/console/flows".into());
     bank_pages.push(format!("/console/search?q={}", &h.enterprises[0][..8]));
     bank_pages.push(format!(
         "/console/enterprises/{}?purpose=pre_loan",

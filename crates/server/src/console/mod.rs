@@ -4,6 +4,7 @@
 //! JavaScript. See `docs/console.md`.
 
 mod charts;
+mod credit;
 mod enterprise;
 mod institution;
 mod labels;
@@ -109,6 +110,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../console/templates/matches.html"),
     ),
     (
+        "decisions.html",
+        include_str!("../../console/templates/decisions.html"),
+    ),
+    (
+        "decision.html",
+        include_str!("../../console/templates/decision.html"),
+    ),
+    (
+        "flows.html",
+        include_str!("../../console/templates/flows.html"),
+    ),
+    (
         "alerts.html",
         include_str!("../../console/templates/alerts.html"),
     ),
@@ -205,6 +218,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/console/models", get(oversight::models))
         .route("/console/search", get(institution::search))
+        .route("/console/decisions", get(credit::decisions))
+        .route("/console/decisions/{id}", get(credit::decision))
+        .route("/console/flows", get(credit::flows))
         .route("/console/data", get(oversight::data))
         .route("/console/{*rest}", get(not_found).post(not_found))
 }
@@ -295,7 +311,16 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/me/queries", "nav_queried_me"),
             ("/console/me/consents", "nav_consents"),
         ],
-        Kind::Bank | Kind::Guarantor => vec![
+        Kind::Bank => vec![
+            ("/console/", "nav_home"),
+            ("/console/search", "nav_search"),
+            ("/console/queries", "nav_queries"),
+            ("/console/decisions", "nav_decisions"),
+            ("/console/flows", "nav_flows"),
+            ("/console/alerts", "nav_alerts"),
+            ("/console/ledger", "nav_ledger"),
+        ],
+        Kind::Guarantor => vec![
             ("/console/", "nav_home"),
             ("/console/search", "nav_search"),
             ("/console/queries", "nav_queries"),
@@ -307,6 +332,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/search", "nav_search"),
             ("/console/data", "nav_data"),
             ("/console/queries", "nav_queries"),
+            ("/console/decisions", "nav_decisions"),
             ("/console/models", "nav_models"),
             ("/console/ledger", "nav_ledger"),
         ],

@@ -1,0 +1,84 @@
+//! A bank's credit decisions in the console (a regulator sees every bank's): the list, each
+//! decision with its findings, the flow version and rules that made it and its receipt, and
+//! the bank's flow versions with who made and who checked each (maker-checker).
+
+use axum::extract::{Path, Query, State};
+use minijinja::{Value, context};
+use xinrong_platform::Page;
+
+use super::enterprise::{PAGE_ROWS, Paging};
+use super::{Lang, PageResult, Shared, Signed, fail, page};
+
+pub(super) async fn decisions(
+    State(state): Shared,
+    signed: Signed,
+    Query(paging): Query<Paging>,
+) -> PageResult {
+    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let rows = state
+        .platform
+        .decisions(&signed.who, &p)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let next = (rows.len() as i64 == PAGE_ROWS)
+        .then(|| rows.last().map(|d| d.decision_id.clone()))
+        .flatten();
+    let ctx = context! { rows => Value::from_serialize(&rows), next };
+    Ok(page(
+        &state,
+        &signed,
+        "decisions.html",
+        "/console/decisions",
+        ctx,
+    ))
+}
+
+/// One decision: the bank's own (a regulator: any); another bank's is 404.
+pub(super) async fn decision(
+    State(state): Shared,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let (answer, receipt) = state
+        .platform
+        .decision(&signed.who, &id)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let zh = signed.lang == Lang::Zh;
+    let findings: Vec<Value> = answer["findings"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            let reason = if zh { &f["reason_zh"] } else { &f["reason"] };
+            context! {
+                rule => f["rule"].as_str().unwrap_or_default().to_string(),
+                outcome => f["outcome"].as_str().unwrap_or_default().to_string(),
+                reason => reason.as_str().unwrap_or_default().to_string(),
+            }
+        })
+        .collect();
+    let ctx = context! {
+        d => Value::from_serialize(&answer),
+        findings,
+        answer => serde_json::to_string_pretty(&answer).unwrap_or_default(),
+        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
+    };
+    Ok(page(
+        &state,
+        &signed,
+        "decision.html",
+        "/console/decisions",
+        ctx,
+    ))
+}
+
+pub(super) async fn flows(State(state): Shared, signed: Signed) -> PageResult {
+    let versions = state
+        .platform
+        .flow_versions(&signed.who)
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! { versions => Value::from_serialize(&versions) };
+    Ok(page(&state, &signed, "flows.html", "/console/flows", ctx))
+}
