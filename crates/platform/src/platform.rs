@@ -120,6 +120,10 @@ pub struct Improvement {
     pub reason: Reason,
     /// Points gained by reaching its best bin.
     pub points_to_gain: f64,
+    /// The nearest better bin (its interval, group or value), if one gives more points.
+    pub next_bin: Option<String>,
+    /// Points gained by reaching that bin.
+    pub next_bin_gain: Option<f64>,
 }
 
 /// A query as the enterprise sees it.
@@ -628,18 +632,10 @@ impl Platform {
                 current = Some(e);
             }
         }
-        let improvements = current
-            .as_ref()
-            .map(|c| {
-                c.reasons
-                    .iter()
-                    .map(|r| Improvement {
-                        points_to_gain: xinrong_core::round2(r.max_points - r.points),
-                        reason: r.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let improvements = match (&model, &current, self.snapshots.latest(&uscc).await?) {
+            (Some(model), Some(c), Some(snapshot)) => improvements(model, c, &snapshot)?,
+            _ => Vec::new(),
+        };
         let first_page = Page {
             limit: PORTRAIT_QUERIES,
             before: None,
@@ -750,4 +746,36 @@ async fn refresher(platform: std::sync::Weak<Platform>, size_at_start: u64) {
             }
         }
     }
+}
+
+/// What would raise the score most: each reason with the points its best bin would add and
+/// the nearest better bin with what it would add.
+fn improvements(
+    model: &crate::registry::Published,
+    current: &Explained,
+    snapshot: &crate::snapshots::Snapshot,
+) -> Result<Vec<Improvement>, PlatformError> {
+    let card = &model.model;
+    let value = |name: &str| snapshot.values.get(name).copied().flatten();
+    let row = card.score_one(value, |name| snapshot.values.contains_key(name), 0)?;
+    Ok(current
+        .reasons
+        .iter()
+        .map(|r| {
+            let next = card
+                .features
+                .iter()
+                .position(|f| f.name == r.feature)
+                .and_then(|j| {
+                    let slot = row.points.iter().find(|p| p.feature == j)?.slot;
+                    card.features[j].next_better(usize::from(slot))
+                });
+            Improvement {
+                points_to_gain: xinrong_core::round2(r.max_points - r.points),
+                next_bin: next.map(|(bin, _)| bin.label.clone()),
+                next_bin_gain: next.map(|(_, p)| xinrong_core::round2(p - r.points)),
+                reason: r.clone(),
+            }
+        })
+        .collect())
 }

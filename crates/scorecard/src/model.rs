@@ -78,6 +78,26 @@ impl ModelFeature {
             .fold(f64::NEG_INFINITY, f64::max)
     }
 
+    /// The nearest better bin for a value that fell in `slot`: the interval, group or special
+    /// value whose points are the least above the slot's (the first of equals), with its
+    /// points; `None` when no such bin gives more. Missing and unseen never count: having no
+    /// data is not something to aim for.
+    pub fn next_better(&self, slot: usize) -> Option<(&crate::binning::Bin, f64)> {
+        let now = *self.points.get(slot)?;
+        self.binning
+            .bins
+            .iter()
+            .zip(&self.points)
+            .filter(|(b, p)| {
+                matches!(
+                    b.kind,
+                    crate::binning::BinKind::Regular | crate::binning::BinKind::Special
+                ) && **p > now + 1e-9
+            })
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(b, p)| (b, *p))
+    }
+
     /// The label in the requested language, falling back to the column name.
     pub fn display(&self, lang: Lang) -> &str {
         let l = match lang {

@@ -520,3 +520,26 @@ on_both_stores!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
+
+on_both_stores!(
+    the_portrait_says_what_the_next_better_bin_would_add,
+    |h: Harness| async move {
+        let (status, portrait) = h.get("/v1/portrait", "ent0").await;
+        assert_eq!(status, StatusCode::OK, "{portrait}");
+        let improvements = portrait["improvements"].as_array().unwrap();
+        assert!(!improvements.is_empty(), "{portrait}");
+        let mut with_next = 0;
+        for i in improvements {
+            let best = i["points_to_gain"].as_f64().unwrap();
+            if let Some(next) = i["next_bin_gain"].as_f64() {
+                with_next += 1;
+                assert!(next > 0.0 && next <= best + 1e-9, "{i}");
+                assert!(i["next_bin"].is_string(), "{i}");
+            }
+        }
+        assert!(with_next > 0, "{portrait}");
+        let ent = sign_in(&h, "ent0").await;
+        let (_, page) = get(&h, &ent, "/console/me").await;
+        assert!(page.contains("data-test=\"next-bin\"><code>"), "{page}");
+    }
+);

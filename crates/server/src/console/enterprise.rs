@@ -84,6 +84,8 @@ pub(super) async fn portrait(State(state): Shared, signed: Signed) -> PageResult
                 points => i.reason.points,
                 max_points => i.reason.max_points,
                 gain => i.points_to_gain,
+                next_bin => i.next_bin.clone(),
+                next_gain => i.next_bin_gain,
             }
         })
         .collect();

@@ -186,6 +186,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("count", "Count", "数量"),
     ("skip", "Skip to content", "跳到正文"),
     ("agreement", "Agreement", "合作协议"),
+    (
+        "next_bin",
+        "Next better bin (points it adds)",
+        "相邻更优分箱（可增加分数）",
+    ),
     ("nav_decisions", "Decisions", "授信决策"),
     ("nav_flows", "Decision flows", "决策流程"),
     ("decision", "Decision", "决策"),
