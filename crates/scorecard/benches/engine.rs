@@ -25,9 +25,7 @@ fn table(rows: usize, cols: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<u8>) {
             }
             c.push(v);
         }
-        y.push(u8::from(
-            rng.random::<f64>() < 1.0 / (1.0 + (-logit as f64).exp()),
-        ));
+        y.push(u8::from(rng.random::<f64>() < 1.0 / (1.0 + (-logit).exp())));
     }
     (x, y)
 }

@@ -267,6 +267,54 @@ fn soft_threshold(x: f64, t: f64) -> f64 {
     }
 }
 
+/// The prior precision, of `grid`, under which the data are most probable (empirical Bayes).
+///
+/// The coefficients after the intercept have the prior `N(c, 1/λ)`; `pass` holds the score `g`
+/// and information `H` of the log-likelihood at a point `β₀`, and `offset` is `β₀ − c` (the
+/// intercept's entry unused). On the quadratic expansion at `β₀`, with `b = g − λ·offset`, the
+/// Laplace approximation of the log marginal likelihood is
+/// `½ bᵀ(H + λP)⁻¹b − (λ/2)|offset|² + (m/2) ln λ − ½ ln det(H + λP)` plus a constant, `P`
+/// leaving the intercept unpenalised and `m` the number of penalised coefficients: one data
+/// pass serves every candidate.
+pub(crate) fn most_probable_precision(
+    pass: &NewtonPass,
+    offset: &[f64],
+    grid: &[f64],
+) -> Option<f64> {
+    let p = offset.len();
+    let norm: f64 = offset[1..].iter().map(|o| o * o).sum();
+    let evidence = |lambda: f64| {
+        let mut h = pass.info.clone();
+        let mut b = pass.grad.clone();
+        for j in 1..p {
+            h[j * p + j] += lambda;
+            b[j] -= lambda * offset[j];
+        }
+        let l = robust_cholesky(&h, p);
+        let d = cholesky_solve(&l, p, &b);
+        let quad: f64 = d.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let logdet: f64 = (0..p).map(|i| 2.0 * l[i * p + i].max(1e-300).ln()).sum();
+        0.5 * quad - 0.5 * lambda * norm + 0.5 * (p - 1) as f64 * lambda.ln() - 0.5 * logdet
+    };
+    grid.iter()
+        .map(|&l| (l, evidence(l)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l)
+}
+
+/// The ridge penalty for the model `cols` fitted at `at`, by [`most_probable_precision`] with
+/// the prior `β ~ N(0, 1/λ)` over a log grid from 0.1 to 1000.
+pub(crate) fn ridge_by_evidence(cols: &[WoeColumn<'_>], y: &[u8], at: &[f64]) -> f64 {
+    let pass = ColumnDesign {
+        cols: cols.to_vec(),
+    }
+    .pass(y, at);
+    let grid: Vec<f64> = (0..=40)
+        .map(|i| 0.1 * 10_000f64.powf(i as f64 / 40.0))
+        .collect();
+    most_probable_precision(&pass, at, &grid).unwrap_or(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,52 +392,4 @@ mod tests {
         assert!(ridge.coef[1].abs() < free.coef[1].abs());
         assert_eq!(lasso.coef[1], 0.0);
     }
-}
-
-/// The prior precision, of `grid`, under which the data are most probable (empirical Bayes).
-///
-/// The coefficients after the intercept have the prior `N(c, 1/λ)`; `pass` holds the score `g`
-/// and information `H` of the log-likelihood at a point `β₀`, and `offset` is `β₀ − c` (the
-/// intercept's entry unused). On the quadratic expansion at `β₀`, with `b = g − λ·offset`, the
-/// Laplace approximation of the log marginal likelihood is
-/// `½ bᵀ(H + λP)⁻¹b − (λ/2)|offset|² + (m/2) ln λ − ½ ln det(H + λP)` plus a constant, `P`
-/// leaving the intercept unpenalised and `m` the number of penalised coefficients: one data
-/// pass serves every candidate.
-pub(crate) fn most_probable_precision(
-    pass: &NewtonPass,
-    offset: &[f64],
-    grid: &[f64],
-) -> Option<f64> {
-    let p = offset.len();
-    let norm: f64 = offset[1..].iter().map(|o| o * o).sum();
-    let evidence = |lambda: f64| {
-        let mut h = pass.info.clone();
-        let mut b = pass.grad.clone();
-        for j in 1..p {
-            h[j * p + j] += lambda;
-            b[j] -= lambda * offset[j];
-        }
-        let l = robust_cholesky(&h, p);
-        let d = cholesky_solve(&l, p, &b);
-        let quad: f64 = d.iter().zip(&b).map(|(x, y)| x * y).sum();
-        let logdet: f64 = (0..p).map(|i| 2.0 * l[i * p + i].max(1e-300).ln()).sum();
-        0.5 * quad - 0.5 * lambda * norm + 0.5 * (p - 1) as f64 * lambda.ln() - 0.5 * logdet
-    };
-    grid.iter()
-        .map(|&l| (l, evidence(l)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(l, _)| l)
-}
-
-/// The ridge penalty for the model `cols` fitted at `at`, by [`most_probable_precision`] with
-/// the prior `β ~ N(0, 1/λ)` over a log grid from 0.1 to 1000.
-pub(crate) fn ridge_by_evidence(cols: &[WoeColumn<'_>], y: &[u8], at: &[f64]) -> f64 {
-    let pass = ColumnDesign {
-        cols: cols.to_vec(),
-    }
-    .pass(y, at);
-    let grid: Vec<f64> = (0..=40)
-        .map(|i| 0.1 * 10_000f64.powf(i as f64 / 40.0))
-        .collect();
-    most_probable_precision(&pass, at, &grid).unwrap_or(1.0)
 }

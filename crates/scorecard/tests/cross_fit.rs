@@ -25,7 +25,9 @@ const NOISE: usize = 60;
 /// Rows of `SIGNALS` informative and `NOISE` pure-noise features; about 3% bad.
 fn portfolio(rows: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<u8>) {
     let mut rng = Rng(seed);
-    let mut cols = vec![Vec::with_capacity(rows); SIGNALS + NOISE];
+    let mut cols: Vec<Vec<f64>> = (0..SIGNALS + NOISE)
+        .map(|_| Vec::with_capacity(rows))
+        .collect();
     let mut y = Vec::with_capacity(rows);
     for _ in 0..rows {
         let mut eta = -3.9;
