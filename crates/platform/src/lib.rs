@@ -27,6 +27,7 @@ pub mod guarantees;
 mod health;
 mod ids;
 pub mod journal;
+pub mod ledger_view;
 pub mod loans;
 mod platform;
 pub mod portfolio;

@@ -543,3 +543,40 @@ on_both_stores!(
         assert!(page.contains("data-test=\"next-bin\"><code>"), "{page}");
     }
 );
+
+on_both_stores!(
+    the_regulator_browses_ledger_entries_with_receipts,
+    |h: Harness| async move {
+        h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+        let leaf = answer["receipt"]["leaf_index"].as_u64().unwrap();
+        let regulator = sign_in(&h, "regulator").await;
+        let (status, page) = get(&h, &regulator, "/console/ledger").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&format!("/console/ledger/entries/{leaf}\"")),
+            "{page}"
+        );
+        // The entry's page holds its text and a receipt that verifies.
+        let mut entry = (StatusCode::SERVICE_UNAVAILABLE, String::new());
+        for _ in 0..50 {
+            entry = get(&h, &regulator, &format!("/console/ledger/entries/{leaf}")).await;
+            if entry.0 == StatusCode::OK {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(entry.0, StatusCode::OK, "{}", entry.1);
+        assert!(entry.1.contains("score_query"), "{}", entry.1);
+        // Others verify receipts but do not browse entries; an index past the end is 404.
+        let bank = sign_in(&h, "bank").await;
+        let (_, page) = get(&h, &bank, "/console/ledger").await;
+        assert!(!page.contains("/console/ledger/entries/"));
+        let (status, _) = get(&h, &bank, &format!("/console/ledger/entries/{leaf}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = get(&h, &regulator, "/console/ledger/entries/99999999").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = get(&h, &regulator, "/console/ledger/entries/-1").await;
+        assert!(status.is_client_error());
+    }
+);

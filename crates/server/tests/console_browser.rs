@@ -355,6 +355,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/models",
                 "/console/ledger",
                 "/console/data",
+                "/console/ledger/entries/0",
             ]),
         ),
     ];

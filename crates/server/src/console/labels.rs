@@ -186,6 +186,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("count", "Count", "数量"),
     ("skip", "Skip to content", "跳到正文"),
     ("agreement", "Agreement", "合作协议"),
+    ("entries", "Entries, newest first", "账本记录（最新在前）"),
+    ("entry", "Ledger entry", "账本记录"),
+    ("index", "Index", "序号"),
+    ("text", "Canonical text (as hashed)", "规范文本（参与哈希）"),
     (
         "next_bin",
         "Next better bin (points it adds)",

@@ -122,6 +122,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../console/templates/flows.html"),
     ),
     (
+        "entry.html",
+        include_str!("../../console/templates/entry.html"),
+    ),
+    (
         "alerts.html",
         include_str!("../../console/templates/alerts.html"),
     ),
@@ -217,6 +221,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(oversight::ledger).post(oversight::verify),
         )
         .route("/console/models", get(oversight::models))
+        .route("/console/ledger/entries/{index}", get(oversight::entry))
         .route("/console/search", get(institution::search))
         .route("/console/decisions", get(credit::decisions))
         .route("/console/decisions/{id}", get(credit::decision))

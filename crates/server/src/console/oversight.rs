@@ -3,7 +3,7 @@
 //! against the ledger's public key, exactly as `xinrong ledger verify` does offline).
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, Query, State};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use xinrong_ledger::Receipt;
@@ -79,9 +79,13 @@ pub(super) async fn models(State(state): Shared, signed: Signed) -> PageResult {
     Ok(page(&state, &signed, "models.html", "/console/models", ctx))
 }
 
+/// Ledger entries per page of the explorer.
+const ENTRIES_PAGE: u64 = 50;
+
 fn ledger_page(
     state: &AppState,
     signed: &Signed,
+    before: Option<u64>,
     pasted: &str,
     outcome: Option<Value>,
 ) -> PageResult {
@@ -93,12 +97,56 @@ fn ledger_page(
             key => key.encode(),
         }
     });
-    let ctx = context! { head, pasted, outcome };
+    // Regulators and the operator also browse the entries.
+    let entries = match signed.who.kind {
+        xinrong_platform::Kind::Regulator | xinrong_platform::Kind::Operator => Some(
+            state
+                .platform
+                .ledger_entries(&signed.who, before, ENTRIES_PAGE)
+                .map_err(fail(state, signed))?,
+        ),
+        _ => None,
+    };
+    let next = entries
+        .as_ref()
+        .and_then(|e| e.last())
+        .map(|e| e.index)
+        .filter(|i| *i > 0);
+    let ctx = context! {
+        head, pasted, outcome, next,
+        entries => entries.map(|e| Value::from_serialize(&e)),
+    };
     Ok(page(state, signed, "ledger.html", "/console/ledger", ctx))
 }
 
-pub(super) async fn ledger(State(state): Shared, signed: Signed) -> PageResult {
-    ledger_page(&state, &signed, "", None)
+#[derive(Deserialize)]
+pub(super) struct Before {
+    before: Option<u64>,
+}
+
+pub(super) async fn ledger(
+    State(state): Shared,
+    signed: Signed,
+    Query(at): Query<Before>,
+) -> PageResult {
+    ledger_page(&state, &signed, at.before, "", None)
+}
+
+/// One entry with its receipt (regulators and the operator).
+pub(super) async fn entry(
+    State(state): Shared,
+    signed: Signed,
+    Path(index): Path<u64>,
+) -> PageResult {
+    let (entry, receipt) = state
+        .platform
+        .ledger_entry(&signed.who, index)
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! {
+        entry => Value::from_serialize(&entry),
+        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
+    };
+    Ok(page(&state, &signed, "entry.html", "/console/ledger", ctx))
 }
 
 #[derive(Deserialize)]
@@ -145,7 +193,7 @@ pub(super) async fn verify(
         }
     };
     let shown: String = text.chars().take(MAX_RECEIPT).collect();
-    ledger_page(&state, &signed, &shown, Some(outcome))
+    ledger_page(&state, &signed, None, &shown, Some(outcome))
 }
 
 /// Uploaded data of every enterprise, newest first: the operator's and regulators' view of
