@@ -206,15 +206,17 @@ async fn main() {
         ("enterprise portrait", "/console/me", &ent_cookie),
         ("enterprise queried by", "/console/me/queries", &ent_cookie),
         ("enterprise consents", "/console/me/consents", &ent_cookie),
+        ("bank decisions", "/console/decisions", &bank_cookie),
+        ("bank search", "/console/search?q=91350100", &bank_cookie),
         ("regulator overview", "/console/", &regulator_cookie),
         ("regulator models", "/console/models", &regulator_cookie),
         ("ledger", "/console/ledger", &regulator_cookie),
     ];
-    println!("| page | median ms | p99 ms | max ms |");
-    println!("|---|---:|---:|---:|");
+    println!("| page | first ms | median ms | p99 ms | max ms |");
+    println!("|---|---:|---:|---:|---:|");
     for (name, path, cookie) in pages {
-        let mut ms = Vec::with_capacity(rounds);
-        for _ in 0..rounds {
+        let mut ms = Vec::with_capacity(rounds + 1);
+        for _ in 0..=rounds {
             let t = Instant::now();
             let r = client
                 .get(format!("{base}{path}"))
@@ -226,9 +228,11 @@ async fn main() {
             r.bytes().await.unwrap();
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
+        // The first answer may fill caches (the portfolio's scores); it is shown apart.
+        let first = ms.remove(0);
         ms.sort_by(f64::total_cmp);
         println!(
-            "| {name} | {:.2} | {:.2} | {:.2} |",
+            "| {name} | {first:.2} | {:.2} | {:.2} | {:.2} |",
             quantile(&ms, 0.5),
             quantile(&ms, 0.99),
             ms[ms.len() - 1]
