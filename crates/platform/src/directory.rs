@@ -205,6 +205,42 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// A query record with its full explanation restored (dimension and view sub-scores,
+    /// strengths), which records leave out: recomputed from the model version and the snapshot
+    /// the query scored, and given only when the inputs hash the same as recorded (`None` if
+    /// the model or the snapshot has gone or changed).
+    pub async fn query_explained(
+        &self,
+        by: &Institution,
+        id: &crate::fields::Id,
+    ) -> Result<
+        (
+            crate::QueryRecord,
+            xinrong_ledger::Receipt,
+            Option<crate::Explained>,
+        ),
+        PlatformError,
+    > {
+        let (record, receipt) = self.query(by, id).await?;
+        let restored = self.restore(&record).await;
+        Ok((record, receipt, restored))
+    }
+
+    async fn restore(&self, record: &crate::QueryRecord) -> Option<crate::Explained> {
+        let recorded = &record.result;
+        let model = self.registry.get(Some(&recorded.model_version)).ok()?;
+        let enterprise: Uscc = record.enterprise.parse().ok()?;
+        let snapshots = self.snapshots.history(&enterprise).await.ok()?;
+        let snapshot = snapshots
+            .iter()
+            .find(|s| s.as_of.to_string() == recorded.snapshot_as_of)?;
+        let full = explain(&model, snapshot).ok()?;
+        (full.inputs_hash == recorded.inputs_hash && (full.score - recorded.score).abs() < 1e-6)
+            .then_some(full)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_literal;

@@ -1,14 +1,16 @@
 //! A bank's or guarantor's portfolio at a glance: the enterprises it holds a live consent for,
-//! counted by the champion's grade on their latest snapshots, with their mean PD and the
-//! riskiest of them. The same access rule as a score query: only what the institution's live
-//! consents let it see. Scores come from the snapshot store's compact per-enterprise answers
+//! counted by the champion's grade on their latest snapshots, with their mean PD, and the
+//! riskiest of those it monitors. Only what the institution's live consents let it see: the
+//! counts cover every consent held, while an enterprise is named with its score only under a
+//! live post-loan monitoring consent (the consent that routes early warnings to the lender;
+//! any other look at one enterprise's score is a score query, logged and receipted). Scores come from the snapshot store's compact per-enterprise answers
 //! (computed in bulk once, then kept until the enterprise is rescored or the model changes),
 //! so the overview stays fast for a portfolio of a hundred thousand firms.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use xinrong_core::{Grade, Uscc};
+use xinrong_core::{Grade, Purpose, Uscc};
 
 use crate::access::Institution;
 use crate::error::PlatformError;
@@ -28,7 +30,8 @@ pub struct Portfolio {
     pub by_grade: Vec<GradeCount>,
     /// Mean PD of the scored enterprises.
     pub mean_pd: Option<f64>,
-    /// The riskiest scored enterprises, highest PD first.
+    /// The riskiest scored enterprises under a live post-loan monitoring consent, highest PD
+    /// first.
     pub riskiest: Vec<Holding>,
     /// The champion that scored them.
     pub model_version: Option<String>,
@@ -48,7 +51,7 @@ pub struct GradeCount {
 pub struct Holding {
     /// The enterprise.
     pub enterprise: String,
-    /// A purpose the institution holds a live consent for (to open its page).
+    /// The purpose it is monitored under (`post_loan`).
     pub purpose: String,
     /// Snapshot date.
     pub as_of: String,
@@ -70,11 +73,18 @@ impl Platform {
             )));
         }
         let today = crate::today();
-        let mut held: Vec<(Uscc, String)> = Vec::new();
+        let mut held: Vec<Uscc> = Vec::new();
         let mut seen: BTreeSet<Uscc> = BTreeSet::new();
+        let mut monitored: BTreeSet<Uscc> = BTreeSet::new();
         for c in self.consents.of_institution(&by.id) {
-            if c.is_live(today) && seen.insert(c.enterprise.clone()) {
-                held.push((c.enterprise.clone(), c.purpose.as_str().to_string()));
+            if !c.is_live(today) {
+                continue;
+            }
+            if c.purpose == Purpose::PostLoan {
+                monitored.insert(c.enterprise.clone());
+            }
+            if seen.insert(c.enterprise.clone()) {
+                held.push(c.enterprise.clone());
             }
         }
         let champion = self.registry.get(None).ok();
@@ -95,24 +105,25 @@ impl Platform {
                 model_version: None,
             });
         };
-        let enterprises: Vec<Uscc> = held.iter().map(|h| h.0.clone()).collect();
-        let scores = self.snapshots.latest_scores(&enterprises, &model).await?;
+        let scores = self.snapshots.latest_scores(&held, &model).await?;
         let mut holdings: Vec<Holding> = Vec::new();
-        let mut pd_sum = 0.0;
-        for ((enterprise, purpose), scored) in held.iter().zip(&scores) {
-            let Some(s) = scored else { continue };
+        let (mut pd_sum, mut scored) = (0.0, 0);
+        for (enterprise, found) in held.iter().zip(&scores) {
+            let Some(s) = found else { continue };
             by_grade[s.grade.rank()].count += 1;
             pd_sum += s.pd;
-            holdings.push(Holding {
-                enterprise: enterprise.to_string(),
-                purpose: purpose.clone(),
-                as_of: s.as_of.to_string(),
-                score: s.score,
-                grade: s.grade.to_string(),
-                pd: s.pd,
-            });
+            scored += 1;
+            if monitored.contains(enterprise) {
+                holdings.push(Holding {
+                    enterprise: enterprise.to_string(),
+                    purpose: Purpose::PostLoan.as_str().to_string(),
+                    as_of: s.as_of.to_string(),
+                    score: s.score,
+                    grade: s.grade.to_string(),
+                    pd: s.pd,
+                });
+            }
         }
-        let scored = holdings.len();
         holdings.sort_by(|a, b| b.pd.total_cmp(&a.pd).then(a.enterprise.cmp(&b.enterprise)));
         holdings.truncate(RISKIEST);
         Ok(Portfolio {

@@ -103,6 +103,8 @@ impl Snapshots {
         if cache.generation != generation {
             cache.latest.clear();
             cache.scores.clear();
+            // A score fill that read before this reload must not keep what it read.
+            cache.stored += 1;
             cache.generation = generation;
         }
         Ok(())
@@ -238,7 +240,8 @@ impl Snapshots {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             // Built from a constant and numbered placeholders only: no value is spliced in.
             let sql = format!(
-                "SELECT uscc, as_of, vals FROM snapshots WHERE uscc IN ({}) ORDER BY uscc, as_of DESC",
+                "SELECT s.uscc, s.as_of, s.vals FROM snapshots s WHERE s.uscc IN ({}) \
+                 AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.uscc = s.uscc)",
                 marks.join(", ")
             );
             let mut q = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql));
@@ -249,16 +252,18 @@ impl Snapshots {
             for e in chunk {
                 found.insert(e.clone(), None);
             }
-            let mut last: Option<&str> = None;
             for (uscc, as_of, vals) in &rows {
-                if last == Some(uscc.as_str()) {
-                    continue;
-                }
-                last = Some(uscc);
                 let Ok(enterprise) = uscc.parse::<Uscc>() else {
                     continue;
                 };
-                let snapshot = parse(&enterprise, as_of, vals)?;
+                // One unreadable snapshot leaves its enterprise unscored, not the portfolio.
+                let snapshot = match parse(&enterprise, as_of, vals) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a stored snapshot does not parse");
+                        continue;
+                    }
+                };
                 let value = |name: &str| snapshot.values.get(name).copied().flatten();
                 let row =
                     model

@@ -147,12 +147,16 @@ async fn main() {
             .unwrap();
     }
     let bank_inst = access.authenticate(&keys["bank"].1).await.unwrap();
+    let mut last_query = String::new();
     for i in 0..300 {
-        platform
+        let (record, _) = platform
             .score(&bank_inst, &uscc(i % n.min(50)), Purpose::PreLoan, None)
             .await
             .unwrap();
+        last_query = record.query_id;
     }
+    let enterprise_page = format!("/console/enterprises/{}?purpose=pre_loan", uscc(1));
+    let query_page = format!("/console/queries/{last_query}");
     eprintln!(
         "set up {n} enterprises, {} snapshots, {n} consents, 300 queries in {:.1} s",
         snapshots.len(),
@@ -198,11 +202,8 @@ async fn main() {
         ("bank overview", "/console/", &bank_cookie),
         ("bank query log", "/console/queries", &bank_cookie),
         ("bank alerts", "/console/alerts", &bank_cookie),
-        (
-            "bank score query",
-            &*format!("/console/enterprises/{}?purpose=pre_loan", uscc(1)),
-            &bank_cookie,
-        ),
+        ("bank enterprise page", &*enterprise_page, &bank_cookie),
+        ("bank query page", &*query_page, &bank_cookie),
         ("enterprise portrait", "/console/me", &ent_cookie),
         ("enterprise queried by", "/console/me/queries", &ent_cookie),
         ("enterprise consents", "/console/me/consents", &ent_cookie),

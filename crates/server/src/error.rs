@@ -98,6 +98,11 @@ impl ApiError {
         &self.message
     }
 
+    /// Seconds to wait before asking again (rate limits).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The answer's bytes, for the few answers written below the router (a request line too
     /// long for the HTTP parser).
     pub fn to_json(&self) -> Vec<u8> {

@@ -404,6 +404,25 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     ))
     .await
     .unwrap();
+    // Opening the page queries nothing; its button does, and leads to the query's page.
+    c.find(Locator::Css("form[data-test=query-form] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/console/queries/")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check_page(&c, "1-bank-queried-zh", &axe).await;
     c.find(Locator::Css("form[action$='/matches'] button"))
         .await
         .unwrap()

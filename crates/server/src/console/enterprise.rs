@@ -55,6 +55,7 @@ pub(super) fn explained(e: &xinrong_platform::Explained, lang: Lang) -> Value {
         pd => e.pd,
         as_of => e.snapshot_as_of.clone(),
         model => e.model_version.clone(),
+        has_groups => !e.dimensions.is_empty(),
         radar => Value::from_safe_string(radar(t["dimensions"], &axes(&e.dimensions, lang))),
         views => Value::from_safe_string(radar(t["views"], &axes(&e.views, lang))),
         reasons => reasons(&e.reasons),

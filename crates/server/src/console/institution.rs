@@ -196,76 +196,114 @@ pub(super) async fn lookup(
     super::redirect(&format!("/console/enterprises/{uscc}?purpose={purpose}"))
 }
 
-/// A score query from the console: the same call as `POST /v1/scores` (consent checked, the
-/// query logged and receipted), shown as the enterprise's credit picture.
+/// Not a page of any role but a bank's or guarantor's (an enterprise sees only its own
+/// portrait): 404, as for a page that does not exist.
+fn lenders_only(state: &AppState, signed: &Signed) -> Result<(), super::Refusal> {
+    if signed.who.kind.may_query_scores() {
+        return Ok(());
+    }
+    let e = crate::error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such page",
+    );
+    Err(super::page_error(state, signed.lang, Some(signed), e).into())
+}
+
+fn parse_uscc(
+    state: &AppState,
+    signed: &Signed,
+    uscc: &str,
+) -> Result<xinrong_core::Uscc, super::Refusal> {
+    uscc.trim().parse().map_err(|e: xinrong_core::UsccError| {
+        fail(state, signed)(xinrong_platform::PlatformError::invalid(
+            "uscc",
+            e.to_string(),
+        ))
+        .into()
+    })
+}
+
+fn parse_purpose(
+    state: &AppState,
+    signed: &Signed,
+    purpose: &str,
+) -> Result<xinrong_core::Purpose, super::Refusal> {
+    purpose
+        .parse()
+        .map_err(|e: xinrong_core::ParsePurposeError| {
+            fail(state, signed)(xinrong_platform::PlatformError::invalid(
+                "purpose",
+                e.to_string(),
+            ))
+            .into()
+        })
+}
+
+/// An enterprise before it is queried: the consents the caller holds from it and a button to
+/// query its score. Opening this page queries nothing (a link, a reload or a prefetch must not
+/// put a query on the enterprise's record); the button does.
 pub(super) async fn enterprise(
     State(state): Shared,
     signed: Signed,
     Path(uscc): Path<String>,
     Query(lookup): Query<Lookup>,
 ) -> PageResult {
-    // Not a page of any other role (an enterprise sees only its own portrait).
-    if !signed.who.kind.may_query_scores() {
-        return Err(super::page_error(
-            &state,
-            signed.lang,
-            Some(&signed),
-            crate::error::ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "no such page",
-            ),
-        )
-        .into());
-    }
-    let uscc: xinrong_core::Uscc = uscc.trim().parse().map_err(|e: xinrong_core::UsccError| {
-        fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
-            "uscc",
-            e.to_string(),
-        ))
-    })?;
-    let purpose: xinrong_core::Purpose = lookup
-        .purpose
-        .as_deref()
-        .unwrap_or("pre_loan")
-        .parse()
-        .map_err(|e: xinrong_core::ParsePurposeError| {
-            fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
-                "purpose",
-                e.to_string(),
-            ))
-        })?;
-    let (record, receipt) = state
+    lenders_only(&state, &signed)?;
+    let uscc = parse_uscc(&state, &signed, &uscc)?;
+    let purpose = parse_purpose(
+        &state,
+        &signed,
+        lookup.purpose.as_deref().unwrap_or("pre_loan"),
+    )?;
+    let today = chrono::Utc::now().date_naive();
+    let held: Vec<Value> = state
+        .platform
+        .consents(&signed.who)
+        .map_err(fail(&state, &signed))?
+        .iter()
+        .filter(|c| c.enterprise == uscc && c.is_live(today))
+        .map(|c| context! { purpose => c.purpose.as_str(), expires => c.expires.to_string() })
+        .collect();
+    let ctx = context! {
+        enterprise => uscc.to_string(),
+        purpose => purpose.as_str(),
+        held,
+        purposes => xinrong_core::Purpose::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+    };
+    Ok(page(&state, &signed, "enterprise.html", "/console/", ctx))
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    purpose: String,
+}
+
+/// A score query from the console: the same call as `POST /v1/scores` (consent checked, the
+/// query logged and receipted); then to the query's page.
+pub(super) async fn score_query(
+    State(state): Shared,
+    signed: Signed,
+    Path(uscc): Path<String>,
+    form: Result<axum::extract::Form<QueryForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let form = super::form_of(&state, &signed, form)?;
+    super::check_csrf(&state, &signed, &form.csrf)?;
+    lenders_only(&state, &signed)?;
+    let uscc = parse_uscc(&state, &signed, &uscc)?;
+    let purpose = parse_purpose(&state, &signed, &form.purpose)?;
+    let (record, _) = state
         .platform
         .score(&signed.who, &uscc, purpose, None)
         .await
         .map_err(fail(&state, &signed))?;
-    let history: Vec<(String, f64)> = state
-        .platform
-        .score_history(&signed.who, &uscc, purpose)
-        .await
-        .map_err(fail(&state, &signed))?
-        .into_iter()
-        .map(|h| (h.as_of, h.score))
-        .collect();
-    let assets = state
-        .platform
-        .data_assets(&signed.who, Some(&uscc), purpose)
-        .await
-        .map_err(fail(&state, &signed))?;
-    let t = words(signed.lang);
-    let ctx = context! {
-        needs => xinrong_lending::PURPOSES.to_vec(),
-        history => Value::from_safe_string(super::charts::line(t["history"], &history)),
-        assets => Value::from_serialize(&assets),
-        enterprise => uscc.to_string(),
-        purpose => purpose.as_str(),
-        query => row(&record),
-        consent => record.consent_id.clone(),
-        current => explained(&record.result, signed.lang),
-        receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
-    };
-    Ok(page(&state, &signed, "enterprise.html", "/console/", ctx))
+    Ok(super::redirect(&format!(
+        "/console/queries/{}",
+        record.query_id
+    )))
 }
 
 pub(super) async fn queries(
@@ -292,21 +330,49 @@ pub(super) async fn queries(
     ))
 }
 
-/// One query with its receipt: the caller's own (a regulator: any); another's is 404.
+/// One query with its receipt (the caller's own; a regulator: any; another's is 404), shown
+/// as the enterprise's credit picture, with its score history and the data received for it
+/// while the consent that allowed the query is live, and, for its bank or guarantor, the form
+/// for financing matches.
 pub(super) async fn query(
     State(state): Shared,
     signed: Signed,
     Path(id): Path<String>,
 ) -> PageResult {
     let id = Id::parse("id", &id).map_err(fail(&state, &signed))?;
-    let (record, receipt) = state
+    let (record, receipt, restored) = state
         .platform
-        .query(&signed.who, &id)
+        .query_explained(&signed.who, &id)
         .await
         .map_err(fail(&state, &signed))?;
+    let uscc = parse_uscc(&state, &signed, &record.enterprise)?;
+    let purpose = parse_purpose(&state, &signed, &record.purpose)?;
+    // What the consent no longer allows is left out; the query itself stays on record.
+    let history: Vec<(String, f64)> = state
+        .platform
+        .score_history(&signed.who, &uscc, purpose)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| (h.as_of, h.score))
+        .collect();
+    let assets = state
+        .platform
+        .data_assets(&signed.who, Some(&uscc), purpose)
+        .await
+        .unwrap_or_default();
+    let t = words(signed.lang);
     let ctx = context! {
         query => row(&record),
-        current => explained(&record.result, signed.lang),
+        enterprise => record.enterprise.clone(),
+        purpose => record.purpose.clone(),
+        consent => record.consent_id.clone(),
+        may_match => record.institution == signed.who.id,
+        needs => xinrong_lending::PURPOSES.to_vec(),
+        history => Value::from_safe_string(super::charts::line(t["history"], &history)),
+        has_history => !history.is_empty(),
+        assets => Value::from_serialize(&assets),
+        current => explained(restored.as_ref().unwrap_or(&record.result), signed.lang),
         receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
     };
     Ok(page(&state, &signed, "query.html", "/console/queries", ctx))

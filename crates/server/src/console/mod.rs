@@ -210,6 +210,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/lookup", get(institution::lookup))
         .route("/console/enterprises/{uscc}", get(institution::enterprise))
         .route(
+            "/console/enterprises/{uscc}/query",
+            post(institution::score_query),
+        )
+        .route(
             "/console/enterprises/{uscc}/matches",
             post(institution::matches),
         )
@@ -228,6 +232,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/flows", get(credit::flows))
         .route("/console/data", get(oversight::data))
         .route("/console/{*rest}", get(not_found).post(not_found))
+        // Every answer under /console, extractor rejections included, carries the headers.
+        .layer(axum::middleware::map_response(|r: Response| async move {
+            harden(r)
+        }))
 }
 
 /// Headers every console answer carries: no caching of pages with credit data, no framing,
@@ -241,7 +249,8 @@ fn harden(mut response: Response) -> Response {
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -280,11 +289,29 @@ impl FromRequestParts<Arc<AppState>> for Signed {
         let Some(session) = session else {
             return Err(to_sign_in(true));
         };
-        match state.platform.authenticate(&session.key).await {
-            Ok(who) => Ok(Signed { who, session, lang }),
-            Err(PlatformError::Unauthorized) => Err(to_sign_in(true)),
-            Err(e) => Err(page_error(state, lang, None, e.into())),
+        let who = match state.platform.authenticate(&session.key).await {
+            Ok(who) => who,
+            Err(PlatformError::Unauthorized) => return Err(to_sign_in(true)),
+            Err(e) => return Err(page_error(state, lang, None, e.into())),
+        };
+        // The institution's rate limits apply to the console as to the API: a page that does
+        // what an API route does spends that route's budget.
+        let route = crate::auth::route_of(parts);
+        if let Err(e) = state.throttle.request(&who.id, budget_of(&route)) {
+            return Err(page_error(state, lang, None, e));
         }
+        Ok(Signed { who, session, lang })
+    }
+}
+
+/// The API route whose rate limit a console route spends (its own otherwise).
+fn budget_of(route: &str) -> &str {
+    match route {
+        "POST /console/enterprises/{uscc}/query" => "POST /v1/scores",
+        "POST /console/enterprises/{uscc}/matches" => "POST /v1/matches",
+        "POST /console/me/consents" => "POST /v1/consents",
+        "POST /console/me/consents/{id}/revoke" => "POST /v1/consents/{id}/revoke",
+        other => other,
     }
 }
 
@@ -414,6 +441,11 @@ fn page_error(state: &AppState, lang: Lang, signed: Option<&Signed>, e: ApiError
         ),
     };
     *response.status_mut() = status;
+    if let Some(seconds) = e.retry_after() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 
@@ -514,6 +546,28 @@ struct SignInForm {
     key: String,
 }
 
+/// Whether a form was sent from the console's own pages: a browser that says where a request
+/// comes from (`Sec-Fetch-Site`, `Origin`) must say this site; a client that says nothing (an
+/// old browser, a script) is let through, since it carries no other site's cookies.
+fn same_site(headers: &HeaderMap) -> bool {
+    let fetch = headers
+        .get("sec-fetch-site")
+        .map(|v| matches!(v.as_bytes(), b"same-origin" | b"none"));
+    let origin = headers.get(axum::http::header::ORIGIN).map(|o| {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        let o = o.as_bytes();
+        let o = o
+            .strip_prefix(b"https://")
+            .or_else(|| o.strip_prefix(b"http://"))
+            .unwrap_or(o);
+        o == host
+    });
+    fetch.unwrap_or(true) && origin.unwrap_or(true)
+}
+
 fn secure(state: &AppState, headers: &HeaderMap) -> bool {
     state.console.tls
         || headers
@@ -530,6 +584,14 @@ async fn sign_in(
     form: Result<axum::Form<SignInForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
+    if !same_site(&headers) {
+        let e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site",
+            "sign in from the console's own page",
+        );
+        return page_error(&state, lang, None, e);
+    }
     let ip = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
@@ -608,6 +670,18 @@ struct Next {
 }
 
 /// Switches the language (remembered in a cookie for a year) and goes back to a console page.
+/// A path to return to after switching language: a console page, nothing that could leave
+/// the console or act (no dot segments, escapes, query or second slash).
+fn safe_return(path: &str) -> bool {
+    path.starts_with("/console")
+        && path.len() <= 200
+        && !path.contains("//")
+        && !path.contains("..")
+        && !path
+            .chars()
+            .any(|c| matches!(c, '\\' | '%' | '?' | '#') || c.is_control())
+}
+
 async fn set_lang(Path(code): Path<String>, Query(next): Query<Next>) -> Response {
     let lang = match code.as_str() {
         "en" => "en",
@@ -616,7 +690,7 @@ async fn set_lang(Path(code): Path<String>, Query(next): Query<Next>) -> Respons
     // Only a console path: never a redirect to another site.
     let back = next
         .next
-        .filter(|n| n.starts_with("/console") && !n.contains("//") && !n.contains('\\'))
+        .filter(|n| safe_return(n))
         .unwrap_or_else(|| "/console/".into());
     let mut r = redirect(&back);
     if let Ok(v) = HeaderValue::from_str(&format!(

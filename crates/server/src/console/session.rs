@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 pub const SESSION_COOKIE: &str = "xr_session";
 /// Name of the language cookie (`zh` or `en`, remembered for a year).
 pub const LANG_COOKIE: &str = "xr_lang";
-/// Most open sessions per institution: the oldest is closed when a new one would pass it, so
-/// repeated sign-ins cannot fill the server's memory.
-const MAX_PER_INSTITUTION: usize = 32;
+/// Most open sessions per key: the oldest is closed when a new one would pass it, so repeated
+/// sign-ins cannot fill the server's memory (nor close the sessions of another officer's key).
+const MAX_PER_KEY: usize = 32;
 /// A session ends this long after it was opened, however active.
 const MAX_AGE: Duration = Duration::from_secs(12 * 3600);
 
@@ -82,12 +82,12 @@ impl Sessions {
         open.retain(|_, s| self.live(s, now));
         let mut mine: Vec<([u8; 32], Instant)> = open
             .iter()
-            .filter(|(_, s)| s.institution == institution)
+            .filter(|(_, s)| s.key == key)
             .map(|(k, s)| (*k, s.opened))
             .collect();
-        if mine.len() >= MAX_PER_INSTITUTION {
+        if mine.len() >= MAX_PER_KEY {
             mine.sort_by_key(|(_, opened)| *opened);
-            for (k, _) in &mine[..=mine.len() - MAX_PER_INSTITUTION] {
+            for (k, _) in &mine[..=mine.len() - MAX_PER_KEY] {
                 open.remove(k);
             }
         }
@@ -132,16 +132,19 @@ impl Sessions {
     }
 }
 
-/// The value of cookie `name` in a request's `Cookie` headers.
+/// The value of cookie `name` in a request's `Cookie` headers; none when the name comes twice
+/// (a cookie planted for a narrower path or by a sibling host must not pick the session).
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let mut found = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// A `Set-Cookie` value for the session id (`None` clears it).
@@ -177,22 +180,22 @@ mod tests {
     }
 
     #[test]
-    fn repeated_sign_ins_keep_at_most_the_newest_sessions_of_an_institution() {
+    fn repeated_sign_ins_keep_at_most_the_newest_sessions_of_a_key() {
         let sessions = Sessions::new(Duration::from_secs(60));
-        let ids: Vec<String> = (0..MAX_PER_INSTITUTION + 5)
+        let colleague = sessions.open("k2".into(), "i1");
+        let ids: Vec<String> = (0..MAX_PER_KEY + 5)
             .map(|_| sessions.open("k".into(), "i1"))
             .collect();
-        let other = sessions.open("k2".into(), "i2");
         let live = ids.iter().filter(|id| sessions.get(id).is_some()).count();
-        assert_eq!(live, MAX_PER_INSTITUTION);
+        assert_eq!(live, MAX_PER_KEY);
         assert!(
             sessions.get(ids.last().unwrap()).is_some(),
             "the newest stays"
         );
         assert!(sessions.get(&ids[0]).is_none(), "the oldest went");
         assert!(
-            sessions.get(&other).is_some(),
-            "another institution's is untouched"
+            sessions.get(&colleague).is_some(),
+            "another key of the same institution keeps its session"
         );
     }
 
@@ -204,6 +207,8 @@ mod tests {
         assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
+        h.append("cookie", "xr_session=planted".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), None, "twice: neither");
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("a", "ab"));
     }
 }
