@@ -528,15 +528,15 @@ impl Platform {
             )),
             Kind::Bank | Kind::Guarantor => {
                 let today = chrono::Utc::now().date_naive();
+                let mut enterprises = std::collections::HashSet::new();
+                self.consents.for_each_live(&by.id, today, |c| {
+                    if c.purpose == Purpose::PostLoan {
+                        enterprises.insert(c.enterprise.to_string());
+                    }
+                });
                 Ok(Scope::Mine {
                     institution: by.id.clone(),
-                    enterprises: self
-                        .consents
-                        .of_institution(&by.id)
-                        .into_iter()
-                        .filter(|c| c.purpose == Purpose::PostLoan && c.is_live(today))
-                        .map(|c| c.enterprise.to_string())
-                        .collect(),
+                    enterprises,
                 })
             }
         }

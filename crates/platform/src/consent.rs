@@ -350,6 +350,30 @@ impl Consents {
         out
     }
 
+    /// Calls `f` with each consent an institution holds that allows queries `today`, without
+    /// copying them (a lender's portfolio holds tens of thousands).
+    pub fn for_each_live(&self, institution: &str, today: NaiveDate, mut f: impl FnMut(&Consent)) {
+        let map = self.by_pair.read().expect("consent index");
+        for (k, v) in map.iter() {
+            if k.1 == institution {
+                v.iter().filter(|c| c.is_live(today)).for_each(&mut f);
+            }
+        }
+    }
+
+    /// The consents from one enterprise to one institution that allow queries `today`.
+    pub fn live_between(
+        &self,
+        enterprise: &Uscc,
+        institution: &str,
+        today: NaiveDate,
+    ) -> Vec<Consent> {
+        let map = self.by_pair.read().expect("consent index");
+        map.get(&(enterprise.clone(), institution.to_string()))
+            .map(|v| v.iter().filter(|c| c.is_live(today)).cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Every consent an institution holds.
     pub fn of_institution(&self, institution: &str) -> Vec<Consent> {
         let map = self.by_pair.read().expect("consent index");

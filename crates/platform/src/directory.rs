@@ -96,13 +96,14 @@ impl Platform {
         .fetch_all(&self.pool)
         .await?;
         let today = crate::today();
-        let held = self.consents.of_institution(&by.id);
         Ok(rows
             .into_iter()
             .map(|(uscc, name)| {
-                let mut consents: Vec<String> = held
+                let mut consents: Vec<String> = uscc
+                    .parse::<Uscc>()
+                    .map(|u| self.consents.live_between(&u, &by.id, today))
+                    .unwrap_or_default()
                     .iter()
-                    .filter(|c| c.enterprise.as_str() == uscc && c.is_live(today))
                     .map(|c| c.purpose.as_str().to_string())
                     .collect();
                 consents.sort();
@@ -238,6 +239,50 @@ impl Platform {
         let full = explain(&model, snapshot).ok()?;
         (full.inputs_hash == recorded.inputs_hash && (full.score - recorded.score).abs() < 1e-6)
             .then_some(full)
+    }
+}
+
+impl Platform {
+    /// The live consents a bank or guarantor holds: how many, and the `newest` most recently
+    /// granted.
+    pub fn consents_held(
+        &self,
+        by: &Institution,
+        newest: usize,
+    ) -> Result<(usize, Vec<crate::Consent>), PlatformError> {
+        if !by.kind.may_query_scores() {
+            return Err(PlatformError::role(
+                "only banks and guarantors hold consents",
+            ));
+        }
+        let mut count = 0;
+        let mut kept: Vec<crate::Consent> = Vec::with_capacity(newest + 1);
+        self.consents.for_each_live(&by.id, crate::today(), |c| {
+            count += 1;
+            // Granted times are RFC 3339 in UTC, so they sort as text.
+            let at = kept.partition_point(|k| k.granted > c.granted);
+            if at < newest {
+                kept.insert(at, c.clone());
+                kept.truncate(newest);
+            }
+        });
+        Ok((count, kept))
+    }
+
+    /// The live consents `by` holds from one enterprise.
+    pub fn consents_from(
+        &self,
+        by: &Institution,
+        enterprise: &Uscc,
+    ) -> Result<Vec<crate::Consent>, PlatformError> {
+        if !by.kind.may_query_scores() {
+            return Err(PlatformError::role(
+                "only banks and guarantors hold consents",
+            ));
+        }
+        Ok(self
+            .consents
+            .live_between(enterprise, &by.id, crate::today()))
     }
 }
 

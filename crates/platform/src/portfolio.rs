@@ -76,17 +76,14 @@ impl Platform {
         let mut held: Vec<Uscc> = Vec::new();
         let mut seen: BTreeSet<Uscc> = BTreeSet::new();
         let mut monitored: BTreeSet<Uscc> = BTreeSet::new();
-        for c in self.consents.of_institution(&by.id) {
-            if !c.is_live(today) {
-                continue;
-            }
+        self.consents.for_each_live(&by.id, today, |c| {
             if c.purpose == Purpose::PostLoan {
                 monitored.insert(c.enterprise.clone());
             }
             if seen.insert(c.enterprise.clone()) {
                 held.push(c.enterprise.clone());
             }
-        }
+        });
         let champion = self.registry.get(None).ok();
         let mut by_grade: Vec<GradeCount> = Grade::ALL
             .iter()

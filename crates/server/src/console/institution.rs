@@ -50,19 +50,13 @@ const HOME_ROWS: usize = 20;
 
 pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
     let lang = signed.lang;
-    let today = chrono::Utc::now().date_naive();
-    let consents = state
-        .platform
-        .consents(&signed.who)
-        .map_err(fail(state, signed))?;
     // The newest live consents; the overview says how many there are in all.
-    let mut live: Vec<&xinrong_platform::Consent> =
-        consents.iter().filter(|c| c.is_live(today)).collect();
-    let held_count = live.len();
-    live.sort_by(|a, b| b.granted.cmp(&a.granted));
-    let held: Vec<Value> = live
-        .into_iter()
-        .take(HOME_ROWS)
+    let (held_count, newest) = state
+        .platform
+        .consents_held(&signed.who, HOME_ROWS)
+        .map_err(fail(state, signed))?;
+    let held: Vec<Value> = newest
+        .iter()
         .map(|c| {
             context! {
                 enterprise => c.enterprise.to_string(),
@@ -256,13 +250,11 @@ pub(super) async fn enterprise(
         &signed,
         lookup.purpose.as_deref().unwrap_or("pre_loan"),
     )?;
-    let today = chrono::Utc::now().date_naive();
     let held: Vec<Value> = state
         .platform
-        .consents(&signed.who)
+        .consents_from(&signed.who, &uscc)
         .map_err(fail(&state, &signed))?
         .iter()
-        .filter(|c| c.enterprise == uscc && c.is_live(today))
         .map(|c| context! { purpose => c.purpose.as_str(), expires => c.expires.to_string() })
         .collect();
     let ctx = context! {
