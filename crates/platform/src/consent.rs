@@ -52,13 +52,46 @@ impl Consent {
     }
 }
 
-type Key = (Uscc, String);
+/// Consents by institution, then enterprise: an institution's whole book is one lookup (a
+/// lender holds tens of thousands, institutions are few), a pair two.
+#[derive(Default)]
+struct Index(HashMap<String, HashMap<Uscc, Vec<Consent>>>);
 
-/// Every consent, indexed by enterprise and institution.
+impl Index {
+    /// The consents from `enterprise` to `institution`, oldest first.
+    fn pair(&self, enterprise: &Uscc, institution: &str) -> &[Consent] {
+        self.0
+            .get(institution)
+            .and_then(|m| m.get(enterprise))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn add(&mut self, c: Consent) {
+        self.0
+            .entry(c.institution.clone())
+            .or_default()
+            .entry(c.enterprise.clone())
+            .or_default()
+            .push(c);
+    }
+
+    /// Each institution with the consents `enterprise` gave it.
+    fn of_enterprise<'a>(
+        &'a self,
+        enterprise: &'a Uscc,
+    ) -> impl Iterator<Item = (&'a String, &'a Vec<Consent>)> + 'a {
+        self.0
+            .iter()
+            .filter_map(move |(i, m)| m.get(enterprise).map(|list| (i, list)))
+    }
+}
+
+/// Every consent, indexed by institution and enterprise.
 pub struct Consents {
     pool: AnyPool,
     ledger: Arc<Ledger>,
-    by_pair: RwLock<HashMap<Key, Vec<Consent>>>,
+    by_pair: RwLock<Index>,
     /// Consents being revoked right now: a second, concurrent revocation is a conflict, so a
     /// consent is revoked (and logged) once.
     revoking: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -101,13 +134,9 @@ impl Consents {
         )
         .fetch_all(&pool)
         .await?;
-        let mut by_pair: HashMap<Key, Vec<Consent>> = HashMap::new();
+        let mut by_pair = Index::default();
         for row in rows {
-            let c = consent(row)?;
-            by_pair
-                .entry((c.enterprise.clone(), c.institution.clone()))
-                .or_default()
-                .push(c);
+            by_pair.add(consent(row)?);
         }
         Ok(Consents {
             pool,
@@ -124,9 +153,8 @@ impl Consents {
         let today = today();
         let map = self.by_pair.read().expect("consent index");
         let mut out: Vec<(String, Purpose, String)> = map
-            .iter()
-            .filter(|((u, _), _)| u == enterprise)
-            .filter_map(|((_, institution), list)| {
+            .of_enterprise(enterprise)
+            .filter_map(|(institution, list)| {
                 [Purpose::PreLoan, Purpose::Guarantee].iter().find_map(|p| {
                     list.iter()
                         .find(|c| c.purpose == *p && c.is_live(today))
@@ -149,10 +177,7 @@ impl Consents {
     ) -> Result<String, PlatformError> {
         let today = today();
         let map = self.by_pair.read().expect("consent index");
-        let list = map
-            .get(&(enterprise.clone(), institution.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let list = map.pair(enterprise, institution);
         if let Some(c) = list
             .iter()
             .find(|c| c.purpose == purpose && c.is_live(today))
@@ -269,12 +294,7 @@ impl Consents {
             grant_leaf: receipt.leaf_index,
             revoke_leaf: None,
         };
-        self.by_pair
-            .write()
-            .expect("consent index")
-            .entry((enterprise.clone(), institution.id.clone()))
-            .or_default()
-            .push(c.clone());
+        self.by_pair.write().expect("consent index").add(c.clone());
         Ok((c, receipt))
     }
 
@@ -330,7 +350,9 @@ impl Consents {
             .await?;
         let mut map = self.by_pair.write().expect("consent index");
         let list = map
-            .get_mut(&(enterprise.clone(), found.institution.clone()))
+            .0
+            .get_mut(&found.institution)
+            .and_then(|m| m.get_mut(enterprise))
             .expect("the consent was found in this list");
         let c = list.iter_mut().find(|c| c.id == id).expect("found above");
         c.revoked = Some(rfc3339(revoked_ms));
@@ -342,8 +364,7 @@ impl Consents {
     pub fn of_enterprise(&self, enterprise: &Uscc) -> Vec<Consent> {
         let map = self.by_pair.read().expect("consent index");
         let mut out: Vec<Consent> = map
-            .iter()
-            .filter(|(k, _)| &k.0 == enterprise)
+            .of_enterprise(enterprise)
             .flat_map(|(_, v)| v.iter().cloned())
             .collect();
         out.sort_by(|a, b| a.granted.cmp(&b.granted).then(a.id.cmp(&b.id)));
@@ -354,9 +375,23 @@ impl Consents {
     /// copying them (a lender's portfolio holds tens of thousands).
     pub fn for_each_live(&self, institution: &str, today: NaiveDate, mut f: impl FnMut(&Consent)) {
         let map = self.by_pair.read().expect("consent index");
-        for (k, v) in map.iter() {
-            if k.1 == institution {
-                v.iter().filter(|c| c.is_live(today)).for_each(&mut f);
+        for list in map.0.get(institution).into_iter().flat_map(HashMap::values) {
+            list.iter().filter(|c| c.is_live(today)).for_each(&mut f);
+        }
+    }
+
+    /// Calls `f` once for each enterprise from which an institution holds a consent that
+    /// allows queries `today`, with all of that enterprise's consents to it.
+    pub fn for_each_holding(
+        &self,
+        institution: &str,
+        today: NaiveDate,
+        mut f: impl FnMut(&Uscc, &[Consent]),
+    ) {
+        let map = self.by_pair.read().expect("consent index");
+        for (enterprise, list) in map.0.get(institution).into_iter().flatten() {
+            if list.iter().any(|c| c.is_live(today)) {
+                f(enterprise, list);
             }
         }
     }
@@ -369,18 +404,22 @@ impl Consents {
         today: NaiveDate,
     ) -> Vec<Consent> {
         let map = self.by_pair.read().expect("consent index");
-        map.get(&(enterprise.clone(), institution.to_string()))
-            .map(|v| v.iter().filter(|c| c.is_live(today)).cloned().collect())
-            .unwrap_or_default()
+        map.pair(enterprise, institution)
+            .iter()
+            .filter(|c| c.is_live(today))
+            .cloned()
+            .collect()
     }
 
     /// Every consent an institution holds.
     pub fn of_institution(&self, institution: &str) -> Vec<Consent> {
         let map = self.by_pair.read().expect("consent index");
         let mut out: Vec<Consent> = map
-            .iter()
-            .filter(|(k, _)| k.1 == institution)
-            .flat_map(|(_, v)| v.iter().cloned())
+            .0
+            .get(institution)
+            .into_iter()
+            .flat_map(HashMap::values)
+            .flat_map(|v| v.iter().cloned())
             .collect();
         out.sort_by(|a, b| a.granted.cmp(&b.granted).then(a.id.cmp(&b.id)));
         out

@@ -7,8 +7,6 @@
 //! (computed in bulk once, then kept until the enterprise is rescored or the model changes),
 //! so the overview stays fast for a portfolio of a hundred thousand firms.
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
 use xinrong_core::{Grade, Purpose, Uscc};
 
@@ -74,16 +72,16 @@ impl Platform {
         }
         let today = crate::today();
         let mut held: Vec<Uscc> = Vec::new();
-        let mut seen: BTreeSet<Uscc> = BTreeSet::new();
-        let mut monitored: BTreeSet<Uscc> = BTreeSet::new();
-        self.consents.for_each_live(&by.id, today, |c| {
-            if c.purpose == Purpose::PostLoan {
-                monitored.insert(c.enterprise.clone());
-            }
-            if seen.insert(c.enterprise.clone()) {
-                held.push(c.enterprise.clone());
-            }
-        });
+        let mut monitored: Vec<bool> = Vec::new();
+        self.consents
+            .for_each_holding(&by.id, today, |enterprise, consents| {
+                held.push(enterprise.clone());
+                monitored.push(
+                    consents
+                        .iter()
+                        .any(|c| c.purpose == Purpose::PostLoan && c.is_live(today)),
+                );
+            });
         let champion = self.registry.get(None).ok();
         let mut by_grade: Vec<GradeCount> = Grade::ALL
             .iter()
@@ -103,26 +101,40 @@ impl Platform {
             });
         };
         let scores = self.snapshots.latest_scores(&held, &model).await?;
-        let mut holdings: Vec<Holding> = Vec::new();
         let (mut pd_sum, mut scored) = (0.0, 0);
-        for (enterprise, found) in held.iter().zip(&scores) {
+        // Only the riskiest few become rows: (PD, enterprise index) for the monitored ones.
+        let mut watched: Vec<(f64, usize)> = Vec::new();
+        for (i, (found, monitored)) in scores.iter().zip(&monitored).enumerate() {
             let Some(s) = found else { continue };
             by_grade[s.grade.rank()].count += 1;
             pd_sum += s.pd;
             scored += 1;
-            if monitored.contains(enterprise) {
-                holdings.push(Holding {
-                    enterprise: enterprise.to_string(),
+            if *monitored {
+                watched.push((s.pd, i));
+            }
+        }
+        let riskiest_first = |a: &(f64, usize), b: &(f64, usize)| {
+            b.0.total_cmp(&a.0).then(held[a.1].cmp(&held[b.1]))
+        };
+        if watched.len() > RISKIEST {
+            watched.select_nth_unstable_by(RISKIEST - 1, riskiest_first);
+            watched.truncate(RISKIEST);
+        }
+        watched.sort_by(riskiest_first);
+        let holdings: Vec<Holding> = watched
+            .iter()
+            .filter_map(|&(_, i)| {
+                let s = scores[i]?;
+                Some(Holding {
+                    enterprise: held[i].to_string(),
                     purpose: Purpose::PostLoan.as_str().to_string(),
                     as_of: s.as_of.to_string(),
                     score: s.score,
                     grade: s.grade.to_string(),
                     pd: s.pd,
-                });
-            }
-        }
-        holdings.sort_by(|a, b| b.pd.total_cmp(&a.pd).then(a.enterprise.cmp(&b.enterprise)));
-        holdings.truncate(RISKIEST);
+                })
+            })
+            .collect();
         Ok(Portfolio {
             enterprises: held.len(),
             scored,

@@ -222,6 +222,19 @@ impl Snapshots {
         enterprises: &[Uscc],
         model: &crate::registry::Published,
     ) -> Result<Vec<Option<Scored>>, PlatformError> {
+        // Every answer kept under this model: read under the shared lock only.
+        {
+            let cache = self.cache.read().expect("snapshot cache");
+            if cache.scored_with == model.version {
+                let kept: Option<Vec<Option<Scored>>> = enterprises
+                    .iter()
+                    .map(|e| cache.scores.get(e).copied())
+                    .collect();
+                if let Some(answers) = kept {
+                    return Ok(answers);
+                }
+            }
+        }
         let (missing, stored) = {
             let mut cache = self.cache.write().expect("snapshot cache");
             if cache.scored_with != model.version {

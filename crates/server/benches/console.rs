@@ -163,6 +163,30 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
+    if std::env::var("CONSOLE_BENCH_PARTS").is_ok() {
+        for _ in 0..5 {
+            let t = Instant::now();
+            platform.portfolio(&bank_inst).await.unwrap();
+            let a = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            platform.consents_held(&bank_inst, 20).unwrap();
+            let b = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            let filter = xinrong_platform::alerts::AlertFilter {
+                status: Some("open".into()),
+                limit: Some(500),
+                ..Default::default()
+            };
+            platform.alerts(&bank_inst, &filter).await.unwrap();
+            let c = t.elapsed().as_secs_f64() * 1e3;
+            let t = Instant::now();
+            platform.credit_summary(&bank_inst).await.unwrap();
+            let d = t.elapsed().as_secs_f64() * 1e3;
+            eprintln!(
+                "portfolio {a:.1} ms, consents held {b:.1} ms, alerts {c:.1} ms, credit summary {d:.1} ms"
+            );
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let options = xinrong_server::ServeOptions {
