@@ -259,7 +259,11 @@ impl Platform {
         let mut kept: Vec<crate::Consent> = Vec::with_capacity(newest + 1);
         self.consents.for_each_live(&by.id, crate::today(), |c| {
             count += 1;
-            // Granted times are RFC 3339 in UTC, so they sort as text.
+            // Granted times are RFC 3339 in UTC, so they sort as text; most consents are older
+            // than the newest kept and cost one comparison.
+            if kept.len() == newest && kept.last().is_some_and(|l| l.granted >= c.granted) {
+                return;
+            }
             let at = kept.partition_point(|k| k.granted > c.granted);
             if at < newest {
                 kept.insert(at, c.clone());
