@@ -3,7 +3,8 @@
 //! every enterprise's consent held by one bank, and a few hundred queries; each page is asked
 //! for `ROUNDS` times in turn over loopback, and the median, p99 and max are printed.
 //!
-//! `cargo bench -p xinrong-server --bench console -- [N] [ROUNDS]` (results in bench/RESULTS.md).
+//! `cargo bench -p xinrong-server --bench console -- [N] [ROUNDS]` (results in bench/RESULTS.md);
+//! with `CONSOLE_BENCH_PARTS=1` it first times the overview's platform calls one by one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
