@@ -88,6 +88,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if !args.no_rescore {
             crate::rescore::install(&platform, &args.sql).await?;
         }
+        // The portfolio overviews' scores, computed while the server already answers.
+        let warming = std::sync::Arc::clone(&platform);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match warming.warm_portfolio_scores().await {
+                Ok(n) => tracing::info!(enterprises = n, ms = started.elapsed().as_millis() as u64, "portfolio scores kept"),
+                Err(e) => tracing::warn!(error = %e, "portfolio scores not computed at start; the first overview will"),
+            }
+        });
         serve(platform, args.listen, options).await
     })
 }

@@ -396,6 +396,21 @@ impl Consents {
         }
     }
 
+    /// Every enterprise from which some institution holds a consent that allows queries
+    /// `today`, once each.
+    pub fn live_enterprises(&self, today: NaiveDate) -> Vec<Uscc> {
+        let map = self.by_pair.read().expect("consent index");
+        let mut out: std::collections::HashSet<&Uscc> = std::collections::HashSet::new();
+        for book in map.0.values() {
+            for (enterprise, list) in book {
+                if list.iter().any(|c| c.is_live(today)) {
+                    out.insert(enterprise);
+                }
+            }
+        }
+        out.into_iter().cloned().collect()
+    }
+
     /// The consents from one enterprise to one institution that allow queries `today`.
     pub fn live_between(
         &self,

@@ -144,4 +144,16 @@ impl Platform {
             model_version: Some(model.version.clone()),
         })
     }
+
+    /// Computes and keeps the champion's answer for every enterprise under a live consent, so
+    /// that the first overview after a start is as fast as the next (`xinrong serve` runs it
+    /// in the background at start); how many were scored.
+    pub async fn warm_portfolio_scores(&self) -> Result<usize, PlatformError> {
+        let Ok(model) = self.registry.get(None) else {
+            return Ok(0);
+        };
+        let enterprises = self.consents.live_enterprises(crate::today());
+        let scores = self.snapshots.latest_scores(&enterprises, &model).await?;
+        Ok(scores.iter().flatten().count())
+    }
 }

@@ -366,6 +366,7 @@ on_both_stores!(
         h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
         h.grant("ent0", "bank", "in_loan", &in_days(30)).await;
         h.grant("ent1", "bank", "post_loan", &in_days(30)).await;
+        assert_eq!(p.warm_portfolio_scores().await.unwrap(), 2);
         let folio = p.portfolio(&bank).await.unwrap();
         assert_eq!(
             (folio.enterprises, folio.scored),
@@ -644,5 +645,78 @@ on_both_stores!(
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = get(&h, &regulator, "/console/ledger/entries/-1").await;
         assert!(status.is_client_error());
+    }
+);
+
+on_both_stores!(
+    alerts_are_acknowledged_and_resolved_from_the_console,
+    |h: Harness| async move {
+        use xinrong_platform::alerts::{RaisedAlert, load};
+        h.grant("ent0", "bank", "post_loan", &in_days(30)).await;
+        let alert = RaisedAlert {
+            date: "2025-01-31".parse().unwrap(),
+            uscc: h.enterprises[0].parse().unwrap(),
+            signal: "model_score".into(),
+            level: "red".into(),
+            rule: "model_red".into(),
+            description: "a test rule".into(),
+            evidence: "pd_rank=0.98".into(),
+            action_en: "Review the file".into(),
+            action_zh: "复核档案".into(),
+            rules: "0123abcd".into(),
+        };
+        load(h.platform().pool(), &[alert], "test").await.unwrap();
+        let bank = sign_in(&h, "bank").await;
+        let (_, page) = get(&h, &bank, "/console/alerts").await;
+        assert!(page.contains("data-test=\"alert-act\""), "{page}");
+        let (_, listed) = h.get("/v1/alerts", "bank").await;
+        let id = listed["alerts"][0]["alert_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let token = csrf_of(&page);
+        let path = format!("/console/alerts/{id}");
+        // Without the token, or with an act that does not exist: nothing changes.
+        let (status, _) = post(&h, &bank, &path, "act=resolve&note=x").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = post(&h, &bank, &path, &format!("csrf={token}&act=delete&note=x")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Another bank cannot act on it.
+        let bank2 = sign_in(&h, "bank2").await;
+        let (_, other) = get(&h, &bank2, "/console/alerts").await;
+        let (status, _) = post(
+            &h,
+            &bank2,
+            &path,
+            &format!("csrf={}&act=resolve&note=x", csrf_of(&other)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, open) = h.get("/v1/alerts?status=open", "bank").await;
+        assert_eq!(open["alerts"].as_array().unwrap().len(), 1);
+        // Acknowledged, then resolved with a note: the API sees each at once.
+        let (status, to) = post(
+            &h,
+            &bank,
+            &path,
+            &format!("csrf={token}&act=acknowledge&note=calling+the+firm"),
+        )
+        .await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/console/alerts?status=acknowledged")
+        );
+        let (_, acked) = h.get("/v1/alerts?status=acknowledged", "bank").await;
+        assert_eq!(acked["alerts"][0]["alert_id"], id.as_str());
+        let (status, _) = post(
+            &h,
+            &bank,
+            &path,
+            &format!("csrf={token}&act=resolve&note=overdue+repaid"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, done) = h.get("/v1/alerts?status=resolved", "bank").await;
+        assert_eq!(done["alerts"][0]["note"], "overdue repaid", "{done}");
     }
 );

@@ -282,6 +282,22 @@ async fn set_up(h: &Harness) -> (String, String) {
         .await;
     h.grant("ent1", "bank", "post_loan", &in_days(60)).await;
     let (_, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    // An early warning routed to the bank (ent1 is under its post-loan consent).
+    let alert = xinrong_platform::alerts::RaisedAlert {
+        date: "2025-01-31".parse().unwrap(),
+        uscc: h.enterprises[1].parse().unwrap(),
+        signal: "model_score".into(),
+        level: "red".into(),
+        rule: "model_red".into(),
+        description: "PD in the top 3% of the portfolio".into(),
+        evidence: "pd_rank=0.98".into(),
+        action_en: "Review the file".into(),
+        action_zh: "复核档案".into(),
+        rules: "0123abcd".into(),
+    };
+    xinrong_platform::alerts::load(h.platform().pool(), &[alert], "test")
+        .await
+        .unwrap();
     let terms = json!({
         "bank": h.ids["bank"], "fee_rate": "0.01", "capacity": "50000000.00",
         "per_firm_cap": "5000000.00", "warning_rate": "0.03", "cap_rate": "0.05",

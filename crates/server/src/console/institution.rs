@@ -409,7 +409,12 @@ pub(super) async fn alerts(
             }
         })
         .collect();
-    let ctx = context! { rows, level => q.level, status => filter.status };
+    let ctx = context! {
+        rows,
+        level => q.level,
+        status => filter.status,
+        may_act => signed.who.kind.may_query_scores(),
+    };
     Ok(page(&state, &signed, "alerts.html", "/console/alerts", ctx))
 }
 
@@ -533,4 +538,52 @@ pub(super) async fn matches(
         receipt => serde_json::to_string_pretty(&receipt).unwrap_or_default(),
     };
     Ok(page(&state, &signed, "matches.html", "/console/", ctx))
+}
+
+#[derive(Deserialize)]
+pub(super) struct AlertActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    act: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Acknowledges or resolves an alert routed to the caller, with its note: the same call as
+/// `POST /v1/alerts/{id}/acknowledge|resolve` (logged in the ledger); then back to the alerts.
+pub(super) async fn act_on_alert(
+    State(state): Shared,
+    signed: Signed,
+    Path(id): Path<String>,
+    form: Result<axum::extract::Form<AlertActForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let form = super::form_of(&state, &signed, form)?;
+    super::check_csrf(&state, &signed, &form.csrf)?;
+    let act = match form.act.as_str() {
+        "acknowledge" => xinrong_platform::alerts::AlertAct::Acknowledge,
+        "resolve" => xinrong_platform::alerts::AlertAct::Resolve,
+        other => {
+            return Err(
+                fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
+                    "act",
+                    format!(
+                        "{} is not acknowledge or resolve",
+                        xinrong_platform::fields::shown(other)
+                    ),
+                ))
+                .into(),
+            );
+        }
+    };
+    let id = Id::parse("id", &id).map_err(fail(&state, &signed))?;
+    let done = state
+        .platform
+        .act_on_alert(&signed.who, &id, act, &form.note)
+        .await
+        .map_err(fail(&state, &signed))?;
+    Ok(super::redirect(&format!(
+        "/console/alerts?status={}",
+        done.status
+    )))
 }

@@ -220,6 +220,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/queries", get(institution::queries))
         .route("/console/queries/{id}", get(institution::query))
         .route("/console/alerts", get(institution::alerts))
+        .route("/console/alerts/{id}", post(institution::act_on_alert))
         .route(
             "/console/ledger",
             get(oversight::ledger).post(oversight::verify),
@@ -310,6 +311,7 @@ fn budget_of(route: &str) -> &str {
         "POST /console/enterprises/{uscc}/query" => "POST /v1/scores",
         "POST /console/enterprises/{uscc}/matches" => "POST /v1/matches",
         "POST /console/me/consents" => "POST /v1/consents",
+        "POST /console/alerts/{id}" => "POST /v1/alerts/{id}/acknowledge",
         "POST /console/me/consents/{id}/revoke" => "POST /v1/consents/{id}/revoke",
         other => other,
     }
