@@ -28,6 +28,7 @@ mod health;
 mod ids;
 pub mod journal;
 pub mod ledger_view;
+pub mod loan_book;
 pub mod loans;
 mod platform;
 pub mod portfolio;

@@ -66,7 +66,8 @@ pub struct EventRequest {
     pub reason: Option<String>,
 }
 
-type LoanRow = (String, String, String, Option<String>, Option<String>);
+/// A loan's bank, enterprise, decision, guarantee and agreement.
+pub(crate) type LoanRow = (String, String, String, Option<String>, Option<String>);
 /// A loan's id and its [`LoanRow`].
 type LoanListRow = (
     String,
@@ -136,7 +137,8 @@ impl Platform {
         .await?)
     }
 
-    async fn loan_events(&self, id: &str, row: &LoanRow) -> Result<Loan, PlatformError> {
+    /// A loan rebuilt from its stored events.
+    pub(crate) async fn loan_events(&self, id: &str, row: &LoanRow) -> Result<Loan, PlatformError> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT event_date, event FROM loan_events WHERE loan_id = $1 ORDER BY seq",
         )

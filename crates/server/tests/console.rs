@@ -720,3 +720,45 @@ on_both_stores!(
         assert_eq!(done["alerts"][0]["note"], "overdue repaid", "{done}");
     }
 );
+
+on_both_stores!(
+    the_loan_book_lists_a_banks_loans_and_no_one_elses,
+    |h: Harness| async move {
+        let e0 = common::lenient_bank(&h).await;
+        let (decision, _) = common::approved(&h, &e0, "book-1", "300000").await;
+        let (s, l) = h
+            .post(
+                "/v1/loans",
+                "bank",
+                serde_json::json!({"decision_id": decision, "repayment": "equal_instalment"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{l}");
+        let loan = l["record"]["loan_id"].as_str().unwrap().to_string();
+        let bank = sign_in(&h, "bank").await;
+        let (status, page) = get(&h, &bank, "/console/loans").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&loan) && page.contains("contracted"),
+            "{page}"
+        );
+        let (status, page) = get(&h, &bank, &format!("/console/loans/{loan}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("data-test=\"outstanding\"") && page.contains("applied"),
+            "{page}"
+        );
+        // Another bank: not listed, not found; the regulator sees it; an enterprise has none.
+        let bank2 = sign_in(&h, "bank2").await;
+        let (_, page) = get(&h, &bank2, "/console/loans").await;
+        assert!(!page.contains(&loan));
+        let (status, _) = get(&h, &bank2, &format!("/console/loans/{loan}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let regulator = sign_in(&h, "regulator").await;
+        let (_, page) = get(&h, &regulator, "/console/loans").await;
+        assert!(page.contains(&loan));
+        let ent = sign_in(&h, "ent0").await;
+        let (status, _) = get(&h, &ent, "/console/loans").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);

@@ -342,6 +342,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     bank_pages.push("/console/decisions".into());
     bank_pages.push(format!("/console/decisions/{decision_id}"));
     bank_pages.push("/console/flows".into());
+    bank_pages.push("/console/loans".into());
     bank_pages.push(format!("/console/search?q={}", &h.enterprises[0][..8]));
     bank_pages.push(format!(
         "/console/enterprises/{}?purpose=pre_loan",
@@ -353,7 +354,10 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
             strings(&["/console/me", "/console/me/queries", "/console/me/consents"]),
         ),
         ("bank", bank_pages),
-        ("guarantor", strings(&["/console/", "/console/queries"])),
+        (
+            "guarantor",
+            strings(&["/console/", "/console/queries", "/console/loans"]),
+        ),
         (
             "regulator",
             strings(&[

@@ -82,3 +82,37 @@ pub(super) async fn flows(State(state): Shared, signed: Signed) -> PageResult {
     let ctx = context! { versions => Value::from_serialize(&versions) };
     Ok(page(&state, &signed, "flows.html", "/console/flows", ctx))
 }
+
+/// The caller's loans (a bank's own, a guarantor's under its agreements, a regulator's all).
+pub(super) async fn loans(
+    State(state): Shared,
+    signed: Signed,
+    Query(paging): Query<Paging>,
+) -> PageResult {
+    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let rows = state
+        .platform
+        .loan_book(&signed.who, &p)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let next = (rows.len() as i64 == PAGE_ROWS)
+        .then(|| rows.last().map(|l| l.loan_id.clone()))
+        .flatten();
+    let ctx = context! { rows => Value::from_serialize(&rows), next };
+    Ok(page(&state, &signed, "loans.html", "/console/loans", ctx))
+}
+
+/// One loan today: its position, class and every event (another bank's: 404).
+pub(super) async fn loan(
+    State(state): Shared,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let loan = state
+        .platform
+        .loan(&signed.who, &id, None)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! { l => Value::from_serialize(&loan) };
+    Ok(page(&state, &signed, "loan.html", "/console/loans", ctx))
+}

@@ -126,6 +126,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../console/templates/entry.html"),
     ),
     (
+        "loans.html",
+        include_str!("../../console/templates/loans.html"),
+    ),
+    (
+        "loan.html",
+        include_str!("../../console/templates/loan.html"),
+    ),
+    (
         "alerts.html",
         include_str!("../../console/templates/alerts.html"),
     ),
@@ -231,6 +239,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/decisions", get(credit::decisions))
         .route("/console/decisions/{id}", get(credit::decision))
         .route("/console/flows", get(credit::flows))
+        .route("/console/loans", get(credit::loans))
+        .route("/console/loans/{id}", get(credit::loan))
         .route("/console/data", get(oversight::data))
         .route("/console/{*rest}", get(not_found).post(not_found))
         // Every answer under /console, extractor rejections included, carries the headers.
@@ -351,6 +361,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/queries", "nav_queries"),
             ("/console/decisions", "nav_decisions"),
             ("/console/flows", "nav_flows"),
+            ("/console/loans", "nav_loans"),
             ("/console/alerts", "nav_alerts"),
             ("/console/ledger", "nav_ledger"),
         ],
@@ -358,6 +369,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/", "nav_home"),
             ("/console/search", "nav_search"),
             ("/console/queries", "nav_queries"),
+            ("/console/loans", "nav_loans"),
             ("/console/alerts", "nav_alerts"),
             ("/console/ledger", "nav_ledger"),
         ],
@@ -367,6 +379,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/data", "nav_data"),
             ("/console/queries", "nav_queries"),
             ("/console/decisions", "nav_decisions"),
+            ("/console/loans", "nav_loans"),
             ("/console/models", "nav_models"),
             ("/console/ledger", "nav_ledger"),
         ],

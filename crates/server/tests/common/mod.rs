@@ -453,3 +453,66 @@ pub async fn load_facts(h: &Harness) {
         .await
         .unwrap();
 }
+
+/// A bank policy that approves everything the product's limit allows: one row that never fires.
+pub fn lenient_flow() -> Value {
+    let mut flow: Value = serde_json::from_str(xinrong_credit::flow::BUILTIN_FLOW).unwrap();
+    let table = &mut flow["nodes"][1]["content"];
+    let first = table["rules"][0].clone();
+    let mut row = first.clone();
+    for (k, v) in first.as_object().unwrap() {
+        if k.starts_with("in_") && !v.as_str().unwrap().is_empty() {
+            row[k] = json!("");
+        }
+    }
+    row["in_score"] = json!("< -1000000");
+    table["rules"] = json!([row]);
+    flow
+}
+
+/// A bank whose live flow approves, and an enterprise that consented.
+pub async fn lenient_bank(h: &Harness) -> String {
+    load_facts(h).await;
+    let (s, body) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let checker = h
+        .platform()
+        .access()
+        .issue_key(&h.ids["bank"], "test")
+        .await
+        .unwrap()
+        .token;
+    let (s, v) = h
+        .post("/v1/flows", "bank", json!({"rules": lenient_flow()}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        h.post("/v1/flows/1/approve", &checker, json!({})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.post("/v1/flows/1/promote", &checker, json!({})).await.0,
+        StatusCode::OK
+    );
+    h.enterprises[0].clone()
+}
+
+pub async fn approved(h: &Harness, enterprise: &str, key: &str, amount: &str) -> (String, f64) {
+    let (s, d) = h
+        .post(
+            "/v1/decisions",
+            "bank",
+            json!({"enterprise": enterprise, "purpose": "pre_loan", "product": "guaranteed_loan",
+                   "amount": amount, "request_key": key}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let d = &d["decision"];
+    assert_eq!(d["outcome"], "approve", "{d}");
+    let amount: f64 = d["amount"].as_str().unwrap().parse().unwrap();
+    assert!(
+        amount > 0.0,
+        "the product lends this enterprise something: {d}"
+    );
+    (d["decision_id"].as_str().unwrap().to_string(), amount)
+}
