@@ -8,7 +8,7 @@ use crate::error::PlatformError;
 use crate::platform::{Page, Platform};
 
 /// One decision in a list.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DecisionRow {
     /// Decision id.
     pub decision_id: String,
@@ -30,18 +30,6 @@ pub struct DecisionRow {
     pub leaf_index: i64,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-);
-
 impl Platform {
     /// The caller's decisions (a regulator: every bank's), newest first, one page.
     pub async fn decisions(
@@ -61,7 +49,7 @@ impl Platform {
         };
         // Decision ids are time-ordered, so "before" is a plain comparison.
         let before = page.before.as_ref().map(|b| b.as_str().to_string());
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as::<_, DecisionRow>(
             "SELECT decision_id, institution, enterprise, product, flow_version, outcome, amount, \
              decided_on, leaf_index FROM credit_decisions \
              WHERE (institution = $1 OR $2) AND ($3 OR decision_id < $4) \
@@ -73,32 +61,7 @@ impl Platform {
         .bind(before.unwrap_or_default())
         .bind(page.limit)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    decision_id,
-                    institution,
-                    enterprise,
-                    product,
-                    flow_version,
-                    outcome,
-                    amount,
-                    decided_on,
-                    leaf_index,
-                )| DecisionRow {
-                    decision_id,
-                    institution,
-                    enterprise,
-                    product,
-                    flow_version,
-                    outcome,
-                    amount,
-                    decided_on,
-                    leaf_index,
-                },
-            )
-            .collect())
+        .await
+        .map_err(Into::into)
     }
 }

@@ -30,15 +30,6 @@ pub struct LoanLine {
     pub category: String,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
 impl Platform {
     /// The caller's loans, newest first, one page.
     pub async fn loan_book(
@@ -59,7 +50,7 @@ impl Platform {
         };
         // Loan ids are time-ordered, so "before" is a plain comparison.
         let before = page.before.as_ref().map(|b| b.as_str().to_string());
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<crate::loans::LoanListRow> = sqlx::query_as(
             "SELECT l.loan_id, l.bank, l.enterprise, l.decision_id, l.guarantee_id, l.agreement_id \
              FROM loans l LEFT JOIN guarantee_agreements a ON a.agreement_id = l.agreement_id \
              WHERE ($1 OR (NOT $2 AND l.bank = $3) OR ($2 AND a.guarantor = $3)) \

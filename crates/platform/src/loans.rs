@@ -69,7 +69,7 @@ pub struct EventRequest {
 /// A loan's bank, enterprise, decision, guarantee and agreement.
 pub(crate) type LoanRow = (String, String, String, Option<String>, Option<String>);
 /// A loan's id and its [`LoanRow`].
-type LoanListRow = (
+pub(crate) type LoanListRow = (
     String,
     String,
     String,

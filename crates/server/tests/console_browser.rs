@@ -196,20 +196,9 @@ async fn sign_in(c: &Client, base: &str, key: &str) {
         .send_keys(key)
         .await
         .unwrap();
-    c.find(Locator::Css("main button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "main button[type=submit]").await;
     // Signed in once the browser has left the sign-in page (with the session cookie).
-    for _ in 0..200 {
-        if !c.current_url().await.unwrap().path().ends_with("/sign-in") {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("still on the sign-in page after signing in");
+    wait_for_path(c, "a signed-in page", |p| !p.ends_with("/sign-in")).await;
 }
 
 /// Visits a page: checks its heading, console, accessibility and width, and screenshots it.
@@ -253,6 +242,27 @@ async fn check_page(c: &Client, shot: &str, axe: &str) -> String {
     let png = c.screenshot().await.unwrap();
     std::fs::write(shots_dir().join(format!("{shot}.png")), png).unwrap();
     html
+}
+
+/// Clicks the first element `css` selects.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits (ten seconds at most) until the browser's path satisfies `ok`.
+async fn wait_for_path(c: &Client, what: &str, ok: impl Fn(&str) -> bool) {
+    for _ in 0..200 {
+        if ok(c.current_url().await.unwrap().path()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never reached {what}");
 }
 
 /// The page's heading once it satisfies `ready` (the page a click leads to may take a moment to
@@ -425,30 +435,13 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     .await
     .unwrap();
     // Opening the page queries nothing; its button does, and leads to the query's page.
-    c.find(Locator::Css("form[data-test=query-form] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    for _ in 0..200 {
-        if c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/console/queries/")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    click(&c, "form[data-test=query-form] button").await;
+    wait_for_path(&c, "the query's page", |p| {
+        p.starts_with("/console/queries/")
+    })
+    .await;
     check_page(&c, "1-bank-queried-zh", &axe).await;
-    c.find(Locator::Css("form[action$='/matches'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action$='/matches'] button").await;
     heading_when(&c, |t| t.starts_with("融资产品匹配")).await;
     let html = check_page(&c, "1-bank-matches-zh", &axe).await;
     assert!(
@@ -484,12 +477,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("button.danger"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.danger").await;
     heading_when(&c, |t| t.starts_with("403")).await;
     let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(status, 200, "nothing revoked without the token");

@@ -3,20 +3,9 @@
 
 use std::fmt::Write as _;
 
-/// Escapes text for SVG/HTML.
+/// Escapes text for SVG/HTML (minijinja's escaper, as the templates use).
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    minijinja::HtmlEscape(s).to_string()
 }
 
 /// A radar of levels 0–100, one spoke per labelled axis; a missing level is drawn at the

@@ -4,9 +4,8 @@
 
 use axum::extract::{Path, Query, State};
 use minijinja::{Value, context};
-use xinrong_platform::Page;
 
-use super::enterprise::{PAGE_ROWS, Paging};
+use super::enterprise::{Paging, next_page};
 use super::{Lang, PageResult, Shared, Signed, fail, page};
 
 pub(super) async fn decisions(
@@ -14,15 +13,13 @@ pub(super) async fn decisions(
     signed: Signed,
     Query(paging): Query<Paging>,
 ) -> PageResult {
-    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let p = paging.page(&state, &signed)?;
     let rows = state
         .platform
         .decisions(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = (rows.len() as i64 == PAGE_ROWS)
-        .then(|| rows.last().map(|d| d.decision_id.clone()))
-        .flatten();
+    let next = next_page(&rows, |d| &d.decision_id);
     let ctx = context! { rows => Value::from_serialize(&rows), next };
     Ok(page(
         &state,
@@ -89,15 +86,13 @@ pub(super) async fn loans(
     signed: Signed,
     Query(paging): Query<Paging>,
 ) -> PageResult {
-    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let p = paging.page(&state, &signed)?;
     let rows = state
         .platform
         .loan_book(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = (rows.len() as i64 == PAGE_ROWS)
-        .then(|| rows.last().map(|l| l.loan_id.clone()))
-        .flatten();
+    let next = next_page(&rows, |l| &l.loan_id);
     let ctx = context! { rows => Value::from_serialize(&rows), next };
     Ok(page(&state, &signed, "loans.html", "/console/loans", ctx))
 }

@@ -136,21 +136,33 @@ fn seen(q: &QuerySeen) -> Value {
 /// Rows per page of a list.
 pub(super) const PAGE_ROWS: i64 = 50;
 
+impl Paging {
+    /// The page asked for: [`PAGE_ROWS`] rows older than `?before=`.
+    pub(super) fn page(&self, state: &AppState, signed: &Signed) -> Result<Page, super::Refusal> {
+        Page::new(Some(PAGE_ROWS), self.before.as_deref())
+            .map_err(|e| fail(state, signed)(e).into())
+    }
+}
+
+/// The `?before=` of the next page: the last row's id when this page is full.
+pub(super) fn next_page<T>(rows: &[T], id: impl Fn(&T) -> &str) -> Option<String> {
+    (rows.len() as i64 == PAGE_ROWS)
+        .then(|| rows.last().map(|r| id(r).to_string()))
+        .flatten()
+}
+
 pub(super) async fn queried(
     State(state): Shared,
     signed: Signed,
     Query(paging): Query<Paging>,
 ) -> PageResult {
-    let queries =
-        Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let queries = paging.page(&state, &signed)?;
     let rows = state
         .platform
         .queries_about_me(&signed.who, &queries)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = (rows.len() as i64 == PAGE_ROWS)
-        .then(|| rows.last().map(|q| q.query_id.clone()))
-        .flatten();
+    let next = next_page(&rows, |q| &q.query_id);
     let ctx = context! { rows => rows.iter().map(seen).collect::<Vec<_>>(), next };
     Ok(page(
         &state,

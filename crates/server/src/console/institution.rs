@@ -10,7 +10,7 @@ use xinrong_platform::alerts::AlertFilter;
 use xinrong_platform::{Id, Kind, Page, QueryRecord};
 
 use super::charts::{bars, gauge};
-use super::enterprise::{PAGE_ROWS, Paging, explained};
+use super::enterprise::{Paging, explained, next_page};
 use super::labels::words;
 use super::{PageResult, Shared, Signed, fail, page};
 use crate::state::AppState;
@@ -303,15 +303,13 @@ pub(super) async fn queries(
     signed: Signed,
     Query(paging): Query<Paging>,
 ) -> PageResult {
-    let p = Page::new(Some(PAGE_ROWS), paging.before.as_deref()).map_err(fail(&state, &signed))?;
+    let p = paging.page(&state, &signed)?;
     let rows = state
         .platform
         .queries(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = (rows.len() as i64 == PAGE_ROWS)
-        .then(|| rows.last().map(|q| q.query_id.clone()))
-        .flatten();
+    let next = next_page(&rows, |q| &q.query_id);
     let ctx = context! { rows => rows.iter().map(row).collect::<Vec<_>>(), next };
     Ok(page(
         &state,
