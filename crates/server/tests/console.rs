@@ -153,6 +153,10 @@ on_both_stores!(sign_in_sessions_and_roles, |h: Harness| async move {
     );
     let (_, zh) = get(&h, &format!("{ent}; xr_lang=zh"), "/console/me").await;
     assert!(zh.contains("十维评价"));
+    assert!(
+        zh.contains("2024年12月31日") && page.contains("31 Dec 2024"),
+        "dates as each language writes them"
+    );
     assert!(zh.contains("<svg"), "charts inline");
     // Pages of other roles are not there for it.
     let (status, _) = get(

@@ -163,15 +163,48 @@ impl Console {
         }
         env.add_filter("num", format_number);
         env.add_filter("pct", |v: f64| format!("{:.2}%", v * 100.0));
-        env.add_filter("day", |v: String| v.chars().take(10).collect::<String>());
-        env.add_filter("minute", |v: String| {
-            v.chars().take(16).collect::<String>().replace('T', " ")
+        env.add_filter("day", |state: &minijinja::State, v: String| {
+            local_time(&page_lang(state), &v, false)
+        });
+        env.add_filter("minute", |state: &minijinja::State, v: String| {
+            local_time(&page_lang(state), &v, true)
         });
         Console {
             env,
             sessions: Sessions::new(IDLE_TIMEOUT),
             tls,
         }
+    }
+}
+
+/// The language a template renders in (`lang` of its context).
+fn page_lang(state: &minijinja::State) -> String {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A date (with its time in UTC for `with_time`) as the page's language writes it:
+/// "6 Dec 2026 00:41 UTC" or "2026年12月6日 00:41 UTC". Text that is not a date is shown as is.
+fn local_time(lang: &str, text: &str, with_time: bool) -> String {
+    use chrono::Datelike;
+    let Some(date) = text
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return text.to_string();
+    };
+    let day = if lang == "zh" {
+        format!("{}年{}月{}日", date.year(), date.month(), date.day())
+    } else {
+        date.format("%-d %b %Y").to_string()
+    };
+    match text.get(11..16) {
+        Some(time) if with_time && time.as_bytes().get(2) == Some(&b':') => {
+            format!("{day} {time} UTC")
+        }
+        _ => day,
     }
 }
 
@@ -734,6 +767,17 @@ async fn asset(Path(file): Path<String>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_each_language_writes_them() {
+        let at = "2026-12-06T00:41:12.123Z";
+        assert_eq!(local_time("en", at, true), "6 Dec 2026 00:41 UTC");
+        assert_eq!(local_time("zh", at, true), "2026年12月6日 00:41 UTC");
+        assert_eq!(local_time("zh", "2027-02-05", true), "2027年2月5日");
+        assert_eq!(local_time("en", at, false), "6 Dec 2026");
+        assert_eq!(local_time("en", "soon", true), "soon");
+        assert_eq!(local_time("zh", "", false), "");
+    }
 
     #[test]
     fn numbers_are_grouped_by_thousands() {
