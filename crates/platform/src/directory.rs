@@ -232,11 +232,12 @@ impl Platform {
         let recorded = &record.result;
         let model = self.registry.get(Some(&recorded.model_version)).ok()?;
         let enterprise: Uscc = record.enterprise.parse().ok()?;
-        let snapshots = self.snapshots.history(&enterprise).await.ok()?;
-        let snapshot = snapshots
-            .iter()
-            .find(|s| s.as_of.to_string() == recorded.snapshot_as_of)?;
-        let full = explain(&model, snapshot).ok()?;
+        let snapshot = self
+            .snapshots
+            .at(&enterprise, &recorded.snapshot_as_of)
+            .await
+            .ok()??;
+        let full = explain(&model, &snapshot).ok()?;
         (full.inputs_hash == recorded.inputs_hash && (full.score - recorded.score).abs() < 1e-6)
             .then_some(full)
     }

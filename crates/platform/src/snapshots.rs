@@ -311,6 +311,22 @@ impl Snapshots {
         Ok(answers)
     }
 
+    /// The enterprise's snapshot of one date, if there is one.
+    pub async fn at(
+        &self,
+        enterprise: &Uscc,
+        as_of: &str,
+    ) -> Result<Option<Snapshot>, PlatformError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT as_of, vals FROM snapshots WHERE uscc = $1 AND as_of = $2")
+                .bind(enterprise.as_str())
+                .bind(as_of)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(as_of, vals)| parse(enterprise, &as_of, &vals))
+            .transpose()
+    }
+
     /// Every snapshot of an enterprise, oldest first (its score history).
     pub async fn history(&self, enterprise: &Uscc) -> Result<Vec<Snapshot>, PlatformError> {
         let rows: Vec<(String, String)> =

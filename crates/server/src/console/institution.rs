@@ -73,17 +73,7 @@ pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
         )
         .await
         .map_err(fail(state, signed))?;
-    let summary = if signed.who.kind == Kind::Bank {
-        Some(
-            state
-                .platform
-                .credit_summary(&signed.who)
-                .await
-                .map_err(fail(state, signed))?,
-        )
-    } else {
-        None
-    };
+    let summary = super::credit_activity(state, signed).await?;
     let agreements: Vec<Value> = if signed.who.kind == Kind::Guarantor {
         state
             .platform
@@ -468,23 +458,16 @@ pub(super) async fn matches(
 ) -> PageResult {
     let form = super::form_of(&state, &signed, form)?;
     super::check_csrf(&state, &signed, &form.csrf)?;
-    let invalid = |field: &str, e: String| {
-        fail(&state, &signed)(xinrong_platform::PlatformError::invalid(field, e))
-    };
-    let uscc: xinrong_core::Uscc = uscc
-        .trim()
-        .parse()
-        .map_err(|e: xinrong_core::UsccError| invalid("uscc", e.to_string()))?;
-    let purpose: xinrong_core::Purpose = form
-        .purpose
-        .parse()
-        .map_err(|e: xinrong_core::ParsePurposeError| invalid("purpose", e.to_string()))?;
+    let uscc = parse_uscc(&state, &signed, &uscc)?;
+    let purpose = parse_purpose(&state, &signed, &form.purpose)?;
     let amount = match form.amount.trim() {
         "" => None,
-        a => Some(
-            a.parse::<rust_decimal::Decimal>()
-                .map_err(|e| invalid("amount", e.to_string()))?,
-        ),
+        a => Some(a.parse::<rust_decimal::Decimal>().map_err(|e| {
+            fail(&state, &signed)(xinrong_platform::PlatformError::invalid(
+                "amount",
+                e.to_string(),
+            ))
+        })?),
     };
     let need_purpose = Some(form.need.trim()).filter(|n| !n.is_empty());
     let need = xinrong_platform::Need::new(need_purpose, amount).map_err(fail(&state, &signed))?;

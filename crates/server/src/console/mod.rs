@@ -537,6 +537,19 @@ fn form_of<T>(
     })
 }
 
+/// Credit activity in aggregate for the roles that read it (a bank its own, a regulator
+/// everyone's); none for the others.
+async fn credit_activity(
+    state: &AppState,
+    signed: &Signed,
+) -> Result<Option<serde_json::Value>, Refusal> {
+    if !matches!(signed.who.kind, Kind::Bank | Kind::Regulator) {
+        return Ok(None);
+    }
+    let summary = state.platform.credit_summary(&signed.who).await;
+    Ok(Some(summary.map_err(fail(state, signed))?))
+}
+
 /// Refuses a form whose CSRF token is not the session's (403).
 fn check_csrf(state: &AppState, signed: &Signed, token: &str) -> Result<(), Refusal> {
     if same_secret(token, &signed.session.csrf) {
@@ -662,7 +675,7 @@ async fn sign_in(
     };
     match verified {
         Ok(who) => {
-            let id = state.console.sessions.open(key, &who.id);
+            let id = state.console.sessions.open(key);
             let mut r = redirect(home_of(who.kind));
             if let Ok(v) =
                 HeaderValue::from_str(&session_cookie(Some(&id), secure(&state, &headers)))

@@ -28,8 +28,6 @@ const MAX_AGE: Duration = Duration::from_secs(12 * 3600);
 pub struct Session {
     /// The API key given at sign-in (memory only).
     pub key: String,
-    /// The institution it belongs to.
-    pub institution: String,
     /// The token every form of this session must carry.
     pub csrf: String,
     opened: Instant,
@@ -75,7 +73,7 @@ impl Sessions {
     }
 
     /// Opens a session for a key that authenticated; returns its id (for the cookie).
-    pub fn open(&self, key: String, institution: &str) -> String {
+    pub fn open(&self, key: String) -> String {
         let id = random_token();
         let now = Instant::now();
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -95,7 +93,6 @@ impl Sessions {
             digest(&id),
             Session {
                 key,
-                institution: institution.to_string(),
                 csrf: random_token(),
                 opened: now,
                 seen: now,
@@ -167,13 +164,13 @@ mod tests {
     #[test]
     fn a_session_ends_when_idle_and_at_sign_out() {
         let sessions = Sessions::new(Duration::from_millis(50));
-        let id = sessions.open("key".into(), "i1");
+        let id = sessions.open("key".into());
         let s = sessions.get(&id).expect("open");
         assert_eq!(s.key, "key");
         assert_eq!(s.csrf.len(), 64);
         std::thread::sleep(Duration::from_millis(80));
         assert!(sessions.get(&id).is_none(), "idle past the timeout");
-        let id = sessions.open("key".into(), "i1");
+        let id = sessions.open("key".into());
         sessions.close(&id);
         assert!(sessions.get(&id).is_none(), "signed out");
         assert!(sessions.get("not-an-id").is_none());
@@ -182,9 +179,9 @@ mod tests {
     #[test]
     fn repeated_sign_ins_keep_at_most_the_newest_sessions_of_a_key() {
         let sessions = Sessions::new(Duration::from_secs(60));
-        let colleague = sessions.open("k2".into(), "i1");
+        let colleague = sessions.open("k2".into());
         let ids: Vec<String> = (0..MAX_PER_KEY + 5)
-            .map(|_| sessions.open("k".into(), "i1"))
+            .map(|_| sessions.open("k".into()))
             .collect();
         let live = ids.iter().filter(|id| sessions.get(id).is_some()).count();
         assert_eq!(live, MAX_PER_KEY);
@@ -195,7 +192,7 @@ mod tests {
         assert!(sessions.get(&ids[0]).is_none(), "the oldest went");
         assert!(
             sessions.get(&colleague).is_some(),
-            "another key of the same institution keeps its session"
+            "another officer's key keeps its session"
         );
     }
 
