@@ -168,6 +168,7 @@ fn demo_sets_up_and_its_printed_calls_work() {
     assert!(signed.headers().contains_key("set-cookie"));
     server.kill();
     uploads_survive_sigkill(&data);
+    guarantees_survive_sigkill(&data);
 }
 
 /// An upload answered by the server: its enterprise and data asset.
@@ -320,6 +321,334 @@ fn uploads_survive_sigkill(data: &str) {
             "{uscc} is served the snapshot of its last rescoring"
         );
     }
+    drop(server);
+    ok(&["ledger", "--data-dir", data, "audit"]);
+}
+
+/// A JSON call that must answer 2xx.
+fn call(
+    client: &reqwest::blocking::Client,
+    method: reqwest::Method,
+    url: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let mut request = client.request(method, url).bearer_auth(key);
+    if !body.is_null() {
+        request = request.json(body);
+    }
+    let r = request.send().unwrap();
+    let status = r.status();
+    let text = r.text().unwrap();
+    assert!(status.is_success(), "{url}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A call of a burst: its label, path and body.
+type Call = (String, String, serde_json::Value);
+
+/// Sends `calls` from four threads until the server is killed after `kill_after` answers;
+/// returns the answers by label and the labels of the calls cut off.
+fn burst_then_kill(
+    data: &str,
+    key: &str,
+    calls: Vec<Call>,
+    kill_after: usize,
+) -> (Vec<(String, serde_json::Value)>, Vec<String>) {
+    use std::sync::{Arc, Mutex};
+    let server = Served::start(data, &free_address());
+    let queue = Arc::new(Mutex::new(calls));
+    let answered: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let cut_off: Arc<Mutex<Vec<String>>> = Arc::default();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (queue, answered, cut_off) = (
+                Arc::clone(&queue),
+                Arc::clone(&answered),
+                Arc::clone(&cut_off),
+            );
+            let (base, key) = (server.base.clone(), key.to_string());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(std::time::Duration::from_secs(30))
+                    .build()
+                    .unwrap();
+                loop {
+                    let Some((label, path, body)) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    let sent = client
+                        .post(format!("{base}{path}"))
+                        .bearer_auth(&key)
+                        .json(&body)
+                        .send()
+                        .and_then(|r| r.error_for_status())
+                        .and_then(|r| r.json::<serde_json::Value>());
+                    match sent {
+                        Ok(answer) => answered.lock().unwrap().push((label, answer)),
+                        Err(_) => {
+                            cut_off.lock().unwrap().push(label);
+                            return;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while answered.lock().unwrap().len() < kill_after && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    server.kill();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() >= kill_after,
+        "only {} answered",
+        answered.len()
+    );
+    let cut_off = cut_off.lock().unwrap().clone();
+    eprintln!(
+        "kill -9 after {} answered, {} cut off",
+        answered.len(),
+        cut_off.len()
+    );
+    (answered, cut_off)
+}
+
+fn decimal(v: &serde_json::Value) -> rust_decimal::Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// kill -9 in the middle of a burst of automatic guarantees, then of repayments of guaranteed
+/// loans: after each restart every guarantee and repayment answered before the kill is there
+/// (a guarantee's request key answers the same guarantee), a call the kill cut off, sent
+/// again, is answered once, and the agreement's stored position equals what its stored
+/// guarantees and loans add up to: no more issued than the capacity, nothing counted twice.
+fn guarantees_survive_sigkill(data: &str) {
+    use reqwest::Method;
+    use rust_decimal::Decimal;
+    use serde_json::{Value, json};
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{data}/demo.json")).unwrap())
+            .unwrap();
+    let field = |k: &str| state[k].as_str().unwrap().to_string();
+    let (bank, bank_key, guarantor_key) =
+        (field("bank"), field("bank_key"), field("guarantor_key"));
+    let uscc = state["enterprises"][0]["uscc"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checker = ok(&["admin", "--data-dir", data, "issue-key", &bank]);
+    let checker = checker
+        .lines()
+        .find_map(|l| l.strip_prefix("api key (shown once): "))
+        .unwrap()
+        .to_string();
+    // The bank puts live a flow that approves what the product's limit allows.
+    let mut flow: Value = serde_json::from_str(xinrong_credit::flow::BUILTIN_FLOW).unwrap();
+    let table = &mut flow["nodes"][1]["content"];
+    let mut row = table["rules"][0].clone();
+    for (k, v) in row.clone().as_object().unwrap() {
+        if k.starts_with("in_") && !v.as_str().unwrap().is_empty() {
+            row[k] = json!("");
+        }
+    }
+    row["in_score"] = json!("< -1000000");
+    table["rules"] = json!([row]);
+    let server = Served::start(data, &free_address());
+    let client = reqwest::blocking::Client::new();
+    let at = |path: &str| format!("{}{path}", server.base);
+    let v = call(
+        &client,
+        Method::POST,
+        &at("/v1/flows"),
+        &bank_key,
+        &json!({"rules": flow}),
+    );
+    let version = v["version"]["version"].as_u64().unwrap();
+    for step in ["approve", "promote"] {
+        call(
+            &client,
+            Method::POST,
+            &at(&format!("/v1/flows/{version}/{step}")),
+            &checker,
+            &json!({}),
+        );
+    }
+    let decisions: Vec<(String, Decimal)> = (0..80)
+        .map(|k| {
+            let d = call(
+                &client,
+                Method::POST,
+                &at("/v1/decisions"),
+                &bank_key,
+                &json!({"enterprise": uscc, "purpose": "pre_loan", "product": "guaranteed_loan",
+                        "amount": "100000", "request_key": format!("kill-guarantee-{k}")}),
+            );
+            assert_eq!(d["decision"]["outcome"], "approve", "{d}");
+            (
+                d["decision"]["decision_id"].as_str().unwrap().to_string(),
+                decimal(&d["decision"]["amount"]),
+            )
+        })
+        .collect();
+    let amount = decisions[0].1;
+    assert!(decisions.iter().all(|d| d.1 == amount));
+    // Room for 50 of the 80.
+    let capacity = amount * Decimal::from(50);
+    let terms = json!({"bank": bank, "fee_rate": "0.005", "capacity": capacity.to_string(),
+        "per_firm_cap": capacity.to_string(), "warning_rate": "0.04", "cap_rate": "0.05",
+        "compensate_after_days": 90, "criteria": {"products": ["guaranteed_loan"]},
+        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"}});
+    let a = call(
+        &client,
+        Method::POST,
+        &at("/v1/agreements"),
+        &guarantor_key,
+        &json!({"terms": terms}),
+    );
+    let agreement = a["record"]["agreement_id"].as_str().unwrap().to_string();
+    drop(server);
+
+    let ask = |decision: &str, key: &str| json!({"agreement_id": agreement, "decision_id": decision, "request_key": key});
+    let calls: Vec<Call> = decisions
+        .iter()
+        .enumerate()
+        .map(|(k, (d, _))| {
+            let key = format!("g-{k}");
+            (key.clone(), "/v1/guarantees".to_string(), ask(d, &key))
+        })
+        .collect();
+    let (answered, cut_off) = burst_then_kill(data, &bank_key, calls, 20);
+
+    let server = Served::start(data, &free_address());
+    let at = |path: &str| format!("{}{path}", server.base);
+    // Every key answered again: the same guarantee for those answered before the kill, and
+    // an answer (stored once) for those cut off.
+    let mut issued: Vec<(String, Value)> = Vec::new();
+    for (k, (d, _)) in decisions.iter().enumerate() {
+        let key = format!("g-{k}");
+        let again = call(
+            &client,
+            Method::POST,
+            &at("/v1/guarantees"),
+            &bank_key,
+            &ask(d, &key),
+        );
+        let twice = call(
+            &client,
+            Method::POST,
+            &at("/v1/guarantees"),
+            &bank_key,
+            &ask(d, &key),
+        );
+        assert_eq!(again["record"], twice["record"], "{key} answered once");
+        if let Some((_, before)) = answered.iter().find(|(k, _)| *k == key) {
+            assert_eq!(
+                before["record"], again["record"],
+                "{key}: the guarantee answered before the kill is lost or changed"
+            );
+        }
+        if again["record"]["result"] == "issued" {
+            issued.push((d.clone(), again["record"].clone()));
+        }
+    }
+    eprintln!("{} cut off, answered again", cut_off.len());
+    assert_eq!(issued.len(), 50, "exactly the capacity is issued");
+    let position = |base: &str| -> Value {
+        let url = format!("{base}/v1/agreements");
+        let list = call(&client, Method::GET, &url, &guarantor_key, &json!(null));
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agreement_id"] == agreement.as_str())
+            .unwrap()
+            .clone()
+    };
+    let p = position(&server.base);
+    assert_eq!(p["certificates"], 50, "{p}");
+    assert_eq!(decimal(&p["outstanding"]), capacity, "{p}");
+    assert_eq!(decimal(&p["guaranteed"]), capacity, "{p}");
+
+    // Ten guaranteed loans booked 40 days ago and disbursed, then repaid in a burst.
+    let signed = (chrono::Utc::now().date_naive() - chrono::Days::new(40)).to_string();
+    let loans: Vec<String> = issued[..10]
+        .iter()
+        .map(|(d, g)| {
+            let l = call(
+                &client,
+                Method::POST,
+                &at("/v1/loans"),
+                &bank_key,
+                &json!({"decision_id": d, "repayment": "equal_instalment",
+                        "guarantee_id": g["guarantee_id"], "contract_date": signed}),
+            );
+            let loan = l["record"]["loan_id"].as_str().unwrap().to_string();
+            call(
+                &client,
+                Method::POST,
+                &at(&format!("/v1/loans/{loan}/events")),
+                &bank_key,
+                &json!({"kind": "disbursed", "amount": amount.to_string(), "date": signed}),
+            );
+            loan
+        })
+        .collect();
+    drop(server);
+    // Twenty repayments of 2,000 yuan a loan, from four threads.
+    let calls: Vec<Call> = (0..200)
+        .map(|k| {
+            let loan = &loans[k % loans.len()];
+            let path = format!("/v1/loans/{loan}/events");
+            (
+                loan.clone(),
+                path,
+                json!({"kind": "repaid", "amount": "2000"}),
+            )
+        })
+        .collect();
+    let (answered_repayments, _) = burst_then_kill(data, &bank_key, calls, 30);
+    let server = Served::start(data, &free_address());
+    let at = |path: &str| format!("{}{path}", server.base);
+    let mut repaid_principal = Decimal::ZERO;
+    for loan in &loans {
+        let view = call(
+            &client,
+            Method::GET,
+            &at(&format!("/v1/loans/{loan}")),
+            &bank_key,
+            &json!(null),
+        );
+        let repaid = view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "repaid")
+            .count();
+        let acked = answered_repayments
+            .iter()
+            .filter(|(l, _)| l == loan)
+            .count();
+        assert!(
+            repaid >= acked,
+            "{loan}: {acked} repayments answered, {repaid} stored"
+        );
+        repaid_principal += decimal(&view["disbursed"]) - decimal(&view["outstanding"]);
+    }
+    assert!(repaid_principal > Decimal::ZERO);
+    let p = position(&server.base);
+    assert_eq!(decimal(&p["repaid"]), repaid_principal, "{p}");
+    assert_eq!(
+        decimal(&p["outstanding"]),
+        capacity - repaid_principal,
+        "the position released exactly the principal repaid: {p}"
+    );
     drop(server);
     ok(&["ledger", "--data-dir", data, "audit"]);
 }

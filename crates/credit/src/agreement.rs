@@ -568,6 +568,12 @@ impl Standing {
         Ok(certificate)
     }
 
+    /// Forgets the certificates kept by request key: a caller that keeps its own record of
+    /// request keys (the platform's store) need not hold them in memory too.
+    pub fn forget_request_keys(&mut self) {
+        self.by_key.clear();
+    }
+
     /// Releases `amount` of a firm's guarantee as its loan is repaid.
     pub fn release(&mut self, uscc: &str, amount: Decimal) {
         let firm = self.by_firm.entry(uscc.to_string()).or_default();

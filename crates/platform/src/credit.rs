@@ -113,7 +113,7 @@ impl Row for StoredDecision {
 
 /// A 64-bit hash of a bank's request key: the set of those decided tells a new key (no
 /// lookup needed) from one that may have been (looked up).
-fn key_hash(bank: &str, key: &str) -> u64 {
+pub(crate) fn key_hash(bank: &str, key: &str) -> u64 {
     let d = Sha256::digest(format!("{bank}\u{0}{key}").as_bytes());
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }

@@ -49,11 +49,7 @@ impl<R: Row> GroupCommit<R> {
     /// Starts the writer task of `what` (for messages) on the current Tokio runtime.
     pub(crate) fn start(pool: AnyPool, what: &'static str) -> GroupCommit<R> {
         let (jobs, rx) = mpsc::channel(4 * BATCH);
-        let sql = ROWS_PER_INSERT
-            .iter()
-            .map(|&n| insert_sql::<R>(n))
-            .collect();
-        tokio::spawn(writer(pool, rx, sql, what));
+        tokio::spawn(writer(pool, rx, Inserts::new(), what));
         GroupCommit { jobs, what }
     }
 
@@ -72,12 +68,19 @@ impl<R: Row> GroupCommit<R> {
 async fn writer<R: Row>(
     pool: AnyPool,
     mut rx: mpsc::Receiver<Job<R>>,
-    sql: Vec<String>,
+    inserts: Inserts<R>,
     what: &'static str,
 ) {
     let mut batch: Vec<Job<R>> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let outcome = commit(&pool, &batch, &sql).await.map_err(|e| e.to_string());
+        let outcome = async {
+            let mut tx = pool.begin().await?;
+            let rows: Vec<&R> = batch.iter().map(|(r, _)| r).collect();
+            inserts.run(&mut tx, &rows).await?;
+            tx.commit().await
+        }
+        .await
+        .map_err(|e| e.to_string());
         if let Err(e) = &outcome {
             tracing::error!(error = %e, records = batch.len(), what, "records not stored");
         }
@@ -112,28 +115,47 @@ fn insert_sql<R: Row>(rows: usize) -> String {
     format!("{} VALUES {}", R::INSERT, values.join(", "))
 }
 
-async fn commit<R: Row>(
-    pool: &AnyPool,
-    batch: &[Job<R>],
-    sql: &[String],
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut rest = batch;
-    for size in statement_sizes(batch.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let k = ROWS_PER_INSERT
-            .iter()
-            .position(|&n| n == size)
-            .expect("a statement size");
-        // Built from a constant and numbered placeholders only: no value is spliced in.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql[k].as_str()));
-        for (r, _) in chunk {
-            q = r.bind(q);
+/// The multi-row INSERT statements of a row type, one per size of [`ROWS_PER_INSERT`]: a
+/// writer that commits more than rows (see the guarantees) inserts its rows with them.
+pub(crate) struct Inserts<R> {
+    sql: Vec<String>,
+    row: std::marker::PhantomData<fn(R)>,
+}
+
+impl<R: Row> Inserts<R> {
+    pub(crate) fn new() -> Inserts<R> {
+        Inserts {
+            sql: ROWS_PER_INSERT
+                .iter()
+                .map(|&n| insert_sql::<R>(n))
+                .collect(),
+            row: std::marker::PhantomData,
         }
-        q.execute(&mut *tx).await?;
     }
-    tx.commit().await
+
+    /// Inserts `rows` inside the caller's transaction, in few statements.
+    pub(crate) async fn run(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        rows: &[&R],
+    ) -> Result<(), sqlx::Error> {
+        let mut rest = rows;
+        for size in statement_sizes(rows.len()) {
+            let (chunk, tail) = rest.split_at(size);
+            rest = tail;
+            let k = ROWS_PER_INSERT
+                .iter()
+                .position(|&n| n == size)
+                .expect("a statement size");
+            // Built from a constant and numbered placeholders only: no value is spliced in.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql[k].as_str()));
+            for r in chunk {
+                q = r.bind(q);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 //! the compensation-rate cap automatic guarantees stop and each goes to manual review.
 //!
 //! Capacity and the cap hold under concurrent calls: every change of an agreement's position
-//! (a guarantee, a repayment releasing it, a compensation, a recovery) runs under that
-//! agreement's lock and commits the position with its record in one transaction. The platform
-//! is one process per data directory (it holds the ledger), so the lock covers every writer.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! (a guarantee, a repayment releasing it, a compensation, a recovery) is made under that
+//! agreement's lock on its position in memory (see [`crate::positions`]). A guarantee only
+//! reserves there: its ledger entry and its record are written after the lock is let go, in
+//! group commits that store each agreement's position with the records it counts, so the
+//! stored position always equals its stored records. The platform is one process per data
+//! directory (it holds the ledger), so the lock covers every writer.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::platform::Platform;
+use crate::positions::{GuaranteeRow, Reserved};
 
 /// Terms a guarantor proposes (the guarantor is the caller; the id is the platform's).
 #[derive(Debug, Clone, Deserialize)]
@@ -53,23 +54,26 @@ pub struct AgreementTerms {
     pub shares: Shares,
 }
 
-/// Per-agreement locks.
-#[derive(Default)]
-pub(crate) struct AgreementLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+/// Named locks (a bank's bookings, a loan's events), striped so that they take fixed memory
+/// however many loans there are. Two names may share a stripe: that only makes one wait.
+pub(crate) struct NamedLocks(Vec<tokio::sync::Mutex<()>>);
 
-impl AgreementLocks {
-    pub(crate) fn of(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(
-            self.0
-                .lock()
-                .expect("agreement locks")
-                .entry(id.to_string())
-                .or_default(),
-        )
+impl Default for NamedLocks {
+    fn default() -> Self {
+        NamedLocks((0..1024).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+}
+
+impl NamedLocks {
+    pub(crate) fn of(&self, name: &str) -> &tokio::sync::Mutex<()> {
+        let h = Sha256::digest(name.as_bytes());
+        let h = u64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
+        &self.0[(h % self.0.len() as u64) as usize]
     }
 }
 
 /// An agreement as stored.
+#[derive(Clone)]
 pub(crate) struct Stored {
     pub(crate) agreement: Agreement,
     pub(crate) standing: Standing,
@@ -260,48 +264,26 @@ impl Platform {
         crate::fields::Id::parse("decision_id", decision_id)?;
         crate::fields::check_request_key("request_key", request_key)?;
         self.writable()?;
-        // The bank's calls one at a time (a request key and a decision are the bank's, whatever
-        // the agreement), then the agreement's position (always in this order).
-        let bank_lock = self.agreement_locks.of(&format!("bank:{}", by.id));
-        let _bank = bank_lock.lock().await;
-        let done: Option<(String, i64)> = sqlx::query_as(
-            "SELECT answer, leaf_index FROM guarantees WHERE bank = $1 AND request_key = $2",
-        )
-        .bind(&by.id)
-        .bind(request_key)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some((answer, leaf)) = done {
-            let v: Value = serde_json::from_str(&answer).map_err(|e| corrupt("guarantee", e))?;
-            return Ok((v, self.ledger.receipt(leaf as u64)?));
-        }
-        if self
-            .stored_agreement(agreement_id)
-            .await?
-            .is_none_or(|s| s.agreement.bank != by.id)
+        let book = &self.guarantee_book;
+        // Two calls with one request key, one after the other, until the first is stored.
+        let _one_at_a_time = book.stripe(&by.id, request_key).lock().await;
+        let key_hash = crate::credit::key_hash(&by.id, request_key);
+        if book.known(key_hash)
+            && let Some(done) = self.stored_guarantee(&by.id, request_key).await?
         {
-            return Err(PlatformError::NotFound(format!("agreement {agreement_id}")));
+            return Ok(done);
         }
-        let (decision, _) = self.decision(by, decision_id).await?;
-        let issued: Option<(String,)> = sqlx::query_as(
-            "SELECT guarantee_id FROM guarantees WHERE decision_id = $1 AND result = 'issued'",
-        )
-        .bind(decision_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some((g,)) = issued {
-            return Err(PlatformError::Conflict(format!(
-                "decision {decision_id} is already guaranteed ({g})"
-            )));
-        }
-        let lock = self.agreement_locks.of(agreement_id);
-        let _agreement = lock.lock().await;
+        let decision = self.decision_answer(&by.id, decision_id).await?;
+        let mut position = self.position(agreement_id).await?;
         let Some(Stored {
             agreement,
-            mut standing,
-        }) = self.stored_agreement(agreement_id).await?
+            standing,
+        }) = position.current_mut().filter(|s| s.agreement.bank == by.id)
         else {
             return Err(PlatformError::NotFound(format!("agreement {agreement_id}")));
+        };
+        let Some(decision) = decision else {
+            return Err(PlatformError::NotFound(format!("decision {decision_id}")));
         };
         if decision["outcome"] != "approve" {
             return Err(PlatformError::Conflict(format!(
@@ -329,12 +311,29 @@ impl Platform {
             amount,
             term_months: app.term_months,
         };
-        let rate_before = standing.rate(agreement.basis);
-        let level_before = standing.level(&agreement);
-        let answer = standing.guarantee(&agreement, &candidate, request_key, crate::today());
         let guarantee_id = new_time_ordered_id("g");
+        if let Some(g) = book.issued_for(decision_id) {
+            return Err(PlatformError::Conflict(format!(
+                "decision {decision_id} is already guaranteed ({g})"
+            )));
+        }
+        let rate_before = standing.rate(agreement.basis);
+        let level_before = standing.level(agreement);
+        let answer = standing.guarantee(agreement, &candidate, request_key, crate::today());
+        // The store keeps request keys; the position need not.
+        standing.forget_request_keys();
         let (result, detail) = match &answer {
-            Ok(c) => ("issued", json!({ "certificate": c })),
+            Ok(c) => {
+                // Under this agreement's lock no other call of this decision can be; under
+                // another agreement's, one can, and the first to claim it wins.
+                if let Err(g) = book.claim(decision_id, &guarantee_id) {
+                    position.discard(None);
+                    return Err(PlatformError::Conflict(format!(
+                        "decision {decision_id} is already guaranteed ({g})"
+                    )));
+                }
+                ("issued", json!({ "certificate": c }))
+            }
             // The refusal's own fields: the failed criteria, or the limit and where it stands.
             Err(r) => {
                 let mut v = serde_json::to_value(r).expect("refusals serialise");
@@ -373,30 +372,72 @@ impl Platform {
             rule_trace_hash: answer_hash(&record),
             time,
         };
-        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
-        record["leaf_index"] = json!(receipt.leaf_index);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO guarantees (guarantee_id, agreement_id, bank, request_key, decision_id, \
-             enterprise, result, amount, answer, leaf_index, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        let row = GuaranteeRow {
+            guarantee_id,
+            agreement_id: agreement.id.clone(),
+            bank: by.id.clone(),
+            request_key: request_key.to_string(),
+            decision_id: decision_id.to_string(),
+            enterprise: app.uscc,
+            result,
+            amount: amount.to_string(),
+            answer: String::new(),
+            leaf_index: 0,
+            created_ms,
+        };
+        let row_id = row.guarantee_id.clone();
+        let submitted = self.ledger.submit(entry.to_canonical());
+        let written = match submitted {
+            Ok(pending) => position.write(Reserved {
+                row,
+                record,
+                pending,
+                key_hash,
+            }),
+            Err(e) => {
+                // Reserved in memory but never logged: the position is read again.
+                position.discard(Some((decision_id, &row_id)));
+                return Err(e.into());
+            }
+        };
+        drop(position);
+        written.await
+    }
+
+    async fn stored_guarantee(
+        &self,
+        bank: &str,
+        key: &str,
+    ) -> Result<Option<(Value, Receipt)>, PlatformError> {
+        let done: Option<(String, i64)> = sqlx::query_as(
+            "SELECT answer, leaf_index FROM guarantees WHERE bank = $1 AND request_key = $2",
         )
-        .bind(&guarantee_id)
-        .bind(&agreement.id)
-        .bind(&by.id)
-        .bind(request_key)
-        .bind(decision_id)
-        .bind(&app.uscc)
-        .bind(result)
-        .bind(amount.to_string())
-        .bind(record.to_string())
-        .bind(receipt.leaf_index as i64)
-        .bind(created_ms)
-        .execute(&mut *tx)
+        .bind(bank)
+        .bind(key)
+        .fetch_optional(&self.pool)
         .await?;
-        save_standing(&mut tx, &agreement.id, &standing).await?;
-        tx.commit().await?;
-        Ok((record, receipt))
+        done.map(|(answer, leaf)| {
+            let v: Value = serde_json::from_str(&answer).map_err(|e| corrupt("guarantee", e))?;
+            Ok((v, self.ledger.receipt(leaf as u64)?))
+        })
+        .transpose()
+    }
+
+    /// The answer of a bank's own decision, without a receipt (`None`: not the bank's or none).
+    async fn decision_answer(
+        &self,
+        bank: &str,
+        decision_id: &str,
+    ) -> Result<Option<Value>, PlatformError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT answer FROM credit_decisions WHERE decision_id = $1 AND institution = $2",
+        )
+        .bind(decision_id)
+        .bind(bank)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(a,)| serde_json::from_str(&a).map_err(|e| corrupt("decision", e)))
+            .transpose()
     }
 }
 

@@ -32,6 +32,7 @@ pub mod loan_book;
 pub mod loans;
 mod platform;
 pub mod portfolio;
+mod positions;
 pub mod queries;
 pub mod registry;
 pub mod rescoring;

@@ -264,7 +264,7 @@ impl Platform {
         self.writable()?;
         // One booking per bank at a time: the decision is booked once, and a guarantee's
         // agreement is locked after the bank (never the other way round).
-        let bank_lock = self.agreement_locks.of(&format!("bank:{}", by.id));
+        let bank_lock = self.named_locks.of(&format!("bank:{}", by.id));
         let _one_at_a_time = bank_lock.lock().await;
         let booked: Option<(String,)> =
             sqlx::query_as("SELECT loan_id FROM loans WHERE decision_id = $1")
@@ -343,15 +343,11 @@ impl Platform {
             guarantee.as_ref().map(|g| g.0.clone()),
             guarantee.as_ref().map(|g| g.1.clone()),
         );
-        let agreement_lock = guarantee.as_ref().map(|g| self.agreement_locks.of(&g.1));
-        let _agreement = match &agreement_lock {
-            Some(l) => Some(l.lock().await),
+        let mut position = match &guarantee {
+            Some((_, a, _)) => Some(self.settled_position(a).await?),
             None => None,
         };
-        let mut stored = match &guarantee {
-            Some((_, a, _)) => self.stored_agreement(a).await?,
-            None => None,
-        };
+        let mut stored = position.as_ref().and_then(|p| p.current().cloned());
         if let (Some(s), Some((_, _, guaranteed))) = (&mut stored, &guarantee) {
             let contracted = loan.contracted();
             if contracted < *guaranteed {
@@ -379,6 +375,9 @@ impl Platform {
             save_standing(&mut tx, &s.agreement.id, &s.standing).await?;
         }
         tx.commit().await?;
+        if let (Some(p), Some(s)) = (&mut position, stored) {
+            p.set(s.standing);
+        }
         let receipt = logged.pop().expect("three events").receipt;
         Ok((loan_view(&id, &row, &loan, crate::today()), receipt))
     }
@@ -483,17 +482,16 @@ impl Platform {
             )));
         }
         self.writable()?;
-        // A guaranteed loan changes its agreement's position: the agreement's lock; any other
-        // loan, its own.
-        let lock = self
-            .agreement_locks
-            .of(row.4.as_deref().unwrap_or(&format!("loan:{}", row.0)));
+        // One event of a loan at a time; a guaranteed loan's changes its agreement's position,
+        // so it also waits for the position to be settled and locks it.
+        let lock = self.named_locks.of(&format!("loan:{id}"));
         let _one_at_a_time = lock.lock().await;
-        let mut loan = self.loan_events(id, &row).await?;
-        let mut stored = match &row.4 {
-            Some(a) => self.stored_agreement(a).await?,
+        let mut position = match &row.4 {
+            Some(a) => Some(self.settled_position(a).await?),
             None => None,
         };
+        let mut loan = self.loan_events(id, &row).await?;
+        let mut stored = position.as_ref().and_then(|p| p.current().cloned());
         let need = |what: Option<Decimal>| {
             what.ok_or_else(|| {
                 PlatformError::invalid("amount", format!("'{}' needs an amount", req.kind))
@@ -590,6 +588,9 @@ impl Platform {
             save_standing(&mut tx, &s.agreement.id, &s.standing).await?;
         }
         tx.commit().await?;
+        if let (Some(p), Some(s)) = (&mut position, stored) {
+            p.set(s.standing);
+        }
         Ok((loan_view(id, &row, &loan, today), logged.receipt))
     }
 }

@@ -62,8 +62,10 @@ pub struct Platform {
     pub(crate) catalogue: xinrong_lending::Catalogue,
     /// The banks' decision flows.
     pub(crate) flows: Arc<crate::credit::Flows>,
-    /// One change of a guarantee agreement's position at a time.
-    pub(crate) agreement_locks: crate::guarantees::AgreementLocks,
+    /// A bank's bookings and a loan's events, one at a time.
+    pub(crate) named_locks: crate::guarantees::NamedLocks,
+    /// Guarantee agreements' positions and the guarantees' writer.
+    pub(crate) guarantee_book: crate::positions::GuaranteeBook,
     data_dir: PathBuf,
     /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
     /// must not both be registered.
@@ -195,7 +197,8 @@ impl Platform {
             snapshots: Snapshots::open(pool.clone()).await?,
             catalogue: crate::financing::catalogue(data_dir)?,
             flows: Arc::new(crate::credit::Flows::load(&pool).await?),
-            agreement_locks: Default::default(),
+            named_locks: Default::default(),
+            guarantee_book: crate::positions::GuaranteeBook::load(&pool).await?,
             queries: QueryLog::start(pool.clone()),
             pool,
             ledger,

@@ -375,3 +375,96 @@ on_both_stores!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
+
+on_both_stores!(
+    many_parallel_calls_never_pass_the_capacity_and_the_stored_position_adds_up,
+    |h: Harness| async move {
+        let e0 = lenient_bank(&h).await;
+        let mut decisions = Vec::new();
+        let mut amount = 0.0;
+        for k in 0..40 {
+            let (d, a) = approved(&h, &e0, &format!("par-{k}"), "100000").await;
+            decisions.push(d);
+            amount = a;
+        }
+        // Room for 12 of the 40, and a second agreement of the same bank beside it.
+        let agreement = sign(&h, terms(&h.ids["bank"], amount * 12.5)).await;
+        let other = sign(&h, terms(&h.ids["bank"], amount * 100.0)).await;
+        let ask = |a: &str, d: &str, key: String| json!({"agreement_id": a, "decision_id": d, "request_key": key});
+        // Each decision asked for twice at once under two keys, once under each agreement:
+        // 80 calls in flight.
+        let calls = decisions.iter().enumerate().flat_map(|(k, d)| {
+            [
+                h.post(
+                    "/v1/guarantees",
+                    "bank",
+                    ask(&agreement, d, format!("a-{k}")),
+                ),
+                h.post("/v1/guarantees", "bank", ask(&other, d, format!("b-{k}"))),
+            ]
+        });
+        let answers = futures_util::future::join_all(calls).await;
+        let mut issued_here = 0;
+        let mut issued = std::collections::HashMap::new();
+        for (s, g) in &answers {
+            match *s {
+                StatusCode::OK => {
+                    let r = &g["record"];
+                    if r["result"] == "issued" {
+                        let d = r["decision_id"].as_str().unwrap().to_string();
+                        assert!(
+                            issued.insert(d, r.clone()).is_none(),
+                            "guaranteed twice: {r}"
+                        );
+                        if r["agreement_id"] == agreement.as_str() {
+                            issued_here += 1;
+                        }
+                    } else {
+                        assert_eq!(r["result"], "capacity", "{r}");
+                    }
+                }
+                // The other agreement's call came second for this decision.
+                StatusCode::CONFLICT => assert!(
+                    g["error"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("already guaranteed"),
+                    "{g}"
+                ),
+                s => panic!("{s}: {g}"),
+            }
+        }
+        assert_eq!(issued.len(), 40, "every decision guaranteed once");
+        assert!(issued_here <= 12, "{issued_here} issued past the capacity");
+        // The positions, read from the store after a restart, are the sums of the records.
+        let mut h = h;
+        h.restart().await;
+        let (_, list) = h.get("/v1/agreements", "guarantor").await;
+        for a in list.as_array().unwrap() {
+            let id = a["agreement_id"].as_str().unwrap();
+            let mine: Vec<&Value> = issued
+                .values()
+                .filter(|r| r["agreement_id"] == id)
+                .collect();
+            let sum: f64 = mine
+                .iter()
+                .map(|r| r["amount"].as_str().unwrap().parse::<f64>().unwrap())
+                .sum();
+            assert_eq!(a["certificates"], mine.len(), "{a}");
+            let outstanding: f64 = a["outstanding"].as_str().unwrap().parse().unwrap();
+            assert!((outstanding - sum).abs() < 0.01, "{a} against {sum}");
+        }
+        // After the restart a retried key answers its first guarantee; a new key for a
+        // guaranteed decision is refused.
+        let (d, r) = issued.iter().next().unwrap();
+        let key = r["request_key"].as_str().unwrap().to_string();
+        let a = r["agreement_id"].as_str().unwrap();
+        let (s, again) = h.post("/v1/guarantees", "bank", ask(a, d, key)).await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        assert_eq!(&again["record"], r);
+        let (s, _) = h
+            .post("/v1/guarantees", "bank", ask(a, d, "fresh".into()))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+    }
+);
