@@ -7,14 +7,13 @@
 //!
 //! A bank that has not put a flow live decides with the platform's built-in policy (version 0).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 use xinrong_core::{Purpose, Uscc};
 use xinrong_credit::flow::{BUILTIN_FLOW, Status, Version};
@@ -27,11 +26,10 @@ use crate::error::PlatformError;
 use crate::group_commit::{GroupCommit, Row};
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::platform::Platform;
+use crate::request_keys::{RequestKeys, key_hash};
 
 /// Most versions a bank may keep.
 const MAX_VERSIONS: usize = 200;
-/// Lock stripes for request keys: two requests with one key are decided one after the other.
-const STRIPES: usize = 1024;
 
 /// What a bank asks to decide.
 #[derive(Debug, Clone)]
@@ -84,6 +82,8 @@ struct StoredDecision {
     digest: String,
     leaf_index: i64,
     created_ms: i64,
+    /// The request key's lock, let go once the decision is committed.
+    _key_lock: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Row for StoredDecision {
@@ -111,25 +111,16 @@ impl Row for StoredDecision {
     }
 }
 
-/// A 64-bit hash of a bank's request key: the set of those decided tells a new key (no
-/// lookup needed) from one that may have been (looked up).
-pub(crate) fn key_hash(bank: &str, key: &str) -> u64 {
-    let d = Sha256::digest(format!("{bank}\u{0}{key}").as_bytes());
-    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
-}
-
 /// The banks' flows in memory, rebuilt from the store at start and after every change.
 pub(crate) struct Flows {
     /// Decisions, stored in group commits.
     log: GroupCommit<StoredDecision>,
-    /// Hashes of every request key decided (loaded at start, added to as decisions are
-    /// stored): a key not in it was never decided, so a new decision needs no lookup.
-    known: RwLock<HashSet<u64>>,
+    /// Request keys decided, and their locks.
+    keys: RequestKeys,
     by_bank: RwLock<HashMap<String, Arc<Flow>>>,
     builtin: Arc<Flow>,
     /// Flow changes, one at a time.
     admin: tokio::sync::Mutex<()>,
-    keys: Vec<tokio::sync::Mutex<()>>,
 }
 
 type VersionRow = (
@@ -191,14 +182,12 @@ impl Flows {
             sqlx::query_as("SELECT institution, request_key FROM credit_decisions")
                 .fetch_all(pool)
                 .await?;
-        let known = keys.iter().map(|(b, k)| key_hash(b, k)).collect();
         Ok(Flows {
             log: GroupCommit::start(pool.clone(), "decision"),
-            known: RwLock::new(known),
+            keys: RequestKeys::new(keys.iter().map(|(b, k)| (b.as_str(), k.as_str()))),
             by_bank: RwLock::new(by_bank),
             builtin: Arc::new(builtin),
             admin: tokio::sync::Mutex::new(()),
-            keys: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         })
     }
 
@@ -213,10 +202,6 @@ impl Flows {
 
     fn own(&self, bank: &str) -> Option<Arc<Flow>> {
         self.by_bank.read().expect("flows").get(bank).cloned()
-    }
-
-    fn stripe(&self, bank: &str, key: &str) -> &tokio::sync::Mutex<()> {
-        &self.keys[(key_hash(bank, key) % STRIPES as u64) as usize]
     }
 }
 
@@ -320,15 +305,10 @@ impl Platform {
             ));
         }
         self.writable()?;
-        let _one_at_a_time = self.flows.stripe(&by.id, &req.request_key).lock().await;
-        // Only a key seen before can have a decision: a new key costs no lookup.
         let key_hash = key_hash(&by.id, &req.request_key);
-        if self
-            .flows
-            .known
-            .read()
-            .expect("known keys")
-            .contains(&key_hash)
+        let key_lock = self.flows.keys.lock(key_hash).await;
+        // Only a key seen before can have a decision: a new key costs no lookup.
+        if self.flows.keys.known(key_hash)
             && let Some(done) = self.stored_decision(&by.id, &req.request_key).await?
         {
             return Ok(done);
@@ -408,6 +388,7 @@ impl Platform {
             "application": application,
             "digest": decision.digest,
         });
+        self.flows.keys.remember(key_hash);
         self.flows
             .log
             .write(StoredDecision {
@@ -424,13 +405,9 @@ impl Platform {
                 digest: decision.digest.clone(),
                 leaf_index: receipt.leaf_index as i64,
                 created_ms,
+                _key_lock: key_lock,
             })
             .await?;
-        self.flows
-            .known
-            .write()
-            .expect("known keys")
-            .insert(key_hash);
         if req.trace {
             record["trace"] = decision.trace;
         }

@@ -265,10 +265,9 @@ impl Platform {
         crate::fields::check_request_key("request_key", request_key)?;
         self.writable()?;
         let book = &self.guarantee_book;
-        // Two calls with one request key, one after the other, until the first is stored.
-        let _one_at_a_time = book.stripe(&by.id, request_key).lock().await;
-        let key_hash = crate::credit::key_hash(&by.id, request_key);
-        if book.known(key_hash)
+        let key_hash = crate::request_keys::key_hash(&by.id, request_key);
+        let key_lock = book.keys.lock(key_hash).await;
+        if book.keys.known(key_hash)
             && let Some(done) = self.stored_guarantee(&by.id, request_key).await?
         {
             return Ok(done);
@@ -388,12 +387,15 @@ impl Platform {
         let row_id = row.guarantee_id.clone();
         let submitted = self.ledger.submit(entry.to_canonical());
         let written = match submitted {
-            Ok(pending) => position.write(Reserved {
-                row,
-                record,
-                pending,
-                key_hash,
-            }),
+            Ok(pending) => {
+                book.keys.remember(key_hash);
+                position.write(Reserved {
+                    row,
+                    record,
+                    pending,
+                    key_lock,
+                })
+            }
             Err(e) => {
                 // Reserved in memory but never logged: the position is read again.
                 position.discard(Some((decision_id, &row_id)));

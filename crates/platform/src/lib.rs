@@ -35,6 +35,7 @@ pub mod portfolio;
 mod positions;
 pub mod queries;
 pub mod registry;
+mod request_keys;
 pub mod rescoring;
 pub mod scoring;
 pub mod signals;

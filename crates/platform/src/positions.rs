@@ -16,9 +16,9 @@
 //! Loan events that change a position (a release, a compensation, a recovery) wait until
 //! nothing is in flight ([`Platform::settled_position`]) and write it in their own transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use sqlx::AnyPool;
@@ -30,9 +30,8 @@ use crate::error::PlatformError;
 use crate::group_commit::{Inserts, Row};
 use crate::guarantees::Stored;
 use crate::platform::Platform;
+use crate::request_keys::RequestKeys;
 
-/// Lock stripes for request keys: two calls with one key run one after the other.
-const STRIPES: usize = 1024;
 /// Most guarantees in one commit.
 const BATCH: usize = 256;
 
@@ -80,7 +79,8 @@ pub(crate) struct Reserved {
     /// The answer, without its leaf.
     pub(crate) record: Value,
     pub(crate) pending: Pending,
-    pub(crate) key_hash: u64,
+    /// The request key's lock, let go once the guarantee is stored or refused.
+    pub(crate) key_lock: OwnedMutexGuard<()>,
 }
 
 type Reply = oneshot::Sender<Result<(Value, Receipt), PlatformError>>;
@@ -99,8 +99,6 @@ struct Job {
 struct Shared {
     /// Moves on when a batch is lost: positions of an older generation are read again.
     generation: AtomicU64,
-    /// Hashes of every request key answered: a key not in it needs no lookup.
-    known: RwLock<HashSet<u64>>,
     /// Decisions guaranteed (or being), with the guarantee's id: one guarantee each.
     issued: Mutex<HashMap<String, String>>,
 }
@@ -122,7 +120,8 @@ struct Position {
 pub(crate) struct GuaranteeBook {
     shared: Arc<Shared>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
-    keys: Vec<tokio::sync::Mutex<()>>,
+    /// Request keys answered, and their locks.
+    pub(crate) keys: RequestKeys,
     jobs: mpsc::UnboundedSender<Job>,
 }
 
@@ -134,10 +133,7 @@ impl GuaranteeBook {
         )
         .fetch_all(pool)
         .await?;
-        let known = rows
-            .iter()
-            .map(|(b, k, ..)| crate::credit::key_hash(b, k))
-            .collect();
+        let keys = RequestKeys::new(rows.iter().map(|(b, k, ..)| (b.as_str(), k.as_str())));
         let issued = rows
             .into_iter()
             .filter(|r| r.4 == "issued")
@@ -145,7 +141,6 @@ impl GuaranteeBook {
             .collect();
         let shared = Arc::new(Shared {
             generation: AtomicU64::new(0),
-            known: RwLock::new(known),
             issued: Mutex::new(issued),
         });
         let (jobs, rx) = mpsc::unbounded_channel();
@@ -153,22 +148,9 @@ impl GuaranteeBook {
         Ok(GuaranteeBook {
             shared,
             slots: Mutex::default(),
-            keys: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            keys,
             jobs,
         })
-    }
-
-    pub(crate) fn stripe(&self, bank: &str, key: &str) -> &tokio::sync::Mutex<()> {
-        &self.keys[(crate::credit::key_hash(bank, key) % STRIPES as u64) as usize]
-    }
-
-    /// Whether a request key may have been answered (if not, it certainly was not).
-    pub(crate) fn known(&self, key_hash: u64) -> bool {
-        self.shared
-            .known
-            .read()
-            .expect("known keys")
-            .contains(&key_hash)
     }
 
     /// The guarantee of a decision, if it has one (or one is being stored).
@@ -338,6 +320,17 @@ impl Platform {
     }
 }
 
+/// A guarantee with its receipt, to be committed.
+struct Ready {
+    row: GuaranteeRow,
+    record: Value,
+    receipt: Receipt,
+    standing: String,
+    reply: Reply,
+    /// The request key's lock and the in-flight mark, let go after the answer.
+    _held: (OwnedMutexGuard<()>, OwnedRwLockReadGuard<()>),
+}
+
 async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc<Shared>) {
     let inserts = Inserts::<GuaranteeRow>::new();
     let mut batch = Vec::with_capacity(BATCH);
@@ -357,7 +350,7 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
                 mut row,
                 mut record,
                 pending,
-                key_hash,
+                key_lock,
             } = reserved;
             let receipt = match pending.receipt().await {
                 Ok(r) => r,
@@ -374,25 +367,32 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
             record["leaf_index"] = json!(receipt.leaf_index);
             row.answer = record.to_string();
             row.leaf_index = receipt.leaf_index as i64;
-            ready.push((row, record, receipt, standing, key_hash, reply, _in_flight));
+            ready.push(Ready {
+                row,
+                record,
+                receipt,
+                standing,
+                reply,
+                _held: (key_lock, _in_flight),
+            });
         }
         if lost {
             // Positions count a guarantee that will never be stored: all are read again, and
             // what was reserved on them is refused.
             shared.generation.fetch_add(1, Ordering::SeqCst);
-            for (row, _, _, _, _, reply, _) in ready.drain(..) {
-                refuse(&shared, &row, reply, retry());
+            for r in ready.drain(..) {
+                refuse(&shared, &r.row, r.reply, retry());
             }
             continue;
         }
         let outcome = async {
             let mut tx = pool.begin().await?;
-            let rows: Vec<&GuaranteeRow> = ready.iter().map(|r| &r.0).collect();
+            let rows: Vec<&GuaranteeRow> = ready.iter().map(|r| &r.row).collect();
             inserts.run(&mut tx, &rows).await?;
             // Each agreement's position after its last guarantee in the batch.
             let mut last: HashMap<&str, &str> = HashMap::new();
-            for (row, _, _, standing, ..) in &ready {
-                last.insert(&row.agreement_id, standing);
+            for r in &ready {
+                last.insert(&r.row.agreement_id, &r.standing);
             }
             for (agreement, standing) in last {
                 sqlx::query(
@@ -408,21 +408,16 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
         .await;
         match outcome {
             Ok(()) => {
-                shared
-                    .known
-                    .write()
-                    .expect("known keys")
-                    .extend(ready.iter().map(|r| r.4));
-                for (_, record, receipt, _, _, reply, _) in ready {
-                    let _ = reply.send(Ok((record, receipt)));
+                for r in ready {
+                    let _ = r.reply.send(Ok((r.record, r.receipt)));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, records = ready.len(), "guarantees not stored");
                 shared.generation.fetch_add(1, Ordering::SeqCst);
-                for (row, _, _, _, _, reply, _) in ready {
+                for r in ready {
                     let err = PlatformError::Unavailable(format!("guarantee not stored: {e}"));
-                    refuse(&shared, &row, reply, err);
+                    refuse(&shared, &r.row, r.reply, err);
                 }
             }
         }
