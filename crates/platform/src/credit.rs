@@ -111,12 +111,45 @@ impl Row for StoredDecision {
     }
 }
 
+/// What a guarantee needs of a decision.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Brief {
+    pub(crate) outcome: String,
+    pub(crate) amount: Decimal,
+    pub(crate) application: Application,
+}
+
+/// Most decisions kept in [`Recent`].
+const RECENT: usize = 100_000;
+
+/// The briefs of the latest decisions made by this process, by id: a bank asks for a
+/// guarantee right after its decision, and finding it here spares a read and the parse of the
+/// whole stored answer. Older ones are read from the store.
+#[derive(Default)]
+struct Recent {
+    by_id: HashMap<String, (String, Arc<Brief>)>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl Recent {
+    fn insert(&mut self, id: String, bank: String, brief: Brief) {
+        if self.order.len() == RECENT
+            && let Some(old) = self.order.pop_front()
+        {
+            self.by_id.remove(&old);
+        }
+        self.order.push_back(id.clone());
+        self.by_id.insert(id, (bank, Arc::new(brief)));
+    }
+}
+
 /// The banks' flows in memory, rebuilt from the store at start and after every change.
 pub(crate) struct Flows {
     /// Decisions, stored in group commits.
     log: GroupCommit<StoredDecision>,
     /// Request keys decided, and their locks.
     keys: RequestKeys,
+    recent: std::sync::Mutex<Recent>,
     by_bank: RwLock<HashMap<String, Arc<Flow>>>,
     builtin: Arc<Flow>,
     /// Flow changes, one at a time.
@@ -185,6 +218,7 @@ impl Flows {
         Ok(Flows {
             log: GroupCommit::start(pool.clone(), "decision"),
             keys: RequestKeys::new(keys.iter().map(|(b, k)| (b.as_str(), k.as_str()))),
+            recent: Default::default(),
             by_bank: RwLock::new(by_bank),
             builtin: Arc::new(builtin),
             admin: tokio::sync::Mutex::new(()),
@@ -389,10 +423,15 @@ impl Platform {
             "digest": decision.digest,
         });
         self.flows.keys.remember(key_hash);
+        let brief = Brief {
+            outcome: decision.outcome.as_str().to_string(),
+            amount: decision.amount,
+            application,
+        };
         self.flows
             .log
             .write(StoredDecision {
-                decision_id,
+                decision_id: decision_id.clone(),
                 institution: by.id.clone(),
                 request_key: req.request_key.clone(),
                 enterprise: req.enterprise.to_string(),
@@ -408,6 +447,11 @@ impl Platform {
                 _key_lock: key_lock,
             })
             .await?;
+        self.flows
+            .recent
+            .lock()
+            .expect("recent decisions")
+            .insert(decision_id, by.id.clone(), brief);
         if req.trace {
             record["trace"] = decision.trace;
         }
@@ -427,6 +471,37 @@ impl Platform {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| self.with_receipt(r)).transpose()
+    }
+
+    /// What a guarantee needs of a bank's own decision (`None`: not the bank's, or none).
+    pub(crate) async fn decision_brief(
+        &self,
+        bank: &str,
+        decision_id: &str,
+    ) -> Result<Option<Arc<Brief>>, PlatformError> {
+        if let Some((owner, brief)) = self
+            .flows
+            .recent
+            .lock()
+            .expect("recent decisions")
+            .by_id
+            .get(decision_id)
+        {
+            return Ok((owner == bank).then(|| Arc::clone(brief)));
+        }
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT answer FROM credit_decisions WHERE decision_id = $1 AND institution = $2",
+        )
+        .bind(decision_id)
+        .bind(bank)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(a,)| {
+            serde_json::from_str(&a).map(Arc::new).map_err(|e| {
+                PlatformError::Unavailable(format!("a stored decision does not parse: {e}"))
+            })
+        })
+        .transpose()
     }
 
     fn with_receipt(&self, (answer, leaf): DecisionRow) -> Result<(Value, Receipt), PlatformError> {

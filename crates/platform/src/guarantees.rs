@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use xinrong_core::Uscc;
 use xinrong_credit::agreement::{Criteria, RateBasis, Shares};
-use xinrong_credit::{Agreement, Application, Candidate, Standing};
+use xinrong_credit::{Agreement, Candidate, Standing};
 use xinrong_ledger::{Entry, Receipt, canonical_json};
 
 use crate::access::{Institution, Kind};
@@ -272,7 +272,7 @@ impl Platform {
         {
             return Ok(done);
         }
-        let decision = self.decision_answer(&by.id, decision_id).await?;
+        let decision = self.decision_brief(&by.id, decision_id).await?;
         let mut position = self.position(agreement_id).await?;
         let Some(Stored {
             agreement,
@@ -284,16 +284,14 @@ impl Platform {
         let Some(decision) = decision else {
             return Err(PlatformError::NotFound(format!("decision {decision_id}")));
         };
-        if decision["outcome"] != "approve" {
+        if decision.outcome != "approve" {
             return Err(PlatformError::Conflict(format!(
                 "decision {decision_id} is {}: only an approved decision is guaranteed",
-                decision["outcome"].as_str().unwrap_or("?")
+                decision.outcome
             )));
         }
-        let app: Application = serde_json::from_value(decision["application"].clone())
-            .map_err(|e| corrupt("decision", e))?;
-        let amount: Decimal = serde_json::from_value(decision["amount"].clone())
-            .map_err(|e| corrupt("decision", e))?;
+        let app = &decision.application;
+        let amount = decision.amount;
         let enterprise: Uscc = app
             .uscc
             .parse()
@@ -377,7 +375,7 @@ impl Platform {
             bank: by.id.clone(),
             request_key: request_key.to_string(),
             decision_id: decision_id.to_string(),
-            enterprise: app.uscc,
+            enterprise: app.uscc.clone(),
             result,
             amount: amount.to_string(),
             answer: String::new(),
@@ -425,22 +423,6 @@ impl Platform {
         .transpose()
     }
 
-    /// The answer of a bank's own decision, without a receipt (`None`: not the bank's or none).
-    async fn decision_answer(
-        &self,
-        bank: &str,
-        decision_id: &str,
-    ) -> Result<Option<Value>, PlatformError> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT answer FROM credit_decisions WHERE decision_id = $1 AND institution = $2",
-        )
-        .bind(decision_id)
-        .bind(bank)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(a,)| serde_json::from_str(&a).map_err(|e| corrupt("decision", e)))
-            .transpose()
-    }
 }
 
 /// Writes an agreement's position (inside the caller's transaction).
