@@ -4,10 +4,10 @@
 # N approved credit decisions, the demo's guarantor signs a batch agreement with room for all of
 # them, then wrk asks for a guarantee of each decision (a request key each), from 48 connections.
 # A decision is guaranteed once: requests past the N decisions answer 409 and are counted apart.
-# Usage: bench/guarantees.sh [DECISIONS=20000] [SECONDS=10]
+# Usage: bench/guarantees.sh [DECISIONS=20000] [SECONDS=10] [CONNECTIONS=48]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-20000}; secs=${2:-10}
+n=${1:-20000}; secs=${2:-10}; conns=${3:-48}
 command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p xinrong
 x=$PWD/target/release/xinrong
@@ -57,7 +57,7 @@ print(f"{n} approved decisions; agreement {a}")
 PY
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%FT%TZ)" | tee "$out/results.txt"
 XR_KEY=$bk XR_DECISIONS=$out/decisions.txt XR_AGREEMENT=$(cat "$out/agreement.txt") \
-  wrk -t1 -c48 -d${secs}s --latency -s bench/guarantee_call.lua http://127.0.0.1:$port/v1/guarantees \
+  wrk -t1 -c$conns -d${secs}s --latency -s bench/guarantee_call.lua http://127.0.0.1:$port/v1/guarantees \
   | grep RESULT | tee -a "$out/results.txt"
 curl -s http://127.0.0.1:$port/metrics | grep 'route="/v1/guarantees"' | grep requests_total | tee -a "$out/results.txt"
 curl -s http://127.0.0.1:$port/v1/agreements -H "Authorization: Bearer $gk" \
