@@ -1,6 +1,12 @@
 //! `xinrong`: the Xinrong command line. Each subcommand lives in a module of its own and stays
 //! thin: reading files and printing tables here, all modelling in `xinrong-scorecard`.
 
+/// The server's requests build and drop many small JSON values and strings; under load glibc's
+/// allocator took a quarter of the CPU of a credit decision (perf, bench/RESULTS.md), mimalloc
+/// far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin_cmd;
 mod data;
 mod demo_cmd;

@@ -123,6 +123,10 @@ pub type Principal = Arc<Institution>;
 pub struct Access {
     pool: AnyPool,
     verified: RwLock<HashMap<[u8; 32], Verified>>,
+    /// One verification of a token at a time: the requests that arrive together with a token
+    /// not yet verified (every client's first burst after a start) wait for one Argon2 run
+    /// instead of each running their own (48 at once stalled a restart for over a second).
+    verifying: Vec<tokio::sync::Mutex<()>>,
 }
 
 /// A token that verified, with its key id and when its key was last seen live.
@@ -164,6 +168,7 @@ impl Access {
         Access {
             pool,
             verified: RwLock::new(HashMap::new()),
+            verifying: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
@@ -360,13 +365,24 @@ impl Access {
     /// The institution a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, PlatformError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let cached = self
-            .verified
-            .read()
-            .expect("key cache")
-            .get(&digest)
-            .cloned();
-        if let Some(v) = cached {
+        let cached = || {
+            self.verified
+                .read()
+                .expect("key cache")
+                .get(&digest)
+                .cloned()
+        };
+        let mut found = cached();
+        let _one_at_a_time = if found.is_none() {
+            let guard = self.verifying[usize::from(digest[0]) % self.verifying.len()]
+                .lock()
+                .await;
+            found = cached();
+            Some(guard)
+        } else {
+            None
+        };
+        if let Some(v) = found {
             if v.checked.elapsed() < KEY_CACHE_TTL {
                 return Ok(v.principal);
             }

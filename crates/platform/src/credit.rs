@@ -447,11 +447,11 @@ impl Platform {
                 _key_lock: key_lock,
             })
             .await?;
-        self.flows
-            .recent
-            .lock()
-            .expect("recent decisions")
-            .insert(decision_id, by.id.clone(), brief);
+        self.flows.recent.lock().expect("recent decisions").insert(
+            decision_id,
+            by.id.clone(),
+            brief,
+        );
         if req.trace {
             record["trace"] = decision.trace;
         }

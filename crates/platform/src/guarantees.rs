@@ -422,7 +422,6 @@ impl Platform {
         })
         .transpose()
     }
-
 }
 
 /// Writes an agreement's position (inside the caller's transaction).
