@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use xinrong_core::{Purpose, Uscc};
 use xinrong_ledger::{Entry, Receipt, canonical_json};
-use xinrong_lending::{Catalogue, Facts, Match, Offer, Request, match_products};
+use xinrong_lending::{Catalogue, Facts, Match, Request, match_products};
 
 use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
@@ -89,11 +89,14 @@ fn answer_hash(v: &Value) -> String {
 
 /// An offer as recorded: everything but the rule engine's trace, which the rules' version
 /// (`rules_sha256`) and the facts reproduce exactly.
-fn without_trace(offer: &Offer) -> Offer {
-    Offer {
-        trace: Value::Null,
-        ..offer.clone()
-    }
+/// Takes the rule engine's traces out of a match's offers (an answer keeps the rules' version
+/// and the facts, which reproduce them), without copying them: a trace is most of an offer.
+fn take_traces(answer: &mut Match) -> Vec<Value> {
+    answer
+        .offers
+        .iter_mut()
+        .map(|o| std::mem::take(&mut o.trace))
+        .collect()
 }
 
 fn to_value<T: Serialize>(v: &T) -> Value {
@@ -209,7 +212,7 @@ impl Platform {
     ) -> Result<(QueryRecord, Receipt), PlatformError> {
         let consent_id = self.financing_consent(by, enterprise, purpose)?;
         let grounds = self.grounds(enterprise).await?;
-        let answer = match_products(
+        let mut answer = match_products(
             &self.catalogue,
             &grounds.facts,
             &Request {
@@ -217,14 +220,18 @@ impl Platform {
                 amount: need.amount,
             },
         );
-        let stored = match_value(&answer, &grounds.facts, need, without_trace);
+        let traces = take_traces(&mut answer);
+        let stored = match_value(&answer, &grounds.facts, need);
         let (mut record, receipt) = self
             .record_answer(
                 &by.id, enterprise, purpose, consent_id, "match", &grounds, stored,
             )
             .await?;
         if trace {
-            record.financing = Some(match_value(&answer, &grounds.facts, need, Offer::clone));
+            for (offer, trace) in answer.offers.iter_mut().zip(traces) {
+                offer.trace = trace;
+            }
+            record.financing = Some(match_value(&answer, &grounds.facts, need));
         }
         Ok((record, receipt))
     }
@@ -256,7 +263,7 @@ impl Platform {
         }
         let consent_id = self.financing_consent(by, enterprise, purpose)?;
         let grounds = self.grounds(enterprise).await?;
-        let answer = match_products(
+        let mut answer = match_products(
             &self.catalogue,
             &grounds.facts,
             &Request {
@@ -264,6 +271,7 @@ impl Platform {
                 amount,
             },
         );
+        take_traces(&mut answer);
         let offer = answer
             .offers
             .iter()
@@ -272,7 +280,7 @@ impl Platform {
         let stored = json!({
             "catalogue": answer.catalogue,
             "amount_sought": amount,
-            "offer": to_value(&without_trace(offer)),
+            "offer": to_value(offer),
             "facts": to_value(&grounds.facts),
         });
         self.record_answer(
@@ -328,7 +336,7 @@ impl Platform {
             purpose: Some(signal.purpose.clone()),
             amount: Some(signal.amount).filter(|a| *a > Decimal::ZERO),
         };
-        let answer = match_products(
+        let mut answer = match_products(
             &self.catalogue,
             &grounds.facts,
             &Request {
@@ -336,12 +344,13 @@ impl Platform {
                 amount: need.amount,
             },
         );
+        take_traces(&mut answer);
         if answer.best().is_none() {
             return Ok(0);
         }
         let mut made = 0;
         for (institution, purpose, consent_id) in holders {
-            let mut stored = match_value(&answer, &grounds.facts, &need, without_trace);
+            let mut stored = match_value(&answer, &grounds.facts, &need);
             stored["signal"] = to_value(signal);
             self.record_answer(
                 &institution,
@@ -361,17 +370,12 @@ impl Platform {
 
 /// A match as answered: the need, the facts it rests on, the recommended product and every
 /// product tried.
-fn match_value(
-    answer: &Match,
-    facts: &Facts,
-    need: &Need,
-    offer: impl Fn(&Offer) -> Offer,
-) -> Value {
+fn match_value(answer: &Match, facts: &Facts, need: &Need) -> Value {
     json!({
         "catalogue": answer.catalogue,
         "need": { "purpose": need.purpose, "amount": need.amount },
         "best": answer.best().map(|o| o.product.clone()),
-        "offers": answer.offers.iter().map(|o| to_value(&offer(o))).collect::<Vec<_>>(),
+        "offers": answer.offers.iter().map(to_value).collect::<Vec<_>>(),
         "facts": to_value(facts),
         "declared": answer.declared,
     })
