@@ -54,24 +54,6 @@ pub struct AgreementTerms {
     pub shares: Shares,
 }
 
-/// Named locks (a bank's bookings, a loan's events), striped so that they take fixed memory
-/// however many loans there are. Two names may share a stripe: that only makes one wait.
-pub(crate) struct NamedLocks(Vec<tokio::sync::Mutex<()>>);
-
-impl Default for NamedLocks {
-    fn default() -> Self {
-        NamedLocks((0..1024).map(|_| tokio::sync::Mutex::new(())).collect())
-    }
-}
-
-impl NamedLocks {
-    pub(crate) fn of(&self, name: &str) -> &tokio::sync::Mutex<()> {
-        let h = Sha256::digest(name.as_bytes());
-        let h = u64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
-        &self.0[(h % self.0.len() as u64) as usize]
-    }
-}
-
 /// An agreement as stored.
 #[derive(Clone)]
 pub(crate) struct Stored {

@@ -264,8 +264,7 @@ impl Platform {
         self.writable()?;
         // One booking per bank at a time: the decision is booked once, and a guarantee's
         // agreement is locked after the bank (never the other way round).
-        let bank_lock = self.named_locks.of(&format!("bank:{}", by.id));
-        let _one_at_a_time = bank_lock.lock().await;
+        let _one_at_a_time = self.named_locks.lock_name(&format!("bank:{}", by.id)).await;
         let booked: Option<(String,)> =
             sqlx::query_as("SELECT loan_id FROM loans WHERE decision_id = $1")
                 .bind(&booking.decision_id)
@@ -484,8 +483,7 @@ impl Platform {
         self.writable()?;
         // One event of a loan at a time; a guaranteed loan's changes its agreement's position,
         // so it also waits for the position to be settled and locks it.
-        let lock = self.named_locks.of(&format!("loan:{id}"));
-        let _one_at_a_time = lock.lock().await;
+        let _one_at_a_time = self.named_locks.lock_name(&format!("loan:{id}")).await;
         let mut position = match &row.4 {
             Some(a) => Some(self.settled_position(a).await?),
             None => None,

@@ -21,9 +21,36 @@ pub(crate) fn key_hash(bank: &str, key: &str) -> u64 {
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
+/// Striped locks: fixed memory however many names are locked; two names that share a stripe
+/// only make one wait. Guards are owned, so that one can travel with a record to its writer.
+pub(crate) struct Stripes(Vec<Arc<tokio::sync::Mutex<()>>>);
+
+impl Default for Stripes {
+    fn default() -> Self {
+        Stripes((0..STRIPES).map(|_| Arc::default()).collect())
+    }
+}
+
+impl Stripes {
+    /// Locks the stripe of `hash` until the guard is dropped.
+    pub(crate) async fn lock(&self, hash: u64) -> OwnedMutexGuard<()> {
+        Arc::clone(&self.0[(hash % STRIPES as u64) as usize])
+            .lock_owned()
+            .await
+    }
+
+    /// Locks the stripe of a name (a bank's bookings, a loan's events).
+    pub(crate) async fn lock_name(&self, name: &str) -> OwnedMutexGuard<()> {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::hash::DefaultHasher::new();
+        name.hash(&mut h);
+        self.lock(h.finish()).await
+    }
+}
+
 /// The keys' locks and the hashes of keys that may have been answered.
 pub(crate) struct RequestKeys {
-    locks: Vec<Arc<tokio::sync::Mutex<()>>>,
+    locks: Stripes,
     /// A superset of the keys answered: a key is added before its record is written.
     known: RwLock<HashSet<u64>>,
 }
@@ -32,16 +59,14 @@ impl RequestKeys {
     /// Starts from the `(bank, key)` pairs already stored.
     pub(crate) fn new<'a>(stored: impl Iterator<Item = (&'a str, &'a str)>) -> RequestKeys {
         RequestKeys {
-            locks: (0..STRIPES).map(|_| Arc::default()).collect(),
+            locks: Stripes::default(),
             known: RwLock::new(stored.map(|(b, k)| key_hash(b, k)).collect()),
         }
     }
 
     /// Locks a key (by its hash) until the guard is dropped.
     pub(crate) async fn lock(&self, hash: u64) -> OwnedMutexGuard<()> {
-        Arc::clone(&self.locks[(hash % STRIPES as u64) as usize])
-            .lock_owned()
-            .await
+        self.locks.lock(hash).await
     }
 
     /// Whether a key may have been answered (if not, it certainly was not).
