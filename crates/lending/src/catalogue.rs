@@ -201,8 +201,11 @@ impl Catalogue {
         .expect("the built-in catalogue is valid (tested)")
     }
 
-    /// Loads a catalogue from a products file and the rule files beside it.
+    /// Loads a catalogue from a directory holding `products.toml` and its `rules/` (what the
+    /// commands and the data directory name), or from the products file itself.
     pub fn load(path: &Path) -> Result<Catalogue, CatalogueError> {
+        let file = path.join("products.toml");
+        let path = if path.is_dir() { &file } else { path };
         let text = std::fs::read_to_string(path).map_err(|e| CatalogueError::File {
             file: path.display().to_string(),
             reason: e.to_string(),
@@ -326,5 +329,63 @@ fn check(p: &Product) -> Result<(), CatalogueError> {
         Collateral::Guarantee | Collateral::Subsidy => needs("guarantee_share", p.guarantee_share),
         Collateral::Equity => needs("cost_of_equity", p.cost_of_equity),
         Collateral::None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in catalogue's files, copied where a test may change them.
+    fn copy_of_builtin() -> tempfile::TempDir {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("rules")).expect("rules dir");
+        std::fs::copy(from.join("products.toml"), dir.path().join("products.toml")).expect("copy");
+        for f in std::fs::read_dir(from.join("rules")).expect("rules") {
+            let f = f.expect("entry").path();
+            std::fs::copy(
+                &f,
+                dir.path().join("rules").join(f.file_name().expect("name")),
+            )
+            .expect("copy rule");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_catalogue_loads_from_its_directory_or_its_products_file() {
+        let dir = copy_of_builtin();
+        let builtin = Catalogue::builtin();
+        for path in [dir.path().to_path_buf(), dir.path().join("products.toml")] {
+            let loaded = Catalogue::load(&path).expect("the built-in files load");
+            assert_eq!(loaded.version, builtin.version);
+            assert_eq!(loaded.products.len(), builtin.products.len());
+        }
+    }
+
+    #[test]
+    fn a_rule_reading_an_unknown_fact_is_refused_at_load_with_its_product() {
+        let dir = copy_of_builtin();
+        let file = dir.path().join("rules/credit_loan.json");
+        let text = std::fs::read_to_string(&file).expect("rule file");
+        assert!(text.contains("\"field\": \"overdue_days\""));
+        std::fs::write(
+            &file,
+            text.replace("\"field\": \"overdue_days\"", "\"field\": \"overdue_dayz\""),
+        )
+        .expect("write");
+        let Err(err) = Catalogue::load(dir.path()) else {
+            panic!("a rule reading an unknown fact loaded");
+        };
+        let message = err.to_string();
+        assert!(
+            message.contains("credit_loan") && message.contains("overdue_dayz"),
+            "{message}"
+        );
+        let Err(missing) = Catalogue::load(&dir.path().join("nowhere")) else {
+            panic!("a catalogue that is not there loaded");
+        };
+        assert!(missing.to_string().contains("nowhere"), "{missing}");
     }
 }

@@ -248,7 +248,7 @@ pub fn firm(
         duplicate_some(&mut rng, &mut out[slots.bank_txn], 0.003);
         duplicate_some(&mut rng, &mut out[slots.invoice], 0.003);
     }
-    // The truth: 12-month PD at each month-end from the expected latent path.
+    // The truth: 12-month PD at each month-end, given the latent state then.
     let mut truth_pd = Rows::default();
     for (t, &ht) in months.path.iter().enumerate() {
         if months.defaulted.is_some_and(|d| (d as usize) < t) {

@@ -115,14 +115,59 @@ pub fn hazard(h: f64) -> f64 {
 }
 
 /// Probability of default within `months`, from health `h` of a firm whose long-run level is
-/// `level`, along the expected latent path.
+/// `level`: over the firm's and its industry's shocks still to come, not along the expected
+/// path alone. The hazard is convex in health, so a firm that may drift down is riskier than
+/// its expected path says; the path alone understates the PD a calibrated model estimates
+/// (by about a third at 2%).
+///
+/// Health `k` months ahead is normal (mean `RHO^k·h + (1 − RHO^k)·level`, variance
+/// `σ²(1 − RHO^2k)/(1 − RHO²)`); each month's expected hazard is integrated over it, and the
+/// survival takes the months' covariance to second order (hazards of nearby months move
+/// together). Within 2% of a Monte Carlo over 200,000 paths (see the tests).
 pub fn pd_within(h: f64, level: f64, months: u32) -> f64 {
-    let mut survive = 1.0;
+    let step_var = SHOCK_SD * SHOCK_SD + INDUSTRY_SHOCK_SD * INDUSTRY_SHOCK_SD;
+    let n = months as usize;
+    let mut expected = Vec::with_capacity(n);
+    let mut variance = Vec::with_capacity(n);
+    let mut var = 0.0;
     for k in 1..=months as i32 {
+        var = RHO * RHO * var + step_var;
         let mean = RHO.powi(k) * h + (1.0 - RHO.powi(k)) * level;
-        survive *= 1.0 - hazard(mean);
+        let sd = var.sqrt();
+        expected.push(
+            normal_nodes()
+                .iter()
+                .map(|(z, w)| w * hazard(mean + sd * z))
+                .sum::<f64>(),
+        );
+        variance.push(var);
     }
-    1.0 - survive
+    let mut survive: f64 = expected.iter().map(|a| 1.0 - a).product();
+    for j in 0..n {
+        let mut lag = 1.0;
+        for k in j + 1..n {
+            lag *= RHO;
+            let cov_h = lag * variance[j];
+            survive += expected[j] * expected[k] * ((BETA * BETA * cov_h).exp() - 1.0);
+        }
+    }
+    (1.0 - survive).clamp(0.0, 1.0)
+}
+
+/// Nodes and weights of E[f(Z)], Z standard normal: the trapezoid rule on [-6, 6] in steps of
+/// 0.4, which for smooth `f` converges faster than any power of the step.
+fn normal_nodes() -> &'static [(f64, f64)] {
+    static NODES: std::sync::LazyLock<Vec<(f64, f64)>> = std::sync::LazyLock::new(|| {
+        let raw: Vec<(f64, f64)> = (-15..=15)
+            .map(|i| {
+                let z = f64::from(i) * 0.4;
+                (z, (-0.5 * z * z).exp())
+            })
+            .collect();
+        let total: f64 = raw.iter().map(|(_, w)| w).sum();
+        raw.into_iter().map(|(z, w)| (z, w / total)).collect()
+    });
+    &NODES
 }
 
 /// Month-of-year effect on activity: the Spring Festival dip and the year-end peak.
@@ -140,4 +185,54 @@ pub fn industry_shocks(seed: u64, months: u32) -> Vec<Vec<f64>> {
         .iter()
         .map(|_| (0..months).map(|_| normal.sample(&mut rng)).collect())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Default within `months` by simulating the latent path `paths` times.
+    fn monte_carlo(h: f64, level: f64, months: u32, paths: usize) -> f64 {
+        let mut rng = StdRng::seed_from_u64(7);
+        let firm = Normal::new(0.0, SHOCK_SD).expect("sd");
+        let industry = Normal::new(0.0, INDUSTRY_SHOCK_SD).expect("sd");
+        let mut defaults = 0;
+        for _ in 0..paths {
+            let mut x = h;
+            for _ in 0..months {
+                x = RHO * x + (1.0 - RHO) * level + industry.sample(&mut rng) + firm.sample(&mut rng);
+                if rand::Rng::random::<f64>(&mut rng) < hazard(x) {
+                    defaults += 1;
+                    break;
+                }
+            }
+        }
+        defaults as f64 / paths as f64
+    }
+
+    /// The PD along the expected path alone, which the truth used to report.
+    fn along_expected_path(h: f64, level: f64, months: u32) -> f64 {
+        let survive: f64 = (1..=months as i32)
+            .map(|k| 1.0 - hazard(RHO.powi(k) * h + (1.0 - RHO.powi(k)) * level))
+            .product();
+        1.0 - survive
+    }
+
+    #[test]
+    fn the_true_pd_is_the_default_frequency_of_the_latent_process() {
+        let paths = 200_000;
+        for (h, level) in [(-0.4, -0.2), (-1.3, -1.0), (-2.6, -2.0), (0.5, 0.8)] {
+            let mc = monte_carlo(h, level, 12, paths);
+            let pd = pd_within(h, level, 12);
+            let sd = (mc * (1.0 - mc) / paths as f64).sqrt();
+            assert!(
+                (pd - mc).abs() < 0.02 * mc + 3.0 * sd,
+                "h {h}, level {level}: pd_within {pd:.5}, Monte Carlo {mc:.5} (sd {sd:.5})"
+            );
+            // The expected path alone understates it: that is why the shocks are integrated.
+            if (0.01..0.1).contains(&mc) {
+                assert!(along_expected_path(h, level, 12) < 0.9 * mc);
+            }
+        }
+    }
 }
