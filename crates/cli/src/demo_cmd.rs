@@ -13,8 +13,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, Months, NaiveDate};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use xinrong_core::Purpose;
-use xinrong_platform::{Kind, Platform, Snapshot};
+use xinrong_core::{Industry, Purpose, Uscc};
+use xinrong_platform::{Kind, Name, Platform, Registration, Snapshot};
 use xinrong_scorecard::Scorecard;
 
 use crate::BadInput;
@@ -286,7 +286,20 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
     let regulator = access
         .add_institution("示例监管 Demo Regulator", Kind::Regulator, None, DEMO)
         .await?;
-    let names = registry_names(&dir.join("raw/registry.csv"))?;
+    let (names, refused) = registry(&dir.join("raw/registry.csv"))?;
+    let new = platform.register_enterprises(&operator, &names).await?;
+    eprintln!(
+        "{new} enterprises of the business registry registered (name and industry){}",
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} rows with a problem: {}",
+                refused.len(),
+                refused.join("; ")
+            )
+        }
+    );
     // Three enterprises with indicators: a strong, a middling and a weak one.
     let model = platform.registry().get(None)?;
     let mut scored: Vec<(f64, &Snapshot)> = latest
@@ -307,8 +320,8 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         let uscc = snap.enterprise.clone();
         let name = names
             .iter()
-            .find(|(u, _)| u == uscc.as_str())
-            .map(|(_, n)| n.clone())
+            .find(|r| r.uscc == uscc)
+            .map(|r| r.name.as_str().to_string())
             .unwrap_or_else(|| format!("Enterprise {uscc}"));
         let inst = access
             .add_institution(&name, Kind::Enterprise, Some(uscc.clone()), DEMO)
@@ -437,22 +450,55 @@ async fn register_datasets(platform: &Platform, raw: &Path) -> Result<()> {
 }
 
 /// `(uscc, name)` of the generated registry.
-fn registry_names(path: &Path) -> Result<Vec<(String, String)>> {
+/// The business registry the generator wrote: each enterprise's code, name and industry.
+/// Rows whose code or name does not parse are named and not registered; an industry that does
+/// not parse is named and left out.
+fn registry(path: &Path) -> Result<(Vec<Registration>, Vec<String>)> {
     let mut reader = csv::Reader::from_path(path)?;
     let headers = reader.headers()?.clone();
     let col = |n: &str| headers.iter().position(|h| h == n);
     let (Some(u), Some(n)) = (col("uscc"), col("name")) else {
         bail!("{}: no uscc and name columns", path.display());
     };
-    let mut out = Vec::new();
-    for r in reader.records() {
+    let i = col("industry");
+    let (mut out, mut refused) = (Vec::new(), Vec::new());
+    for (line, r) in reader.records().enumerate() {
         let r = r?;
-        out.push((
-            r.get(u).unwrap_or_default().to_string(),
-            r.get(n).unwrap_or_default().to_string(),
-        ));
+        let cell = |k: usize| r.get(k).unwrap_or_default();
+        let parsed = cell(u)
+            .parse::<Uscc>()
+            .map_err(|e| format!("uscc: {e}"))
+            .and_then(|code| {
+                Name::parse("name", cell(n))
+                    .map(|name| (code, name))
+                    .map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok((code, name)) => {
+                let industry = match i.map(cell).filter(|c| !c.is_empty()) {
+                    None => None,
+                    Some(c) => match c.parse::<Industry>() {
+                        Ok(industry) => Some(industry),
+                        Err(e) => {
+                            refused.push(format!(
+                                "{} line {}: {e} (registered without an industry)",
+                                path.display(),
+                                line + 2
+                            ));
+                            None
+                        }
+                    },
+                };
+                out.push(Registration {
+                    uscc: code,
+                    name,
+                    industry,
+                });
+            }
+            Err(why) => refused.push(format!("{} line {}: {why}", path.display(), line + 2)),
+        }
     }
-    Ok(out)
+    Ok((out, refused))
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {

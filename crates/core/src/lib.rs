@@ -15,12 +15,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod classes;
 mod dimension;
 mod grade;
 mod numbers;
 mod purpose;
 mod uscc;
 
+pub use classes::{Industry, IndustryError, PROVINCES, SECTIONS, province_name, section_name};
 pub use dimension::{DIMENSIONS, VIEWS, group_labels};
 pub use grade::{Grade, ParseGradeError};
 pub use numbers::{MISSING_CODE, round2};

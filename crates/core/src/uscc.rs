@@ -55,6 +55,16 @@ impl Uscc {
         &self.0
     }
 
+    /// The registering authority's administrative division (GB/T 2260, positions 3–8).
+    pub fn region(&self) -> &str {
+        &self.0[2..8]
+    }
+
+    /// The province of [`Uscc::region`]: its first two digits.
+    pub fn province(&self) -> &str {
+        &self.0[2..4]
+    }
+
     /// The check character for the first 17 characters of a code, if they are all valid.
     pub fn check_char(first17: &str) -> Option<char> {
         let bytes = first17.as_bytes();

@@ -18,7 +18,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
-use xinrong_core::Uscc;
+use xinrong_core::{Industry, Uscc};
 
 use xinrong_ledger::Entry;
 
@@ -226,7 +226,7 @@ impl Access {
         .await?;
         if let Some(u) = &uscc {
             // An enterprise that signs up is registered as an enterprise too.
-            insert_enterprise(&mut *tx, u, name.as_str(), &id).await?;
+            insert_enterprise(&mut *tx, u, name.as_str(), None, &id).await?;
         }
         enqueue(&mut tx, &action).await?;
         tx.commit().await?;
@@ -456,14 +456,16 @@ pub(crate) async fn insert_enterprise(
     db: impl sqlx::Executor<'_, Database = sqlx::Any>,
     uscc: &Uscc,
     name: &str,
+    industry: Option<&Industry>,
     registered_by: &str,
 ) -> Result<bool, PlatformError> {
     let done = sqlx::query(
-        "INSERT INTO enterprises (uscc, name, registered_by, created_ms) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (uscc) DO NOTHING",
+        "INSERT INTO enterprises (uscc, name, industry, registered_by, created_ms) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (uscc) DO NOTHING",
     )
     .bind(uscc.as_str())
     .bind(name)
+    .bind(industry.map(Industry::as_str))
     .bind(registered_by)
     .bind(now_ms())
     .execute(db)

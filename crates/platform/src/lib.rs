@@ -30,6 +30,7 @@ pub mod journal;
 pub mod ledger_view;
 pub mod loan_book;
 pub mod loans;
+pub mod market;
 mod platform;
 pub mod portfolio;
 mod positions;
@@ -55,6 +56,7 @@ pub use journal::{AdminAction, Unacknowledged};
 pub use loans::{Booking, EventRequest};
 pub use platform::{
     HistoryPoint, Improvement, LEDGER_NAME, PORTRAIT_CHANGES, Page, Platform, Portrait, QuerySeen,
+    Registration,
 };
 pub use queries::QueryRecord;
 pub use registry::{FeatureGroups, ModelSummary};

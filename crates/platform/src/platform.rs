@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::AnyPool;
-use xinrong_core::{Purpose, Uscc};
+use xinrong_core::{Industry, Purpose, Uscc};
 use xinrong_ledger::{Entry, Ledger, Receipt, SignedCheckpoint, VerifierKey};
 use xinrong_sources::{Format, UnknownFields};
 
@@ -383,24 +383,42 @@ impl Platform {
             .await
     }
 
-    /// The operator registers an enterprise.
+    /// The operator registers an enterprise, with its industry class when its business
+    /// registration gives one (market aggregates are cut by it).
     pub async fn register_enterprise(
         &self,
         by: &Institution,
         uscc: &Uscc,
         name: &Name,
+        industry: Option<&Industry>,
     ) -> Result<(), PlatformError> {
-        if by.kind != Kind::Operator {
-            return Err(PlatformError::role(
-                "only the operator registers enterprises",
-            ));
-        }
-        if !insert_enterprise(&self.pool, uscc, name.as_str(), &by.id).await? {
+        only_the_operator_registers(by)?;
+        if !insert_enterprise(&self.pool, uscc, name.as_str(), industry, &by.id).await? {
             return Err(PlatformError::Conflict(format!(
                 "enterprise {uscc} is already registered"
             )));
         }
         Ok(())
+    }
+
+    /// The operator registers a business registry's enterprises at once (all or none); those
+    /// already registered are left as they are. How many were new.
+    pub async fn register_enterprises(
+        &self,
+        by: &Institution,
+        registry: &[Registration],
+    ) -> Result<usize, PlatformError> {
+        only_the_operator_registers(by)?;
+        let mut tx = self.pool.begin().await?;
+        let mut new = 0;
+        for r in registry {
+            let industry = r.industry.as_ref();
+            new += usize::from(
+                insert_enterprise(&mut *tx, &r.uscc, r.name.as_str(), industry, &by.id).await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(new)
     }
 
     /// The registered name of an enterprise.
@@ -781,4 +799,25 @@ fn improvements(
             }
         })
         .collect())
+}
+
+/// One enterprise of a business registry, as the operator registers it.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Its code.
+    pub uscc: Uscc,
+    /// Its registered name.
+    pub name: Name,
+    /// Its industry class, when the registry gives one.
+    pub industry: Option<Industry>,
+}
+
+fn only_the_operator_registers(by: &Institution) -> Result<(), PlatformError> {
+    if by.kind == Kind::Operator {
+        Ok(())
+    } else {
+        Err(PlatformError::role(
+            "only the operator registers enterprises",
+        ))
+    }
 }

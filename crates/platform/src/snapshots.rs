@@ -278,10 +278,19 @@ impl Snapshots {
                     }
                 };
                 let value = |name: &str| snapshot.values.get(name).copied().flatten();
-                let row =
-                    model
-                        .model
-                        .score_one(value, |name| snapshot.values.contains_key(name), 0)?;
+                // Nor does one the model cannot score (a feature it needs is not in the
+                // snapshot): it is counted as not scored; its own score query says why.
+                let row = match model.model.score_one(
+                    value,
+                    |name| snapshot.values.contains_key(name),
+                    0,
+                ) {
+                    Ok(row) => row,
+                    Err(e) => {
+                        tracing::warn!(enterprise = %enterprise, error = %e, "a snapshot the champion cannot score");
+                        continue;
+                    }
+                };
                 found.insert(
                     enterprise,
                     Some(Scored {

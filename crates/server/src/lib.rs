@@ -139,6 +139,7 @@ pub fn router(platform: Arc<Platform>, limits: &Limits, tls: bool) -> (Router, A
         .route("/v1/loans/{id}", get(loan_routes::loan))
         .route("/v1/loans/{id}/events", post(loan_routes::event))
         .route("/v1/credit/summary", get(loan_routes::summary))
+        .route("/v1/market", get(routes::market))
         .route("/v1/alerts", get(alert_routes::list))
         .route(
             "/v1/alerts/{id}/acknowledge",

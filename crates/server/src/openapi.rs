@@ -26,7 +26,7 @@ use crate::{alert_routes, credit_routes, financing_routes, guarantee_routes, loa
         loan_routes::book, loan_routes::event, loan_routes::loan, loan_routes::summary,
         alert_routes::list, alert_routes::acknowledge, alert_routes::resolve,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,
-        routes::admin_actions
+        routes::admin_actions, routes::market
     ),
     modifiers(&Bearer, &CommonErrors),
     tags(
@@ -35,6 +35,7 @@ use crate::{alert_routes, credit_routes, financing_routes, guarantee_routes, loa
         (name = "enterprises", description = "Registration, data upload, portrait"),
         (name = "financing", description = "Products matched, credit limits and prices, need signals"),
         (name = "monitoring", description = "Early warnings routed under post-loan monitoring consents: acknowledge, resolve"),
+        (name = "oversight", description = "The market in aggregate, for regulators and the operator"),
         (name = "credit", description = "Credit decisions by versioned flows (maker-checker, champion/challenger, replay), batch guarantees (见贷即保) and the loan book"),
     )
 )]

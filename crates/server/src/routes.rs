@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use xinrong_core::{Purpose, Uscc};
+use xinrong_core::{Industry, Purpose, Uscc};
 use xinrong_ledger::Receipt;
 use xinrong_platform::{
     AdminAction, Consent, FeatureGroups, Id, Institution, LedgerState, ModelSummary, Name,
@@ -109,6 +109,19 @@ pub async fn me(Caller(who): Caller) -> Json<Institution> {
     Json((*who).clone())
 }
 
+/// The market in aggregate: every enterprise with indicators, scored by the champion, by
+/// grade, by province and by industry section (counts and mean PDs only, no enterprise named).
+/// Regulators and the operator read it.
+#[utoipa::path(get, path = "/v1/market", tag = "oversight", security(("bearer" = [])),
+    responses((status = 200, body = xinrong_platform::market::Market),
+        (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn market(
+    State(state): Shared,
+    Caller(who): Caller,
+) -> ApiResult<Json<xinrong_platform::market::Market>> {
+    Ok(Json(state.platform.market(&who).await?))
+}
+
 /// An enterprise to register.
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +132,11 @@ pub struct NewEnterprise {
     /// Registered name (1–200 characters, no control characters).
     #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Name,
+    /// Industry class from its business registration (GB/T 4754: a section letter A–T and
+    /// one to four digits); market aggregates are cut by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^[A-T][0-9]{1,4}$", example = "I6513")]
+    pub industry: Option<Industry>,
 }
 
 /// The operator registers an enterprise.
@@ -133,7 +151,7 @@ pub async fn register_enterprise(
 ) -> ApiResult<(StatusCode, Json<NewEnterprise>)> {
     state
         .platform
-        .register_enterprise(&who, &req.uscc, &req.name)
+        .register_enterprise(&who, &req.uscc, &req.name, req.industry.as_ref())
         .await?;
     Ok((StatusCode::CREATED, Json(req)))
 }

@@ -229,7 +229,24 @@ on_both_stores!(sign_in_sessions_and_roles, |h: Harness| async move {
             let (status, page) = get(&h, &c, path).await;
             assert_eq!(status, StatusCode::OK, "{who} {path}: {page}");
         }
+        // The market: both fixture enterprises are registered in Fujian (35), none is named.
+        let (status, page) = get(&h, &c, "/console/market").await;
+        assert_eq!(status, StatusCode::OK, "{who} market: {page}");
+        assert!(
+            page.contains("Fujian") && page.contains(">35</code>"),
+            "{page}"
+        );
+        assert!(
+            !page.contains(&h.enterprises[0]),
+            "no enterprise is named: {page}"
+        );
     }
+    // A bank has no market page: the same refusal as the API's.
+    let (status, _) = get(&h, &bank, "/console/market").await;
+    assert!(
+        status.is_client_error(),
+        "a bank reads no market aggregates: {status}"
+    );
 
     // Sign-out ends the session: the same cookie no longer opens a page.
     let (_, page) = get(&h, &bank, "/console/").await;
@@ -436,7 +453,7 @@ on_both_stores!(
         let operator = p.authenticate(&h.keys["operator"]).await.unwrap();
         let name = xinrong_platform::Name::parse("name", "深圳某某科技有限公司 100%_tech").unwrap();
         let third = common::fix_check("91440300MA5FXT0K2");
-        p.register_enterprise(&operator, &third.parse().unwrap(), &name)
+        p.register_enterprise(&operator, &third.parse().unwrap(), &name, None)
             .await
             .unwrap();
         h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;

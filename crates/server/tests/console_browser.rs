@@ -372,6 +372,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
             "regulator",
             strings(&[
                 "/console/",
+                "/console/market",
                 "/console/queries",
                 "/console/models",
                 "/console/ledger",
@@ -382,6 +383,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
             "operator",
             strings(&[
                 "/console/",
+                "/console/market",
                 "/console/models",
                 "/console/ledger",
                 "/console/data",

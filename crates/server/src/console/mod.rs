@@ -145,6 +145,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "models.html",
         include_str!("../../console/templates/models.html"),
     ),
+    (
+        "market.html",
+        include_str!("../../console/templates/market.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("../../console/assets/console.css");
@@ -267,6 +271,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(oversight::ledger).post(oversight::verify),
         )
         .route("/console/models", get(oversight::models))
+        .route("/console/market", get(oversight::market))
         .route("/console/ledger/entries/{index}", get(oversight::entry))
         .route("/console/search", get(institution::search))
         .route("/console/decisions", get(credit::decisions))
@@ -408,6 +413,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
         ],
         Kind::Regulator => vec![
             ("/console/", "nav_home"),
+            ("/console/market", "nav_market"),
             ("/console/search", "nav_search"),
             ("/console/data", "nav_data"),
             ("/console/queries", "nav_queries"),
@@ -418,6 +424,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
         ],
         Kind::Operator => vec![
             ("/console/", "nav_home"),
+            ("/console/market", "nav_market"),
             ("/console/search", "nav_search"),
             ("/console/data", "nav_data"),
             ("/console/models", "nav_models"),

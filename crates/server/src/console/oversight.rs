@@ -9,6 +9,10 @@ use serde::Deserialize;
 use xinrong_ledger::Receipt;
 use xinrong_platform::{Kind, Page};
 
+use xinrong_platform::market::Segment;
+
+use super::charts::bars;
+use super::labels::{Lang, words};
 use super::{PageResult, Shared, Signed, check_csrf, fail, form_of, page};
 use crate::state::AppState;
 
@@ -67,6 +71,44 @@ fn models_of(state: &AppState, signed: &Signed) -> Vec<Value> {
 pub(super) async fn models(State(state): Shared, signed: Signed) -> PageResult {
     let ctx = context! { models => models_of(&state, &signed) };
     Ok(page(&state, &signed, "models.html", "/console/models", ctx))
+}
+
+/// The market in aggregate: grades, provinces and industry sections (regulator, operator).
+pub(super) async fn market(State(state): Shared, signed: Signed) -> PageResult {
+    let market = state
+        .platform
+        .market(&signed.who)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let t = words(signed.lang);
+    let grades: Vec<(String, &str, u64)> = market
+        .by_grade
+        .iter()
+        .map(|g| (g.grade.clone(), "blue", g.count as u64))
+        .collect();
+    let rows = |segments: &[Segment]| -> Vec<Value> {
+        segments
+            .iter()
+            .map(|s| {
+                context! {
+                    code => s.code.clone(),
+                    name => if signed.lang == Lang::Zh { s.zh.clone() } else { s.en.clone() },
+                    enterprises => s.enterprises,
+                    scored => s.scored,
+                    mean_pd => s.mean_pd,
+                    weak_share => s.weak_share,
+                    by_grade => s.by_grade.clone(),
+                }
+            })
+            .collect()
+    };
+    let ctx = context! {
+        market => Value::from_serialize(&market),
+        grades => Value::from_safe_string(bars(t["by_grade"], &grades)),
+        regions => rows(&market.by_region),
+        industries => rows(&market.by_industry),
+    };
+    Ok(page(&state, &signed, "market.html", "/console/market", ctx))
 }
 
 /// Ledger entries per page of the explorer.

@@ -200,7 +200,10 @@ mod tests {
         for _ in 0..paths {
             let mut x = h;
             for _ in 0..months {
-                x = RHO * x + (1.0 - RHO) * level + industry.sample(&mut rng) + firm.sample(&mut rng);
+                x = RHO * x
+                    + (1.0 - RHO) * level
+                    + industry.sample(&mut rng)
+                    + firm.sample(&mut rng);
                 if rand::Rng::random::<f64>(&mut rng) < hazard(x) {
                     defaults += 1;
                     break;

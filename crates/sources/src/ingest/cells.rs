@@ -106,19 +106,10 @@ pub(crate) fn parse<'a>(field: &Field, raw: &'a str) -> Result<Value<'a>, String
                 Err(format!("{raw:?} is not one of {}", codes.join("/")))
             }
         }
-        Kind::Industry => {
-            let b = raw.as_bytes();
-            let ok = (2..=5).contains(&b.len())
-                && (b'A'..=b'T').contains(&b[0])
-                && b[1..].iter().all(u8::is_ascii_digit);
-            if ok {
-                Ok(Value::Text(raw))
-            } else {
-                Err(format!(
-                    "{raw:?} is not a GB/T 4754 class (A..T and digits)"
-                ))
-            }
-        }
+        Kind::Industry => match raw.parse::<xinrong_core::Industry>() {
+            Ok(_) => Ok(Value::Text(raw)),
+            Err(e) => Err(e.to_string()),
+        },
         Kind::Region => {
             let b = raw.as_bytes();
             if b.len() == 6
