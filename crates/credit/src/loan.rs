@@ -282,6 +282,20 @@ impl Loan {
         Ok(loan)
     }
 
+    /// The loan as it stood at the end of `date`: its events up to then, replayed (a book's
+    /// history is read this way, never stored twice).
+    pub fn as_of(&self, date: NaiveDate) -> Loan {
+        let mut past = Loan::new(self.id.clone(), self.uscc.clone(), self.bank.clone());
+        for (d, event) in self.events.iter().take_while(|(d, _)| *d <= date) {
+            // Each event was accepted in this order when it was recorded, so a prefix
+            // replays; should one not, the history stops there rather than guess.
+            if past.record(*d, event.clone()).is_err() {
+                break;
+            }
+        }
+        past
+    }
+
     /// The events, in order.
     pub fn events(&self) -> &[(NaiveDate, Event)] {
         &self.events

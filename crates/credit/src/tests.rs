@@ -295,6 +295,49 @@ fn a_loan_repaid_on_schedule_closes_and_reconciles_to_its_events() {
 }
 
 #[test]
+fn a_loan_as_it_stood_on_a_past_date_counts_only_the_events_until_then() {
+    let mut loan = contracted(12, Repayment::EqualPrincipal);
+    loan.record(
+        day(2025, 1, 15),
+        Event::Disbursed {
+            amount: dec!(120000),
+            spent: None,
+        },
+    )
+    .unwrap();
+    let dues = loan.dues().to_vec();
+    for d in &dues[..6] {
+        loan.record(
+            d.due,
+            Event::Repaid {
+                amount: d.principal + d.interest,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(loan.as_of(day(2025, 1, 14)).outstanding(), Decimal::ZERO);
+    assert_eq!(
+        loan.as_of(day(2025, 1, 14)).state(),
+        loan.as_of(day(2025, 1, 10)).state()
+    );
+    assert_eq!(loan.as_of(day(2025, 1, 15)).outstanding(), dec!(120000));
+    // Three instalments paid by the third due date: a quarter of the principal.
+    assert_eq!(loan.as_of(dues[2].due).outstanding(), dec!(90000));
+    assert_eq!(
+        loan.as_of(dues[2].due).events().len(),
+        loan.events().len() - 3
+    );
+    // Today's position is the whole history's.
+    let now = loan.as_of(day(2030, 1, 1));
+    assert_eq!(now.events(), loan.events());
+    assert_eq!(
+        (now.outstanding(), now.state()),
+        (loan.outstanding(), loan.state())
+    );
+    assert_eq!(loan.outstanding(), dec!(60000));
+}
+
+#[test]
 fn arrears_move_the_loan_through_the_five_categories_to_compensation_and_recovery() {
     let mut loan = contracted(12, Repayment::EqualInstalment);
     loan.record(

@@ -7,13 +7,13 @@
 //! releases the guarantee by the principal repaid, a compensation is the agreement's share of
 //! the exposure and moves its compensation rate, in the same transaction as the event.
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use xinrong_core::Uscc;
-use xinrong_credit::{Event, Loan, LoanError, Repayment, Tranche};
+use xinrong_core::{Grade, Uscc};
+use xinrong_credit::{Category, Event, Loan, LoanError, Repayment, Tranche};
 use xinrong_ledger::{Entry, Receipt, canonical_json};
 
 use crate::access::{Institution, Kind};
@@ -670,6 +670,9 @@ impl Platform {
         let today = crate::today();
         let mut book: std::collections::BTreeMap<(String, String, String), (u64, Decimal)> =
             Default::default();
+        let ends = month_ends(today, TREND_MONTHS);
+        let mut trend = vec![TrendPoint::default(); ends.len()];
+        let mut owed: Vec<(Uscc, Decimal)> = Vec::new();
         for (id, bank, enterprise, decision, guarantee, agreement) in loans {
             let row: LoanRow = (bank, enterprise, decision, guarantee, agreement);
             let loan = self.loan_events(&id, &row).await?;
@@ -678,7 +681,16 @@ impl Platform {
             let e = book.entry((row.0.clone(), state, class)).or_default();
             e.0 += 1;
             e.1 += loan.outstanding();
+            for (point, end) in trend.iter_mut().zip(&ends) {
+                point.add(&loan.as_of(*end), *end);
+            }
+            if loan.outstanding() > Decimal::ZERO
+                && let Ok(uscc) = row.1.parse::<Uscc>()
+            {
+                owed.push((uscc, loan.outstanding()));
+            }
         }
+        let exposure = self.exposure_by_grade(&owed).await?;
         Ok(json!({
             "as_of": today,
             "decisions": by_outcome.into_iter().map(|((bank, outcome), (n, amount))| json!({
@@ -688,6 +700,79 @@ impl Platform {
             "loans": book.into_iter().map(|((bank, state, class), (n, outstanding))| json!({
                 "bank": bank, "state": state, "category": class, "count": n,
                 "outstanding": money(outstanding)})).collect::<Vec<_>>(),
+            "trend": ends.iter().zip(&trend).map(|(end, p)| json!({
+                "month_end": end, "loans": p.loans, "outstanding": money(p.outstanding),
+                "non_performing": money(p.non_performing)})).collect::<Vec<_>>(),
+            "exposure_by_grade": exposure,
         }))
+    }
+
+    /// Principal outstanding by the borrower's grade today (the champion on its latest
+    /// snapshot); `unscored` gathers borrowers it cannot score.
+    async fn exposure_by_grade(&self, owed: &[(Uscc, Decimal)]) -> Result<Value, PlatformError> {
+        let mut sums: Vec<(String, u64, Decimal)> = Grade::ALL
+            .iter()
+            .map(|g| (g.to_string(), 0, Decimal::ZERO))
+            .chain([("unscored".to_string(), 0, Decimal::ZERO)])
+            .collect();
+        let borrowers: Vec<Uscc> = owed.iter().map(|(u, _)| u.clone()).collect();
+        let scores = match self.registry.get(None) {
+            Ok(model) => self.snapshots.latest_scores(&borrowers, &model).await?,
+            Err(_) => vec![None; borrowers.len()],
+        };
+        for ((_, amount), scored) in owed.iter().zip(scores) {
+            let at = scored.map_or(Grade::ALL.len(), |s| s.grade.rank());
+            sums[at].1 += 1;
+            sums[at].2 += amount;
+        }
+        Ok(sums
+            .into_iter()
+            .map(|(grade, loans, outstanding)| {
+                json!({"grade": grade, "loans": loans, "outstanding": money(outstanding)})
+            })
+            .collect())
+    }
+}
+
+/// Month-ends the book's trend covers.
+const TREND_MONTHS: usize = 12;
+
+/// The last `n` month-ends up to `today`, oldest first; today stands for the month under way.
+fn month_ends(today: NaiveDate, n: usize) -> Vec<NaiveDate> {
+    let mut ends = vec![today];
+    let mut end = today.with_day(1).and_then(|d| d.pred_opt());
+    while ends.len() < n
+        && let Some(e) = end
+    {
+        ends.push(e);
+        end = e.with_day(1).and_then(|d| d.pred_opt());
+    }
+    ends.reverse();
+    ends
+}
+
+/// The book at one month-end: live loans, principal outstanding, and the part classed
+/// substandard or worse (non-performing).
+#[derive(Clone, Default)]
+struct TrendPoint {
+    loans: u64,
+    outstanding: Decimal,
+    non_performing: Decimal,
+}
+
+impl TrendPoint {
+    fn add(&mut self, loan: &Loan, on: NaiveDate) {
+        let outstanding = loan.outstanding();
+        if outstanding <= Decimal::ZERO {
+            return;
+        }
+        self.loans += 1;
+        self.outstanding += outstanding;
+        if !matches!(
+            loan.classify(on).category,
+            Category::Normal | Category::SpecialMention
+        ) {
+            self.non_performing += outstanding;
+        }
     }
 }

@@ -340,9 +340,51 @@ on_both_stores!(
                 .iter()
                 .any(|g| g["result"] == "issued")
         );
-        assert_eq!(
-            h.get("/v1/credit/summary", "bank2").await.1["loans"],
-            json!([])
+        // The book's trend: nothing before the loan, then its principal, non-performing
+        // from the month-ends it was more than 90 days past due.
+        let yuan = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
+        let trend = sum["trend"].as_array().unwrap();
+        assert_eq!(trend.len(), 12, "{sum}");
+        for p in trend {
+            let end: chrono::NaiveDate = p["month_end"].as_str().unwrap().parse().unwrap();
+            if end < signed {
+                assert_eq!(
+                    (p["loans"].as_u64(), yuan(&p["outstanding"])),
+                    (Some(0), 0.0),
+                    "{p}"
+                );
+            } else if end < signed + Days::new(90) {
+                assert!((yuan(&p["outstanding"]) - amount).abs() < 1.0, "{p}");
+                assert_eq!(yuan(&p["non_performing"]), 0.0, "{p}");
+            }
+        }
+        let last = trend.last().unwrap();
+        assert_eq!(last["loans"], 1);
+        assert!(
+            (yuan(&last["non_performing"]) - amount).abs() < 1.0,
+            "{last}"
+        );
+        // Its exposure sits under its borrower's grade today.
+        let graded: Vec<&Value> = sum["exposure_by_grade"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["loans"] != 0)
+            .collect();
+        assert_eq!(graded.len(), 1, "{sum}");
+        assert_ne!(graded[0]["grade"], "unscored", "{sum}");
+        assert!(
+            (yuan(&graded[0]["outstanding"]) - amount).abs() < 1.0,
+            "{sum}"
+        );
+        let empty = h.get("/v1/credit/summary", "bank2").await.1;
+        assert_eq!(empty["loans"], json!([]));
+        assert!(
+            empty["trend"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["loans"] == 0)
         );
         assert_eq!(
             h.get("/v1/credit/summary", "guarantor").await.0,

@@ -164,6 +164,58 @@ pub fn bars(title: &str, rows: &[(String, &str, u64)]) -> String {
     svg
 }
 
+/// Columns over time, each a total with a flagged part stacked on top in red (a loan book's
+/// principal and its non-performing part), the total written above and the label below.
+pub fn columns(title: &str, points: &[(String, f64, f64)]) -> String {
+    let max = points
+        .iter()
+        .map(|p| p.1)
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let (left, width, base) = (10.0, 600.0, 170.0);
+    let step = width / points.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 620 210" role="img" aria-label="{}"><title>{}</title><line class="mark" x1="{left}" y1="{base}" x2="{:.1}" y2="{base}"/>"#,
+        escape(title),
+        escape(title),
+        left + width
+    );
+    for (i, (label, total, flagged)) in points.iter().enumerate() {
+        let x = left + step * i as f64 + step * 0.15;
+        let w = step * 0.7;
+        let h = 140.0 * total.max(0.0) / max;
+        let hf = 140.0 * flagged.clamp(0.0, *total) / max;
+        let centre = x + w / 2.0;
+        let _ = write!(
+            svg,
+            r#"<rect class="bar blue" x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}"/><rect class="bar red" x="{x:.1}" y="{:.1}" width="{w:.1}" height="{hf:.1}"/><text class="axis" x="{centre:.1}" y="{:.1}" text-anchor="middle">{}</text><text class="axis" x="{centre:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            base - h,
+            h - hf,
+            base - hf,
+            base + 16.0,
+            escape(label),
+            base - h - 4.0,
+            compact(*total),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A number in few characters: 1.2M, 35k, 950.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}B", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.0}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 /// A rate against its warning level and cap (a guarantor's compensation rate): the bar fills
 /// to the rate, with marks at the warning level and the cap; the scale ends at 1.5 × the cap.
 pub fn gauge(title: &str, rate: f64, warning: f64, cap: f64) -> String {

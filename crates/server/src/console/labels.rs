@@ -76,6 +76,17 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav_models", "Models", "模型"),
     ("nav_market", "Market", "市场概览"),
     (
+        "book_trend",
+        "Principal outstanding by month-end (red: non-performing, substandard or worse)",
+        "各月末贷款余额（红色：不良，次级及以下）",
+    ),
+    (
+        "exposure_by_grade",
+        "Principal outstanding by the borrower's grade today (10k yuan)",
+        "按借款企业当前等级的贷款余额（万元）",
+    ),
+    ("unscored", "Unscored", "未评分"),
+    (
         "market_note",
         "Every enterprise with indicators, scored by the champion on its latest snapshot; counts and means only, no enterprise is named.",
         "所有已有指标的企业，按冠军模型对其最新快照评分；仅统计数量与均值，不列出任何企业。",

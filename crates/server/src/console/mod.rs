@@ -553,8 +553,53 @@ async fn credit_activity(
     if !matches!(signed.who.kind, Kind::Bank | Kind::Regulator) {
         return Ok(None);
     }
-    let summary = state.platform.credit_summary(&signed.who).await;
-    Ok(Some(summary.map_err(fail(state, signed))?))
+    let mut summary = state
+        .platform
+        .credit_summary(&signed.who)
+        .await
+        .map_err(fail(state, signed))?;
+    let t = labels::words(signed.lang);
+    let yuan = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let trend: Vec<(String, f64, f64)> = summary["trend"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let month = p["month_end"].as_str().unwrap_or_default();
+            (
+                month.get(2..7).unwrap_or(month).to_string(),
+                yuan(&p["outstanding"]),
+                yuan(&p["non_performing"]),
+            )
+        })
+        .collect();
+    let exposure: Vec<(String, &str, u64)> = summary["exposure_by_grade"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|g| {
+            let grade = g["grade"].as_str().unwrap_or_default();
+            let label = if grade == "unscored" {
+                t["unscored"]
+            } else {
+                grade
+            };
+            (
+                label.to_string(),
+                "blue",
+                (yuan(&g["outstanding"]) / 1e4).round() as u64,
+            )
+        })
+        .collect();
+    summary["trend_chart"] = charts::columns(t["book_trend"], &trend).into();
+    summary["exposure_chart"] = charts::bars(t["exposure_by_grade"], &exposure).into();
+    Ok(Some(summary))
 }
 
 /// Refuses a form whose CSRF token is not the session's (403).
