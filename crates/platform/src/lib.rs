@@ -23,6 +23,7 @@ mod error;
 pub mod fields;
 pub mod financing;
 mod group_commit;
+pub mod guarantee_book;
 pub mod guarantees;
 mod health;
 mod ids;

@@ -12,6 +12,7 @@ use xinrong_ledger::Receipt;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ErrorBody};
+use crate::routes::{Limit, Paged};
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -98,4 +99,18 @@ pub async fn guarantee(
         .guarantee(&who, &req.agreement_id, &req.decision_id, &req.request_key)
         .await?;
     Ok(Json(Receipted { record, receipt }))
+}
+
+/// The caller's guarantees, newest first: a guarantor's under its agreements, a bank's own, a
+/// regulator's all; each with its result, amount and ledger entry.
+#[utoipa::path(get, path = "/v1/guarantees", tag = "credit", security(("bearer" = [])),
+    params(Limit),
+    responses((status = 200, body = Vec<xinrong_platform::guarantee_book::GuaranteeLine>),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_guarantees(
+    State(state): Shared,
+    Caller(who): Caller,
+    Paged(page): Paged,
+) -> ApiResult<Json<Vec<xinrong_platform::guarantee_book::GuaranteeLine>>> {
+    Ok(Json(state.platform.guarantee_book(&who, &page).await?))
 }

@@ -134,7 +134,10 @@ pub fn router(platform: Arc<Platform>, limits: &Limits, tls: bool) -> (Router, A
             "/v1/agreements",
             get(guarantee_routes::list).post(guarantee_routes::sign),
         )
-        .route("/v1/guarantees", post(guarantee_routes::guarantee))
+        .route(
+            "/v1/guarantees",
+            get(guarantee_routes::list_guarantees).post(guarantee_routes::guarantee),
+        )
         .route("/v1/loans", post(loan_routes::book))
         .route("/v1/loans/{id}", get(loan_routes::loan))
         .route("/v1/loans/{id}/events", post(loan_routes::event))

@@ -23,6 +23,7 @@ use crate::{alert_routes, credit_routes, financing_routes, guarantee_routes, loa
         credit_routes::flows, credit_routes::submit_flow, credit_routes::approve_flow,
         credit_routes::promote_flow, credit_routes::replay_flow,
         guarantee_routes::sign, guarantee_routes::list, guarantee_routes::guarantee,
+        guarantee_routes::list_guarantees,
         loan_routes::book, loan_routes::event, loan_routes::loan, loan_routes::summary,
         alert_routes::list, alert_routes::acknowledge, alert_routes::resolve,
         routes::models, routes::publish, routes::checkpoint, routes::unacknowledged,

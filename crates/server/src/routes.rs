@@ -351,7 +351,7 @@ pub struct Limit {
 }
 
 /// A checked [`Limit`].
-pub struct Paged(xinrong_platform::Page);
+pub struct Paged(pub xinrong_platform::Page);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Paged {
     type Rejection = ApiError;

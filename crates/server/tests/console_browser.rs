@@ -366,7 +366,12 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         ("bank", bank_pages),
         (
             "guarantor",
-            strings(&["/console/", "/console/queries", "/console/loans"]),
+            strings(&[
+                "/console/",
+                "/console/queries",
+                "/console/guarantees",
+                "/console/loans",
+            ]),
         ),
         (
             "regulator",

@@ -228,6 +228,30 @@ on_both_stores!(
             )
             .await;
         let guarantee = g["record"]["guarantee_id"].as_str().unwrap().to_string();
+        // The guarantee is listed for its guarantor, its bank and the regulator, with the
+        // ledger entry of its answer; not for another bank; an enterprise may not list.
+        for who in ["guarantor", "bank", "regulator"] {
+            let (s, list) = h.get("/v1/guarantees", who).await;
+            assert_eq!(s, StatusCode::OK, "{who}: {list}");
+            let rows = list.as_array().unwrap();
+            assert_eq!(rows.len(), 1, "{who}: {list}");
+            assert_eq!(rows[0]["guarantee_id"], guarantee.as_str());
+            assert_eq!(rows[0]["result"], "issued");
+            assert_eq!(rows[0]["decision_id"], decision.as_str());
+            assert_eq!(
+                rows[0]["leaf_index"], g["receipt"]["leaf_index"],
+                "{list} {g}"
+            );
+        }
+        assert_eq!(h.get("/v1/guarantees", "bank2").await.1, json!([]));
+        let (s, body) = h.get("/v1/guarantees", "ent0").await;
+        assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "role"), "{body}");
+        let (s, _) = h.get("/v1/guarantees?limit=0", "guarantor").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _) = h.get("/v1/guarantees?before=x%00y", "guarantor").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let older = format!("/v1/guarantees?before={guarantee}");
+        assert_eq!(h.get(&older, "guarantor").await.1, json!([]));
         // A loan brought onto the book 200 days ago, never repaid.
         let signed = Utc::now().date_naive() - Days::new(200);
         let (s, l) = h

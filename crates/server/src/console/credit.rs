@@ -97,6 +97,30 @@ pub(super) async fn loans(
     Ok(page(&state, &signed, "loans.html", "/console/loans", ctx))
 }
 
+/// The caller's guarantees (a guarantor's under its agreements, a bank's own, a regulator's
+/// all), each with its result and the ledger entry of its certificate.
+pub(super) async fn guarantees(
+    State(state): Shared,
+    signed: Signed,
+    Query(paging): Query<Paging>,
+) -> PageResult {
+    let p = paging.page(&state, &signed)?;
+    let rows = state
+        .platform
+        .guarantee_book(&signed.who, &p)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let next = next_page(&rows, |g| &g.guarantee_id);
+    let ctx = context! { rows => Value::from_serialize(&rows), next };
+    Ok(page(
+        &state,
+        &signed,
+        "guarantees.html",
+        "/console/guarantees",
+        ctx,
+    ))
+}
+
 /// One loan today: its position, class and every event (another bank's: 404).
 pub(super) async fn loan(
     State(state): Shared,

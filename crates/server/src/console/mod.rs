@@ -149,6 +149,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "market.html",
         include_str!("../../console/templates/market.html"),
     ),
+    (
+        "guarantees.html",
+        include_str!("../../console/templates/guarantees.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("../../console/assets/console.css");
@@ -278,6 +282,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/decisions/{id}", get(credit::decision))
         .route("/console/flows", get(credit::flows))
         .route("/console/loans", get(credit::loans))
+        .route("/console/guarantees", get(credit::guarantees))
         .route("/console/loans/{id}", get(credit::loan))
         .route("/console/data", get(oversight::data))
         .route("/console/{*rest}", get(not_found).post(not_found))
@@ -399,6 +404,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/queries", "nav_queries"),
             ("/console/decisions", "nav_decisions"),
             ("/console/flows", "nav_flows"),
+            ("/console/guarantees", "nav_guarantees"),
             ("/console/loans", "nav_loans"),
             ("/console/alerts", "nav_alerts"),
             ("/console/ledger", "nav_ledger"),
@@ -407,6 +413,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/", "nav_home"),
             ("/console/search", "nav_search"),
             ("/console/queries", "nav_queries"),
+            ("/console/guarantees", "nav_guarantees"),
             ("/console/loans", "nav_loans"),
             ("/console/alerts", "nav_alerts"),
             ("/console/ledger", "nav_ledger"),
@@ -418,6 +425,7 @@ fn nav_of(kind: Kind) -> Vec<(&'static str, &'static str)> {
             ("/console/data", "nav_data"),
             ("/console/queries", "nav_queries"),
             ("/console/decisions", "nav_decisions"),
+            ("/console/guarantees", "nav_guarantees"),
             ("/console/loans", "nav_loans"),
             ("/console/models", "nav_models"),
             ("/console/ledger", "nav_ledger"),
