@@ -212,9 +212,18 @@ pub(crate) async fn upload(
         time: rfc3339(created_ms),
     };
     let receipt = ledger.submit(entry.to_canonical())?.receipt().await?;
+    let quarantine_file = ingested.quarantine.as_deref().map(|q| {
+        q.strip_prefix(data_dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| {
+                q.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+    });
     sqlx::query(
-        "INSERT INTO data_assets (id, uscc, source, sha256, bytes, rows_read, accepted, quarantined, uploader, leaf, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO data_assets (id, uscc, source, sha256, bytes, rows_read, accepted, quarantined, uploader, leaf, created_ms, quarantine_file) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&asset_id)
     .bind(up.enterprise.as_str())
@@ -227,6 +236,7 @@ pub(crate) async fn upload(
     .bind(up.uploader)
     .bind(receipt.leaf_index as i64)
     .bind(created_ms)
+    .bind(quarantine_file.as_deref())
     .execute(pool)
     .await?;
     let report = UploadReport {
@@ -242,15 +252,7 @@ pub(crate) async fn upload(
         unknown_fields: ingested.unknown_fields,
         rows_with_unknown: ingested.rows_with_unknown,
         already_ingested: ingested.already_ingested,
-        quarantine_file: ingested.quarantine.map(|q| {
-            q.strip_prefix(data_dir)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| {
-                    q.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                })
-        }),
+        quarantine_file,
         rescored: None,
         rescore_error: None,
     };

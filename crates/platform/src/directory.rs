@@ -206,6 +206,114 @@ impl Platform {
     }
 }
 
+/// Most quarantined rows an answer lists.
+pub const QUARANTINE_LIMIT: usize = 1000;
+
+/// An upload's quarantined rows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Quarantine {
+    /// The upload.
+    pub asset: Asset,
+    /// Its rows that were not stored, each with why (at most [`QUARANTINE_LIMIT`]).
+    pub rows: Vec<QuarantinedRow>,
+    /// Whether there were more than are listed.
+    pub truncated: bool,
+}
+
+/// One row that was not stored, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuarantinedRow {
+    /// Line of the uploaded file (the header is line 1).
+    pub line: u64,
+    /// The field at fault (empty when the row could not be read at all).
+    pub field: String,
+    /// Its value as given (cut short).
+    pub value: String,
+    /// Why the row was not stored.
+    pub reason: String,
+}
+
+impl Platform {
+    /// The rows of one upload that were quarantined, each with its line, field and reason:
+    /// what the operator sends back to the data provider. The operator and regulators only.
+    pub async fn quarantine(
+        &self,
+        by: &Institution,
+        asset_id: &str,
+    ) -> Result<Quarantine, PlatformError> {
+        if !matches!(by.kind, Kind::Operator | Kind::Regulator) {
+            return Err(PlatformError::role(
+                "only the operator and regulators read quarantined rows",
+            ));
+        }
+        let row: Option<AssetRow> = sqlx::query_as(
+            "SELECT id, uscc, source, rows_read, accepted, quarantined, leaf, created_ms \
+             FROM data_assets WHERE id = $1",
+        )
+        .bind(asset_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, uscc, source, rows, accepted, quarantined, leaf, created_ms)) = row else {
+            return Err(PlatformError::NotFound(format!("upload {asset_id}")));
+        };
+        let (file,): (Option<String>,) =
+            sqlx::query_as("SELECT quarantine_file FROM data_assets WHERE id = $1")
+                .bind(asset_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let asset = Asset {
+            id,
+            enterprise: uscc,
+            source,
+            rows,
+            accepted,
+            quarantined,
+            leaf,
+            time: crate::ids::rfc3339(created_ms),
+        };
+        let listed = match file.filter(|_| quarantined > 0) {
+            Some(relative) => {
+                let path = self.data_dir.join(relative);
+                tokio::task::spawn_blocking(move || read_quarantine(&path))
+                    .await
+                    .map_err(|e| {
+                        PlatformError::Unavailable(format!("reading a quarantine: {e}"))
+                    })??
+            }
+            None => (Vec::new(), false),
+        };
+        Ok(Quarantine {
+            asset,
+            rows: listed.0,
+            truncated: listed.1,
+        })
+    }
+}
+
+/// The rows of a quarantine file (`file, line, field, value, reason`), at most
+/// [`QUARANTINE_LIMIT`], and whether there were more.
+fn read_quarantine(path: &std::path::Path) -> Result<(Vec<QuarantinedRow>, bool), PlatformError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        tracing::error!(path = %path.display(), error = %e, "a quarantine file cannot be read");
+        PlatformError::Unavailable("the upload's quarantine cannot be read".into())
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| unreadable(&e))?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let r = record.map_err(|e| unreadable(&e))?;
+        if rows.len() == QUARANTINE_LIMIT {
+            return Ok((rows, true));
+        }
+        rows.push(QuarantinedRow {
+            line: r.get(1).and_then(|l| l.parse().ok()).unwrap_or(0),
+            field: r.get(2).unwrap_or_default().to_string(),
+            value: r.get(3).unwrap_or_default().to_string(),
+            reason: r.get(4).unwrap_or_default().to_string(),
+        });
+    }
+    Ok((rows, false))
+}
+
 impl Platform {
     /// A query record with its full explanation restored (dimension and view sub-scores,
     /// strengths), which records leave out: recomputed from the model version and the snapshot

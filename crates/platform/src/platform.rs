@@ -66,7 +66,7 @@ pub struct Platform {
     pub(crate) named_locks: crate::request_keys::Stripes,
     /// Guarantee agreements' positions and the guarantees' writer.
     pub(crate) guarantee_book: crate::positions::GuaranteeBook,
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// One upload at a time: an upload is CPU- and disk-bound, and two identical uploads
     /// must not both be registered.
     uploads: tokio::sync::Mutex<()>,

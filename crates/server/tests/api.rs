@@ -567,6 +567,32 @@ on_both_stores!(
             .join(b["report"]["quarantine_file"].as_str().unwrap());
         let quarantine = std::fs::read_to_string(&q).unwrap();
         assert!(quarantine.contains("uscc"), "{quarantine}");
+        // The operator reads the quarantined row back, with its line, field and reason; a
+        // bank may not, and another id is not found.
+        let asset = b["report"]["asset_id"].as_str().unwrap();
+        let p = h.platform();
+        let operator = p.authenticate(&h.keys["operator"]).await.unwrap();
+        let back = p.quarantine(&operator, asset).await.unwrap();
+        assert_eq!((back.asset.quarantined, back.rows.len()), (1, 1));
+        assert_eq!(
+            (back.rows[0].line, back.rows[0].field.as_str()),
+            (3, "uscc")
+        );
+        assert!(
+            back.rows[0].value.contains("91350100M000100Y44"),
+            "{:?}",
+            back.rows[0]
+        );
+        assert!(!back.rows[0].reason.is_empty() && !back.truncated);
+        let bank = p.authenticate(&h.keys["bank"]).await.unwrap();
+        assert!(matches!(
+            p.quarantine(&bank, asset).await,
+            Err(xinrong_platform::PlatformError::Forbidden { code: "role", .. })
+        ));
+        assert!(matches!(
+            p.quarantine(&operator, "da_nothing").await,
+            Err(xinrong_platform::PlatformError::NotFound(_))
+        ));
         let receipt: Receipt = serde_json::from_value(b["receipt"].clone()).unwrap();
         receipt.verify(&verifier(&h).await).unwrap();
         match Entry::parse(&receipt.entry).unwrap() {

@@ -153,6 +153,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "guarantees.html",
         include_str!("../../console/templates/guarantees.html"),
     ),
+    (
+        "quarantine.html",
+        include_str!("../../console/templates/quarantine.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("../../console/assets/console.css");
@@ -285,6 +289,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/guarantees", get(credit::guarantees))
         .route("/console/loans/{id}", get(credit::loan))
         .route("/console/data", get(oversight::data))
+        .route("/console/data/{id}", get(oversight::quarantine))
         .route("/console/{*rest}", get(not_found).post(not_found))
         // Every answer under /console, extractor rejections included, carries the headers.
         .layer(axum::middleware::map_response(|r: Response| async move {

@@ -234,3 +234,24 @@ pub(super) async fn data(State(state): Shared, signed: Signed) -> PageResult {
     let ctx = context! { assets => Value::from_serialize(&assets) };
     Ok(page(&state, &signed, "data.html", "/console/data", ctx))
 }
+
+/// One upload's quarantined rows, each with its line, field, value and reason.
+pub(super) async fn quarantine(
+    State(state): Shared,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let q = state
+        .platform
+        .quarantine(&signed.who, &id)
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! { q => Value::from_serialize(&q) };
+    Ok(page(
+        &state,
+        &signed,
+        "quarantine.html",
+        "/console/data",
+        ctx,
+    ))
+}
