@@ -97,6 +97,24 @@ impl Registry {
         Ok(registry)
     }
 
+    /// The dimension and view of every feature some published model gives them: what a new
+    /// model published without its own groups takes for the features it shares.
+    pub fn known_groups(&self) -> BTreeMap<String, FeatureGroups> {
+        let state = self.state.read().expect("registry");
+        let mut out = BTreeMap::new();
+        // Oldest first, so the newest model's grouping of a feature wins.
+        let mut models: Vec<&Arc<Published>> = state.models.values().collect();
+        models.sort_by(|a, b| {
+            a.published
+                .cmp(&b.published)
+                .then(a.version.cmp(&b.version))
+        });
+        for m in models {
+            out.extend(m.groups.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        out
+    }
+
     /// Reloads the models if another process changed them since the last look.
     pub async fn refresh(&self) -> Result<(), PlatformError> {
         let generation = generation(&self.pool, "models").await?;

@@ -841,3 +841,86 @@ async fn upload_with_a_bad_row(h: &Harness) -> String {
     );
     b["report"]["asset_id"].as_str().unwrap().to_string()
 }
+
+/// Posts the model publishing form (multipart) with `cookie`; the status and the redirect's
+/// target or the page.
+async fn publish(
+    h: &Harness,
+    cookie: &str,
+    csrf: &str,
+    name: &str,
+    artifact: &str,
+) -> (StatusCode, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .text("name", name.to_string())
+        .text("champion", "1")
+        .part(
+            "artifact",
+            reqwest::multipart::Part::bytes(artifact.as_bytes().to_vec()).file_name("model.json"),
+        );
+    let r = client()
+        .post(format!("{}/console/models", h.base))
+        .header(COOKIE, cookie)
+        .header("accept-language", "en")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or(r.text().await.unwrap()))
+}
+
+on_both_stores!(
+    the_operator_publishes_a_model_from_the_console,
+    |h: Harness| async move {
+        let op = sign_in(&h, "operator").await;
+        let (_, page) = get(&h, &op, "/console/models").await;
+        assert!(page.contains("data-test=\"publish\""), "{page}");
+        let csrf = csrf_of(&page);
+        let model = common::model_json();
+        let (status, to) = publish(&h, &op, &csrf, "v2-console", &model).await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/console/models")
+        );
+        let (_, page) = get(&h, &op, "/console/models").await;
+        assert!(page.contains("<code>v2-console</code></td><td>★"), "{page}");
+        // Logged in the ledger, and its characteristics keep the groups v1 gave them.
+        let registry = h.platform().registry();
+        let v1 = registry.get(Some("v1")).unwrap();
+        let v2 = registry.get(None).unwrap();
+        assert_eq!(v2.version, "v2-console");
+        assert_eq!(v2.groups, v1.groups);
+        assert!(v2.leaf > v1.leaf);
+        // The same version again, a file that is not a model, a bad name: said on the page,
+        // with nothing published.
+        let (status, page) = publish(&h, &op, &csrf, "v2-console", &model).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{page}");
+        let (status, page) = publish(&h, &op, &csrf, "v3", "{\"not\": \"a model\"}").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains("role=\"alert\"") && page.contains("value=\"v3\""),
+            "{page}"
+        );
+        let (status, _) = publish(&h, &op, &csrf, "bad name!", &model).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(h.platform().registry().list().len(), 2);
+        // Without the session's CSRF token, or by a bank: refused.
+        let (status, _) = publish(&h, &op, &"0".repeat(64), "v4", &model).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let bank = sign_in(&h, "bank").await;
+        let (_, page) = get(&h, &bank, "/console/models").await;
+        assert!(
+            !page.contains("data-test=\"publish\""),
+            "only the operator sees the form"
+        );
+        let (status, _) = publish(&h, &bank, &csrf_of(&page), "v4", &model).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(h.platform().registry().list().len(), 2);
+    }
+);

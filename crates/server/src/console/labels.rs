@@ -75,6 +75,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav_ledger", "Ledger", "存证账本"),
     ("nav_models", "Models", "模型"),
     ("nav_market", "Market", "市场概览"),
+    ("publish_model", "Publish a model", "发布模型"),
+    (
+        "publish_note",
+        "A model file written by xinrong fit. Its publication is logged in the ledger; characteristics it shares with published models keep their dimension and view.",
+        "由 xinrong fit 生成的模型文件。发布记入存证账本；与已发布模型相同的特征沿用其维度与视角。",
+    ),
+    ("model_file", "Model file (JSON)", "模型文件（JSON）"),
+    ("make_champion", "Make it the champion", "设为冠军模型"),
+    ("publish", "Publish", "发布"),
     ("quarantine_title", "Rows not stored", "未入库的记录"),
     (
         "quarantine_note",

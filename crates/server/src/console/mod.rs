@@ -278,7 +278,12 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/console/ledger",
             get(oversight::ledger).post(oversight::verify),
         )
-        .route("/console/models", get(oversight::models))
+        .route(
+            "/console/models",
+            get(oversight::models)
+                .post(oversight::publish)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::MODEL_LIMIT)),
+        )
         .route("/console/market", get(oversight::market))
         .route("/console/ledger/entries/{index}", get(oversight::entry))
         .route("/console/search", get(institution::search))

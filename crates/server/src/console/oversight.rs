@@ -2,18 +2,22 @@
 //! and the ledger explorer with a receipt checker (a receipt pasted from any answer is checked
 //! against the ledger's public key, exactly as `xinrong ledger verify` does offline).
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse as _;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use xinrong_ledger::Receipt;
-use xinrong_platform::{Kind, Page};
+use xinrong_platform::{Kind, Page, Version};
 
 use xinrong_platform::market::Segment;
 
 use super::charts::bars;
 use super::labels::{Lang, words};
 use super::{PageResult, Shared, Signed, check_csrf, fail, form_of, page};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(super) async fn home(state: &AppState, signed: &Signed) -> PageResult {
@@ -69,7 +73,7 @@ fn models_of(state: &AppState, signed: &Signed) -> Vec<Value> {
 }
 
 pub(super) async fn models(State(state): Shared, signed: Signed) -> PageResult {
-    let ctx = context! { models => models_of(&state, &signed) };
+    let ctx = context! { models => models_of(&state, &signed), error => (), name => "" };
     Ok(page(&state, &signed, "models.html", "/console/models", ctx))
 }
 
@@ -254,4 +258,117 @@ pub(super) async fn quarantine(
         "/console/data",
         ctx,
     ))
+}
+
+/// The fields of the model publishing form.
+#[derive(Default)]
+struct ModelForm {
+    csrf: String,
+    name: String,
+    champion: bool,
+    artifact: Vec<u8>,
+}
+
+/// Reads the publishing form (`multipart/form-data`: the model file and its fields); a body
+/// that is not one is a 400 page, one too large a 413.
+async fn model_form(
+    state: &AppState,
+    signed: &Signed,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<ModelForm, super::Refusal> {
+    let bad = |status: StatusCode, message: String| {
+        super::Refusal::from(super::page_error(
+            state,
+            signed.lang,
+            Some(signed),
+            ApiError::new(status, "bad_form", message),
+        ))
+    };
+    let mut multipart = form.map_err(|r| bad(r.status(), r.body_text()))?;
+    let mut out = ModelForm::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(bad(e.status(), e.body_text())),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| bad(e.status(), e.body_text()))?;
+        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        match name.as_str() {
+            "csrf" => out.csrf = text(),
+            "name" => out.name = text(),
+            "champion" => out.champion = !bytes.is_empty(),
+            "artifact" => out.artifact = bytes.to_vec(),
+            _ => {}
+        }
+    }
+}
+
+/// The operator publishes a model file from `xinrong fit`: the features it shares with
+/// models already published keep their dimension and view, the rest are `other`. Logged in
+/// the ledger like `POST /v1/models`.
+pub(super) async fn publish(
+    State(state): Shared,
+    signed: Signed,
+    form: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let form = model_form(&state, &signed, form).await?;
+    check_csrf(&state, &signed, &form.csrf)?;
+    use xinrong_platform::PlatformError as P;
+    match publish_form(&state, &signed, &form).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/console/models").into_response()),
+        // What the operator can fix is said beside the form, with the name kept.
+        Err(e @ (P::Invalid { .. } | P::Model(_) | P::Conflict(_))) => {
+            let status = if matches!(e, P::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let ctx = context! {
+                models => models_of(&state, &signed), error => e.to_string(), name => form.name,
+            };
+            let mut r = page(&state, &signed, "models.html", "/console/models", ctx);
+            *r.status_mut() = status;
+            Ok(r)
+        }
+        Err(e) => Err(fail(&state, &signed)(e).into()),
+    }
+}
+
+/// What a publication from the form answers: a refused field or model is said on the page;
+/// a caller who may not publish gets the error page.
+async fn publish_form(
+    state: &AppState,
+    signed: &Signed,
+    form: &ModelForm,
+) -> Result<(), xinrong_platform::PlatformError> {
+    let version = Version::parse("name", &form.name)?;
+    let text = std::str::from_utf8(&form.artifact).map_err(|_| {
+        xinrong_platform::PlatformError::invalid("artifact", "the model file is not UTF-8 text")
+    })?;
+    // The features' names only; the registry reads and checks the whole model.
+    let names: Vec<String> = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.get("features")?.as_array().map(|fs| {
+                fs.iter()
+                    .filter_map(|f| f.get("name")?.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    let known = state.platform.registry().known_groups();
+    let groups = names
+        .into_iter()
+        .filter_map(|n| known.get(&n).cloned().map(|g| (n, g)))
+        .collect();
+    state
+        .platform
+        .publish_model(&signed.who, &version, text, groups, form.champion)
+        .await
+        .map(|_| ())
 }
