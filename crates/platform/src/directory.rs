@@ -188,21 +188,21 @@ impl Platform {
         .bind(ASSETS_LIMIT)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, uscc, source, rows, accepted, quarantined, leaf, created_ms)| Asset {
-                    id,
-                    enterprise: uscc,
-                    source,
-                    rows,
-                    accepted,
-                    quarantined,
-                    leaf,
-                    time: crate::ids::rfc3339(created_ms),
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(asset).collect())
+    }
+}
+
+/// An upload as stored.
+fn asset((id, uscc, source, rows, accepted, quarantined, leaf, created_ms): AssetRow) -> Asset {
+    Asset {
+        id,
+        enterprise: uscc,
+        source,
+        rows,
+        accepted,
+        quarantined,
+        leaf,
+        time: crate::ids::rfc3339(created_ms),
     }
 }
 
@@ -253,7 +253,7 @@ impl Platform {
         .bind(asset_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, uscc, source, rows, accepted, quarantined, leaf, created_ms)) = row else {
+        let Some(row) = row else {
             return Err(PlatformError::NotFound(format!("upload {asset_id}")));
         };
         let (file,): (Option<String>,) =
@@ -261,16 +261,8 @@ impl Platform {
                 .bind(asset_id)
                 .fetch_one(&self.pool)
                 .await?;
-        let asset = Asset {
-            id,
-            enterprise: uscc,
-            source,
-            rows,
-            accepted,
-            quarantined,
-            leaf,
-            time: crate::ids::rfc3339(created_ms),
-        };
+        let asset = asset(row);
+        let quarantined = asset.quarantined;
         let listed = match file.filter(|_| quarantined > 0) {
             Some(relative) => {
                 let path = self.data_dir.join(relative);

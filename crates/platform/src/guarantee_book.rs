@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::access::{Institution, Kind};
+use crate::access::Institution;
 use crate::error::PlatformError;
 use crate::ids::rfc3339;
 use crate::platform::{Page, Platform};
@@ -52,17 +52,7 @@ impl Platform {
         by: &Institution,
         page: &Page,
     ) -> Result<Vec<GuaranteeLine>, PlatformError> {
-        let (all, guarantor) = match by.kind {
-            Kind::Regulator => (true, false),
-            Kind::Bank => (false, false),
-            Kind::Guarantor => (false, true),
-            k => {
-                return Err(PlatformError::role(format!(
-                    "{} may not read guarantees; guarantors, banks and regulators may",
-                    k.with_article()
-                )));
-            }
-        };
+        let (all, guarantor) = crate::loan_book::book_scope(by, "guarantees")?;
         // Guarantee ids are time-ordered, so "before" is a plain comparison.
         let before = page.before.as_ref().map(|b| b.as_str().to_string());
         let rows: Vec<Row> = sqlx::query_as(

@@ -37,17 +37,7 @@ impl Platform {
         by: &Institution,
         page: &Page,
     ) -> Result<Vec<LoanLine>, PlatformError> {
-        let (all, guarantor) = match by.kind {
-            Kind::Regulator => (true, false),
-            Kind::Bank => (false, false),
-            Kind::Guarantor => (false, true),
-            k => {
-                return Err(PlatformError::role(format!(
-                    "{} may not read loans; banks, guarantors and regulators may",
-                    k.with_article()
-                )));
-            }
-        };
+        let (all, guarantor) = book_scope(by, "loans")?;
         // Loan ids are time-ordered, so "before" is a plain comparison.
         let before = page.before.as_ref().map(|b| b.as_str().to_string());
         let rows: Vec<crate::loans::LoanListRow> = sqlx::query_as(
@@ -81,5 +71,19 @@ impl Platform {
             });
         }
         Ok(out)
+    }
+}
+
+/// Whose records of a book `by` reads: every one (a regulator), or those under its
+/// agreements (a guarantor), else its own (a bank); anyone else may not read `what`.
+pub(crate) fn book_scope(by: &Institution, what: &str) -> Result<(bool, bool), PlatformError> {
+    match by.kind {
+        Kind::Regulator => Ok((true, false)),
+        Kind::Bank => Ok((false, false)),
+        Kind::Guarantor => Ok((false, true)),
+        k => Err(PlatformError::role(format!(
+            "{} may not read {what}; banks, guarantors and regulators may",
+            k.with_article()
+        ))),
     }
 }

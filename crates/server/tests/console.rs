@@ -51,13 +51,7 @@ async fn get(h: &Harness, cookie: &str, path: &str) -> (StatusCode, String) {
         .send()
         .await
         .unwrap();
-    let status = r.status();
-    let location = r
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string());
-    let body = r.text().await.unwrap();
-    (status, location.unwrap_or(body))
+    answer(r).await
 }
 
 async fn post(h: &Harness, cookie: &str, path: &str, form: &str) -> (StatusCode, String) {
@@ -70,6 +64,12 @@ async fn post(h: &Harness, cookie: &str, path: &str, form: &str) -> (StatusCode,
         .send()
         .await
         .unwrap();
+    answer(r).await
+}
+
+/// The CSRF token of a page's forms.
+/// A console answer: its status, and where it redirects or else its page.
+async fn answer(r: reqwest::Response) -> (StatusCode, String) {
     let status = r.status();
     let location = r
         .headers()
@@ -79,7 +79,6 @@ async fn post(h: &Harness, cookie: &str, path: &str, form: &str) -> (StatusCode,
     (status, location.unwrap_or(body))
 }
 
-/// The CSRF token of a page's forms.
 fn csrf_of(page: &str) -> String {
     let at = page
         .find(r#"name="csrf" value=""#)
@@ -867,12 +866,7 @@ async fn publish(
         .send()
         .await
         .unwrap();
-    let status = r.status();
-    let location = r
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string());
-    (status, location.unwrap_or(r.text().await.unwrap()))
+    answer(r).await
 }
 
 on_both_stores!(

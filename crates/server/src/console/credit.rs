@@ -7,6 +7,21 @@ use minijinja::{Value, context};
 
 use super::enterprise::{Paging, next_page};
 use super::{Lang, PageResult, Shared, Signed, fail, page};
+use crate::state::AppState;
+
+/// One page of a list, newest first, with the link to the next page (the last row's id).
+fn listed<T: serde::Serialize>(
+    state: &AppState,
+    signed: &Signed,
+    rows: &[T],
+    id: impl Fn(&T) -> &String,
+    template: &str,
+    path: &str,
+) -> axum::response::Response {
+    let next = next_page(rows, |r| id(r).as_str());
+    let ctx = context! { rows => Value::from_serialize(rows), next };
+    page(state, signed, template, path, ctx)
+}
 
 pub(super) async fn decisions(
     State(state): Shared,
@@ -19,14 +34,13 @@ pub(super) async fn decisions(
         .decisions(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = next_page(&rows, |d| &d.decision_id);
-    let ctx = context! { rows => Value::from_serialize(&rows), next };
-    Ok(page(
+    Ok(listed(
         &state,
         &signed,
+        &rows,
+        |d| &d.decision_id,
         "decisions.html",
         "/console/decisions",
-        ctx,
     ))
 }
 
@@ -92,9 +106,14 @@ pub(super) async fn loans(
         .loan_book(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = next_page(&rows, |l| &l.loan_id);
-    let ctx = context! { rows => Value::from_serialize(&rows), next };
-    Ok(page(&state, &signed, "loans.html", "/console/loans", ctx))
+    Ok(listed(
+        &state,
+        &signed,
+        &rows,
+        |l| &l.loan_id,
+        "loans.html",
+        "/console/loans",
+    ))
 }
 
 /// The caller's guarantees (a guarantor's under its agreements, a bank's own, a regulator's
@@ -110,14 +129,13 @@ pub(super) async fn guarantees(
         .guarantee_book(&signed.who, &p)
         .await
         .map_err(fail(&state, &signed))?;
-    let next = next_page(&rows, |g| &g.guarantee_id);
-    let ctx = context! { rows => Value::from_serialize(&rows), next };
-    Ok(page(
+    Ok(listed(
         &state,
         &signed,
+        &rows,
+        |g| &g.guarantee_id,
         "guarantees.html",
         "/console/guarantees",
-        ctx,
     ))
 }
 
