@@ -236,8 +236,16 @@ async fn main() {
         ("bank search", "/console/search?q=91350100", &bank_cookie),
         ("regulator overview", "/console/", &regulator_cookie),
         ("regulator models", "/console/models", &regulator_cookie),
-        ("regulator market (every enterprise)", "/console/market", &regulator_cookie),
-        ("regulator guarantees", "/console/guarantees", &regulator_cookie),
+        (
+            "regulator market (every enterprise)",
+            "/console/market",
+            &regulator_cookie,
+        ),
+        (
+            "regulator guarantees",
+            "/console/guarantees",
+            &regulator_cookie,
+        ),
         ("regulator loan book", "/console/loans", &regulator_cookie),
         ("ledger", "/console/ledger", &regulator_cookie),
     ];
