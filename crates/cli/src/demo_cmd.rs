@@ -449,7 +449,6 @@ async fn register_datasets(platform: &Platform, raw: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `(uscc, name)` of the generated registry.
 /// The business registry the generator wrote: each enterprise's code, name and industry.
 /// Rows whose code or name does not parse are named and not registered; an industry that does
 /// not parse is named and left out.
@@ -475,19 +474,18 @@ fn registry(path: &Path) -> Result<(Vec<Registration>, Vec<String>)> {
             });
         match parsed {
             Ok((code, name)) => {
-                let industry = match i.map(cell).filter(|c| !c.is_empty()) {
+                let industry = i.map(cell).filter(|c| !c.is_empty());
+                let industry = match industry.map(str::parse::<Industry>) {
+                    Some(Ok(industry)) => Some(industry),
+                    Some(Err(e)) => {
+                        refused.push(format!(
+                            "{} line {}: {e} (registered without an industry)",
+                            path.display(),
+                            line + 2
+                        ));
+                        None
+                    }
                     None => None,
-                    Some(c) => match c.parse::<Industry>() {
-                        Ok(industry) => Some(industry),
-                        Err(e) => {
-                            refused.push(format!(
-                                "{} line {}: {e} (registered without an industry)",
-                                path.display(),
-                                line + 2
-                            ));
-                            None
-                        }
-                    },
                 };
                 out.push(Registration {
                     uscc: code,

@@ -126,7 +126,7 @@ pub struct Access {
     /// One verification of a token at a time: the requests that arrive together with a token
     /// not yet verified (every client's first burst after a start) wait for one Argon2 run
     /// instead of each running their own (48 at once stalled a restart for over a second).
-    verifying: Vec<tokio::sync::Mutex<()>>,
+    verifying: crate::stripes::Stripes,
 }
 
 /// A token that verified, with its key id and when its key was last seen live.
@@ -168,7 +168,7 @@ impl Access {
         Access {
             pool,
             verified: RwLock::new(HashMap::new()),
-            verifying: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
+            verifying: crate::stripes::Stripes::default(),
         }
     }
 
@@ -374,9 +374,8 @@ impl Access {
         };
         let mut found = cached();
         let _one_at_a_time = if found.is_none() {
-            let guard = self.verifying[usize::from(digest[0]) % self.verifying.len()]
-                .lock()
-                .await;
+            let stripe = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+            let guard = self.verifying.lock(stripe).await;
             found = cached();
             Some(guard)
         } else {

@@ -63,6 +63,18 @@ fn like_literal(text: &str) -> String {
 }
 
 type AssetRow = (String, String, String, i64, i64, i64, i64, i64);
+/// An upload's row with where its quarantined rows are.
+type QuarantineRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+);
 
 impl Platform {
     /// Enterprises whose code starts with, or whose name contains, `text` (at most
@@ -246,23 +258,27 @@ impl Platform {
                 "only the operator and regulators read quarantined rows",
             ));
         }
-        let row: Option<AssetRow> = sqlx::query_as(
-            "SELECT id, uscc, source, rows_read, accepted, quarantined, leaf, created_ms \
-             FROM data_assets WHERE id = $1",
+        let row: Option<QuarantineRow> = sqlx::query_as(
+            "SELECT id, uscc, source, rows_read, accepted, quarantined, leaf, created_ms, \
+             quarantine_file FROM data_assets WHERE id = $1",
         )
         .bind(asset_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else {
+        let Some((id, uscc, source, rows, accepted, quarantined, leaf, created_ms, file)) = row
+        else {
             return Err(PlatformError::NotFound(format!("upload {asset_id}")));
         };
-        let (file,): (Option<String>,) =
-            sqlx::query_as("SELECT quarantine_file FROM data_assets WHERE id = $1")
-                .bind(asset_id)
-                .fetch_one(&self.pool)
-                .await?;
-        let asset = asset(row);
-        let quarantined = asset.quarantined;
+        let asset = asset((
+            id,
+            uscc,
+            source,
+            rows,
+            accepted,
+            quarantined,
+            leaf,
+            created_ms,
+        ));
         let listed = match file.filter(|_| quarantined > 0) {
             Some(relative) => {
                 let path = self.data_dir.join(relative);

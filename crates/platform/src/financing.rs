@@ -87,8 +87,6 @@ fn answer_hash(v: &Value) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(canonical_json(v))))
 }
 
-/// An offer as recorded: everything but the rule engine's trace, which the rules' version
-/// (`rules_sha256`) and the facts reproduce exactly.
 /// Takes the rule engine's traces out of a match's offers (an answer keeps the rules' version
 /// and the facts, which reproduce them), without copying them: a trace is most of an offer.
 fn take_traces(answer: &mut Match) -> Vec<Value> {

@@ -42,6 +42,7 @@ pub mod rescoring;
 pub mod scoring;
 pub mod signals;
 pub mod snapshots;
+mod stripes;
 
 pub use access::{Access, Institution, IssuedKey, Kind, Principal};
 pub use assets::UploadReport;

@@ -63,7 +63,7 @@ pub struct Platform {
     /// The banks' decision flows.
     pub(crate) flows: Arc<crate::credit::Flows>,
     /// A bank's bookings and a loan's events, one at a time.
-    pub(crate) named_locks: crate::request_keys::Stripes,
+    pub(crate) named_locks: crate::stripes::Stripes,
     /// Guarantee agreements' positions and the guarantees' writer.
     pub(crate) guarantee_book: crate::positions::GuaranteeBook,
     pub(crate) data_dir: PathBuf,

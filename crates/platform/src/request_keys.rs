@@ -7,45 +7,17 @@
 //! Keys answered are remembered as 64-bit hashes: a key never seen needs no lookup.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OwnedMutexGuard;
 
-/// Lock stripes: two keys share one about 1/1024 of the time, which only makes one wait.
-const STRIPES: usize = 1024;
+use crate::stripes::Stripes;
 
 /// A 64-bit hash of a bank's request key.
 pub(crate) fn key_hash(bank: &str, key: &str) -> u64 {
     let d = Sha256::digest(format!("{bank}\u{0}{key}").as_bytes());
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
-}
-
-/// Striped locks: fixed memory however many names are locked; two names that share a stripe
-/// only make one wait. Guards are owned, so that one can travel with a record to its writer.
-pub(crate) struct Stripes(Vec<Arc<tokio::sync::Mutex<()>>>);
-
-impl Default for Stripes {
-    fn default() -> Self {
-        Stripes((0..STRIPES).map(|_| Arc::default()).collect())
-    }
-}
-
-impl Stripes {
-    /// Locks the stripe of `hash` until the guard is dropped.
-    pub(crate) async fn lock(&self, hash: u64) -> OwnedMutexGuard<()> {
-        Arc::clone(&self.0[(hash % STRIPES as u64) as usize])
-            .lock_owned()
-            .await
-    }
-
-    /// Locks the stripe of a name (a bank's bookings, a loan's events).
-    pub(crate) async fn lock_name(&self, name: &str) -> OwnedMutexGuard<()> {
-        use std::hash::{Hash as _, Hasher as _};
-        let mut h = std::hash::DefaultHasher::new();
-        name.hash(&mut h);
-        self.lock(h.finish()).await
-    }
 }
 
 /// The keys' locks and the hashes of keys that may have been answered.

@@ -350,22 +350,8 @@ async fn publish_form(
     let text = std::str::from_utf8(&form.artifact).map_err(|_| {
         xinrong_platform::PlatformError::invalid("artifact", "the model file is not UTF-8 text")
     })?;
-    // The features' names only; the registry reads and checks the whole model.
-    let names: Vec<String> = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| {
-            v.get("features")?.as_array().map(|fs| {
-                fs.iter()
-                    .filter_map(|f| f.get("name")?.as_str().map(str::to_string))
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
-    let known = state.platform.registry().known_groups();
-    let groups = names
-        .into_iter()
-        .filter_map(|n| known.get(&n).cloned().map(|g| (n, g)))
-        .collect();
+    // The registry keeps the groups of the model's own characteristics only.
+    let groups = state.platform.registry().known_groups();
     state
         .platform
         .publish_model(&signed.who, &version, text, groups, form.champion)
