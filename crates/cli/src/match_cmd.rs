@@ -416,6 +416,7 @@ pub fn run(args: MatchArgs) -> Result<()> {
                         &Request {
                             purpose: ask.purpose.clone(),
                             amount: ask.amount,
+                            trace: false,
                         },
                     )
                 })

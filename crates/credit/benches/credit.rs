@@ -44,6 +44,13 @@ fn benches(c: &mut Criterion) {
     c.bench_function("decide (built-in flow, with trace and digest)", |b| {
         b.iter(|| policy.decide("credit_decision", 1, &app).unwrap())
     });
+    c.bench_function("decide (built-in flow, digest, no trace)", |b| {
+        b.iter(|| {
+            policy
+                .decide_with("credit_decision", 1, &app, false)
+                .unwrap()
+        })
+    });
     let recorded: Vec<Recorded> = (0..10_000)
         .map(|i| {
             let a = application(i);

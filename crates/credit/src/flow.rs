@@ -327,12 +327,25 @@ impl Policy {
         self.rules.sha256()
     }
 
-    /// Decides `application` under version `version` of `flow`.
+    /// Decides `application` under version `version` of `flow`, with the engine's trace.
     pub fn decide(
         &self,
         flow: &str,
         version: u32,
         application: &Application,
+    ) -> Result<Decision, FlowError> {
+        self.decide_with(flow, version, application, true)
+    }
+
+    /// Decides `application` as [`Policy::decide`] does, with the trace only when `keep_trace`
+    /// (`Decision::trace` is null otherwise): the decision records its inputs and the rules'
+    /// version, which reproduce the trace, and building it costs more than the rules.
+    pub fn decide_with(
+        &self,
+        flow: &str,
+        version: u32,
+        application: &Application,
+        keep_trace: bool,
     ) -> Result<Decision, FlowError> {
         let inputs = application.to_json();
         let missing: Vec<String> = self
@@ -342,7 +355,10 @@ impl Policy {
             .filter(|f| inputs.get(f.as_str()).is_none_or(Value::is_null))
             .cloned()
             .collect();
-        let outcome = self.rules.evaluate(&inputs)?;
+        let outcome = match keep_trace {
+            true => self.rules.evaluate(&inputs)?,
+            false => self.rules.evaluate_untraced(&inputs)?,
+        };
         let mut findings = Vec::new();
         let mut passed = Vec::new();
         for (row, (id, kind)) in self.rules.rows().iter().zip(&self.outcomes) {
@@ -596,9 +612,19 @@ impl Flow {
             .map(|(_, p)| p.clone())
     }
 
-    /// Decides `application` with the version its id routes to.
+    /// Decides `application` with the version its id routes to, with the engine's trace.
     pub fn decide(&self, application: &Application) -> Result<Decision, FlowError> {
+        self.decide_with(application, true)
+    }
+
+    /// Decides `application` with the version its id routes to; the trace only when
+    /// `keep_trace` (see [`Policy::decide_with`]).
+    pub fn decide_with(
+        &self,
+        application: &Application,
+        keep_trace: bool,
+    ) -> Result<Decision, FlowError> {
         let (version, policy) = self.route(&application.id)?;
-        policy.decide(&self.name, version, application)
+        policy.decide_with(&self.name, version, application, keep_trace)
     }
 }

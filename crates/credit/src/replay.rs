@@ -108,7 +108,7 @@ pub fn replay(
         .par_iter()
         .filter(|r| within(r.application.date))
         .try_fold(Diff::default, |mut diff, r| {
-            let now = policy.decide(flow, version, &r.application)?;
+            let now = policy.decide_with(flow, version, &r.application, false)?;
             diff.decisions += 1;
             if now.outcome == r.outcome && now.amount == r.amount {
                 diff.unchanged += 1;

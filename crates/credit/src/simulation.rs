@@ -517,7 +517,7 @@ pub fn simulate(
             let app = &applications[next_app];
             next_app += 1;
             let bank = &banks[bank_of(&app.uscc, banks.len())];
-            let decision = bank.flow.decide(app)?;
+            let decision = bank.flow.decide_with(app, false)?;
             let product_terms = terms.get(&app.product);
             run.decisions
                 .push(DecisionRow::new(app, &bank.id, &decision));

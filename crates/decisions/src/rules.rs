@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use zen_engine::model::DecisionContent;
-use zen_engine::{Decision, DecisionEngine, EvaluationOptions};
+use zen_engine::{Decision, DecisionEngine, DecisionGraphTrace, EvaluationOptions, Variable};
 
 /// Why rules were refused or could not be evaluated.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -208,12 +208,26 @@ impl Rules {
         &self.sha256
     }
 
-    /// Evaluates the rules on `input` (a JSON object of the declared fields), with the trace.
+    /// Evaluates the rules on `input` (a JSON object of the declared fields), with the engine's
+    /// trace as JSON.
     pub fn evaluate(&self, input: &Value) -> Result<Outcome, RuleError> {
+        self.run(input, true)
+    }
+
+    /// Evaluates the rules on `input` and names the rows that matched, leaving out the engine's
+    /// trace (`Outcome::trace` is null): the trace repeats the input at every node, and turning
+    /// it into JSON costs more than the evaluation itself, so a caller that keeps the rules'
+    /// version and the input (which reproduce the trace) asks for it only when it is shown.
+    pub fn evaluate_untraced(&self, input: &Value) -> Result<Outcome, RuleError> {
+        self.run(input, false)
+    }
+
+    fn run(&self, input: &Value, keep_trace: bool) -> Result<Outcome, RuleError> {
         let failed = |reason: String| RuleError::Evaluation {
             rules: self.name.clone(),
             reason,
         };
+        // The engine traces either way: the trace is where it says which rows matched.
         let options = EvaluationOptions {
             trace: true,
             max_depth: 8,
@@ -235,8 +249,12 @@ impl Rules {
             Poll::Pending => return Err(failed("the rules waited on something".into())),
         };
         let result = response.result.to_value();
-        let trace = serde_json::to_value(&response.trace).unwrap_or(Value::Null);
-        let matched = matched_rows(&trace);
+        let graph = response.trace.as_ref().and_then(|t| t.as_graph());
+        let matched = graph.map(|g| matched_rows(g.values())).unwrap_or_default();
+        let trace = match keep_trace {
+            true => serde_json::to_value(&response.trace).unwrap_or(Value::Null),
+            false => Value::Null,
+        };
         Ok(Outcome {
             result,
             trace,
@@ -245,25 +263,24 @@ impl Rules {
     }
 }
 
-/// The `_id`s of the matched rows, from the trace of every table node.
-fn matched_rows(trace: &Value) -> Vec<String> {
-    let mut nodes: Vec<&Value> = trace
-        .as_object()
-        .map(|m| m.values().collect())
-        .unwrap_or_default();
-    nodes.sort_by_key(|n| n.get("order").and_then(Value::as_u64).unwrap_or(0));
+/// The `_id`s of the matched rows, from the trace of every table node, in the order the nodes
+/// ran.
+fn matched_rows<'a>(nodes: impl Iterator<Item = &'a DecisionGraphTrace>) -> Vec<String> {
+    let mut nodes: Vec<&DecisionGraphTrace> = nodes.collect();
+    nodes.sort_by_key(|n| n.order);
     let mut out = Vec::new();
+    let mut push = |row: &Variable| {
+        if let Some(id) = row.dot("rule._id")
+            && let Some(id) = id.as_str()
+        {
+            out.push(id.to_string());
+        }
+    };
     for node in nodes {
-        let data = node.get("traceData").unwrap_or(&Value::Null);
-        let rows: Vec<&Value> = match data {
-            Value::Array(items) => items.iter().collect(),
-            Value::Object(_) => vec![data],
-            _ => Vec::new(),
-        };
-        for row in rows {
-            if let Some(id) = row.pointer("/rule/_id").and_then(Value::as_str) {
-                out.push(id.to_string());
-            }
+        match &node.trace_data {
+            Some(Variable::Array(rows)) => rows.borrow().iter().for_each(&mut push),
+            Some(row @ Variable::Object(_)) => push(row),
+            _ => {}
         }
     }
     out

@@ -14,6 +14,7 @@
 //! let answer = match_products(&catalogue, &facts, &Request {
 //!     purpose: Some("working_capital".into()),
 //!     amount: None,
+//!     trace: false,
 //! });
 //! assert_eq!(answer.best().unwrap().product, "credit_loan");
 //! ```

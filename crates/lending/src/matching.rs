@@ -24,6 +24,9 @@ pub struct Request {
     pub purpose: Option<String>,
     /// How much is sought (the limit when absent).
     pub amount: Option<Decimal>,
+    /// Whether each offer carries the rule engine's trace (the rules' version and the facts,
+    /// which every answer keeps, reproduce it; building it costs more than the rules).
+    pub trace: bool,
 }
 
 /// Where a product stands for the enterprise.
@@ -108,14 +111,14 @@ impl Match {
 }
 
 /// What a refused test would need instead: `> 0.02` on `pd` needs `pd ≤ 0.02`.
-fn would_change(row: &Row, facts: &Facts) -> Vec<String> {
+fn would_change(row: &Row, facts: &Facts, input: &Value) -> Vec<String> {
     row.tests
         .iter()
         .map(|(field, test)| {
             let now = facts
                 .number(field)
                 .map(|v| format!("{v:.4}"))
-                .or_else(|| facts.to_json().get(field).map(|v| v.to_string()))
+                .or_else(|| input.get(field).map(|v| v.to_string()))
                 .unwrap_or_else(|| "missing".into());
             let wanted = negate(test).unwrap_or_else(|| format!("not ({test})"));
             format!("{field} {wanted} (now {now})")
@@ -141,13 +144,20 @@ fn negate(test: &str) -> Option<String> {
     }
 }
 
+/// The enterprise's facts, and the same as the JSON object rules read (built once per match).
+struct Grounds {
+    facts: Facts,
+    input: Value,
+}
+
 fn evaluate(
     product: &Product,
     rules: &xinrong_decisions::Rules,
-    facts: &Facts,
+    grounds: &Grounds,
     catalogue: &Catalogue,
     request: &Request,
 ) -> Offer {
+    let Grounds { facts, input } = grounds;
     let mut offer = Offer {
         product: product.id.clone(),
         en: product.en.clone(),
@@ -180,7 +190,11 @@ fn evaluate(
         offer.status = Status::CannotDecide;
         return offer;
     }
-    let outcome = match rules.evaluate(&facts.to_json()) {
+    let evaluated = match request.trace {
+        true => rules.evaluate(input),
+        false => rules.evaluate_untraced(input),
+    };
+    let outcome = match evaluated {
         Ok(o) => o,
         Err(e) => {
             offer.status = Status::CannotDecide;
@@ -201,7 +215,7 @@ fn evaluate(
                 rule: row.id.clone(),
                 reason: out("reason"),
                 reason_zh: out("reason_zh"),
-                would_change: would_change(row, facts),
+                would_change: would_change(row, facts, input),
             });
         } else {
             offer.passed.push(row.id.clone());
@@ -242,13 +256,13 @@ pub fn match_product(
     product: &str,
 ) -> Option<Offer> {
     let (p, rules) = catalogue.product(product)?;
-    let (facts, _) = with_declared(facts, request);
-    Some(evaluate(p, rules, &facts, catalogue, request))
+    let (grounds, _) = with_declared(facts, request);
+    Some(evaluate(p, rules, &grounds, catalogue, request))
 }
 
 /// The facts with the request's own: the purpose, and the equipment an equipment application
 /// names (with a line saying so).
-fn with_declared(facts: &Facts, request: &Request) -> (Facts, Vec<String>) {
+fn with_declared(facts: &Facts, request: &Request) -> (Grounds, Vec<String>) {
     let mut facts = facts.clone();
     if facts.purpose.is_none() {
         facts.purpose = request.purpose.clone();
@@ -268,16 +282,17 @@ fn with_declared(facts: &Facts, request: &Request) -> (Facts, Vec<String>) {
             "equipment_value {asked:.0}: the equipment the application finances"
         ));
     }
-    (facts, declared)
+    let input = facts.to_json();
+    (Grounds { facts, input }, declared)
 }
 
 /// Matches an enterprise with every product of the catalogue.
 pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -> Match {
-    let (facts, declared) = with_declared(facts, request);
+    let (grounds, declared) = with_declared(facts, request);
     let mut offers: Vec<Offer> = catalogue
         .products
         .iter()
-        .map(|(p, rules)| evaluate(p, rules, &facts, catalogue, request))
+        .map(|(p, rules)| evaluate(p, rules, &grounds, catalogue, request))
         .collect();
     let rank = |o: &Offer| match o.status {
         Status::Eligible => 0,

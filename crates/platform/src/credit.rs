@@ -355,6 +355,7 @@ impl Platform {
             &Request {
                 purpose: None,
                 amount: Some(req.amount),
+                trace: false,
             },
             &product.id,
         )
@@ -383,7 +384,9 @@ impl Platform {
             region: String::new(),
         };
         let (flow, own) = self.flows.deciding(&by.id);
-        let decision = flow.decide(&application).map_err(flow_error)?;
+        let decision = flow
+            .decide_with(&application, req.trace)
+            .map_err(flow_error)?;
         let version = if own { decision.version } else { 0 };
         let entry = Entry::CreditDecision {
             decision_id: decision_id.clone(),

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use xinrong_core::{Purpose, Uscc};
 use xinrong_ledger::{Entry, Receipt, canonical_json};
-use xinrong_lending::{Catalogue, Facts, Match, Request, match_products};
+use xinrong_lending::{Catalogue, Facts, Match, Request, match_product, match_products};
 
 use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
@@ -216,6 +216,7 @@ impl Platform {
             &Request {
                 purpose: need.purpose.clone(),
                 amount: need.amount,
+                trace,
             },
         );
         let traces = take_traces(&mut answer);
@@ -261,24 +262,17 @@ impl Platform {
         }
         let consent_id = self.financing_consent(by, enterprise, purpose)?;
         let grounds = self.grounds(enterprise).await?;
-        let mut answer = match_products(
-            &self.catalogue,
-            &grounds.facts,
-            &Request {
-                purpose: None,
-                amount,
-            },
-        );
-        take_traces(&mut answer);
-        let offer = answer
-            .offers
-            .iter()
-            .find(|o| o.product == product)
-            .expect("every product of the catalogue is tried");
+        let request = Request {
+            purpose: None,
+            amount,
+            trace: false,
+        };
+        let offer = match_product(&self.catalogue, &grounds.facts, &request, product)
+            .expect("the product was checked above");
         let stored = json!({
-            "catalogue": answer.catalogue,
+            "catalogue": self.catalogue.version,
             "amount_sought": amount,
-            "offer": to_value(offer),
+            "offer": to_value(&offer),
             "facts": to_value(&grounds.facts),
         });
         self.record_answer(
@@ -334,15 +328,15 @@ impl Platform {
             purpose: Some(signal.purpose.clone()),
             amount: Some(signal.amount).filter(|a| *a > Decimal::ZERO),
         };
-        let mut answer = match_products(
+        let answer = match_products(
             &self.catalogue,
             &grounds.facts,
             &Request {
                 purpose: need.purpose.clone(),
                 amount: need.amount,
+                trace: false,
             },
         );
-        take_traces(&mut answer);
         if answer.best().is_none() {
             return Ok(0);
         }

@@ -5,6 +5,7 @@
 //! logged as a query.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use xinrong_core::{Grade, Uscc, province_name, section_name};
@@ -107,6 +108,15 @@ fn ranked(
     out
 }
 
+/// What the aggregates were computed from: the snapshots' version, the registry's size and
+/// newest registration (enterprises are only ever added), and the champion.
+type Basis = ((i64, u64), (i64, i64), Option<String>);
+
+/// The last aggregates computed, kept until their basis changes: at 100,000 enterprises, reading
+/// every code and industry costs far more than a page may take.
+#[derive(Default)]
+pub(crate) struct Kept(std::sync::Mutex<Option<(Basis, Market)>>);
+
 impl Platform {
     /// The market in aggregate (regulators and the operator).
     pub async fn market(&self, by: &Institution) -> Result<Market, PlatformError> {
@@ -116,6 +126,30 @@ impl Platform {
                 by.kind.with_article()
             )));
         }
+        let champion = self.registry.get(None).ok();
+        let registered: (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(created_ms), 0) FROM enterprises")
+                .fetch_one(&self.pool)
+                .await?;
+        let basis: Basis = (
+            self.snapshots.version(),
+            registered,
+            champion.as_ref().map(|m| m.version.clone()),
+        );
+        if let Some((kept, market)) = &*self.market.0.lock().expect("market cache")
+            && *kept == basis
+        {
+            return Ok(market.clone());
+        }
+        let market = self.aggregate(champion).await?;
+        *self.market.0.lock().expect("market cache") = Some((basis, market.clone()));
+        Ok(market)
+    }
+
+    async fn aggregate(
+        &self,
+        champion: Option<Arc<crate::registry::Published>>,
+    ) -> Result<Market, PlatformError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT uscc FROM snapshots")
             .fetch_all(&self.pool)
             .await?;
@@ -129,7 +163,6 @@ impl Platform {
         .await?
         .into_iter()
         .collect();
-        let champion = self.registry.get(None).ok();
         let scores = match &champion {
             Some(model) => self.snapshots.latest_scores(&enterprises, model).await?,
             None => vec![None; enterprises.len()],

@@ -74,6 +74,8 @@ pub struct Platform {
     journal: tokio::sync::Mutex<()>,
     /// Recomputes an enterprise's indicators after an upload, when the server supplies one.
     rescorer: std::sync::OnceLock<Arc<dyn crate::rescoring::Recompute>>,
+    /// The market's aggregates, with what they were computed from.
+    pub(crate) market: crate::market::Kept,
     /// Background tasks (the refresher, the audit), stopped by [`Platform::close`].
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -206,6 +208,7 @@ impl Platform {
             uploads: tokio::sync::Mutex::new(()),
             journal: tokio::sync::Mutex::new(()),
             rescorer: std::sync::OnceLock::new(),
+            market: Default::default(),
             tasks: std::sync::Mutex::new(Vec::new()),
         });
         let audit = LedgerHealth::audit_in_background(

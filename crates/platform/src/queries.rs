@@ -211,11 +211,20 @@ impl QueryLog {
 
 /// The answer as stored: the score's figures and reasons, and the financing answer if any.
 fn stored_result(r: &QueryRecord) -> String {
-    let mut v = serde_json::to_value(r.result.for_the_record()).expect("results serialise");
-    if let (Some(f), Some(map)) = (&r.financing, v.as_object_mut()) {
-        map.insert("financing".into(), f.clone());
+    /// The score's figures with the financing answer beside them, written without copying the
+    /// answer (most of a match's bytes).
+    #[derive(Serialize)]
+    struct Stored<'a> {
+        #[serde(flatten)]
+        result: Explained,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        financing: Option<&'a serde_json::Value>,
     }
-    v.to_string()
+    serde_json::to_string(&Stored {
+        result: r.result.for_the_record(),
+        financing: r.financing.as_ref(),
+    })
+    .expect("results serialise")
 }
 
 /// Whose queries a list shows.

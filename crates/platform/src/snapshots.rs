@@ -110,6 +110,13 @@ impl Snapshots {
         Ok(())
     }
 
+    /// Changes whenever the latest snapshot of any enterprise may have: for caches of what is
+    /// derived from them all.
+    pub(crate) fn version(&self) -> (i64, u64) {
+        let cache = self.cache.read().expect("snapshot cache");
+        (cache.generation, cache.stored)
+    }
+
     /// Stores snapshots (replacing any for the same enterprise and date) in one transaction.
     pub async fn load(&self, snapshots: &[Snapshot]) -> Result<u64, PlatformError> {
         let mut tx = self.pool.begin().await?;

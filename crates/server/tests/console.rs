@@ -504,7 +504,7 @@ on_both_stores!(
         assert_eq!(status, StatusCode::FORBIDDEN);
         // An upload with a bad row: the data page links its quarantine, which shows the row's
         // line, field, value and reason.
-        let asset = upload_with_a_bad_row(&h).await;
+        let asset = common::upload_with_a_bad_row(&h).await;
         let (_, page) = get(&h, &op, "/console/data").await;
         assert!(page.contains(&format!("/console/data/{asset}")), "{page}");
         let (status, page) = get(&h, &op, &format!("/console/data/{asset}")).await;
@@ -797,49 +797,6 @@ on_both_stores!(
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 );
-
-/// Uploads a generated registry row for a newly registered enterprise and one row with another
-/// enterprise's code (quarantined); the upload's id.
-async fn upload_with_a_bad_row(h: &Harness) -> String {
-    let raw = tempfile::TempDir::new().unwrap();
-    let cfg = xinrong_sources::GenConfig {
-        enterprises: 2,
-        months: 2,
-        seed: 5,
-        start: "2024-01-01".parse().unwrap(),
-        faults: false,
-    };
-    xinrong_sources::generate(&cfg, raw.path(), |_| {}).unwrap();
-    let text = std::fs::read_to_string(raw.path().join("registry.csv")).unwrap();
-    let mut lines = text.lines();
-    let (header, first) = (lines.next().unwrap(), lines.next().unwrap());
-    let uscc = first.split(',').next().unwrap().to_string();
-    let (s, b) = h
-        .post(
-            "/v1/enterprises",
-            "operator",
-            serde_json::json!({"uscc": uscc, "name": "Uploaded Co."}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let bad = first.replacen(&uscc, "91350100M000100Y44", 1);
-    let r = h
-        .client
-        .post(format!("{}/v1/enterprises/{uscc}/data/registry", h.base))
-        .bearer_auth(&h.keys["operator"])
-        .header("content-type", "text/csv")
-        .body(format!("{header}\n{first}\n{bad}\n"))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = common::parse(r).await;
-    assert_eq!(
-        (s, b["report"]["quarantined"].as_u64()),
-        (StatusCode::CREATED, Some(1)),
-        "{b}"
-    );
-    b["report"]["asset_id"].as_str().unwrap().to_string()
-}
 
 /// Posts the model publishing form (multipart) with `cookie`; the status and the redirect's
 /// target or the page.

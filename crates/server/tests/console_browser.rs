@@ -285,7 +285,14 @@ async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
 
 /// Consents, a score query, a credit decision and a guarantee agreement; the query's and the
 /// decision's ids.
-async fn set_up(h: &Harness) -> (String, String) {
+/// The fixture's query, decision and quarantined upload.
+struct Fixture {
+    query: String,
+    decision: String,
+    upload: String,
+}
+
+async fn set_up(h: &Harness) -> Fixture {
     common::load_facts(h).await;
     h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
     h.grant("ent0", "guarantor", "guarantee", &in_days(60))
@@ -324,10 +331,11 @@ async fn set_up(h: &Harness) -> (String, String) {
         "amount": "300000", "request_key": "browser-1"});
     let (s, d) = h.post("/v1/decisions", "bank", application).await;
     assert!(s.is_success(), "{d}");
-    (
-        answer["query_id"].as_str().unwrap().to_string(),
-        d["decision"]["decision_id"].as_str().unwrap().to_string(),
-    )
+    Fixture {
+        query: answer["query_id"].as_str().unwrap().to_string(),
+        decision: d["decision"]["decision_id"].as_str().unwrap().to_string(),
+        upload: common::upload_with_a_bad_row(h).await,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,7 +346,9 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     let Some(h) = Harness::start(Store::Sqlite).await else {
         return;
     };
-    let (query_id, decision_id) = set_up(&h).await;
+    let fixture = set_up(&h).await;
+    let (query_id, decision_id) = (&fixture.query, &fixture.decision);
+    let quarantine = format!("/console/data/{}", fixture.upload);
     let driver = Driver::start();
     let profiles = tempfile::TempDir::new().unwrap();
     let strings = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -382,6 +392,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/models",
                 "/console/ledger",
                 "/console/data",
+                &quarantine,
             ]),
         ),
         (
@@ -392,6 +403,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/models",
                 "/console/ledger",
                 "/console/data",
+                &quarantine,
                 "/console/ledger/entries/0",
             ]),
         ),

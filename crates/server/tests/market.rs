@@ -28,15 +28,10 @@ on_both_stores!(
         // The third fixture enterprise (Guangdong, 44) is registered with its industry; its
         // snapshot lacks a characteristic the champion needs, so it is counted, not scored.
         let third = h.enterprises[2].clone();
-        let (status, body) = h
-            .post(
-                "/v1/enterprises",
-                "operator",
-                json!({"uscc": third, "name": "深圳芯片制造有限公司", "industry": "C3973"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!(body["industry"], "C3973");
+        // Read before each change: the aggregates are kept between reads, and each change
+        // must show at the next.
+        let (_, market) = h.get("/v1/market", "regulator").await;
+        assert_eq!(market["enterprises"], 2, "{market}");
         h.platform()
             .snapshots()
             .load(&[Snapshot {
@@ -46,6 +41,18 @@ on_both_stores!(
             }])
             .await
             .unwrap();
+        let (_, market) = h.get("/v1/market", "regulator").await;
+        assert_eq!(market["enterprises"], 3, "{market}");
+        assert_eq!(segment(&market, "by_industry", "")["enterprises"], 3);
+        let (status, body) = h
+            .post(
+                "/v1/enterprises",
+                "operator",
+                json!({"uscc": third, "name": "深圳芯片制造有限公司", "industry": "C3973"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["industry"], "C3973");
 
         let (status, market) = h.get("/v1/market", "regulator").await;
         assert_eq!(status, StatusCode::OK, "{market}");

@@ -516,3 +516,46 @@ pub async fn approved(h: &Harness, enterprise: &str, key: &str, amount: &str) ->
     );
     (d["decision_id"].as_str().unwrap().to_string(), amount)
 }
+
+/// Uploads a generated registry row for a newly registered enterprise and one row with another
+/// enterprise's code (quarantined); the upload's id.
+pub async fn upload_with_a_bad_row(h: &Harness) -> String {
+    let raw = tempfile::TempDir::new().unwrap();
+    let cfg = xinrong_sources::GenConfig {
+        enterprises: 2,
+        months: 2,
+        seed: 5,
+        start: "2024-01-01".parse().unwrap(),
+        faults: false,
+    };
+    xinrong_sources::generate(&cfg, raw.path(), |_| {}).unwrap();
+    let text = std::fs::read_to_string(raw.path().join("registry.csv")).unwrap();
+    let mut lines = text.lines();
+    let (header, first) = (lines.next().unwrap(), lines.next().unwrap());
+    let uscc = first.split(',').next().unwrap().to_string();
+    let (s, b) = h
+        .post(
+            "/v1/enterprises",
+            "operator",
+            serde_json::json!({"uscc": uscc, "name": "Uploaded Co."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let bad = first.replacen(&uscc, "91350100M000100Y44", 1);
+    let r = h
+        .client
+        .post(format!("{}/v1/enterprises/{uscc}/data/registry", h.base))
+        .bearer_auth(&h.keys["operator"])
+        .header("content-type", "text/csv")
+        .body(format!("{header}\n{first}\n{bad}\n"))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = parse(r).await;
+    assert_eq!(
+        (s, b["report"]["quarantined"].as_u64()),
+        (StatusCode::CREATED, Some(1)),
+        "{b}"
+    );
+    b["report"]["asset_id"].as_str().unwrap().to_string()
+}
