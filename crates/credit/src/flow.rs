@@ -3,9 +3,10 @@
 //! versioned, with maker-checker approval and a champion/challenger split.
 //!
 //! A decision records the flow and version that made it, the hash of the rule text, its
-//! inputs, outcome, reasons and the engine's trace, and a digest of all of that for the
-//! ledger: anyone holding the decision can recompute the digest, and anyone holding the rule
-//! text can recompute the decision.
+//! inputs, outcome and reasons, and a digest of all of that for the ledger: anyone holding the
+//! decision can recompute the digest, and anyone holding the rule text can recompute the
+//! decision. The engine's trace is kept when asked for; it is not in the digest, since the rule
+//! text and the inputs reproduce it.
 //!
 //! A version's life: submitted as a draft by its maker, approved by a different person, then
 //! made champion (the one that decides) or challenger (deciding a fixed share of applications,

@@ -51,6 +51,11 @@ fn an_application_inside_policy_is_approved_up_to_its_limit_with_a_digest() {
     assert!(d.findings.is_empty() && d.passed.len() == 8);
     assert_eq!((d.flow.as_str(), d.version), ("credit_decision", 1));
     assert!(d.trace.is_object(), "the engine's trace is kept");
+    // Without the trace, the same decision and the same digest.
+    let mut untraced = flow.decide_with(&application("a1"), false).unwrap();
+    assert!(untraced.trace.is_null());
+    untraced.trace = d.trace.clone();
+    assert_eq!(untraced, d);
     // The digest is a function of the decision's content.
     assert_eq!(flow.decide(&application("a1")).unwrap().digest, d.digest);
     let mut other = application("a1");

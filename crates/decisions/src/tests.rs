@@ -54,6 +54,35 @@ fn a_collect_table_lists_every_refusal_with_its_row() {
 }
 
 #[test]
+fn without_the_trace_the_same_rows_match_and_the_same_result_comes_out() {
+    for policy in ["collect", "first"] {
+        let rules = Rules::load("credit", &graph(policy, refusals()), FIELDS).unwrap();
+        for input in [
+            json!({"pd": 0.05, "overdue_days": 12}),
+            json!({"pd": 0.05, "overdue_days": 0}),
+            json!({"pd": 0.01, "overdue_days": 3}),
+            json!({"pd": 0.01, "overdue_days": 0}),
+        ] {
+            let traced = rules.evaluate(&input).unwrap();
+            let untraced = rules.evaluate_untraced(&input).unwrap();
+            assert_eq!(untraced.matched, traced.matched, "{policy} {input}");
+            assert_eq!(untraced.result, traced.result, "{policy} {input}");
+            assert!(traced.trace.is_object(), "{policy} {input}");
+            assert!(untraced.trace.is_null(), "{policy} {input}");
+        }
+    }
+    // The first-hit table names its one row; the collect table both.
+    let first = Rules::load("credit", &graph("first", refusals()), FIELDS).unwrap();
+    let both = json!({"pd": 0.05, "overdue_days": 12});
+    assert_eq!(first.evaluate_untraced(&both).unwrap().matched, ["pd_cap"]);
+    let collect = Rules::load("credit", &graph("collect", refusals()), FIELDS).unwrap();
+    assert_eq!(
+        collect.evaluate_untraced(&both).unwrap().matched,
+        ["pd_cap", "overdue"]
+    );
+}
+
+#[test]
 fn malformed_or_contradictory_rules_are_refused_by_name_row_and_column() {
     let unknown = graph("collect", refusals()).replace("\"overdue_days\"", "\"overdue_dayz\"");
     let e = Rules::load("credit", &unknown, FIELDS)

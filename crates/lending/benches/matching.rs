@@ -1,5 +1,5 @@
-//! Matching one enterprise, piece by piece: the whole match (eight rule tables with their
-//! traces, limits and prices), one product, and the answer's JSON. Results, with the machine and
+//! Matching one enterprise, piece by piece: the whole match (eight rule tables, limits and
+//! prices), without and with the rule engine's traces, one product, and the answer's JSON. Results, with the machine and
 //! date, go to bench/RESULTS.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};

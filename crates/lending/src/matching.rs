@@ -316,3 +316,71 @@ pub fn match_products(catalogue: &Catalogue, facts: &Facts, request: &Request) -
         declared,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A firm some products refuse (PD, overdue days, lawsuits) and others take.
+    fn risky_firm() -> Facts {
+        let mut facts = Facts::default();
+        facts
+            .set("pd", 0.045)
+            .set("score", 540.0)
+            .set("years", 3.0)
+            .set("sales_12m", 4.0e6)
+            .set("tax_paid_12m", 8.0e4)
+            .set("inflows_12m", 4.5e6)
+            .set("overdue_days", 45.0)
+            .set("debt", 2.5e6)
+            .set("lawsuits_12m", 2.0)
+            .set("ip_granted", 3.0)
+            .set("carbon_allowance_t", 0.0)
+            .set("order_value", 6.0e5)
+            .set("equipment_value", 0.0);
+        facts.grade = Some("D".into());
+        facts.tax_rating = Some("C".into());
+        facts.specialised = Some(false);
+        facts.high_tech = Some(true);
+        facts
+    }
+
+    #[test]
+    fn an_answer_without_traces_is_the_traced_answer_less_its_traces() {
+        let catalogue = Catalogue::builtin();
+        for purpose in ["working_capital", "order_fulfilment", "equipment", "rnd"] {
+            let request = |trace| Request {
+                purpose: Some(purpose.into()),
+                amount: None,
+                trace,
+            };
+            let mut traced = match_products(&catalogue, &risky_firm(), &request(true));
+            let untraced = match_products(&catalogue, &risky_firm(), &request(false));
+            let decided = |o: &&Offer| matches!(o.status, Status::Eligible | Status::Refused);
+            assert!(
+                traced.offers.iter().filter(decided).count() >= 2,
+                "{purpose}"
+            );
+            assert!(
+                traced
+                    .offers
+                    .iter()
+                    .filter(decided)
+                    .all(|o| o.trace.is_object()),
+                "{purpose}"
+            );
+            assert!(
+                untraced.offers.iter().all(|o| o.trace.is_null()),
+                "{purpose}"
+            );
+            assert!(
+                untraced.offers.iter().any(|o| !o.refusals.is_empty()),
+                "the firm is refused somewhere ({purpose})"
+            );
+            for offer in &mut traced.offers {
+                offer.trace = Value::Null;
+            }
+            assert_eq!(untraced, traced, "{purpose}");
+        }
+    }
+}

@@ -283,15 +283,15 @@ async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
     panic!("the heading never became what was expected; last: {last}");
 }
 
-/// Consents, a score query, a credit decision and a guarantee agreement; the query's and the
-/// decision's ids.
-/// The fixture's query, decision and quarantined upload.
+/// The ids of the fixture's score query, credit decision and upload with a quarantined row.
 struct Fixture {
     query: String,
     decision: String,
     upload: String,
 }
 
+/// Consents, a score query, a credit decision, a guarantee agreement and an upload with a
+/// quarantined row.
 async fn set_up(h: &Harness) -> Fixture {
     common::load_facts(h).await;
     h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
