@@ -408,7 +408,7 @@ async fn set_up(args: &DemoArgs, store: &StoreArgs) -> Result<DemoState> {
         )
         .await?;
     if let Some(answer) = &record.financing {
-        eprintln!("{}", crate::match_cmd::offers_table(answer));
+        eprintln!("{}", crate::match_cmd::offers_table(&answer.value()));
     }
     let state = DemoState {
         operator_key: access.issue_key(&operator.id, DEMO).await?.token,

@@ -41,6 +41,12 @@ fn load(path: &Path) -> Result<Vec<QualityIssue>> {
     }
 }
 
+/// Writes the issues file (atomically): the platform's console reads it
+/// ([`xinrong_platform::ingest_view`]).
+fn save(path: &Path, issues: &[QualityIssue]) -> Result<()> {
+    crate::fit_cmd::write_atomic(path, serde_json::to_string_pretty(issues)?.as_bytes())
+}
+
 pub fn run(args: QualityArgs) -> Result<()> {
     let store = args.dir.data_dir.join("store");
     let issues_path = store.join("quality_issues.json");
@@ -57,10 +63,7 @@ pub fn run(args: QualityArgs) -> Result<()> {
             .find(|i| i.id == id)
             .ok_or_else(|| BadInput(format!("no quality issue {id}")))?;
         transition(issue, to, &args.note, &now).map_err(BadInput)?;
-        crate::fit_cmd::write_atomic(
-            &issues_path,
-            serde_json::to_string_pretty(&issues)?.as_bytes(),
-        )?;
+        save(&issues_path, &issues)?;
         println!("issue {id} is now {to:?}");
         return Ok(());
     }
@@ -71,10 +74,7 @@ pub fn run(args: QualityArgs) -> Result<()> {
         .block_on(assess(&store))
         .map_err(|e| BadInput(e.to_string()))?;
     let opened = raise_issues(&mut issues, &assessment, &now);
-    crate::fit_cmd::write_atomic(
-        &issues_path,
-        serde_json::to_string_pretty(&issues)?.as_bytes(),
-    )?;
+    save(&issues_path, &issues)?;
     if args.json {
         println!(
             "{}",
@@ -141,4 +141,41 @@ pub fn run(args: QualityArgs) -> Result<()> {
         println!("{t}\nmove an issue on with --notify ID, --fixed ID or --accept ID --note REASON");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_reads_the_issues_this_command_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let issue = |id, status, check: &str| QualityIssue {
+            id,
+            source: "tax".into(),
+            provider: "tax_bureau".into(),
+            check: check.into(),
+            value: 0.71,
+            status,
+            history: vec!["2026-12-01T00:00:00Z open".into()],
+        };
+        save(
+            &dir.path().join("quality_issues.json"),
+            &[
+                issue(1, IssueStatus::Fixed, "timeliness"),
+                issue(2, IssueStatus::Notified, "completeness"),
+            ],
+        )
+        .unwrap();
+        let read = xinrong_platform::ingest_view::read_quality_issues(dir.path()).unwrap();
+        let seen: Vec<(u32, &str, &str)> = read
+            .iter()
+            .map(|i| (i.id, i.status.as_str(), i.check.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![(2, "notified", "completeness"), (1, "fixed", "timeliness")],
+            "open ones first, in the words the console translates"
+        );
+    }
 }

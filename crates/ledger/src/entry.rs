@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use xinrong_core::Uscc;
 
-use crate::canonical::canonical_json;
+use crate::canonical::canonical_json_of;
 
 /// One event the platform is accountable for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -318,7 +318,7 @@ pub enum Entry {
 impl Entry {
     /// The canonical JSON text to log.
     pub fn to_canonical(&self) -> String {
-        canonical_json(&serde_json::to_value(self).expect("entries serialise"))
+        canonical_json_of(self).expect("entries serialise")
     }
 
     /// Parses a logged entry.

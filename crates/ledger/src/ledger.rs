@@ -299,6 +299,17 @@ impl Reader {
         self.latest.read().expect("checkpoint lock").clone()
     }
 
+    /// The last `n` signed checkpoints issued (about two hundred at most), newest first, each
+    /// verified: the history a regulator compares with the checkpoints it was handed.
+    pub fn recent_checkpoints(&self, n: usize) -> Result<Vec<SignedCheckpoint>, LedgerError> {
+        Ok(
+            crate::store::recent_checkpoints(&self.layout.checkpoints(), &self.verifier, n)?
+                .into_iter()
+                .map(|(note, checkpoint)| SignedCheckpoint { note, checkpoint })
+                .collect(),
+        )
+    }
+
     /// Number of entries covered by the latest checkpoint.
     pub fn size(&self) -> u64 {
         self.checkpoint().map_or(0, |c| c.checkpoint.size)

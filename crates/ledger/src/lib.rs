@@ -33,7 +33,7 @@ mod suite;
 mod tree;
 
 pub use audit::{AuditReport, Problem, audit, audit_checkpointed};
-pub use canonical::canonical_json;
+pub use canonical::{CanonicalError, canonical_json, canonical_json_of};
 pub use consistency::{Extends, NotExtended, check_extends};
 pub use content::{content_hash, file_content_hash};
 pub use entry::Entry;

@@ -230,6 +230,48 @@ pub(crate) fn last_checkpoint(
     Ok((Some((note, checkpoint)), torn))
 }
 
+/// The last `n` checkpoints of `checkpoints.log` (at most those its last 64 KiB hold, about
+/// two hundred), newest first, each verified against `key`.
+pub(crate) fn recent_checkpoints(
+    path: &Path,
+    key: &VerifierKey,
+    n: usize,
+) -> Result<Vec<(String, Checkpoint)>, LedgerError> {
+    let mut file = File::open(path).map_err(LedgerError::io(path))?;
+    let len = file.metadata().map_err(LedgerError::io(path))?.len();
+    let start = len.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(start))
+        .map_err(LedgerError::io(path))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
+    let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let mut lines: Vec<&[u8]> = tail[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line read may have begun before the tail.
+        lines.remove(0);
+    }
+    lines
+        .into_iter()
+        .rev()
+        .take(n)
+        .map(|line| {
+            let note = parse_checkpoint_line(line).ok_or_else(|| LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "a checkpoint line is not {\"note\": …}".to_string(),
+            })?;
+            let checkpoint =
+                Checkpoint::open(&note, key).map_err(|source| LedgerError::Checkpoint {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            Ok((note, checkpoint))
+        })
+        .collect()
+}
+
 /// The signed note in one line of `checkpoints.log`.
 pub fn parse_checkpoint_line(line: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]

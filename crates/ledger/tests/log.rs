@@ -226,3 +226,35 @@ fn checkpoints_carry_the_suite_and_verify_with_the_published_key() {
     let stranger = fill(other.path(), Suite::Sm3Sm2, 0);
     assert!(Checkpoint::open(&note, stranger.verifier()).is_err());
 }
+
+#[test]
+fn recent_checkpoints_are_the_last_issued_newest_first_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    // One checkpoint per sequential append: sizes 1..=300, more than the tail read holds.
+    let ledger = fill(dir.path(), Suite::Sha256Ed25519, 300);
+    let recent = ledger.recent_checkpoints(5).unwrap();
+    let sizes: Vec<u64> = recent.iter().map(|c| c.checkpoint.size).collect();
+    assert_eq!(sizes, vec![300, 299, 298, 297, 296]);
+    assert_eq!(recent[0].note, ledger.checkpoint().unwrap().note);
+    // Asking for more than the tail holds gives whole lines only, still newest first.
+    let many = ledger.recent_checkpoints(10_000).unwrap();
+    assert!(many.len() > 100 && many.len() < 300, "{}", many.len());
+    assert!(
+        many.windows(2)
+            .all(|w| w[0].checkpoint.size > w[1].checkpoint.size)
+    );
+    // A checkpoint line whose signature no longer verifies is an error, not a silent gap.
+    drop(ledger);
+    let path = Layout::new(dir.path()).checkpoints();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = text.lines().last().unwrap();
+    let forged = last.replacen("\\n300\\n", "\\n301\\n", 1);
+    assert_ne!(forged, last, "the size is in the note");
+    std::fs::write(&path, text.replace(last, &forged)).unwrap();
+    let reader = xinrong_ledger::Reader::open(dir.path());
+    let err = match reader {
+        Ok(r) => r.recent_checkpoints(3).unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(matches!(err, LedgerError::Checkpoint { .. }), "{err}");
+}

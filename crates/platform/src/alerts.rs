@@ -597,53 +597,46 @@ impl Platform {
             });
         }
         let mut out = Vec::new();
-        let lists: Vec<Option<Vec<String>>> = match wanted {
-            None => vec![None],
-            Some(w) if w.is_empty() => return Ok(Vec::new()),
-            Some(w) => w.chunks(400).map(|c| Some(c.to_vec())).collect(),
-        };
-        for list in lists {
-            let mut sql = format!("SELECT {COLUMNS} FROM alerts WHERE ");
-            let mut n = 0;
-            let mut next = || {
-                n += 1;
-                format!("${n}")
-            };
-            sql.push_str(&match status {
-                Some(_) => format!("status = {}", next()),
-                None => "status <> 'resolved'".to_string(),
-            });
-            if filter.level.is_some() {
-                sql.push_str(&format!(" AND level = {}", next()));
-            }
-            if mine.is_some() {
-                sql.push_str(&format!(" AND institution = {}", next()));
-            }
-            if let Some(l) = &list {
-                let marks: Vec<String> = l.iter().map(|_| next()).collect();
-                sql.push_str(&format!(" AND enterprise IN ({})", marks.join(", ")));
-            }
-            sql.push_str(&format!(
-                " ORDER BY updated_ms DESC, alert_id DESC LIMIT {limit}"
-            ));
+        for (clause, binds) in alert_clauses(status, filter.level.as_deref(), mine, wanted) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM alerts WHERE {clause} \
+                 ORDER BY updated_ms DESC, alert_id DESC LIMIT {limit}"
+            );
             let mut q = sqlx::query_as::<_, AlertRow>(sqlx::AssertSqlSafe(sql));
-            if let Some(s) = status {
-                q = q.bind(s);
-            }
-            if let Some(l) = &filter.level {
-                q = q.bind(l.clone());
-            }
-            if let Some(m) = &mine {
-                q = q.bind(m.clone());
-            }
-            for e in list.iter().flatten() {
-                q = q.bind(e.clone());
+            for b in binds {
+                q = q.bind(b);
             }
             out.extend(q.fetch_all(&self.pool).await?.into_iter().map(view));
         }
         out.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.alert_id.cmp(&a.alert_id)));
         out.truncate(limit as usize);
         Ok(out)
+    }
+
+    /// Open alerts the caller may see, counted by level (all of them, not a page).
+    pub async fn open_alert_counts(
+        &self,
+        by: &Institution,
+    ) -> Result<std::collections::BTreeMap<String, u64>, PlatformError> {
+        let (mine, wanted) = match self.alert_scope(by)? {
+            Scope::All => (None, None),
+            Scope::Mine {
+                institution,
+                enterprises,
+            } => (Some(institution), Some(enterprises.into_iter().collect())),
+        };
+        let mut counts = std::collections::BTreeMap::new();
+        for (clause, binds) in alert_clauses(Some("open"), None, mine, wanted) {
+            let sql = format!("SELECT level, COUNT(*) FROM alerts WHERE {clause} GROUP BY level");
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+            for b in binds {
+                q = q.bind(b);
+            }
+            for (level, n) in q.fetch_all(&self.pool).await? {
+                *counts.entry(level).or_insert(0) += n as u64;
+            }
+        }
+        Ok(counts)
     }
 
     /// Acknowledges or resolves an alert. Only the bank or guarantor it is routed to acts on
@@ -771,4 +764,45 @@ impl Platform {
         .await?;
         Ok(view(row))
     }
+}
+
+/// The `WHERE` clauses (one per chunk of enterprises, as a bound list has a size limit) and
+/// their values: alerts of `status` (all unresolved when none), of `level`, routed to `mine`,
+/// about the `wanted` enterprises (none: every enterprise; empty: nothing at all).
+fn alert_clauses(
+    status: Option<&str>,
+    level: Option<&str>,
+    mine: Option<String>,
+    wanted: Option<Vec<String>>,
+) -> Vec<(String, Vec<String>)> {
+    let lists: Vec<Option<Vec<String>>> = match wanted {
+        None => vec![None],
+        Some(w) if w.is_empty() => return Vec::new(),
+        Some(w) => w.chunks(400).map(|c| Some(c.to_vec())).collect(),
+    };
+    lists
+        .into_iter()
+        .map(|list| {
+            let mut binds = Vec::new();
+            let mut mark = |v: String| {
+                binds.push(v);
+                format!("${}", binds.len())
+            };
+            let mut sql = match status {
+                Some(s) => format!("status = {}", mark(s.to_string())),
+                None => "status <> 'resolved'".to_string(),
+            };
+            if let Some(l) = level {
+                sql.push_str(&format!(" AND level = {}", mark(l.to_string())));
+            }
+            if let Some(m) = &mine {
+                sql.push_str(&format!(" AND institution = {}", mark(m.clone())));
+            }
+            if let Some(l) = list {
+                let marks: Vec<String> = l.into_iter().map(&mut mark).collect();
+                sql.push_str(&format!(" AND enterprise IN ({})", marks.join(", ")));
+            }
+            (sql, binds)
+        })
+        .collect()
 }

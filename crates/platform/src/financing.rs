@@ -10,17 +10,16 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
+use serde_json::json;
 use xinrong_core::{Purpose, Uscc};
-use xinrong_ledger::{Entry, Receipt, canonical_json};
-use xinrong_lending::{Catalogue, Facts, Match, Request, match_product, match_products};
+use xinrong_ledger::{Entry, Receipt};
+use xinrong_lending::{Catalogue, Facts, Match, Offer, Request, match_product, match_products};
 
 use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::platform::Platform;
-use crate::queries::QueryRecord;
+use crate::queries::{Answer, QueryRecord};
 use crate::scoring::{Explained, explain};
 use crate::signals::{self, StoredSignal};
 
@@ -82,23 +81,14 @@ pub(crate) struct Grounds {
     inputs_hash: String,
 }
 
-/// SHA-256 of a value's canonical JSON.
-fn answer_hash(v: &Value) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical_json(v))))
-}
-
 /// Takes the rule engine's traces out of a match's offers (an answer keeps the rules' version
 /// and the facts, which reproduce them), without copying them: a trace is most of an offer.
-fn take_traces(answer: &mut Match) -> Vec<Value> {
+fn take_traces(answer: &mut Match) -> Vec<serde_json::Value> {
     answer
         .offers
         .iter_mut()
         .map(|o| std::mem::take(&mut o.trace))
         .collect()
-}
-
-fn to_value<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).expect("answers serialise")
 }
 
 impl Platform {
@@ -162,7 +152,7 @@ impl Platform {
         consent_id: String,
         kind: &str,
         grounds: &Grounds,
-        financing: Value,
+        financing: Answer,
     ) -> Result<(QueryRecord, Receipt), PlatformError> {
         self.writable()?;
         let query_id = new_time_ordered_id("q");
@@ -177,7 +167,7 @@ impl Platform {
             model_version: grounds.explained.model_version.clone(),
             catalogue_version: self.catalogue.version.clone(),
             inputs_hash: grounds.inputs_hash.clone(),
-            answer_hash: answer_hash(&financing),
+            answer_hash: financing.sha256(),
             time: time.clone(),
         };
         let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
@@ -220,7 +210,7 @@ impl Platform {
             },
         );
         let traces = take_traces(&mut answer);
-        let stored = match_value(&answer, &grounds.facts, need);
+        let stored = Answer::of(&MatchAnswer::new(&answer, &grounds.facts, need));
         let (mut record, receipt) = self
             .record_answer(
                 &by.id, enterprise, purpose, consent_id, "match", &grounds, stored,
@@ -230,7 +220,7 @@ impl Platform {
             for (offer, trace) in answer.offers.iter_mut().zip(traces) {
                 offer.trace = trace;
             }
-            record.financing = Some(match_value(&answer, &grounds.facts, need));
+            record.financing = Some(Answer::of(&MatchAnswer::new(&answer, &grounds.facts, need)));
         }
         Ok((record, receipt))
     }
@@ -269,12 +259,12 @@ impl Platform {
         };
         let offer = match_product(&self.catalogue, &grounds.facts, &request, product)
             .expect("the product was checked above");
-        let stored = json!({
+        let stored = Answer::of(&json!({
             "catalogue": self.catalogue.version,
             "amount_sought": amount,
-            "offer": to_value(&offer),
-            "facts": to_value(&grounds.facts),
-        });
+            "offer": offer,
+            "facts": grounds.facts,
+        }));
         self.record_answer(
             &by.id, enterprise, purpose, consent_id, "limit", &grounds, stored,
         )
@@ -292,7 +282,7 @@ impl Platform {
         let consent_id = self.financing_consent(by, enterprise, purpose)?;
         let grounds = self.grounds(enterprise).await?;
         let signals = signals::latest(&self.pool, enterprise, months).await?;
-        let stored = json!({ "signals": to_value(&signals) });
+        let stored = Answer::of(&json!({ "signals": signals }));
         self.record_answer(
             &by.id, enterprise, purpose, consent_id, "signals", &grounds, stored,
         )
@@ -342,8 +332,10 @@ impl Platform {
         }
         let mut made = 0;
         for (institution, purpose, consent_id) in holders {
-            let mut stored = match_value(&answer, &grounds.facts, &need);
-            stored["signal"] = to_value(signal);
+            let stored = MatchAnswer {
+                signal: Some(signal),
+                ..MatchAnswer::new(&answer, &grounds.facts, &need)
+            };
             self.record_answer(
                 &institution,
                 &signal.enterprise,
@@ -351,7 +343,7 @@ impl Platform {
                 consent_id,
                 "offer",
                 &grounds,
-                stored,
+                Answer::of(&stored),
             )
             .await?;
             made += 1;
@@ -361,14 +353,39 @@ impl Platform {
 }
 
 /// A match as answered: the need, the facts it rests on, the recommended product and every
-/// product tried.
-fn match_value(answer: &Match, facts: &Facts, need: &Need) -> Value {
-    json!({
-        "catalogue": answer.catalogue,
-        "need": { "purpose": need.purpose, "amount": need.amount },
-        "best": answer.best().map(|o| o.product.clone()),
-        "offers": answer.offers.iter().map(to_value).collect::<Vec<_>>(),
-        "facts": to_value(facts),
-        "declared": answer.declared,
-    })
+/// product tried (and, for an offer pushed, the signal it answers). Typed, so that its
+/// canonical JSON is written straight from the match.
+#[derive(Serialize)]
+struct MatchAnswer<'a> {
+    catalogue: &'a str,
+    need: NeedAsked<'a>,
+    best: Option<&'a str>,
+    offers: &'a [Offer],
+    facts: &'a Facts,
+    declared: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<&'a StoredSignal>,
+}
+
+#[derive(Serialize)]
+struct NeedAsked<'a> {
+    purpose: Option<&'a str>,
+    amount: Option<Decimal>,
+}
+
+impl<'a> MatchAnswer<'a> {
+    fn new(answer: &'a Match, facts: &'a Facts, need: &'a Need) -> Self {
+        MatchAnswer {
+            catalogue: &answer.catalogue,
+            need: NeedAsked {
+                purpose: need.purpose.as_deref(),
+                amount: need.amount,
+            },
+            best: answer.best().map(|o| o.product.as_str()),
+            offers: &answer.offers,
+            facts,
+            declared: &answer.declared,
+            signal: None,
+        }
+    }
 }

@@ -23,6 +23,17 @@ pub struct LedgerEntry {
     pub text: String,
 }
 
+/// One signed checkpoint the ledger issued.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckpointView {
+    /// Entries it covers.
+    pub size: u64,
+    /// Its Merkle root, hex.
+    pub root: String,
+    /// The signed note as issued.
+    pub note: String,
+}
+
 fn explorer(by: &Institution) -> Result<(), PlatformError> {
     if matches!(by.kind, Kind::Regulator | Kind::Operator) {
         Ok(())
@@ -58,6 +69,26 @@ impl Platform {
                 })
             })
             .collect()
+    }
+
+    /// The last `n` signed checkpoints, newest first (regulators and the operator compare
+    /// them with the ones they were handed).
+    pub fn ledger_checkpoints(
+        &self,
+        by: &Institution,
+        n: usize,
+    ) -> Result<Vec<CheckpointView>, PlatformError> {
+        explorer(by)?;
+        Ok(self
+            .ledger
+            .recent_checkpoints(n)?
+            .into_iter()
+            .map(|c| CheckpointView {
+                size: c.checkpoint.size,
+                root: hex::encode(c.checkpoint.root),
+                note: c.note,
+            })
+            .collect())
     }
 
     /// One entry with a receipt against the latest checkpoint.

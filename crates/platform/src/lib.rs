@@ -27,6 +27,7 @@ pub mod guarantee_book;
 pub mod guarantees;
 mod health;
 mod ids;
+pub mod ingest_view;
 pub mod journal;
 pub mod ledger_view;
 pub mod loan_book;
@@ -60,7 +61,7 @@ pub use platform::{
     HistoryPoint, Improvement, LEDGER_NAME, PORTRAIT_CHANGES, Page, Platform, Portrait, QuerySeen,
     Registration,
 };
-pub use queries::QueryRecord;
+pub use queries::{Answer, QueryRecord};
 pub use registry::{FeatureGroups, ModelSummary};
 pub use rescoring::{
     Recompute, RecomputeError, RecomputeFuture, RecomputeRequest, Recomputed, Rescored, ScoreChange,

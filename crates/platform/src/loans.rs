@@ -623,48 +623,60 @@ async fn store_event(
 
 impl Platform {
     /// Credit activity in aggregate: decisions by bank and outcome, guarantees by agreement and
-    /// result, loans by bank, state and five-category class with their principal outstanding.
-    /// A regulator sees every institution's; a bank its own.
+    /// result, loans by bank, state and five-category class with their principal outstanding,
+    /// the book's trend and its exposure by grade. A regulator sees every institution's; a bank
+    /// its own; a guarantor the guarantees and loans under its agreements (a bank's decisions
+    /// are the bank's).
     pub async fn credit_summary(&self, by: &Institution) -> Result<Value, PlatformError> {
-        let all = match by.kind {
-            Kind::Regulator => true,
-            Kind::Bank => false,
+        let (all, bank, guarantor) = match by.kind {
+            Kind::Regulator => (true, "", ""),
+            Kind::Bank => (false, by.id.as_str(), ""),
+            Kind::Guarantor => (false, "", by.id.as_str()),
             k => {
                 return Err(PlatformError::role(format!(
-                    "{} may not read credit aggregates; regulators and banks may",
+                    "{} may not read credit aggregates; regulators, banks and guarantors may",
                     k.with_article()
                 )));
             }
         };
-        let mine = |bank: &str| all || bank == by.id;
         let decisions: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT institution, outcome, amount FROM credit_decisions")
+            sqlx::query_as("SELECT institution, outcome, amount FROM credit_decisions WHERE institution = $1 OR $2")
+                .bind(bank)
+                .bind(all)
                 .fetch_all(&self.pool)
                 .await?;
         let mut by_outcome: std::collections::BTreeMap<(String, String), (u64, Decimal)> =
             Default::default();
-        for (bank, outcome, amount) in decisions.into_iter().filter(|d| mine(&d.0)) {
+        for (bank, outcome, amount) in decisions {
             let e = by_outcome.entry((bank, outcome)).or_default();
             e.0 += 1;
             e.1 += amount.parse::<Decimal>().unwrap_or_default();
         }
-        let guarantees: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT agreement_id, bank, result, amount FROM guarantees")
-                .fetch_all(&self.pool)
-                .await?;
+        let guarantees: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT agreement_id, bank, result, amount FROM guarantees WHERE bank = $1 OR $2 \
+             OR agreement_id IN (SELECT agreement_id FROM guarantee_agreements WHERE guarantor = $3)",
+        )
+        .bind(bank)
+        .bind(all)
+        .bind(guarantor)
+        .fetch_all(&self.pool)
+        .await?;
         let mut by_result: std::collections::BTreeMap<(String, String), (u64, Decimal)> =
             Default::default();
-        for (agreement, _, result, amount) in guarantees.into_iter().filter(|g| mine(&g.1)) {
+        for (agreement, _, result, amount) in guarantees {
             let e = by_result.entry((agreement, result)).or_default();
             e.0 += 1;
             e.1 += amount.parse::<Decimal>().unwrap_or_default();
         }
         let loans: Vec<LoanListRow> = sqlx::query_as(
             "SELECT loan_id, bank, enterprise, decision_id, guarantee_id, agreement_id \
-                 FROM loans WHERE bank = $1 OR $2 ORDER BY loan_id",
+                 FROM loans WHERE bank = $1 OR $2 OR agreement_id IN \
+                 (SELECT agreement_id FROM guarantee_agreements WHERE guarantor = $3) \
+                 ORDER BY loan_id",
         )
-        .bind(&by.id)
+        .bind(bank)
         .bind(all)
+        .bind(guarantor)
         .fetch_all(&self.pool)
         .await?;
         let today = crate::today();

@@ -2,7 +2,10 @@
 //! a query is answered only after its record is committed.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
+use xinrong_ledger::canonical_json_of;
 
 use crate::error::PlatformError;
 use crate::group_commit::{GroupCommit, Row as GroupRow};
@@ -35,7 +38,59 @@ pub struct QueryRecord {
     /// The financing answer, for kinds other than `score`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub financing: Option<serde_json::Value>,
+    pub financing: Option<Answer>,
+}
+
+/// A financing answer as the ledger hashed it: its canonical JSON text, which is stored and
+/// answered byte for byte, so that anyone can hash what they received and find the ledger's
+/// `answer_hash`, and so that an answer is written once rather than rebuilt for each use.
+#[derive(Debug, Clone)]
+pub struct Answer(Box<RawValue>);
+
+impl Answer {
+    /// The canonical JSON of `value`.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Answer {
+        let text = canonical_json_of(value).expect("answers have canonical JSON");
+        Answer(RawValue::from_string(text).expect("canonical JSON is JSON"))
+    }
+
+    /// The canonical text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The answer as a JSON value, for those that read it field by field.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.text()).expect("canonical JSON is JSON")
+    }
+
+    /// `sha256:` and the hex SHA-256 of the canonical text: the ledger entry's `answer_hash`.
+    pub fn sha256(&self) -> String {
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(self.text().as_bytes()))
+        )
+    }
+}
+
+impl PartialEq for Answer {
+    fn eq(&self, other: &Answer) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Read as any JSON and put back in canonical form (a record is read from a client's copy or
+/// from the store inside a flattened map, where raw text cannot be borrowed).
+impl<'de> Deserialize<'de> for Answer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Answer, D::Error> {
+        serde_json::Value::deserialize(d).map(|v| Answer::of(&v))
+    }
 }
 
 fn score_kind() -> String {
@@ -218,7 +273,7 @@ fn stored_result(r: &QueryRecord) -> String {
         #[serde(flatten)]
         result: Explained,
         #[serde(skip_serializing_if = "Option::is_none")]
-        financing: Option<&'a serde_json::Value>,
+        financing: Option<&'a Answer>,
     }
     serde_json::to_string(&Stored {
         result: r.result.for_the_record(),
@@ -268,7 +323,10 @@ fn record(row: Row) -> Result<QueryRecord, PlatformError> {
     let broken =
         |e: serde_json::Error| PlatformError::Conflict(format!("stored query {query_id}: {e}"));
     let mut value: serde_json::Value = serde_json::from_str(&result).map_err(broken)?;
-    let financing = value.as_object_mut().and_then(|m| m.remove("financing"));
+    let financing = value
+        .as_object_mut()
+        .and_then(|m| m.remove("financing"))
+        .map(|f| Answer::of(&f));
     let result = serde_json::from_value(value).map_err(broken)?;
     Ok(QueryRecord {
         query_id,

@@ -100,6 +100,8 @@ async fn main() {
     for (name, kind, who) in [
         ("Bench bank", Kind::Bank, "bank"),
         ("Bench regulator", Kind::Regulator, "regulator"),
+        ("Bench guarantor", Kind::Guarantor, "guarantor"),
+        ("Bench operator", Kind::Operator, "operator"),
     ] {
         let inst = access
             .add_institution(name, kind, None, "bench")
@@ -223,6 +225,8 @@ async fn main() {
     let bank_cookie = sign_in(keys["bank"].1.clone()).await;
     let regulator_cookie = sign_in(keys["regulator"].1.clone()).await;
     let ent_cookie = sign_in(first_key).await;
+    let guarantor_cookie = sign_in(keys["guarantor"].1.clone()).await;
+    let operator_cookie = sign_in(keys["operator"].1.clone()).await;
     let pages = [
         ("bank overview", "/console/", &bank_cookie),
         ("bank query log", "/console/queries", &bank_cookie),
@@ -248,6 +252,11 @@ async fn main() {
         ),
         ("regulator loan book", "/console/loans", &regulator_cookie),
         ("ledger", "/console/ledger", &regulator_cookie),
+        ("guarantor overview", "/console/", &guarantor_cookie),
+        ("guarantor loan book", "/console/loans", &guarantor_cookie),
+        ("operator overview", "/console/", &operator_cookie),
+        ("operator data received", "/console/data", &operator_cookie),
+        ("operator models", "/console/models", &operator_cookie),
     ];
     println!("| page | first ms | median ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|");

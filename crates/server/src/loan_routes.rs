@@ -177,7 +177,8 @@ pub async fn loan(
 
 /// Credit activity in aggregate: decisions by bank and outcome (count, amount), guarantees by
 /// agreement and result, loans by bank, state and five-category class with principal
-/// outstanding. A regulator reads every institution's; a bank its own.
+/// outstanding, the book's trend and exposure by grade. A regulator reads every institution's;
+/// a bank its own; a guarantor what lies under its agreements (no decisions).
 #[utoipa::path(get, path = "/v1/credit/summary", tag = "credit", security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
 pub async fn summary(

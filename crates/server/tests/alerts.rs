@@ -58,6 +58,25 @@ on_both_stores!(
         );
         assert!(alerts(&h, "bank2", "").await.is_empty());
         assert_eq!(alerts(&h, "regulator", "").await.len(), 3);
+        // The overview's counts by level agree with the list, in each caller's scope; an
+        // enterprise gets none.
+        for who in ["bank", "bank2", "regulator", "ent0"] {
+            let by = h
+                .platform()
+                .access()
+                .authenticate(&h.keys[who])
+                .await
+                .unwrap();
+            let Ok(counts) = h.platform().open_alert_counts(&by).await else {
+                assert_eq!(who, "ent0");
+                continue;
+            };
+            let listed = alerts(&h, who, "?status=open").await;
+            for level in ["red", "yellow", "blue"] {
+                let n = listed.iter().filter(|a| a["level"] == level).count() as u64;
+                assert_eq!(counts.get(level).copied().unwrap_or(0), n, "{who} {level}");
+            }
+        }
         let (s, v) = h.get("/v1/alerts", "ent0").await;
         assert_eq!(
             (s, code(&v)),

@@ -103,6 +103,21 @@ on_both_stores!(sign_in_sessions_and_roles, |h: Harness| async move {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.headers().get(SET_COOKIE).is_none());
+    // Behind a proxy that ends TLS, the session cookie is sent over HTTPS only.
+    let r = client()
+        .post(format!("{}/console/sign-in", h.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(format!("key={}", urlencode(&h.keys["bank"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.contains("; Secure") && set.contains("HttpOnly"),
+        "{set}"
+    );
     let (status, page) = get(&h, "session=forged; xr_session=0000", "/console/").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
 
@@ -228,6 +243,68 @@ on_both_stores!(sign_in_sessions_and_roles, |h: Harness| async move {
             let (status, page) = get(&h, &c, path).await;
             assert_eq!(status, StatusCode::OK, "{who} {path}: {page}");
         }
+        // The ledger's recent signed checkpoints; what was ingested and how good it is (a
+        // quality issue as `xinrong quality` keeps it, in the page's words).
+        let store = h.dir.path().join("store");
+        std::fs::create_dir_all(&store).unwrap();
+        std::fs::write(
+            store.join("quality_issues.json"),
+            r#"[{"id": 7, "source": "tax", "provider": "tax_bureau", "check": "timeliness",
+                "value": 0.62, "status": "notified", "history": ["2026-12-01 notified: asked"]}]"#,
+        )
+        .unwrap();
+        let (_, page) = get(&h, &c, "/console/ledger").await;
+        assert!(page.contains("Signed checkpoints issued"), "{page}");
+        let (status, page) = get(&h, &c, "/console/data").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for part in [
+            "Sources and their freshness",
+            "Quality issues",
+            "Ingest history",
+            "Timeliness",
+            "Provider told",
+            "62.00%",
+        ] {
+            assert!(page.contains(part), "{who} data: no {part}");
+        }
+        // Each published model's report, a document of its own that may style itself inline
+        // but run nothing.
+        let (_, page) = get(&h, &c, "/console/models").await;
+        let report = page
+            .split("href=\"")
+            .filter_map(|p| p.split('"').next())
+            .find(|href| href.ends_with("/report"))
+            .unwrap_or_else(|| panic!("no report link: {page}"))
+            .to_string();
+        let r = client()
+            .get(format!("{}{report}", h.base))
+            .header(COOKIE, c.as_str())
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let policy = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            policy.contains("style-src 'unsafe-inline'") && !policy.contains("script-src"),
+            "{policy}"
+        );
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("Scorecard report") && body.contains("<svg"),
+            "{body}"
+        );
+        let (status, _) = get(&h, &bank, &report).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "a bank reads no model report"
+        );
+        let (status, _) = get(&h, &c, "/console/models/no-such-model/report").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         // The market: both fixture enterprises are registered in Fujian (35), none is named.
         let (status, page) = get(&h, &c, "/console/market").await;
         assert_eq!(status, StatusCode::OK, "{who} market: {page}");
@@ -287,8 +364,12 @@ on_both_stores!(forms_need_the_session_token, |h: Harness| async move {
         let (status, page) = post(&h, &ent, &revoke, &form).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{form}: {page}");
     }
-    let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
+    let (status, answer) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(status, StatusCode::OK, "the consent is still live");
+    let bank = sign_in(&h, "bank").await;
+    let query_page = format!("/console/queries/{}", answer["query_id"].as_str().unwrap());
+    let (_, page) = get(&h, &bank, &query_page).await;
+    assert!(page.contains("data-test=\"consent-live\""), "{page}");
     // With it, the revocation is seen by the API at once.
     let (_, page) = get(&h, &ent, "/console/me/consents").await;
     assert!(page.contains(&consent));
@@ -300,6 +381,10 @@ on_both_stores!(forms_need_the_session_token, |h: Harness| async move {
     );
     let (status, body) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // The query stays on record; its page says the consent behind it no longer holds.
+    let (status, page) = get(&h, &bank, &query_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-test=\"consent-ended\""), "{page}");
     // Twice at once: one revocation, the other refused; nothing is revoked twice.
     let (_, g) = h.grant("ent0", "bank", "in_loan", &in_days(30)).await;
     let id = g["consent"]["id"].as_str().unwrap().to_string();
@@ -774,7 +859,7 @@ on_both_stores!(
         let (status, page) = get(&h, &bank, "/console/loans").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            page.contains(&loan) && page.contains("contracted"),
+            page.contains(&loan) && page.contains("Contracted"),
             "{page}"
         );
         let (status, page) = get(&h, &bank, &format!("/console/loans/{loan}")).await;
@@ -840,7 +925,10 @@ on_both_stores!(
             (StatusCode::SEE_OTHER, "/console/models")
         );
         let (_, page) = get(&h, &op, "/console/models").await;
-        assert!(page.contains("<code>v2-console</code></td><td>★"), "{page}");
+        assert!(
+            page.contains("<code>v2-console</code></a></td><td>★"),
+            "{page}"
+        );
         // Logged in the ledger, and its characteristics keep the groups v1 gave them.
         let registry = h.platform().registry();
         let v1 = registry.get(Some("v1")).unwrap();

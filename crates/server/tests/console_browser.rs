@@ -216,12 +216,25 @@ async fn check_page(c: &Client, shot: &str, axe: &str) -> String {
         !url.path().ends_with("/sign-in"),
         "{shot}: sent back to sign-in from {url}"
     );
+    check_accessible(c, shot, axe, None).await;
+    html
+}
+
+/// Checks any page the browser shows, the sign-in and error pages included: a heading, no
+/// console error (but the error page's own status, which the browser logs), no accessibility
+/// violation, no sideways scrolling; writes its screenshot.
+async fn check_accessible(c: &Client, shot: &str, axe: &str, status: Option<u16>) {
     let h1 = c.find(Locator::Css("main h1")).await.expect("a heading");
     assert!(
         !h1.text().await.unwrap().trim().is_empty(),
         "{shot}: empty heading"
     );
-    let errors = console_errors(c).await;
+    let own = status.map(|s| format!("status of {s}"));
+    let errors: Vec<String> = console_errors(c)
+        .await
+        .into_iter()
+        .filter(|e| own.as_ref().is_none_or(|o| !e.contains(o.as_str())))
+        .collect();
     assert!(errors.is_empty(), "{shot}: console errors {errors:?}");
     let violations = accessibility_violations(c, axe).await;
     assert!(
@@ -241,7 +254,6 @@ async fn check_page(c: &Client, shot: &str, axe: &str) -> String {
     );
     let png = c.screenshot().await.unwrap();
     std::fs::write(shots_dir().join(format!("{shot}.png")), png).unwrap();
-    html
 }
 
 /// Clicks the first element `css` selects.
@@ -283,18 +295,20 @@ async fn heading_when(c: &Client, ready: impl Fn(&str) -> bool) -> String {
     panic!("the heading never became what was expected; last: {last}");
 }
 
-/// The ids of the fixture's score query, credit decision and upload with a quarantined row.
+/// The ids of the fixture's score query, credit decision, guaranteed loan and upload with a
+/// quarantined row.
 struct Fixture {
     query: String,
     decision: String,
+    loan: String,
     upload: String,
 }
 
-/// Consents, a score query, a credit decision, a guarantee agreement and an upload with a
-/// quarantined row.
+/// Consents, a score query, an approved credit decision guaranteed under a guarantee agreement
+/// and booked as a disbursed loan, an early warning, and an upload with a quarantined row.
 async fn set_up(h: &Harness) -> Fixture {
-    common::load_facts(h).await;
-    h.grant("ent0", "bank", "pre_loan", &in_days(60)).await;
+    // Facts loaded, ent0's pre-loan consent to the bank, and a flow that approves.
+    let ent0 = common::lenient_bank(h).await;
     h.grant("ent0", "guarantor", "guarantee", &in_days(60))
         .await;
     h.grant("ent1", "bank", "post_loan", &in_days(60)).await;
@@ -326,16 +340,83 @@ async fn set_up(h: &Harness) -> Fixture {
         .post("/v1/agreements", "guarantor", json!({"terms": terms}))
         .await;
     assert!(s.is_success(), "{a}");
-    let application = json!({
-        "enterprise": h.enterprises[0], "purpose": "pre_loan", "product": "guaranteed_loan",
-        "amount": "300000", "request_key": "browser-1"});
-    let (s, d) = h.post("/v1/decisions", "bank", application).await;
+    let agreement = a["record"]["agreement_id"].as_str().unwrap();
+    let (decision, amount) = common::approved(h, &ent0, "browser-1", "300000").await;
+    let (s, g) = h
+        .post(
+            "/v1/guarantees",
+            "bank",
+            json!({"agreement_id": agreement, "decision_id": decision, "request_key": "browser-g"}),
+        )
+        .await;
+    assert_eq!(g["record"]["result"], "issued", "{s} {g}");
+    let signed = chrono::Utc::now().date_naive() - chrono::Days::new(40);
+    let (s, l) = h
+        .post(
+            "/v1/loans",
+            "bank",
+            json!({"decision_id": decision, "repayment": "equal_instalment",
+                   "guarantee_id": g["record"]["guarantee_id"], "contract_date": signed.to_string()}),
+        )
+        .await;
+    assert!(s.is_success(), "{l}");
+    let loan = l["record"]["loan_id"].as_str().unwrap().to_string();
+    let (s, d) = h
+        .post(
+            &format!("/v1/loans/{loan}/events"),
+            "bank",
+            json!({"kind": "disbursed", "amount": format!("{amount}"), "date": signed.to_string()}),
+        )
+        .await;
     assert!(s.is_success(), "{d}");
     Fixture {
         query: answer["query_id"].as_str().unwrap().to_string(),
-        decision: d["decision"]["decision_id"].as_str().unwrap().to_string(),
+        decision,
+        loan,
         upload: common::upload_with_a_bad_row(h).await,
     }
+}
+
+/// What must be on a page (its `data-test` hooks), beyond a heading: the content that shows
+/// the page did its work.
+fn content_of(who: &str, path: &str) -> Vec<&'static str> {
+    match (who, path) {
+        ("bank" | "guarantor", "/console/") => {
+            let mut hooks = vec!["book-charts"];
+            if who == "guarantor" {
+                hooks.push("agreement");
+            }
+            hooks
+        }
+        ("regulator" | "operator", "/console/data") => {
+            vec!["sources", "quality-issues", "ingest-history", "ingested"]
+        }
+        (_, p) if p.starts_with("/console/loans/") => vec!["outstanding"],
+        (_, p) if p.starts_with("/console/decisions/") => vec!["outcome"],
+        ("bank", p) if p.starts_with("/console/queries/") => vec!["consent-live"],
+        (_, "/console/me") => vec!["next-bin"],
+        ("regulator" | "operator", "/console/ledger") => vec!["ledger-size", "checkpoints"],
+        _ => vec![],
+    }
+}
+
+/// The console pages the signed-in role's navigation links to.
+async fn nav_pages(c: &Client) -> Vec<String> {
+    let links = c
+        .execute(
+            "return [...document.querySelectorAll('nav a[href^=\"/console/\"]')].map(a => a.getAttribute('href'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .filter(|l| !l.starts_with("/console/lang/"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,6 +430,8 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     let fixture = set_up(&h).await;
     let (query_id, decision_id) = (&fixture.query, &fixture.decision);
     let quarantine = format!("/console/data/{}", fixture.upload);
+    let loan = format!("/console/loans/{}", fixture.loan);
+    let decision = format!("/console/decisions/{decision_id}");
     let driver = Driver::start();
     let profiles = tempfile::TempDir::new().unwrap();
     let strings = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -363,6 +446,8 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     bank_pages.push(format!("/console/decisions/{decision_id}"));
     bank_pages.push("/console/flows".into());
     bank_pages.push("/console/loans".into());
+    bank_pages.push(loan.clone());
+    bank_pages.push("/console/guarantees".into());
     bank_pages.push(format!("/console/search?q={}", &h.enterprises[0][..8]));
     bank_pages.push(format!(
         "/console/enterprises/{}?purpose=pre_loan",
@@ -381,6 +466,11 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/queries",
                 "/console/guarantees",
                 "/console/loans",
+                &loan,
+                &format!(
+                    "/console/enterprises/{}?purpose=guarantee",
+                    h.enterprises[0]
+                ),
             ]),
         ),
         (
@@ -393,6 +483,9 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                 "/console/ledger",
                 "/console/data",
                 &quarantine,
+                &decision,
+                &loan,
+                "/console/ledger/entries/1",
             ]),
         ),
         (
@@ -417,7 +510,17 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
             ))
             .await
             .unwrap();
+            if n == 0 {
+                check_accessible(&c, &format!("0-sign-in-{lang}"), &axe, None).await;
+            }
             sign_in(&c, &h.base, &h.keys[who]).await;
+            // Every page the role's navigation offers is visited, besides the detail pages.
+            let mut paths = paths.clone();
+            for link in nav_pages(&c).await {
+                if !paths.contains(&link) {
+                    paths.push(link);
+                }
+            }
             for (i, path) in paths.iter().enumerate() {
                 let html = visit(&c, &h.base, path, &format!("{n}-{who}-{i}-{lang}"), &axe).await;
                 let expected = if lang == "zh" {
@@ -426,6 +529,12 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
                     "lang=\"en\""
                 };
                 assert!(html.contains(expected), "{who} {path} in {lang}");
+                for hook in content_of(who, path) {
+                    assert!(
+                        html.contains(&format!("data-test=\"{hook}\"")),
+                        "{who} {path} in {lang}: no {hook}"
+                    );
+                }
             }
             // The first page again at phone width.
             c.set_window_size(390, 844).await.unwrap();
@@ -476,6 +585,19 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
         .await
         .unwrap();
     heading_when(&c, |t| t.starts_with("404")).await;
+    check_accessible(&c, "4-bank2-404", &axe, Some(404)).await;
+    c.close().await.unwrap();
+
+    // An enterprise cannot open another enterprise's page: not found.
+    let c = browser(&driver, &profiles.path().join("ent0-other")).await;
+    sign_in(&c, &h.base, &h.keys["ent0"]).await;
+    c.goto(&format!(
+        "{}/console/enterprises/{}?purpose=pre_loan",
+        h.base, h.enterprises[1]
+    ))
+    .await
+    .unwrap();
+    heading_when(&c, |t| t.starts_with("404")).await;
     c.close().await.unwrap();
 
     // The enterprise revokes the bank's consent in the console; the API refuses the bank at once.
@@ -498,6 +620,7 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     .unwrap();
     click(&c, "button.danger").await;
     heading_when(&c, |t| t.starts_with("403")).await;
+    check_accessible(&c, "5-ent0-403-en", &axe, Some(403)).await;
     let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;
     assert_eq!(status, 200, "nothing revoked without the token");
     c.goto(&format!("{}/console/me/consents", h.base))

@@ -353,7 +353,7 @@ on_both_stores!(
         assert_eq!(h.get(&path, "bank2").await.0, StatusCode::NOT_FOUND);
         assert_eq!(h.get(&path, "ent0").await.0, StatusCode::FORBIDDEN);
         // The regulator's aggregates count the loan as compensated and the guarantee issued;
-        // the bank sees its own; a guarantor may not read them.
+        // the bank sees its own.
         let (s, sum) = h.get("/v1/credit/summary", "regulator").await;
         assert_eq!(s, StatusCode::OK, "{sum}");
         assert_eq!(sum["loans"][0]["state"], "compensated", "{sum}");
@@ -410,8 +410,15 @@ on_both_stores!(
                 .iter()
                 .all(|p| p["loans"] == 0)
         );
+        // The guarantor sees the loan under its agreement and its guarantee, not the bank's
+        // decisions; an enterprise reads no aggregates.
+        let (s, theirs) = h.get("/v1/credit/summary", "guarantor").await;
+        assert_eq!(s, StatusCode::OK, "{theirs}");
+        assert_eq!(theirs["loans"], sum["loans"], "{theirs}");
+        assert_eq!(theirs["decisions"], json!([]), "{theirs}");
+        assert!(!theirs["guarantees"].as_array().unwrap().is_empty());
         assert_eq!(
-            h.get("/v1/credit/summary", "guarantor").await.0,
+            h.get("/v1/credit/summary", "ent0").await.0,
             StatusCode::FORBIDDEN
         );
         // Events after a restart still fit: the loan is rebuilt from its events.

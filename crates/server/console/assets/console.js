@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// Tables marked "sortable" sort by a click on a column header (numbers as numbers).
+// Tables marked "sortable" sort by a click on a column header (numbers as numbers, dates by
+// the instant their <time> element carries).
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -14,7 +15,11 @@ document.addEventListener("DOMContentLoaded", function () {
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
         var rows = Array.prototype.slice.call(body.rows);
         var key = function (r) {
-          var text = (r.cells[col] ? r.cells[col].textContent : "").trim();
+          var cell = r.cells[col];
+          // A date sorts by its instant (its <time> element), not by how it is written.
+          var time = cell && cell.querySelector("time[datetime]");
+          if (time) return time.getAttribute("datetime");
+          var text = (cell ? cell.textContent : "").trim();
           var n = parseFloat(text.replace(/[,%+]/g, ""));
           return isNaN(n) || !/^[-+]?[\d,.]+%?$/.test(text) ? text : n;
         };

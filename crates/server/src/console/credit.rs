@@ -13,13 +13,15 @@ use crate::state::AppState;
 fn listed<T: serde::Serialize>(
     state: &AppState,
     signed: &Signed,
+    paging: &Paging,
     rows: &[T],
     id: impl Fn(&T) -> &String,
     template: &str,
     path: &str,
 ) -> axum::response::Response {
     let next = next_page(rows, |r| id(r).as_str());
-    let ctx = context! { rows => Value::from_serialize(rows), next };
+    let ctx =
+        context! { rows => Value::from_serialize(rows), next, paged => paging.before.is_some() };
     page(state, signed, template, path, ctx)
 }
 
@@ -37,6 +39,7 @@ pub(super) async fn decisions(
     Ok(listed(
         &state,
         &signed,
+        &paging,
         &rows,
         |d| &d.decision_id,
         "decisions.html",
@@ -109,6 +112,7 @@ pub(super) async fn loans(
     Ok(listed(
         &state,
         &signed,
+        &paging,
         &rows,
         |l| &l.loan_id,
         "loans.html",
@@ -132,6 +136,7 @@ pub(super) async fn guarantees(
     Ok(listed(
         &state,
         &signed,
+        &paging,
         &rows,
         |g| &g.guarantee_id,
         "guarantees.html",

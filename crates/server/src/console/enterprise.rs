@@ -163,7 +163,9 @@ pub(super) async fn queried(
         .await
         .map_err(fail(&state, &signed))?;
     let next = next_page(&rows, |q| &q.query_id);
-    let ctx = context! { rows => rows.iter().map(seen).collect::<Vec<_>>(), next };
+    let ctx = context! {
+        rows => rows.iter().map(seen).collect::<Vec<_>>(), next, paged => paging.before.is_some(),
+    };
     Ok(page(
         &state,
         &signed,

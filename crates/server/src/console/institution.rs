@@ -22,23 +22,18 @@ fn decimal(v: &serde_json::Value) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Open alerts counted by level (the latest 500), as bars.
+/// Open alerts counted by level, as bars.
 async fn alert_levels(state: &AppState, signed: &Signed) -> Result<Value, super::Refusal> {
-    let filter = AlertFilter {
-        status: Some("open".into()),
-        limit: Some(500),
-        ..AlertFilter::default()
-    };
-    let alerts = state
+    let counts = state
         .platform
-        .alerts(&signed.who, &filter)
+        .open_alert_counts(&signed.who)
         .await
         .map_err(fail(state, signed))?;
     let t = words(signed.lang);
     let rows: Vec<(String, &str, u64)> = ["red", "yellow", "blue"]
         .into_iter()
         .map(|level| {
-            let n = alerts.iter().filter(|a| a.level == level).count() as u64;
+            let n = counts.get(level).copied().unwrap_or(0);
             (t[level].to_string(), level, n)
         })
         .collect();
@@ -300,7 +295,9 @@ pub(super) async fn queries(
         .await
         .map_err(fail(&state, &signed))?;
     let next = next_page(&rows, |q| &q.query_id);
-    let ctx = context! { rows => rows.iter().map(row).collect::<Vec<_>>(), next };
+    let ctx = context! {
+        rows => rows.iter().map(row).collect::<Vec<_>>(), next, paged => paging.before.is_some(),
+    };
     Ok(page(
         &state,
         &signed,
@@ -341,12 +338,23 @@ pub(super) async fn query(
         .data_assets(&signed.who, Some(&uscc), purpose)
         .await
         .unwrap_or_default();
+    // Whether the consent that allowed the query still holds (its bank or guarantor asks;
+    // others see the consent's id only).
+    let (consent_state, consent_expires) = match state.platform.consents_from(&signed.who, &uscc) {
+        Ok(live) => match live.iter().find(|c| c.id == record.consent_id) {
+            Some(c) => ("live", c.expires.to_string()),
+            None => ("ended", String::new()),
+        },
+        Err(_) => ("", String::new()),
+    };
     let t = words(signed.lang);
     let ctx = context! {
         query => row(&record),
         enterprise => record.enterprise.clone(),
         purpose => record.purpose.clone(),
         consent => record.consent_id.clone(),
+        consent_state,
+        consent_expires,
         may_match => record.institution == signed.who.id,
         needs => xinrong_lending::PURPOSES.to_vec(),
         history => Value::from_safe_string(super::charts::line(t["history"], &history)),
@@ -477,7 +485,11 @@ pub(super) async fn matches(
         .await
         .map_err(fail(&state, &signed))?;
     let zh = signed.lang == super::Lang::Zh;
-    let answer = record.financing.clone().unwrap_or_default();
+    let answer = record
+        .financing
+        .as_ref()
+        .map(xinrong_platform::Answer::value)
+        .unwrap_or_default();
     let offers: Vec<Value> = answer["offers"]
         .as_array()
         .map(Vec::as_slice)

@@ -6,6 +6,7 @@
 mod charts;
 mod credit;
 mod enterprise;
+mod format;
 mod institution;
 mod labels;
 mod oversight;
@@ -157,6 +158,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "quarantine.html",
         include_str!("../../console/templates/quarantine.html"),
     ),
+    (
+        "_pager.html",
+        include_str!("../../console/templates/_pager.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("../../console/assets/console.css");
@@ -173,74 +178,12 @@ impl Console {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("console template {name}: {e}"));
         }
-        env.add_filter("num", format_number);
-        env.add_filter("pct", |v: f64| format!("{:.2}%", v * 100.0));
-        env.add_filter("day", |state: &minijinja::State, v: String| {
-            local_time(&page_lang(state), &v, false)
-        });
-        env.add_filter("minute", |state: &minijinja::State, v: String| {
-            local_time(&page_lang(state), &v, true)
-        });
+        format::add_filters(&mut env);
         Console {
             env,
             sessions: Sessions::new(IDLE_TIMEOUT),
             tls,
         }
-    }
-}
-
-/// The language a template renders in (`lang` of its context).
-fn page_lang(state: &minijinja::State) -> String {
-    state
-        .lookup("lang")
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// A date (with its time in UTC for `with_time`) as the page's language writes it:
-/// "6 Dec 2026 00:41 UTC" or "2026年12月6日 00:41 UTC". Text that is not a date is shown as is.
-fn local_time(lang: &str, text: &str, with_time: bool) -> String {
-    use chrono::Datelike;
-    let Some(date) = text
-        .get(..10)
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    else {
-        return text.to_string();
-    };
-    let day = if lang == "zh" {
-        format!("{}年{}月{}日", date.year(), date.month(), date.day())
-    } else {
-        date.format("%-d %b %Y").to_string()
-    };
-    match text.get(11..16) {
-        Some(time) if with_time && time.as_bytes().get(2) == Some(&b':') => {
-            format!("{day} {time} UTC")
-        }
-        _ => day,
-    }
-}
-
-/// A number with thousands separators and `digits` decimals.
-fn format_number(v: f64, digits: Option<usize>) -> String {
-    let digits = digits.unwrap_or(0);
-    let text = format!("{:.*}", digits, v.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
-        "-"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
     }
 }
 
@@ -284,6 +227,10 @@ pub fn routes() -> Router<Arc<AppState>> {
                 .post(oversight::publish)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::MODEL_LIMIT)),
         )
+        .route(
+            "/console/models/{version}/report",
+            get(oversight::model_report),
+        )
         .route("/console/market", get(oversight::market))
         .route("/console/ledger/entries/{index}", get(oversight::entry))
         .route("/console/search", get(institution::search))
@@ -306,13 +253,12 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// no script or style from anywhere but the console itself.
 fn harden(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    // A handler may have set a narrower policy for a document of its own (a model report).
+    h.entry(CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        ));
     h.entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     h.insert(
@@ -568,7 +514,10 @@ async fn credit_activity(
     state: &AppState,
     signed: &Signed,
 ) -> Result<Option<serde_json::Value>, Refusal> {
-    if !matches!(signed.who.kind, Kind::Bank | Kind::Regulator) {
+    if !matches!(
+        signed.who.kind,
+        Kind::Bank | Kind::Guarantor | Kind::Regulator
+    ) {
         return Ok(None);
     }
     let mut summary = state
@@ -850,25 +799,6 @@ async fn asset(Path(file): Path<String>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_written_as_each_language_writes_them() {
-        let at = "2026-12-06T00:41:12.123Z";
-        assert_eq!(local_time("en", at, true), "6 Dec 2026 00:41 UTC");
-        assert_eq!(local_time("zh", at, true), "2026年12月6日 00:41 UTC");
-        assert_eq!(local_time("zh", "2027-02-05", true), "2027年2月5日");
-        assert_eq!(local_time("en", at, false), "6 Dec 2026");
-        assert_eq!(local_time("en", "soon", true), "soon");
-        assert_eq!(local_time("zh", "", false), "");
-    }
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(format_number(1234567.891, Some(2)), "1,234,567.89");
-        assert_eq!(format_number(-1234.0, None), "-1,234");
-        assert_eq!(format_number(999.0, None), "999");
-        assert_eq!(format_number(-0.0001, Some(2)), "0.00");
-    }
 
     #[test]
     fn every_template_file_is_compiled_in_and_parses() {

@@ -5,7 +5,8 @@
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse as _;
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -77,6 +78,42 @@ pub(super) async fn models(State(state): Shared, signed: Signed) -> PageResult {
     Ok(page(&state, &signed, "models.html", "/console/models", ctx))
 }
 
+/// A published model's report, as `xinrong report` writes it (data, performance on each set,
+/// deciles, grades, every characteristic's bins), in the page's language: for regulators and
+/// the operator, who answer for the models in use. A document of its own, with its own style
+/// inline and no script at all.
+pub(super) async fn model_report(
+    State(state): Shared,
+    signed: Signed,
+    Path(version): Path<String>,
+) -> PageResult {
+    if !matches!(signed.who.kind, Kind::Regulator | Kind::Operator) {
+        return Err(fail(&state, &signed)(xinrong_platform::PlatformError::role(
+            "only regulators and the operator read model reports",
+        ))
+        .into());
+    }
+    let published = state
+        .platform
+        .registry()
+        .get(Some(&version))
+        .map_err(fail(&state, &signed))?;
+    let lang = match signed.lang {
+        Lang::Zh => xinrong_scorecard::Lang::Zh,
+        Lang::En => xinrong_scorecard::Lang::En,
+    };
+    let html = xinrong_exports::report(&published.model, lang);
+    let mut r = ([(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    r.headers_mut().insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+             form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    Ok(r)
+}
+
 /// The market in aggregate: grades, provinces and industry sections (regulator, operator).
 pub(super) async fn market(State(state): Shared, signed: Signed) -> PageResult {
     let market = state
@@ -117,6 +154,8 @@ pub(super) async fn market(State(state): Shared, signed: Signed) -> PageResult {
 
 /// Ledger entries per page of the explorer.
 const ENTRIES_PAGE: u64 = 50;
+/// Signed checkpoints listed, newest first.
+const CHECKPOINTS_SHOWN: usize = 20;
 
 fn ledger_page(
     state: &AppState,
@@ -143,14 +182,24 @@ fn ledger_page(
         ),
         _ => None,
     };
+    let checkpoints = match &entries {
+        Some(_) => Some(
+            state
+                .platform
+                .ledger_checkpoints(&signed.who, CHECKPOINTS_SHOWN)
+                .map_err(fail(state, signed))?,
+        ),
+        None => None,
+    };
     let next = entries
         .as_ref()
         .and_then(|e| e.last())
         .map(|e| e.index)
         .filter(|i| *i > 0);
     let ctx = context! {
-        head, pasted, outcome, next,
+        head, pasted, outcome, next, paged => before.is_some(),
         entries => entries.map(|e| Value::from_serialize(&e)),
+        checkpoints => checkpoints.map(|c| Value::from_serialize(&c)),
     };
     Ok(page(state, signed, "ledger.html", "/console/ledger", ctx))
 }
@@ -227,15 +276,34 @@ pub(super) async fn verify(
     ledger_page(&state, &signed, None, text, Some(outcome))
 }
 
-/// Uploaded data of every enterprise, newest first: the operator's and regulators' view of
-/// what arrived, when, and how much was quarantined.
-pub(super) async fn data(State(state): Shared, signed: Signed) -> PageResult {
+/// Which page of the ingest history.
+#[derive(Deserialize)]
+pub(super) struct HistoryPage {
+    page: Option<usize>,
+}
+
+/// What arrived and how good it is, for the operator and regulators: each source's totals and
+/// freshness, the quality issues raised against sources and where they stand, the history of
+/// ingested files (paged), and the enterprises' own uploads with what was quarantined.
+pub(super) async fn data(
+    State(state): Shared,
+    signed: Signed,
+    Query(q): Query<HistoryPage>,
+) -> PageResult {
     let assets = state
         .platform
         .data_assets(&signed.who, None, xinrong_core::Purpose::PreLoan)
         .await
         .map_err(fail(&state, &signed))?;
-    let ctx = context! { assets => Value::from_serialize(&assets) };
+    let ingest = state
+        .platform
+        .ingest_overview(&signed.who, q.page.unwrap_or(0))
+        .await
+        .map_err(fail(&state, &signed))?;
+    let ctx = context! {
+        assets => Value::from_serialize(&assets),
+        ingest => Value::from_serialize(&ingest),
+    };
     Ok(page(&state, &signed, "data.html", "/console/data", ctx))
 }
 
