@@ -157,6 +157,20 @@ mod tests {
     }
 
     #[test]
+    fn integers_beyond_64_bits_are_refused_as_serde_json_refuses_them() {
+        assert_eq!(
+            canonical_json_of(&(u64::MAX as u128)).unwrap(),
+            u64::MAX.to_string()
+        );
+        assert_eq!(
+            canonical_json_of(&(i64::MIN as i128)).unwrap(),
+            i64::MIN.to_string()
+        );
+        assert!(canonical_json_of(&(u64::MAX as u128 + 1)).is_err());
+        assert!(serde_json::to_value(u64::MAX as u128 + 1).is_err());
+    }
+
+    #[test]
     fn a_map_keyed_by_a_non_scalar_is_refused() {
         let bad = BTreeMap::from([((1, 2), "pair")]);
         assert!(canonical_json_of(&bad).is_err());

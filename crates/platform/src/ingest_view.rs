@@ -47,8 +47,8 @@ pub struct QualityIssue {
     pub provider: String,
     /// The dimension below its threshold (`completeness`, `timeliness`, …).
     pub check: String,
-    /// The value found when last assessed (a share, 0–1).
-    pub value: f64,
+    /// The value found when last assessed (a share, 0–1; none when it could not be measured).
+    pub value: Option<f64>,
     /// `open`, `notified`, `fixed` or `accepted`.
     pub status: String,
     /// Status changes with their notes, oldest first.
@@ -65,10 +65,12 @@ pub struct IngestOverview {
     pub history: Vec<ManifestEntry>,
     /// Files ingested in all.
     pub files: usize,
-    /// The page shown (from 0) and whether there is a next one.
+    /// The page shown (from 0).
     pub page: usize,
-    /// Whether a later page exists.
-    pub more: bool,
+    /// The newer page, if this is not the first.
+    pub newer: Option<usize>,
+    /// The older page, if there is one.
+    pub older: Option<usize>,
     /// Quality issues, open ones first.
     pub issues: Vec<QualityIssue>,
 }
@@ -122,9 +124,13 @@ fn overview(store: &Path, page: usize) -> Result<IngestOverview, PlatformError> 
         .skip(page.saturating_mul(HISTORY_PAGE))
         .take(HISTORY_PAGE)
         .collect();
+    let older = page
+        .checked_add(1)
+        .filter(|next| files > next.saturating_mul(HISTORY_PAGE));
     Ok(IngestOverview {
         sources,
-        more: files > (page + 1).saturating_mul(HISTORY_PAGE),
+        newer: page.checked_sub(1),
+        older,
         history,
         files,
         page,
@@ -161,12 +167,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn any_page_number_is_answered_without_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let last = overview(dir.path(), usize::MAX).unwrap();
+        assert_eq!((last.newer, last.older), (Some(usize::MAX - 1), None));
+        let first = overview(dir.path(), 0).unwrap();
+        assert_eq!((first.newer, first.older, first.files), (None, None, 0));
+    }
+
+    #[test]
     fn issues_open_first_and_a_missing_file_is_no_issue() {
         let dir = tempfile::tempdir().unwrap();
         assert!(read_quality_issues(dir.path()).unwrap().is_empty());
         std::fs::write(
             dir.path().join("quality_issues.json"),
-            r#"[{"id":1,"source":"tax","provider":"p","check":"timeliness","value":0.5,"status":"fixed","history":[]},
+            r#"[{"id":1,"source":"tax","provider":"p","check":"timeliness","value":null,"status":"fixed","history":[]},
                 {"id":2,"source":"bank_txn","provider":"q","check":"validity","value":0.8,"status":"open","history":["2026-12-01 open"]}]"#,
         )
         .unwrap();

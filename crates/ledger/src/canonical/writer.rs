@@ -192,9 +192,17 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.integer(v);
         Ok(())
     }
+    /// Within 64 bits, as `serde_json` holds numbers; beyond, refused as it refuses them.
     fn serialize_i128(self, v: i128) -> Result<()> {
-        self.integer(v);
-        Ok(())
+        match i64::try_from(v) {
+            Ok(v) => self.serialize_i64(v),
+            Err(_) => match u64::try_from(v) {
+                Ok(v) => self.serialize_u64(v),
+                Err(_) => Err(CanonicalError(format!(
+                    "{v} is out of JSON's integer range"
+                ))),
+            },
+        }
     }
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.serialize_u64(v.into())
@@ -209,9 +217,11 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.integer(v);
         Ok(())
     }
+    /// Within 64 bits, as `serde_json` holds numbers; beyond, refused as it refuses them.
     fn serialize_u128(self, v: u128) -> Result<()> {
-        self.integer(v);
-        Ok(())
+        u64::try_from(v)
+            .map_err(|_| CanonicalError(format!("{v} is out of JSON's integer range")))
+            .and_then(|v| self.serialize_u64(v))
     }
     /// As a `serde_json::Value` holds it: widened to f64.
     fn serialize_f32(self, v: f32) -> Result<()> {

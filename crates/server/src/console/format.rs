@@ -5,7 +5,7 @@
 use std::str::FromStr as _;
 
 use minijinja::{Environment, Value};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::labels::{Lang, words};
 
@@ -39,7 +39,8 @@ fn time_element(lang: &str, text: &str, with_time: bool) -> Value {
     if shown == text {
         return Value::from(text);
     }
-    let attr = minijinja::HtmlEscape(text).to_string();
+    // Both escaped: the shown text keeps parts of the input (the time of day) as they are.
+    let (attr, shown) = (minijinja::HtmlEscape(text), minijinja::HtmlEscape(&shown));
     Value::from_safe_string(format!("<time datetime=\"{attr}\">{shown}</time>"))
 }
 
@@ -54,9 +55,11 @@ fn format_money(v: Value) -> String {
     let Ok(amount) = Decimal::from_str(text.trim()) else {
         return text;
     };
-    let fixed = amount.round_dp(2).abs().to_string();
+    // Half a fen and more rounds away from zero, as amounts are rounded in accounts.
+    let cents = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let fixed = cents.abs().to_string();
     let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, ""));
-    let sign = if amount.round_dp(2).is_sign_negative() && !amount.round_dp(2).is_zero() {
+    let sign = if cents.is_sign_negative() && !cents.is_zero() {
         "-"
     } else {
         ""
@@ -68,7 +71,7 @@ fn format_money(v: Value) -> String {
 fn group(int: &str) -> String {
     let mut grouped = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -158,6 +161,11 @@ mod tests {
         assert!(shown.is_safe());
         let text = time_element("en", "<b>", true);
         assert!(!text.is_safe(), "text that is not a date stays escaped");
+        let odd = time_element("en", "2026-12-06T<b:>x", true).to_string();
+        assert!(
+            !odd.contains("<b"),
+            "what is kept of the input is escaped: {odd}"
+        );
     }
 
     #[test]
@@ -166,6 +174,7 @@ mod tests {
         assert_eq!(format_money(Value::from("500000")), "500,000.00");
         assert_eq!(format_money(Value::from("-1234.5")), "-1,234.50");
         assert_eq!(format_money(Value::from("-0.001")), "0.00");
+        assert_eq!(format_money(Value::from("0.125")), "0.13");
         assert_eq!(format_money(Value::from(99)), "99.00");
         assert_eq!(format_money(Value::from(())), "–");
         assert_eq!(format_money(Value::from("n/a")), "n/a");
