@@ -197,14 +197,7 @@ pub(crate) fn last_checkpoint(
         .write(repair)
         .open(path)
         .map_err(LedgerError::io(path))?;
-    let len = file.metadata().map_err(LedgerError::io(path))?.len();
-    // A checkpoint line is a few hundred bytes; the last 64 KiB always hold the last one.
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start))
-        .map_err(LedgerError::io(path))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
-    let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let (start, tail, complete) = checkpoint_tail(&mut file, path)?;
     let torn = complete < tail.len();
     if torn && repair {
         file.set_len(start + complete as u64)
@@ -219,15 +212,38 @@ pub(crate) fn last_checkpoint(
     else {
         return Ok((None, torn));
     };
-    let note = parse_checkpoint_line(last).ok_or_else(|| LedgerError::Corrupt {
+    Ok((Some(open_checkpoint_line(last, key, path)?), torn))
+}
+
+/// The last 64 KiB of `checkpoints.log` (a checkpoint line is a few hundred bytes, so they
+/// always hold the last one): where they start in the file, the bytes, and how many of them
+/// end in a complete line.
+fn checkpoint_tail(file: &mut File, path: &Path) -> Result<(u64, Vec<u8>, usize), LedgerError> {
+    let len = file.metadata().map_err(LedgerError::io(path))?.len();
+    let start = len.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(start))
+        .map_err(LedgerError::io(path))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
+    let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    Ok((start, tail, complete))
+}
+
+/// One line of `checkpoints.log`, its note verified against `key`.
+fn open_checkpoint_line(
+    line: &[u8],
+    key: &VerifierKey,
+    path: &Path,
+) -> Result<(String, Checkpoint), LedgerError> {
+    let note = parse_checkpoint_line(line).ok_or_else(|| LedgerError::Corrupt {
         path: path.to_path_buf(),
-        reason: "the last checkpoint line is not {\"note\": …}".to_string(),
+        reason: "a checkpoint line is not {\"note\": …}".to_string(),
     })?;
     let checkpoint = Checkpoint::open(&note, key).map_err(|source| LedgerError::Checkpoint {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok((Some((note, checkpoint)), torn))
+    Ok((note, checkpoint))
 }
 
 /// The last `n` checkpoints of `checkpoints.log` (at most those its last 64 KiB hold, about
@@ -238,13 +254,7 @@ pub(crate) fn recent_checkpoints(
     n: usize,
 ) -> Result<Vec<(String, Checkpoint)>, LedgerError> {
     let mut file = File::open(path).map_err(LedgerError::io(path))?;
-    let len = file.metadata().map_err(LedgerError::io(path))?.len();
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start))
-        .map_err(LedgerError::io(path))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail).map_err(LedgerError::io(path))?;
-    let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let (start, tail, complete) = checkpoint_tail(&mut file, path)?;
     let mut lines: Vec<&[u8]> = tail[..complete]
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -257,18 +267,7 @@ pub(crate) fn recent_checkpoints(
         .into_iter()
         .rev()
         .take(n)
-        .map(|line| {
-            let note = parse_checkpoint_line(line).ok_or_else(|| LedgerError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "a checkpoint line is not {\"note\": …}".to_string(),
-            })?;
-            let checkpoint =
-                Checkpoint::open(&note, key).map_err(|source| LedgerError::Checkpoint {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            Ok((note, checkpoint))
-        })
+        .map(|line| open_checkpoint_line(line, key, path))
         .collect()
 }
 

@@ -494,7 +494,12 @@ pub struct AlertFilter {
     pub level: Option<String>,
     /// At most this many, newest change first (1–500, default 100).
     pub limit: Option<i64>,
+    /// After skipping this many (0–10,000, default 0): the console's pages.
+    pub offset: Option<i64>,
 }
+
+/// Most alerts skipped to reach a page.
+pub const MAX_OFFSET: i64 = 10_000;
 
 /// What may be done to an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -557,6 +562,13 @@ impl Platform {
                 format!("{limit} is not 1–500"),
             ));
         }
+        let offset = filter.offset.unwrap_or(0);
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(PlatformError::invalid(
+                "offset",
+                format!("{offset} is not 0–{MAX_OFFSET}"),
+            ));
+        }
         let status = match filter.status.as_deref() {
             None => None,
             Some(s @ ("open" | "acknowledged" | "resolved")) => Some(s),
@@ -597,10 +609,12 @@ impl Platform {
             });
         }
         let mut out = Vec::new();
+        // Each chunk gives its first `offset + limit`; the page is cut from their merge.
+        let wanted_rows = offset + limit;
         for (clause, binds) in alert_clauses(status, filter.level.as_deref(), mine, wanted) {
             let sql = format!(
                 "SELECT {COLUMNS} FROM alerts WHERE {clause} \
-                 ORDER BY updated_ms DESC, alert_id DESC LIMIT {limit}"
+                 ORDER BY updated_ms DESC, alert_id DESC LIMIT {wanted_rows}"
             );
             let mut q = sqlx::query_as::<_, AlertRow>(sqlx::AssertSqlSafe(sql));
             for b in binds {
@@ -609,8 +623,11 @@ impl Platform {
             out.extend(q.fetch_all(&self.pool).await?.into_iter().map(view));
         }
         out.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.alert_id.cmp(&a.alert_id)));
-        out.truncate(limit as usize);
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect())
     }
 
     /// Open alerts the caller may see, counted by level (all of them, not a page).

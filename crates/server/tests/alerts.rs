@@ -58,6 +58,19 @@ on_both_stores!(
         );
         assert!(alerts(&h, "bank2", "").await.is_empty());
         assert_eq!(alerts(&h, "regulator", "").await.len(), 3);
+        // Paged: one at a time, in the list's order; an offset out of range is refused.
+        let all = alerts(&h, "regulator", "").await;
+        for i in 0..3 {
+            let one = alerts(&h, "regulator", &format!("?limit=1&offset={i}")).await;
+            assert_eq!(one, vec![all[i].clone()], "page {i}");
+        }
+        assert!(alerts(&h, "regulator", "?offset=3").await.is_empty());
+        for bad in ["-1", "10001"] {
+            let (s, v) = h
+                .get(&format!("/v1/alerts?offset={bad}"), "regulator")
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        }
         // The overview's counts by level agree with the list, in each caller's scope; an
         // enterprise gets none.
         for who in ["bank", "bank2", "regulator", "ent0"] {

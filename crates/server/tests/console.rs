@@ -865,7 +865,7 @@ on_both_stores!(
         let (status, page) = get(&h, &bank, &format!("/console/loans/{loan}")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(
-            page.contains("data-test=\"outstanding\"") && page.contains("applied"),
+            page.contains("data-test=\"outstanding\"") && page.contains("Applied"),
             "{page}"
         );
         // Another bank: not listed, not found; the regulator sees it; an enterprise has none.
@@ -963,3 +963,46 @@ on_both_stores!(
         assert_eq!(h.platform().registry().list().len(), 2);
     }
 );
+
+on_both_stores!(alerts_are_paged_in_the_console, |h: Harness| async move {
+    use xinrong_platform::alerts::{RaisedAlert, load};
+    h.grant("ent0", "bank", "post_loan", &in_days(30)).await;
+    let batch: Vec<RaisedAlert> = (0..105)
+        .map(|i| RaisedAlert {
+            date: "2025-01-31".parse().unwrap(),
+            uscc: h.enterprises[0].parse().unwrap(),
+            signal: format!("signal_{i:03}"),
+            level: "yellow".into(),
+            rule: "test".into(),
+            description: "a test rule".into(),
+            evidence: format!("n={i}"),
+            action_en: "Review the file".into(),
+            action_zh: "复核档案".into(),
+            rules: "0123abcd".into(),
+        })
+        .collect();
+    load(h.platform().pool(), &batch, "test").await.unwrap();
+    let bank = sign_in(&h, "bank").await;
+    let rows = |page: &str| page.matches("data-test=\"alert-act\"").count();
+    let (_, first) = get(&h, &bank, "/console/alerts").await;
+    assert_eq!(rows(&first), 100);
+    assert!(first.contains("page=1\""), "a link to the older page");
+    let (_, second) = get(&h, &bank, "/console/alerts?status=open&level=&page=1").await;
+    assert_eq!(rows(&second), 5);
+    assert!(second.contains("page=0\"") && !second.contains("page=2\""));
+    // Together the two pages hold every alert once.
+    let evidence = |page: &str| -> Vec<String> {
+        page.split("<small>n=")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap().to_string())
+            .collect()
+    };
+    let mut seen = evidence(&first);
+    seen.extend(evidence(&second));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 105);
+    // The overview counts all of them, not a page.
+    let (_, home) = get(&h, &bank, "/console/").await;
+    assert!(home.contains(">105<"), "{home}");
+});

@@ -163,6 +163,15 @@ pub(super) struct Variant<C> {
     body: C,
 }
 
+/// Serializer methods that widen a small integer to the 64-bit one written.
+macro_rules! widened {
+    ($($name:ident($t:ty) => $to:ident),* $(,)?) => {
+        $(fn $name(self, v: $t) -> Result<()> {
+            self.$to(v.into())
+        })*
+    };
+}
+
 impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     type Ok = ();
     type Error = CanonicalError;
@@ -179,14 +188,13 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.serialize_i64(v.into())
+    widened! {
+        serialize_i8(i8) => serialize_i64,
+        serialize_i16(i16) => serialize_i64,
+        serialize_i32(i32) => serialize_i64,
+        serialize_u8(u8) => serialize_u64,
+        serialize_u16(u16) => serialize_u64,
+        serialize_u32(u32) => serialize_u64,
     }
     fn serialize_i64(self, v: i64) -> Result<()> {
         self.integer(v);
@@ -203,15 +211,6 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
                 ))),
             },
         }
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.serialize_u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<()> {
         self.integer(v);

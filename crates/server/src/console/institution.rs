@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query, State};
 use minijinja::{Value, context};
 use serde::Deserialize;
-use xinrong_platform::alerts::AlertFilter;
+use xinrong_platform::alerts::{AlertFilter, MAX_OFFSET};
 use xinrong_platform::{Id, Kind, Page, QueryRecord};
 
 use super::charts::{bars, gauge};
@@ -370,24 +370,34 @@ pub(super) async fn query(
 pub(super) struct AlertQuery {
     level: Option<String>,
     status: Option<String>,
+    page: Option<i64>,
 }
+
+/// Alerts per page of the console's list.
+const ALERTS_PAGE: i64 = 100;
 
 pub(super) async fn alerts(
     State(state): Shared,
     signed: Signed,
     Query(q): Query<AlertQuery>,
 ) -> PageResult {
+    let at = q.page.unwrap_or(0).clamp(0, MAX_OFFSET / ALERTS_PAGE);
     let filter = AlertFilter {
         status: Some(q.status.clone().unwrap_or_else(|| "open".into())),
         level: q.level.clone().filter(|l| !l.is_empty()),
-        limit: Some(200),
+        // One more than a page: whether an older page exists.
+        limit: Some(ALERTS_PAGE + 1),
+        offset: Some(at * ALERTS_PAGE),
         ..AlertFilter::default()
     };
-    let rows = state
+    let mut rows = state
         .platform
         .alerts(&signed.who, &filter)
         .await
         .map_err(fail(&state, &signed))?;
+    let older =
+        (rows.len() as i64 > ALERTS_PAGE && (at + 1) * ALERTS_PAGE <= MAX_OFFSET).then_some(at + 1);
+    rows.truncate(ALERTS_PAGE as usize);
     let zh = signed.lang == super::Lang::Zh;
     let rows: Vec<Value> = rows
         .iter()
@@ -410,6 +420,8 @@ pub(super) async fn alerts(
         level => q.level,
         status => filter.status,
         may_act => signed.who.kind.may_query_scores(),
+        newer => (at > 0).then_some(at - 1),
+        older,
     };
     Ok(page(&state, &signed, "alerts.html", "/console/alerts", ctx))
 }

@@ -405,6 +405,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("draft", "Draft", "草稿"),
     ("challenger", "Challenger", "挑战者"),
     ("retired", "Retired", "已退役"),
+    ("decided", "Decided", "已决策"),
+    ("repaid", "Repaid", "已还款"),
     (
         "consent_ended",
         "no longer live (revoked or expired): nothing new is shown under it",
