@@ -56,6 +56,13 @@ impl<'a> Writer<'a> {
         serde_json::to_writer(&mut *self.out, s).expect("writing to memory");
     }
 
+    /// `{"variant":`, before a tuple or struct variant's body (the one key needs no sorting).
+    fn variant_key(&mut self, variant: &str) {
+        self.out.push(b'{');
+        self.string(variant);
+        self.out.push(b':');
+    }
+
     fn integer(&mut self, n: impl itoa::Integer) {
         self.out
             .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
@@ -309,9 +316,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Variant<Array<'w, 'a>>> {
-        self.out.push(b'{');
-        self.string(variant);
-        self.out.push(b':');
+        self.variant_key(variant);
         Ok(Variant {
             body: self.serialize_seq(Some(len))?,
         })
@@ -338,9 +343,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Variant<Object<'w, 'a>>> {
-        self.out.push(b'{');
-        self.string(variant);
-        self.out.push(b':');
+        self.variant_key(variant);
         Ok(Variant {
             body: self.serialize_map(Some(len))?,
         })
