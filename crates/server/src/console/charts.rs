@@ -152,12 +152,13 @@ pub fn bars(title: &str, rows: &[(String, &str, u64)]) -> String {
         let width = 260.0 * *n as f64 / max;
         let _ = write!(
             svg,
-            r#"<text class="axis" x="90" y="{:.1}" text-anchor="end">{}</text><rect class="bar {}" x="100" y="{y:.1}" width="{width:.1}" height="20"/><text class="axis" x="{:.1}" y="{:.1}">{n}</text>"#,
+            r#"<text class="axis" x="90" y="{:.1}" text-anchor="end">{}</text><rect class="bar {}" x="100" y="{y:.1}" width="{width:.1}" height="20"/><text class="axis" x="{:.1}" y="{:.1}">{}</text>"#,
             y + 15.0,
             escape(label),
             escape(class),
             106.0 + width,
-            y + 15.0
+            y + 15.0,
+            super::format::group(&n.to_string())
         );
     }
     svg.push_str("</svg>");
@@ -259,5 +260,7 @@ mod tests {
         assert!(chart.contains("<circle") && !chart.contains("NaN"));
         let b = bars("a", &[("red".into(), "red", 0), ("blue".into(), "blue", 3)]);
         assert!(b.contains(r#"width="0.0""#) && b.contains(r#"width="260.0""#));
+        let big = bars("a", &[("A".into(), "blue", 1_234_567)]);
+        assert!(big.contains(">1,234,567</text>"), "{big}");
     }
 }

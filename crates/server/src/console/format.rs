@@ -67,8 +67,8 @@ fn format_money(v: Value) -> String {
     format!("{sign}{}.{frac:0<2}", group(int))
 }
 
-/// Digits grouped by thousands.
-fn group(int: &str) -> String {
+/// Digits grouped by thousands (the charts' values too).
+pub(super) fn group(int: &str) -> String {
     let mut grouped = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {
