@@ -521,6 +521,20 @@ enum Scope {
     },
 }
 
+impl Scope {
+    /// The institution the alerts must be routed to and the enterprises they may be about
+    /// (none: any), as [`alert_clauses`] takes them.
+    fn parts(self) -> (Option<String>, Option<Vec<String>>) {
+        match self {
+            Scope::All => (None, None),
+            Scope::Mine {
+                institution,
+                enterprises,
+            } => (Some(institution), Some(enterprises.into_iter().collect())),
+        }
+    }
+}
+
 impl Platform {
     /// The regulator and the operator see every alert; a bank or guarantor its own, of the
     /// enterprises that (still) give it a live post-loan monitoring consent. An enterprise
@@ -595,13 +609,7 @@ impl Platform {
             .as_deref()
             .map(|e| crate::scoring::parse_uscc("enterprise", e))
             .transpose()?;
-        let (mine, mut wanted): (Option<String>, Option<Vec<String>>) = match scope {
-            Scope::All => (None, None),
-            Scope::Mine {
-                institution,
-                enterprises,
-            } => (Some(institution), Some(enterprises.into_iter().collect())),
-        };
+        let (mine, mut wanted) = scope.parts();
         if let Some(e) = &enterprise {
             wanted = Some(match wanted {
                 Some(w) if !w.iter().any(|x| x == e.as_str()) => Vec::new(),
@@ -635,13 +643,7 @@ impl Platform {
         &self,
         by: &Institution,
     ) -> Result<std::collections::BTreeMap<String, u64>, PlatformError> {
-        let (mine, wanted) = match self.alert_scope(by)? {
-            Scope::All => (None, None),
-            Scope::Mine {
-                institution,
-                enterprises,
-            } => (Some(institution), Some(enterprises.into_iter().collect())),
-        };
+        let (mine, wanted) = self.alert_scope(by)?.parts();
         let mut counts = std::collections::BTreeMap::new();
         for (clause, binds) in alert_clauses(Some("open"), None, mine, wanted) {
             let sql = format!("SELECT level, COUNT(*) FROM alerts WHERE {clause} GROUP BY level");

@@ -14,7 +14,6 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use xinrong_core::Uscc;
 use xinrong_credit::agreement::{Criteria, RateBasis, Shares};
 use xinrong_credit::{Agreement, Candidate, Standing};
@@ -86,7 +85,7 @@ fn agreement_view(a: &Agreement, s: &Standing) -> Value {
 }
 
 fn answer_hash(v: &Value) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical_json(v))))
+    crate::queries::tagged_sha256(&canonical_json(v))
 }
 
 impl Platform {

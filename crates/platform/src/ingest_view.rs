@@ -1,8 +1,9 @@
 //! What arrived by batch ingest, for the operator and regulators: each source's totals and
 //! when it last received a file (how fresh it is), the history of ingested files, and the
 //! quality issues that `xinrong quality` raised against sources and their providers, with
-//! where each stands. Read from the store the CLI writes (`store/catalog.db`,
-//! `store/quality_issues.json`); nothing here writes.
+//! where each stands. Read from the store that ingest writes (`store/catalog.db`, opened as
+//! ingest opens it, so a store without one gets an empty catalogue) and from
+//! `store/quality_issues.json`; nothing else is written.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -113,7 +114,9 @@ fn overview(store: &Path, page: usize) -> Result<IngestOverview, PlatformError> 
         t.rows += e.rows;
         t.accepted += e.accepted;
         t.quarantined += e.quarantined;
-        t.latest = t.latest.clone().max(e.time.clone());
+        if e.time > t.latest {
+            t.latest.clone_from(&e.time);
+        }
     }
     let mut sources: Vec<SourceTotals> = sources.into_values().collect();
     sources.sort_by(|a, b| b.latest.cmp(&a.latest).then(a.source.cmp(&b.source)));

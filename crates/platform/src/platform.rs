@@ -549,6 +549,21 @@ impl Platform {
         self.registry.list()
     }
 
+    /// A published model in full (its bins, metrics and report data), for regulators and the
+    /// operator, who answer for the models in use; others see the registry's summaries only.
+    pub fn published_model(
+        &self,
+        by: &Institution,
+        version: &str,
+    ) -> Result<Arc<crate::registry::Published>, PlatformError> {
+        if !matches!(by.kind, Kind::Regulator | Kind::Operator) {
+            return Err(PlatformError::role(
+                "only regulators and the operator read a model in full",
+            ));
+        }
+        self.registry.get(Some(version))
+    }
+
     /// The operator publishes a model artifact.
     pub async fn publish_model(
         &self,

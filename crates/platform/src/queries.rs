@@ -66,11 +66,17 @@ impl Answer {
 
     /// `sha256:` and the hex SHA-256 of the canonical text: the ledger entry's `answer_hash`.
     pub fn sha256(&self) -> String {
-        format!(
-            "sha256:{}",
-            hex::encode(Sha256::digest(self.text().as_bytes()))
-        )
+        tagged_sha256(self.text())
     }
+}
+
+/// `sha256:` and the hex SHA-256 of a canonical text, as ledger entries name the hash of an
+/// answer, a rule trace or a set of terms.
+pub(crate) fn tagged_sha256(canonical: &str) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    )
 }
 
 impl PartialEq for Answer {

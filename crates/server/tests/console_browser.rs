@@ -329,18 +329,7 @@ async fn set_up(h: &Harness) -> Fixture {
     xinrong_platform::alerts::load(h.platform().pool(), &[alert], "test")
         .await
         .unwrap();
-    let terms = json!({
-        "bank": h.ids["bank"], "fee_rate": "0.01", "capacity": "50000000.00",
-        "per_firm_cap": "5000000.00", "warning_rate": "0.03", "cap_rate": "0.05",
-        "compensate_after_days": 90,
-        "criteria": {"products": ["guaranteed_loan"], "max_term_months": 36},
-        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"},
-    });
-    let (s, a) = h
-        .post("/v1/agreements", "guarantor", json!({"terms": terms}))
-        .await;
-    assert!(s.is_success(), "{a}");
-    let agreement = a["record"]["agreement_id"].as_str().unwrap();
+    let agreement = common::sign(h, common::terms(&h.ids["bank"], 5e7)).await;
     let (decision, amount) = common::approved(h, &ent0, "browser-1", "300000").await;
     let (s, g) = h
         .post(
@@ -578,27 +567,22 @@ async fn every_role_signs_in_and_every_page_renders_in_a_real_browser() {
     );
     c.close().await.unwrap();
 
-    // Another bank cannot open the bank's query: not found.
-    let c = browser(&driver, &profiles.path().join("bank2")).await;
-    sign_in(&c, &h.base, &h.keys["bank2"]).await;
-    c.goto(&format!("{}/console/queries/{query_id}", h.base))
-        .await
-        .unwrap();
-    heading_when(&c, |t| t.starts_with("404")).await;
-    check_accessible(&c, "4-bank2-404", &axe, Some(404)).await;
-    c.close().await.unwrap();
-
-    // An enterprise cannot open another enterprise's page: not found.
-    let c = browser(&driver, &profiles.path().join("ent0-other")).await;
-    sign_in(&c, &h.base, &h.keys["ent0"]).await;
-    c.goto(&format!(
-        "{}/console/enterprises/{}?purpose=pre_loan",
-        h.base, h.enterprises[1]
-    ))
-    .await
-    .unwrap();
-    heading_when(&c, |t| t.starts_with("404")).await;
-    c.close().await.unwrap();
+    // Another bank cannot open the bank's query, nor an enterprise another enterprise's page:
+    // not found, on an error page that passes the same checks.
+    for (who, path) in [
+        ("bank2", format!("/console/queries/{query_id}")),
+        (
+            "ent0",
+            format!("/console/enterprises/{}?purpose=pre_loan", h.enterprises[1]),
+        ),
+    ] {
+        let c = browser(&driver, &profiles.path().join(format!("{who}-404"))).await;
+        sign_in(&c, &h.base, &h.keys[who]).await;
+        c.goto(&format!("{}{path}", h.base)).await.unwrap();
+        heading_when(&c, |t| t.starts_with("404")).await;
+        check_accessible(&c, &format!("4-{who}-404"), &axe, Some(404)).await;
+        c.close().await.unwrap();
+    }
 
     // The enterprise revokes the bank's consent in the console; the API refuses the bank at once.
     let (status, _) = h.score("bank", &h.enterprises[0], "pre_loan").await;

@@ -7,32 +7,10 @@
 mod common;
 
 use chrono::{Days, Utc};
-use common::{Harness, Store, approved, code, lenient_bank, verifier};
+use common::{Harness, Store, approved, code, lenient_bank, sign, terms, verifier};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use xinrong_ledger::{Entry, Receipt};
-
-fn terms(bank: &str, capacity: f64) -> Value {
-    json!({
-        "bank": bank,
-        "fee_rate": "0.01",
-        "capacity": format!("{capacity:.2}"),
-        "per_firm_cap": format!("{capacity:.2}"),
-        "warning_rate": "0.03",
-        "cap_rate": "0.05",
-        "compensate_after_days": 90,
-        "criteria": {"products": ["guaranteed_loan"], "max_term_months": 36},
-        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"},
-    })
-}
-
-async fn sign(h: &Harness, terms: Value) -> String {
-    let (s, a) = h
-        .post("/v1/agreements", "guarantor", json!({"terms": terms}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{a}");
-    a["record"]["agreement_id"].as_str().unwrap().to_string()
-}
 
 on_both_stores!(
     an_approved_loan_inside_the_agreement_is_guaranteed_at_once_and_never_past_capacity,

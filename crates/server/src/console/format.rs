@@ -20,16 +20,22 @@ pub(super) fn add_filters(env: &mut Environment<'static>) {
     env.add_filter("minute", |state: &minijinja::State, v: String| {
         time_element(&page_lang(state), &v, true)
     });
-    env.add_filter("say", |state: &minijinja::State, code: String| {
-        let lang = if page_lang(state) == "en" {
-            Lang::En
-        } else {
-            Lang::Zh
-        };
-        words(lang)
-            .get(code.as_str())
-            .map_or(code.clone(), |w| w.to_string())
-    });
+    env.add_filter("say", say);
+}
+
+/// A status code in the page's language: the word for `prefix` + `code` (a prefix keeps
+/// codes of different kinds apart, `issue_open` beside an alert's `open`), else the code as
+/// it is.
+fn say(state: &minijinja::State, code: String, prefix: Option<String>) -> String {
+    let lang = if page_lang(state) == "en" {
+        Lang::En
+    } else {
+        Lang::Zh
+    };
+    let key = format!("{}{code}", prefix.unwrap_or_default());
+    words(lang)
+        .get(key.as_str())
+        .map_or(code, |w| w.to_string())
 }
 
 /// A date as the page's language writes it, in a `<time>` element that carries the instant

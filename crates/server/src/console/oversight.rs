@@ -87,16 +87,9 @@ pub(super) async fn model_report(
     signed: Signed,
     Path(version): Path<String>,
 ) -> PageResult {
-    if !matches!(signed.who.kind, Kind::Regulator | Kind::Operator) {
-        return Err(fail(&state, &signed)(xinrong_platform::PlatformError::role(
-            "only regulators and the operator read model reports",
-        ))
-        .into());
-    }
     let published = state
         .platform
-        .registry()
-        .get(Some(&version))
+        .published_model(&signed.who, &version)
         .map_err(fail(&state, &signed))?;
     let lang = match signed.lang {
         Lang::Zh => xinrong_scorecard::Lang::Zh,

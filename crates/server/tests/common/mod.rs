@@ -559,3 +559,28 @@ pub async fn upload_with_a_bad_row(h: &Harness) -> String {
     );
     b["report"]["asset_id"].as_str().unwrap().to_string()
 }
+
+/// Terms of a guarantee agreement with `bank`: guaranteed loans up to 36 months, `capacity`
+/// yuan in all and per firm, warning at 3% and cap at 5%, risk shared 20/40/20/20.
+pub fn terms(bank: &str, capacity: f64) -> Value {
+    json!({
+        "bank": bank,
+        "fee_rate": "0.01",
+        "capacity": format!("{capacity:.2}"),
+        "per_firm_cap": format!("{capacity:.2}"),
+        "warning_rate": "0.03",
+        "cap_rate": "0.05",
+        "compensate_after_days": 90,
+        "criteria": {"products": ["guaranteed_loan"], "max_term_months": 36},
+        "shares": {"bank": "0.2", "guarantor": "0.4", "reguarantor": "0.2", "government": "0.2"},
+    })
+}
+
+/// The guarantor signs an agreement on `terms`; its id.
+pub async fn sign(h: &Harness, terms: Value) -> String {
+    let (s, a) = h
+        .post("/v1/agreements", "guarantor", json!({"terms": terms}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    a["record"]["agreement_id"].as_str().unwrap().to_string()
+}
