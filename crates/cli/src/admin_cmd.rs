@@ -196,13 +196,8 @@ async fn log_admin_actions(store: &StoreArgs, pool: &xinrong_platform::AnyPool) 
     if waiting == 0 {
         return Ok(());
     }
-    let dir = store.dir.ledger();
-    let opened = tokio::task::spawn_blocking(move || {
-        xinrong_ledger::Ledger::open_or_create(&dir, xinrong_platform::LEDGER_NAME)
-    })
-    .await?;
-    match opened {
-        Ok((ledger, _)) => {
+    match xinrong_platform::journal::open_ledger(pool, &store.dir.ledger()).await {
+        Ok(ledger) => {
             let ledger = std::sync::Arc::new(ledger);
             xinrong_platform::journal::reconcile(pool, &ledger, ledger.size()).await?;
             let done = xinrong_platform::journal::drain(pool, &ledger).await?;
@@ -213,7 +208,7 @@ async fn log_admin_actions(store: &StoreArgs, pool: &xinrong_platform::AnyPool) 
                 );
             }
         }
-        Err(xinrong_ledger::LedgerError::Locked(_)) => {
+        Err(xinrong_platform::PlatformError::Ledger(xinrong_ledger::LedgerError::Locked(_))) => {
             eprintln!("the running server appends this action to the ledger within seconds");
         }
         Err(e) => return Err(e.into()),

@@ -15,15 +15,33 @@ use xinrong_ledger::{Receipt, VerifierKey};
 mod common;
 use common::{Served, free_address, ok};
 
-/// Every acknowledged query is there, with a receipt that verifies against the ledger's key.
-fn assert_all_found(client: &Client, base: &str, bank_key: &str, acked: &[String], when: &str) {
+/// The receipt in a read-back body verifies against the ledger's key and is the receipt of
+/// the record's own entry: a record written beside an entry that was lost in the kill must not
+/// survive to point at the entry that later took its index.
+fn assert_own_receipt(body: &Value, key: &VerifierKey, id: &str) {
+    let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
+    receipt.verify(key).unwrap();
+    assert!(
+        receipt.entry.contains(&format!("\"{id}\"")),
+        "the receipt of {id} is another entry's: {}",
+        receipt.entry
+    );
+}
+
+/// The ledger's public key, as the server publishes it.
+fn ledger_key(client: &Client, base: &str) -> VerifierKey {
     let head: Value = client
         .get(format!("{base}/v1/ledger/checkpoint"))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    let key = VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap();
+    VerifierKey::decode(head["verifier_key"].as_str().unwrap()).unwrap()
+}
+
+/// Every acknowledged query is there, with a receipt that verifies against the ledger's key.
+fn assert_all_found(client: &Client, base: &str, bank_key: &str, acked: &[String], when: &str) {
+    let key = ledger_key(client, base);
     let mut missing = Vec::new();
     for id in acked {
         let r = client
@@ -36,8 +54,7 @@ fn assert_all_found(client: &Client, base: &str, bank_key: &str, acked: &[String
             continue;
         }
         let body: Value = r.json().unwrap();
-        let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
-        receipt.verify(&key).unwrap();
+        assert_own_receipt(&body, &key, id);
     }
     assert!(
         missing.is_empty(),
@@ -79,6 +96,7 @@ fn assert_decisions_found(
     uscc: &str,
     acked: &[(String, String)],
 ) {
+    let key = ledger_key(client, base);
     for (k, (request_key, id)) in acked.iter().enumerate() {
         let r = client
             .get(format!("{base}/v1/decisions/{id}"))
@@ -86,6 +104,7 @@ fn assert_decisions_found(
             .send()
             .unwrap();
         assert_eq!(r.status(), 200, "acknowledged decision {id} lost");
+        assert_own_receipt(&r.json().unwrap(), &key, id);
         // A sample of retries: the same decision comes back.
         if k % 25 == 0 {
             let again: Value = client

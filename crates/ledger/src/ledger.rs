@@ -1,15 +1,23 @@
 //! The log as a running service: one committer thread appends batches of entries
 //! (group commit: one set of fsyncs and one signed checkpoint per batch) while any number
 //! of threads submit entries and read proofs.
+//!
+//! A batch is acknowledged once its entries are durable and its checkpoint is signed. The
+//! checkpoint's line in `checkpoints.log` is made durable with the next batch's entries, or
+//! as soon as the committer is idle, so a batch waits for one round of fsyncs, not two. A
+//! crash in between loses no acknowledged entry: the entries are on disk, and opening the log
+//! signs a checkpoint of every intact entry, from which the log proves consistency with the
+//! checkpoint the receipt carried (an Ed25519 log signs the very same note again).
 
 use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 
 use std::thread::JoinHandle;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::error::LedgerError;
 use crate::keys::{SigningKey, VerifierKey};
@@ -28,6 +36,10 @@ use crate::tree::{Frontier, node_count};
 const MAX_BATCH: usize = 4096;
 /// Submissions waiting beyond this block their submitters (back-pressure).
 const QUEUE_DEPTH: usize = 1 << 16;
+/// Most entries submitted but not yet durable at any time (queued, in the batch being
+/// committed, or held by the one submitter waiting for room): after a crash, at most this many
+/// submitted indices are given again.
+pub const MAX_IN_FLIGHT: u64 = (QUEUE_DEPTH + MAX_BATCH + 1) as u64;
 
 /// The latest signed checkpoint, as issued.
 #[derive(Clone, Debug)]
@@ -53,6 +65,8 @@ pub struct Reader {
 }
 
 struct Job {
+    /// The index the entry was given when submitted.
+    index: u64,
     entry: String,
     reply: oneshot::Sender<Result<Ack, LedgerError>>,
 }
@@ -70,7 +84,10 @@ struct Ack {
 
 /// An append that has been submitted. Its receipt arrives once the entry is durable:
 /// [`Pending::wait`] blocks a thread for it, [`Pending::receipt`] awaits it in async code.
-pub struct Pending(oneshot::Receiver<Result<Ack, LedgerError>>);
+pub struct Pending {
+    index: u64,
+    reply: oneshot::Receiver<Result<Ack, LedgerError>>,
+}
 
 fn stopped() -> LedgerError {
     LedgerError::WriterStopped("the writer exited".to_string())
@@ -83,10 +100,19 @@ impl Ack {
 }
 
 impl Pending {
-    /// Blocks until the entry is on disk and covered by a signed checkpoint. Must not be
+    /// The index the entry will have once it is durable. A record may carry it before the
+    /// receipt arrives (and be written while the entry is), as long as a record whose entry
+    /// never became durable is dropped: after a crash, an index past the recovered log's size
+    /// is given again to another entry.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Blocks until the entry is on disk and covered by a signed checkpoint (see the module's
+    /// note on when that checkpoint's own line is on disk). Must not be
     /// called from async code (use [`Pending::receipt`] there).
     pub fn wait(self) -> Result<Receipt, LedgerError> {
-        self.0
+        self.reply
             .blocking_recv()
             .unwrap_or_else(|_| Err(stopped()))
             .map(Ack::into_receipt)
@@ -94,7 +120,7 @@ impl Pending {
 
     /// Awaits the receipt without blocking a thread.
     pub async fn receipt(self) -> Result<Receipt, LedgerError> {
-        self.0
+        self.reply
             .await
             .unwrap_or_else(|_| Err(stopped()))
             .map(Ack::into_receipt)
@@ -104,7 +130,14 @@ impl Pending {
 /// An open log with its writer.
 pub struct Ledger {
     shared: Arc<Reader>,
-    queue: Option<SyncSender<Job>>,
+    /// The queue to the committer, with the index the next submitted entry gets: held
+    /// together, so that the queue's order is the indices' order.
+    queue: Mutex<Option<(SyncSender<Job>, u64)>>,
+    /// How many entries were ever submitted, readable without waiting for the queue's lock
+    /// (a submitter may hold it while the queue is full).
+    submitted: AtomicU64,
+    /// The size of the log's latest checkpoint, as the committer publishes it.
+    durable: watch::Receiver<u64>,
     committer: Option<JoinHandle<()>>,
     recovery: Recovery,
 }
@@ -144,11 +177,14 @@ impl Ledger {
             config,
             verifier,
         });
+        let recovered_size = recovered.frontier.size();
         let committer = Committer {
             entries: append_handle(&shared.layout.entries())?,
             index: append_handle(&shared.layout.index())?,
             tree: append_handle(&shared.layout.tree())?,
             checkpoints: append_handle(&shared.layout.checkpoints())?,
+            checkpoint_unsynced: false,
+            published: watch::Sender::new(recovered_size),
             entries_len: recovered.entries_len,
             frontier: recovered.frontier,
             key,
@@ -168,10 +204,13 @@ impl Ledger {
             // Entries made durable just before a crash, or a new log: sign the recovered
             // state so that every size the log serves has a checkpoint.
             committer.issue_checkpoint()?;
+            committer.sync_checkpoints()?;
         }
         let mut ledger = Ledger {
             shared,
-            queue: Some(queue),
+            queue: Mutex::new(Some((queue, committer.frontier.size()))),
+            submitted: AtomicU64::new(committer.frontier.size()),
+            durable: committer.published.subscribe(),
             committer: None,
             recovery: recovered.report,
         };
@@ -212,12 +251,42 @@ impl Ledger {
             )));
         }
         let (reply, receive) = oneshot::channel();
-        let queue = self
-            .queue
-            .as_ref()
-            .expect("queue lives as long as the ledger");
-        queue.send(Job { entry, reply }).map_err(|_| stopped())?;
-        Ok(Pending(receive))
+        let mut queue = self.queue.lock().expect("ledger queue lock");
+        let (queue, next) = queue.as_mut().expect("queue lives as long as the ledger");
+        let index = *next;
+        queue
+            .send(Job {
+                index,
+                entry,
+                reply,
+            })
+            .map_err(|_| stopped())?;
+        *next += 1;
+        self.submitted.store(*next, Ordering::Release);
+        Ok(Pending {
+            index,
+            reply: receive,
+        })
+    }
+
+    /// Waits until the submitted entry at `index` is durable and covered by a checkpoint, so
+    /// that a record written beside its entry (see [`Pending::index`]) can be given its
+    /// receipt. An index never submitted is out of range at once.
+    pub async fn durable(&self, index: u64) -> Result<(), LedgerError> {
+        let submitted = self.submitted.load(Ordering::Acquire);
+        if index >= submitted {
+            return Err(LedgerError::OutOfRange(format!(
+                "entry {index} was never submitted: the log has {submitted}"
+            )));
+        }
+        let mut size = self.durable.clone();
+        if *size.borrow_and_update() > index {
+            return Ok(());
+        }
+        size.wait_for(|&size| size > index)
+            .await
+            .map(|_| ())
+            .map_err(|_| stopped())
     }
 
     /// Appends an entry and returns its receipt once it is durable.
@@ -397,7 +466,12 @@ impl Reader {
 
 impl Drop for Ledger {
     fn drop(&mut self) {
-        drop(self.queue.take());
+        drop(
+            self.queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
         if let Some(handle) = self.committer.take() {
             let _ = handle.join();
         }
@@ -410,6 +484,10 @@ struct Committer {
     index: File,
     tree: File,
     checkpoints: File,
+    /// Whether a checkpoint line was written since `checkpoints` was last flushed.
+    checkpoint_unsynced: bool,
+    /// Tells waiters of [`Ledger::durable`] each new checkpoint's size.
+    published: watch::Sender<u64>,
     entries_len: u64,
     frontier: Frontier,
     key: SigningKey,
@@ -419,7 +497,21 @@ struct Committer {
 impl Committer {
     fn run(mut self, jobs: Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while let Ok(first) = jobs.recv() {
+        loop {
+            let first = match jobs.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    // Idle: flush the last checkpoint now rather than with the next batch.
+                    if let Err(error) = self.sync_checkpoints() {
+                        return stop(&error, &mut batch, &jobs);
+                    }
+                    match jobs.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    }
+                }
+            };
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match jobs.try_recv() {
@@ -428,22 +520,11 @@ impl Committer {
                 }
             }
             if let Err(error) = self.commit(&mut batch) {
-                // After a failed write the files may hold a partial batch; refuse everything
-                // from now on so that the next open recovers from a known state.
-                let message = error.to_string();
-                for job in batch.drain(..) {
-                    let _ = job
-                        .reply
-                        .send(Err(LedgerError::WriterStopped(message.clone())));
-                }
-                for job in jobs.try_iter() {
-                    let _ = job
-                        .reply
-                        .send(Err(LedgerError::WriterStopped(message.clone())));
-                }
-                return;
+                return stop(&error, &mut batch, &jobs);
             }
         }
+        // Closed: the last checkpoint goes to disk before the log is released.
+        let _ = self.sync_checkpoints();
     }
 
     fn commit(&mut self, batch: &mut Vec<Job>) -> Result<(), LedgerError> {
@@ -454,7 +535,14 @@ impl Committer {
         let mut offsets = Vec::with_capacity(batch.len() * 8);
         let mut nodes = Vec::with_capacity(batch.len() * 2 + 64);
         let mut leaves = Vec::with_capacity(batch.len());
-        for job in batch.iter() {
+        for (i, job) in batch.iter().enumerate() {
+            if job.index != first_index + i as u64 {
+                return Err(LedgerError::WriterStopped(format!(
+                    "entry submitted as {} would be written at {}",
+                    job.index,
+                    first_index + i as u64
+                )));
+            }
             let leaf = suite.leaf_hash(job.entry.as_bytes());
             offsets.extend_from_slice(&(self.entries_len + records.len() as u64).to_be_bytes());
             Record::encode(job.entry.as_bytes(), &leaf, &mut records);
@@ -472,22 +560,29 @@ impl Committer {
         (&self.tree)
             .write_all(&tree_bytes)
             .map_err(LedgerError::io(layout.tree()))?;
-        // The three files are made durable at once (the device serves the three flushes
-        // together, so a batch waits for the slowest, not their sum); the checkpoint that
-        // covers them only after all three are.
+        // The three files, and the previous batch's checkpoint line if it is not yet on disk,
+        // are made durable at once (the device serves the flushes together, so a batch waits
+        // for the slowest, not their sum).
         let sync = |file: &File, path: std::path::PathBuf| {
             file.sync_data().map_err(LedgerError::io(&path))
         };
+        let checkpoint_unsynced = self.checkpoint_unsynced;
         let (entries, index) = std::thread::scope(|s| {
             let entries = s.spawn(|| sync(&self.entries, layout.entries()));
             let index = s.spawn(|| sync(&self.index, layout.index()));
+            let checkpoints = checkpoint_unsynced
+                .then(|| s.spawn(|| sync(&self.checkpoints, layout.checkpoints())));
             let tree = sync(&self.tree, layout.tree());
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<(), LedgerError>>| {
+                h.join().expect("an fsync does not panic")
+            };
             (
-                entries.join().expect("an fsync does not panic"),
-                index.join().expect("an fsync does not panic").and(tree),
+                joined(entries).and(checkpoints.map_or(Ok(()), joined)),
+                joined(index).and(tree),
             )
         });
         entries.and(index)?;
+        self.checkpoint_unsynced = false;
         self.entries_len += records.len() as u64;
         self.shared.nodes.remember(first_node, &nodes);
 
@@ -508,7 +603,8 @@ impl Committer {
         Ok(())
     }
 
-    /// Signs, stores (durably) and publishes a checkpoint of the current tree.
+    /// Signs, writes and publishes a checkpoint of the current tree; its line is flushed by
+    /// [`Committer::sync_checkpoints`] or with the next batch.
     fn issue_checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
         let checkpoint = Checkpoint {
             origin: self.shared.config.origin.clone(),
@@ -518,10 +614,34 @@ impl Committer {
         let note = checkpoint.sign(&self.key);
         (&self.checkpoints)
             .write_all(checkpoint_line(&note).as_bytes())
-            .and_then(|()| self.checkpoints.sync_data())
             .map_err(LedgerError::io(self.shared.layout.checkpoints()))?;
+        self.checkpoint_unsynced = true;
+        let size = checkpoint.size;
         let signed = SignedCheckpoint { note, checkpoint };
         *self.shared.latest.write().expect("checkpoint lock") = Some(signed.clone());
+        self.published.send_replace(size);
         Ok(signed)
+    }
+
+    /// Makes the checkpoint lines written so far durable.
+    fn sync_checkpoints(&mut self) -> Result<(), LedgerError> {
+        if self.checkpoint_unsynced {
+            self.checkpoints
+                .sync_data()
+                .map_err(LedgerError::io(self.shared.layout.checkpoints()))?;
+            self.checkpoint_unsynced = false;
+        }
+        Ok(())
+    }
+}
+
+/// After a failed write the files may hold a partial batch; the writer refuses everything
+/// from then on, so that the next open recovers from a known state.
+fn stop(error: &LedgerError, batch: &mut Vec<Job>, jobs: &Receiver<Job>) {
+    let message = error.to_string();
+    for job in batch.drain(..).chain(jobs.try_iter()) {
+        let _ = job
+            .reply
+            .send(Err(LedgerError::WriterStopped(message.clone())));
     }
 }

@@ -40,7 +40,7 @@ pub use entry::Entry;
 pub use error::{KeyError, LedgerError, NoteError, VerifyError};
 pub use keys::{SM2_DISTID, SigningKey, VerifierKey};
 pub use layout::{LOG_FORMAT, Layout, LogConfig};
-pub use ledger::{Ledger, Pending, Reader, SignedCheckpoint};
+pub use ledger::{Ledger, MAX_IN_FLIGHT, Pending, Reader, SignedCheckpoint};
 pub use note::{Checkpoint, verify_note};
 pub use proof::{Edge, TreeAt, verify_consistency, verify_inclusion};
 pub use receipt::{RECEIPT_FORMAT, Receipt, Verified};

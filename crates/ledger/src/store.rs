@@ -1,12 +1,14 @@
 //! The files on disk: reading nodes and entries, appending a batch durably, and recovering
 //! a consistent state after a crash.
 //!
-//! A batch is acknowledged only after `entries.log`, `entries.idx`, `tree.hashes` and the
-//! new checkpoint are all on disk. After a crash the three data files may therefore hold a
-//! partial, unacknowledged batch at their ends; recovery keeps the longest prefix that is
-//! complete and agrees in all three and cuts the rest (a "torn tail"). It never cuts below
-//! the last stored checkpoint: if that would be needed, the log was damaged rather than
-//! interrupted, and opening it fails.
+//! A batch is acknowledged only after `entries.log`, `entries.idx` and `tree.hashes` are on
+//! disk and its checkpoint is signed; the checkpoint's line reaches the disk with the next
+//! batch (or when the writer is idle), and never before the entries it covers. After a crash
+//! the three data files may therefore hold a partial, unacknowledged batch at their ends, and
+//! intact entries past the last stored checkpoint (acknowledged or not: opening the log signs
+//! a checkpoint of them). Recovery keeps the longest prefix that is complete and agrees in all
+//! three and cuts the rest (a "torn tail"). It never cuts below the last stored checkpoint: if
+//! that would be needed, the log was damaged rather than interrupted, and opening it fails.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom};

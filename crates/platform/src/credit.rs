@@ -25,6 +25,7 @@ use crate::access::{Institution, Kind};
 use crate::error::PlatformError;
 use crate::group_commit::{GroupCommit, Row};
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
+use crate::journal::beside_the_ledger;
 use crate::platform::Platform;
 use crate::request_keys::{RequestKeys, key_hash};
 
@@ -400,14 +401,15 @@ impl Platform {
             digest: decision.digest.clone(),
             time: time.clone(),
         };
-        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        let pending = self.ledger.submit(entry.to_canonical())?;
+        let leaf_index = pending.index();
         let mut record = json!({
             "decision_id": decision_id,
             "institution": by.id,
             "enterprise": req.enterprise,
             "request_key": req.request_key,
             "time": time,
-            "leaf_index": receipt.leaf_index,
+            "leaf_index": leaf_index,
             "product": product.id,
             "purpose": req.purpose.as_str(),
             "flow_version": version,
@@ -431,25 +433,23 @@ impl Platform {
             amount: decision.amount,
             application,
         };
-        self.flows
-            .log
-            .write(StoredDecision {
-                decision_id: decision_id.clone(),
-                institution: by.id.clone(),
-                request_key: req.request_key.clone(),
-                enterprise: req.enterprise.to_string(),
-                product: product.id.clone(),
-                flow_version: i64::from(version),
-                outcome: decision.outcome.as_str(),
-                amount: decision.amount.to_string(),
-                decided_on: today.to_string(),
-                answer: record.to_string(),
-                digest: decision.digest.clone(),
-                leaf_index: receipt.leaf_index as i64,
-                created_ms,
-                _key_lock: key_lock,
-            })
-            .await?;
+        let stored = self.flows.log.write(StoredDecision {
+            decision_id: decision_id.clone(),
+            institution: by.id.clone(),
+            request_key: req.request_key.clone(),
+            enterprise: req.enterprise.to_string(),
+            product: product.id.clone(),
+            flow_version: i64::from(version),
+            outcome: decision.outcome.as_str(),
+            amount: decision.amount.to_string(),
+            decided_on: today.to_string(),
+            answer: record.to_string(),
+            digest: decision.digest.clone(),
+            leaf_index: leaf_index as i64,
+            created_ms,
+            _key_lock: key_lock,
+        });
+        let receipt = beside_the_ledger(pending, stored).await?;
         self.flows.recent.lock().expect("recent decisions").insert(
             decision_id,
             by.id.clone(),
@@ -473,7 +473,10 @@ impl Platform {
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| self.with_receipt(r)).transpose()
+        match row {
+            Some(row) => self.with_receipt(row).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// What a guarantee needs of a bank's own decision (`None`: not the bank's, or none).
@@ -507,11 +510,15 @@ impl Platform {
         .transpose()
     }
 
-    fn with_receipt(&self, (answer, leaf): DecisionRow) -> Result<(Value, Receipt), PlatformError> {
+    async fn with_receipt(
+        &self,
+        (answer, leaf): DecisionRow,
+    ) -> Result<(Value, Receipt), PlatformError> {
         let value: Value = serde_json::from_str(&answer).map_err(|e| {
             PlatformError::Unavailable(format!("a stored decision does not parse: {e}"))
         })?;
-        Ok((value, self.ledger.receipt(leaf as u64)?))
+        let receipt = crate::journal::receipt_beside(&self.ledger, leaf as u64).await?;
+        Ok((value, receipt))
     }
 
     /// A decision with a fresh receipt: the bank's own, or any for a regulator.
@@ -535,7 +542,7 @@ impl Platform {
         .await?;
         match row {
             Some((bank, answer, leaf)) if bank == by.id || by.kind == Kind::Regulator => {
-                self.with_receipt((answer, leaf))
+                self.with_receipt((answer, leaf)).await
             }
             _ => Err(PlatformError::NotFound(format!("decision {decision_id}"))),
         }

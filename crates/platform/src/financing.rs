@@ -170,7 +170,7 @@ impl Platform {
             answer_hash: financing.sha256(),
             time: time.clone(),
         };
-        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        let pending = self.ledger.submit(entry.to_canonical())?;
         let record = QueryRecord {
             query_id,
             institution: institution.to_string(),
@@ -178,12 +178,12 @@ impl Platform {
             purpose: purpose.as_str().to_string(),
             consent_id,
             time,
-            leaf_index: receipt.leaf_index,
+            leaf_index: pending.index(),
             kind: kind.to_string(),
             result: grounds.explained.for_the_record(),
             financing: Some(financing),
         };
-        self.queries.record(&record, created_ms).await?;
+        let receipt = self.queries.record(&record, created_ms, pending).await?;
         Ok((record, receipt))
     }
 

@@ -6,19 +6,29 @@
 //! runs) appends the waiting entries in order and moves each to `admin_actions` with its leaf:
 //! key management is as auditable as queries, even when done beside a running server.
 //!
-//! **Reconciliation.** Answers are given only after the ledger entry is durable and the record
-//! committed, in that order; a crash in between leaves an entry no caller holds a receipt for.
+//! **Records written beside their entry.** Score queries, financing answers and credit
+//! decisions are committed while their ledger entry is being made durable, not after it, so an
+//! answer waits for one durable write instead of two in a row. Each record carries the index
+//! its entry was given when submitted. A crash (or a failed ledger write) can leave a record
+//! whose entry never became durable: its caller was never answered, and after recovery its
+//! index would be given to another entry. Such records are dropped when the ledger is opened,
+//! before anything new is appended ([`open_ledger`]), into `unlogged_records`.
+//!
+//! **Reconciliation.** Answers are given only once the ledger entry is durable and the record
+//! committed; a crash after the entry and before the record leaves an entry no caller holds a
+//! receipt for.
 //! Entries are checked against the records some time after they were written: one whose record
 //! never landed is listed in `unacknowledged_entries` and named in an `entries_unacknowledged`
 //! ledger entry, so an audit can tell them apart from answered ones. An admin entry that was
 //! appended but not yet moved out of the outbox is moved then, never appended twice.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::AnyPool;
-use xinrong_ledger::{Entry, Ledger, Receipt};
+use xinrong_ledger::{Entry, Ledger, Pending, Receipt};
 
 use crate::error::PlatformError;
 use crate::ids::{new_id, now_ms, rfc3339};
@@ -238,6 +248,137 @@ fn expect(entry: &str) -> Expect {
         ) => Expect::Admin { action_id },
         _ => Expect::Nothing,
     }
+}
+
+/// Awaits a ledger entry and the commit of the record written beside it, together; the
+/// entry's receipt once both are done. A record stored when its entry failed is dropped at the
+/// next open ([`open_ledger`]): the ledger stops at its first failed write.
+pub(crate) async fn beside_the_ledger(
+    pending: Pending,
+    stored: impl Future<Output = Result<(), PlatformError>>,
+) -> Result<Receipt, PlatformError> {
+    let (receipt, stored) = tokio::join!(pending.receipt(), stored);
+    let receipt = receipt?;
+    stored?;
+    Ok(receipt)
+}
+
+/// A fresh receipt for a record written beside its entry: a record can be read (a retried
+/// request key, a listing) in the moment between its commit and its entry's.
+pub(crate) async fn receipt_beside(ledger: &Ledger, leaf: u64) -> Result<Receipt, PlatformError> {
+    ledger.durable(leaf).await?;
+    Ok(ledger.receipt(leaf)?)
+}
+
+/// Tables whose records are committed beside their ledger entry: the record's kind, table,
+/// id column, leaf column and body column.
+const WRITTEN_BESIDE: [(&str, &str, &str, &str, &str); 2] = [
+    ("score_query", "score_queries", "id", "leaf", "result"),
+    (
+        "credit_decision",
+        "credit_decisions",
+        "decision_id",
+        "leaf_index",
+        "answer",
+    ),
+];
+
+/// Opens (or, in a new data directory, creates) the platform's ledger in `dir` and moves the
+/// records whose entry did not become durable out of the way ([`move_unlogged`]) before the
+/// platform appends anything.
+pub async fn open_ledger(pool: &AnyPool, dir: &Path) -> Result<Ledger, PlatformError> {
+    let dir = dir.to_path_buf();
+    let (ledger, created) =
+        tokio::task::spawn_blocking(move || Ledger::open_or_create(&dir, crate::LEDGER_NAME))
+            .await
+            .map_err(|e| PlatformError::Unavailable(format!("opening the ledger: {e}")))??;
+    move_unlogged(pool, &ledger, created).await?;
+    Ok(ledger)
+}
+
+/// Moves the records written beside a ledger entry that did not become durable to
+/// `unlogged_records`: their callers were never answered. Such a record's leaf is past the
+/// recovered log's end, or (when something else appended to the log before this open, such as
+/// `xinrong admin` or `xinrong ledger register`) holds another entry. Only records the journal
+/// has not yet reconciled are looked at. Returns how many were moved. A database that cannot
+/// be this ledger's is refused and nothing is moved: records but a new ledger, or a
+/// reconciliation already past the ledger's end.
+async fn move_unlogged(
+    pool: &AnyPool,
+    ledger: &Ledger,
+    created: bool,
+) -> Result<u64, PlatformError> {
+    let size = ledger.size();
+    let foreign = |why: String| {
+        PlatformError::Conflict(format!(
+            "{why}: is this the ledger of this database? Nothing was changed"
+        ))
+    };
+    let reconciled = generation(pool, "reconciled").await?.max(0) as u64;
+    if reconciled > size {
+        return Err(foreign(format!(
+            "the database reconciled {reconciled} ledger entries but the ledger holds {size}"
+        )));
+    }
+    let mut tx = pool.begin().await?;
+    let mut moved = 0;
+    for (kind, table, id, leaf, body) in WRITTEN_BESIDE {
+        let recent: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {id}, {leaf} FROM {table} WHERE {leaf} >= $1"
+        )))
+        .bind(reconciled as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut unlogged = Vec::new();
+        for (record, at) in recent {
+            let at = at as u64;
+            if at >= size || !ledger.entry(at)?.contains(&format!("\"{record}\"")) {
+                unlogged.push(record);
+            }
+        }
+        if unlogged.is_empty() {
+            continue;
+        }
+        if unlogged.len() as u64 > xinrong_ledger::MAX_IN_FLIGHT {
+            return Err(foreign(format!(
+                "{} records of {table} have no entry, more than can have been in flight",
+                unlogged.len()
+            )));
+        }
+        if created {
+            return Err(foreign(format!(
+                "the ledger was just created but {table} holds {} records",
+                unlogged.len()
+            )));
+        }
+        for record in &unlogged {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO unlogged_records (kind, record_id, leaf, body, moved_ms) \
+                 SELECT $1, {id}, {leaf}, {body}, $2 FROM {table} WHERE {id} = $3"
+            )))
+            .bind(kind)
+            .bind(now_ms())
+            .bind(record)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE {id} = $1"
+            )))
+            .bind(record)
+            .execute(&mut *tx)
+            .await?;
+        }
+        moved += unlogged.len() as u64;
+    }
+    tx.commit().await?;
+    if moved > 0 {
+        tracing::warn!(
+            moved,
+            ledger_size = size,
+            "moved records whose ledger entry was not durable when the process stopped (never answered) to unlogged_records"
+        );
+    }
+    Ok(moved)
 }
 
 /// Leaves in `[from, to)` that have a record.

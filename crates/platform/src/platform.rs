@@ -182,12 +182,7 @@ impl Platform {
             source: e,
         })?;
         let pool = connect(db_url).await?;
-        let dir = data_dir.join("ledger");
-        let (ledger, _) =
-            tokio::task::spawn_blocking(move || Ledger::open_or_create(&dir, LEDGER_NAME))
-                .await
-                .map_err(|e| PlatformError::Unavailable(format!("opening the ledger: {e}")))??;
-        let ledger = Arc::new(ledger);
+        let ledger = Arc::new(crate::journal::open_ledger(&pool, &data_dir.join("ledger")).await?);
         // This process holds the ledger, so it alone owns the data directory: upload spool
         // files left by a crash are of uploads that were never answered.
         crate::assets::clear_spool(data_dir);
@@ -328,7 +323,7 @@ impl Platform {
             inputs_hash: result.inputs_hash.clone(),
             time: time.clone(),
         };
-        let receipt = self.ledger.submit(entry.to_canonical())?.receipt().await?;
+        let pending = self.ledger.submit(entry.to_canonical())?;
         let record = QueryRecord {
             query_id,
             institution: by.id.clone(),
@@ -336,12 +331,12 @@ impl Platform {
             purpose: purpose.as_str().to_string(),
             consent_id,
             time,
-            leaf_index: receipt.leaf_index,
+            leaf_index: pending.index(),
             kind: "score".into(),
             result,
             financing: None,
         };
-        self.queries.record(&record, created_ms).await?;
+        let receipt = self.queries.record(&record, created_ms, pending).await?;
         Ok((record, receipt))
     }
 
@@ -362,7 +357,7 @@ impl Platform {
             }
         };
         let query = self.queries.get(id.as_str(), scope).await?;
-        let receipt = self.ledger.receipt(query.leaf_index)?;
+        let receipt = crate::journal::receipt_beside(&self.ledger, query.leaf_index).await?;
         Ok((query, receipt))
     }
 

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
-use xinrong_ledger::canonical_json_of;
+use xinrong_ledger::{Pending, Receipt, canonical_json_of};
 
 use crate::error::PlatformError;
 use crate::group_commit::{GroupCommit, Row as GroupRow};
 use crate::ids::rfc3339;
+use crate::journal::beside_the_ledger;
 use crate::scoring::Explained;
 
 /// A query as recorded.
@@ -163,8 +164,15 @@ impl QueryLog {
         }
     }
 
-    /// Stores a record; returns once it is committed.
-    pub async fn record(&self, r: &QueryRecord, created_ms: i64) -> Result<(), PlatformError> {
+    /// Stores a query's record while its ledger entry (`pending`, whose index the record
+    /// carries) is made durable; returns the entry's receipt once both are done. See the
+    /// journal's note on records written beside their entry.
+    pub async fn record(
+        &self,
+        r: &QueryRecord,
+        created_ms: i64,
+        pending: Pending,
+    ) -> Result<Receipt, PlatformError> {
         let row = StoredRow {
             id: r.query_id.clone(),
             institution: r.institution.clone(),
@@ -181,7 +189,7 @@ impl QueryLog {
             created_ms,
             kind: r.kind.clone(),
         };
-        self.log.write(row).await
+        beside_the_ledger(pending, self.log.write(row)).await
     }
 
     /// One query, if `institution` may see it (`None` = any institution, for regulators).

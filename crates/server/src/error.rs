@@ -136,6 +136,16 @@ impl From<PlatformError> for ApiError {
             }
             PlatformError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             PlatformError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            // The ledger's writer stopped after a failed write: nothing more is answered until
+            // a restart recovers the log, so callers are told to come back, not that they erred.
+            PlatformError::Ledger(xinrong_ledger::LedgerError::WriterStopped(_)) => {
+                tracing::error!(error = %e, "the ledger writer has stopped");
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the ledger cannot take entries until the service restarts; the operator's log has the details",
+                );
+            }
             PlatformError::LedgerDamaged(_) => (StatusCode::SERVICE_UNAVAILABLE, "ledger_damaged"),
             PlatformError::Ingest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data"),
             PlatformError::Model(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_model"),

@@ -10,7 +10,7 @@ use common::{Harness, Store, code, in_days, load_facts, verifier};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use xinrong_credit::flow::BUILTIN_FLOW;
-use xinrong_ledger::{Entry, Receipt};
+use xinrong_ledger::{Entry, Ledger, Receipt};
 
 fn application(enterprise: &str, key: &str) -> Value {
     json!({
@@ -405,5 +405,156 @@ on_both_stores!(
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+/// Copies the stored row `id` of `table` (`id_column` its key, `leaf_column` its ledger leaf)
+/// `n` times, with ids `{id}f{i}` (still hex) and leaves `from + i`: records a crash left committed
+/// beside ledger entries that never became durable.
+async fn copy_past_the_ledger(
+    h: &Harness,
+    (table, id_column, leaf_column): (&str, &str, &str),
+    id: &str,
+    from: u64,
+    n: u64,
+) {
+    let pool = xinrong_platform::db::connect(&h.db_url).await.unwrap();
+    let columns: Vec<String> = match sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(format!(
+        "SELECT name FROM pragma_table_info('{table}')"
+    )))
+    .fetch_all(&pool)
+    .await
+    {
+        Ok(rows) => rows.into_iter().map(|r| r.0).collect(),
+        Err(_) => sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_name = '{table}' AND table_schema = current_schema()"
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .collect(),
+    };
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            c if c == id_column => format!("{c} || 'f' || i"),
+            c if c == leaf_column => format!("{from} + i"),
+            "request_key" => "request_key || '-lost-' || i".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         INSERT INTO {table} ({columns}) SELECT {select} FROM {table}, n WHERE {id_column} = '{id}'",
+        last = n - 1,
+        columns = columns.join(", "),
+        select = select.join(", "),
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+const QUERIES: (&str, &str, &str) = ("score_queries", "id", "leaf");
+const DECISIONS: (&str, &str, &str) = ("credit_decisions", "decision_id", "leaf_index");
+
+on_both_stores!(
+    records_whose_entry_was_not_durable_are_dropped_on_open,
+    |h: Harness| async move {
+        // Records are committed while their ledger entry is made durable. A crash between the
+        // two leaves a record whose entry is lost and whose index the next entry takes: such
+        // records are dropped when the ledger is opened, before anything is appended.
+        let e0 = ready(&h).await;
+        let (_, q) = h.score("bank", &e0, "pre_loan").await;
+        let (s, d) = h
+            .post("/v1/decisions", "bank", application(&e0, "kept"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let (query, decision) = (
+            q["query_id"].as_str().unwrap().to_string(),
+            d["decision"]["decision_id"].as_str().unwrap().to_string(),
+        );
+        let mut h = h;
+        // The fixture's admin actions are appended now, not by the restarted server's first
+        // tick, which would race the decision below for the lost index.
+        h.platform().append_admin_actions().await.unwrap();
+        h.shutdown().await;
+        let size = Ledger::open(h.dir.path().join("ledger")).unwrap().size();
+        copy_past_the_ledger(&h, QUERIES, &query, size, 1).await;
+        copy_past_the_ledger(&h, DECISIONS, &decision, size + 1, 1).await;
+        h.restart().await;
+        for path in [
+            format!("/v1/queries/{query}f0"),
+            format!("/v1/decisions/{decision}f0"),
+        ] {
+            assert_eq!(
+                h.get(&path, "bank").await.0,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        // Moved aside with what they held, not deleted.
+        let moved: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, record_id, leaf FROM unlogged_records ORDER BY leaf")
+                .fetch_all(h.platform().pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            moved,
+            [
+                ("score_query".to_string(), format!("{query}f0"), size as i64),
+                (
+                    "credit_decision".to_string(),
+                    format!("{decision}f0"),
+                    size as i64 + 1
+                ),
+            ]
+        );
+        // The lost decision's request key was never answered: it decides anew.
+        let (s, again) = h
+            .post("/v1/decisions", "bank", application(&e0, "kept-lost-0"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        let receipt: Receipt = serde_json::from_value(again["receipt"].clone()).unwrap();
+        assert_eq!(
+            receipt.leaf_index, size,
+            "the new entry takes the lost index"
+        );
+        // What was answered before stays, each with its own entry's receipt.
+        for (path, id) in [
+            (format!("/v1/queries/{query}"), &query),
+            (format!("/v1/decisions/{decision}"), &decision),
+        ] {
+            let (s, body) = h.get(&path, "bank").await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            let receipt: Receipt = serde_json::from_value(body["receipt"].clone()).unwrap();
+            assert!(receipt.entry.contains(id.as_str()), "{}", receipt.entry);
+        }
+
+        // More records past the ledger than it can have had in flight: this database is not
+        // this ledger's. Nothing is dropped and the platform does not open.
+        h.shutdown().await;
+        let size = Ledger::open(h.dir.path().join("ledger")).unwrap().size();
+        copy_past_the_ledger(&h, QUERIES, &query, size, xinrong_ledger::MAX_IN_FLIGHT + 1).await;
+        let refused = xinrong_platform::Platform::open(h.dir.path(), &h.db_url)
+            .await
+            .err()
+            .expect("a foreign ledger is refused");
+        assert!(
+            refused.to_string().contains("is this the ledger"),
+            "{refused}"
+        );
+        let pool = xinrong_platform::db::connect(&h.db_url).await.unwrap();
+        let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM score_queries WHERE leaf >= $1")
+            .bind(size as i64)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept as u64, xinrong_ledger::MAX_IN_FLIGHT + 1);
+        pool.close().await;
     }
 );
