@@ -130,11 +130,11 @@ impl Pending {
 /// An open log with its writer.
 pub struct Ledger {
     shared: Arc<Reader>,
-    /// The queue to the committer, with the index the next submitted entry gets: held
-    /// together, so that the queue's order is the indices' order.
-    queue: Mutex<Option<(SyncSender<Job>, u64)>>,
-    /// How many entries were ever submitted, readable without waiting for the queue's lock
-    /// (a submitter may hold it while the queue is full).
+    /// The queue to the committer. Its lock is held while an entry is given its index and
+    /// sent, so that the queue's order is the indices' order.
+    queue: Mutex<Option<SyncSender<Job>>>,
+    /// How many entries were ever submitted: the index the next one gets. Changed only under
+    /// the queue's lock, read without it (a submitter may hold it while the queue is full).
     submitted: AtomicU64,
     /// The size of the log's latest checkpoint, as the committer publishes it.
     durable: watch::Receiver<u64>,
@@ -208,7 +208,7 @@ impl Ledger {
         }
         let mut ledger = Ledger {
             shared,
-            queue: Mutex::new(Some((queue, committer.frontier.size()))),
+            queue: Mutex::new(Some(queue)),
             submitted: AtomicU64::new(committer.frontier.size()),
             durable: committer.published.subscribe(),
             committer: None,
@@ -251,18 +251,18 @@ impl Ledger {
             )));
         }
         let (reply, receive) = oneshot::channel();
-        let mut queue = self.queue.lock().expect("ledger queue lock");
-        let (queue, next) = queue.as_mut().expect("queue lives as long as the ledger");
-        let index = *next;
+        let queue = self.queue.lock().expect("ledger queue lock");
+        let index = self.submitted.load(Ordering::Acquire);
         queue
+            .as_ref()
+            .expect("queue lives as long as the ledger")
             .send(Job {
                 index,
                 entry,
                 reply,
             })
             .map_err(|_| stopped())?;
-        *next += 1;
-        self.submitted.store(*next, Ordering::Release);
+        self.submitted.store(index + 1, Ordering::Release);
         Ok(Pending {
             index,
             reply: receive,
@@ -276,7 +276,7 @@ impl Ledger {
         let submitted = self.submitted.load(Ordering::Acquire);
         if index >= submitted {
             return Err(LedgerError::OutOfRange(format!(
-                "entry {index} was never submitted: the log has {submitted}"
+                "entry {index} was never submitted: {submitted} were"
             )));
         }
         let mut size = self.durable.clone();

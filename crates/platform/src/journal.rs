@@ -11,8 +11,8 @@
 //! answer waits for one durable write instead of two in a row. Each record carries the index
 //! its entry was given when submitted. A crash (or a failed ledger write) can leave a record
 //! whose entry never became durable: its caller was never answered, and after recovery its
-//! index would be given to another entry. Such records are dropped when the ledger is opened,
-//! before anything new is appended ([`open_ledger`]), into `unlogged_records`.
+//! index would be given to another entry. Such records are moved to `unlogged_records` when
+//! the ledger is opened, before anything new is appended ([`open_ledger`]).
 //!
 //! **Reconciliation.** Answers are given only once the ledger entry is durable and the record
 //! committed; a crash after the entry and before the record leaves an entry no caller holds a
@@ -251,8 +251,8 @@ fn expect(entry: &str) -> Expect {
 }
 
 /// Awaits a ledger entry and the commit of the record written beside it, together; the
-/// entry's receipt once both are done. A record stored when its entry failed is dropped at the
-/// next open ([`open_ledger`]): the ledger stops at its first failed write.
+/// entry's receipt once both are done. A record stored when its entry failed is moved aside at
+/// the next open ([`open_ledger`]): the ledger stops at its first failed write.
 pub(crate) async fn beside_the_ledger(
     pending: Pending,
     stored: impl Future<Output = Result<(), PlatformError>>,
@@ -321,7 +321,7 @@ async fn move_unlogged(
         )));
     }
     let mut tx = pool.begin().await?;
-    let mut moved = 0;
+    let (mut moved, moved_ms) = (0, now_ms());
     for (kind, table, id, leaf, body) in WRITTEN_BESIDE {
         let recent: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {id}, {leaf} FROM {table} WHERE {leaf} >= $1"
@@ -357,7 +357,7 @@ async fn move_unlogged(
                  SELECT $1, {id}, {leaf}, {body}, $2 FROM {table} WHERE {id} = $3"
             )))
             .bind(kind)
-            .bind(now_ms())
+            .bind(moved_ms)
             .bind(record)
             .execute(&mut *tx)
             .await?;
