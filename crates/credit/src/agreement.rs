@@ -574,6 +574,28 @@ impl Standing {
         self.by_key.clear();
     }
 
+    /// Takes back a certificate this position counted for a guarantee that never came to be:
+    /// its record was stored while its ledger entry was being made durable, and a crash lost
+    /// the entry, so nobody was answered. The position then counts exactly the guarantees that
+    /// exist. Its number may be given again, since the certificate was never shown.
+    pub fn withdraw_certificate(&mut self, uscc: &str, amount: Decimal) {
+        self.certificates = self.certificates.saturating_sub(1);
+        self.guaranteed -= amount;
+        self.outstanding -= amount;
+        if let Some(firm) = self.by_firm.get_mut(uscc) {
+            *firm -= amount;
+            if firm.is_zero() {
+                self.by_firm.remove(uscc);
+            }
+        }
+    }
+
+    /// Takes back a manual review counted for a call that was never answered (see
+    /// [`Standing::withdraw_certificate`]).
+    pub fn withdraw_manual_review(&mut self) {
+        self.manual_reviews = self.manual_reviews.saturating_sub(1);
+    }
+
     /// Releases `amount` of a firm's guarantee as its loan is repaid.
     pub fn release(&mut self, uscc: &str, amount: Decimal) {
         let firm = self.by_firm.entry(uscc.to_string()).or_default();

@@ -14,7 +14,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
@@ -62,6 +62,8 @@ pub struct Reader {
     latest: RwLock<Option<SignedCheckpoint>>,
     /// Right-edge hashes of the most recently proven size.
     edge: Mutex<Option<(u64, Edge)>>,
+    /// Why the writer stopped, once it has.
+    stopped: OnceLock<String>,
 }
 
 struct Job {
@@ -173,6 +175,7 @@ impl Ledger {
             entries: EntryFile::open(&layout)?,
             latest: RwLock::new(latest),
             edge: Mutex::new(None),
+            stopped: OnceLock::new(),
             layout,
             config,
             verifier,
@@ -289,6 +292,13 @@ impl Ledger {
             .map_err(|_| stopped())
     }
 
+    /// Why the writer stopped, if it has. After a failed write it refuses every append until
+    /// the log is opened again (which recovers from the failure), so a service can say it is
+    /// not ready rather than fail each write in turn.
+    pub fn stopped(&self) -> Option<&str> {
+        self.shared.stopped.get().map(String::as_str)
+    }
+
     /// Appends an entry and returns its receipt once it is durable.
     pub fn append(&self, entry: String) -> Result<Receipt, LedgerError> {
         self.submit(entry)?.wait()
@@ -314,6 +324,7 @@ impl Reader {
             entries: EntryFile::open(&layout)?,
             latest: RwLock::new(None),
             edge: Mutex::new(None),
+            stopped: OnceLock::new(),
             layout,
             config,
             verifier,
@@ -504,7 +515,7 @@ impl Committer {
                 Err(TryRecvError::Empty) => {
                     // Idle: flush the last checkpoint now rather than with the next batch.
                     if let Err(error) = self.sync_checkpoints() {
-                        return stop(&error, &mut batch, &jobs);
+                        return stop(&self.shared, &error, &mut batch, &jobs);
                     }
                     match jobs.recv() {
                         Ok(job) => job,
@@ -520,7 +531,7 @@ impl Committer {
                 }
             }
             if let Err(error) = self.commit(&mut batch) {
-                return stop(&error, &mut batch, &jobs);
+                return stop(&self.shared, &error, &mut batch, &jobs);
             }
         }
         // Closed: the last checkpoint goes to disk before the log is released.
@@ -637,8 +648,9 @@ impl Committer {
 
 /// After a failed write the files may hold a partial batch; the writer refuses everything
 /// from then on, so that the next open recovers from a known state.
-fn stop(error: &LedgerError, batch: &mut Vec<Job>, jobs: &Receiver<Job>) {
+fn stop(shared: &Reader, error: &LedgerError, batch: &mut Vec<Job>, jobs: &Receiver<Job>) {
     let message = error.to_string();
+    let _ = shared.stopped.set(message.clone());
     for job in batch.drain(..).chain(jobs.try_iter()) {
         let _ = job
             .reply

@@ -6,10 +6,13 @@
 //! Capacity and the cap hold under concurrent calls: every change of an agreement's position
 //! (a guarantee, a repayment releasing it, a compensation, a recovery) is made under that
 //! agreement's lock on its position in memory (see [`crate::positions`]). A guarantee only
-//! reserves there: its ledger entry and its record are written after the lock is let go, in
-//! group commits that store each agreement's position with the records it counts, so the
-//! stored position always equals its stored records. The platform is one process per data
+//! reserves there: its ledger entry and its record are written after the lock is let go, the
+//! record in group commits that store each agreement's position with the records it counts,
+//! so the stored position always equals its stored records. The platform is one process per data
 //! directory (it holds the ledger), so the lock covers every writer.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as Slot;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -397,11 +400,13 @@ impl Platform {
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        done.map(|(answer, leaf)| {
-            let v: Value = serde_json::from_str(&answer).map_err(|e| corrupt("guarantee", e))?;
-            Ok((v, self.ledger.receipt(leaf as u64)?))
-        })
-        .transpose()
+        let Some((answer, leaf)) = done else {
+            return Ok(None);
+        };
+        let v: Value = serde_json::from_str(&answer).map_err(|e| corrupt("guarantee", e))?;
+        // Stored while its entry is made durable: a retry can arrive in between.
+        let receipt = crate::journal::receipt_beside(&self.ledger, leaf as u64).await?;
+        Ok(Some((v, receipt)))
     }
 }
 
@@ -416,5 +421,50 @@ pub(crate) async fn save_standing(
         .bind(agreement_id)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Gives back to their agreements' positions what guarantees that never came to be had
+/// counted (records stored beside an entry a crash lost; see [`crate::journal::open_ledger`]),
+/// inside the caller's transaction, before the records are moved aside.
+pub(crate) async fn withdraw(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    guarantee_ids: &[String],
+) -> Result<(), PlatformError> {
+    let mut positions: BTreeMap<String, Standing> = BTreeMap::new();
+    for id in guarantee_ids {
+        let (agreement, enterprise, result, amount): (String, String, String, String) =
+            sqlx::query_as(
+                "SELECT agreement_id, enterprise, result, amount FROM guarantees \
+                 WHERE guarantee_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let standing = match positions.entry(agreement) {
+            Slot::Occupied(e) => e.into_mut(),
+            Slot::Vacant(e) => {
+                let (text,): (String,) = sqlx::query_as(
+                    "SELECT standing FROM guarantee_agreements WHERE agreement_id = $1",
+                )
+                .bind(e.key())
+                .fetch_one(&mut **tx)
+                .await?;
+                e.insert(serde_json::from_str(&text).map_err(|e| corrupt("agreement", e))?)
+            }
+        };
+        match result.as_str() {
+            "issued" => {
+                let amount: Decimal = amount.parse().map_err(|e| corrupt("guarantee", e))?;
+                standing.withdraw_certificate(&enterprise, amount);
+            }
+            "manual_review" => standing.withdraw_manual_review(),
+            // Refusals on the criteria, the capacity or the firm's cap counted nothing.
+            _ => {}
+        }
+    }
+    for (agreement, standing) in &positions {
+        save_standing(tx, agreement, standing).await?;
+    }
     Ok(())
 }

@@ -272,12 +272,19 @@ pub(crate) async fn receipt_beside(ledger: &Ledger, leaf: u64) -> Result<Receipt
 
 /// Tables whose records are committed beside their ledger entry: the record's kind, table,
 /// id column, leaf column and body column.
-const WRITTEN_BESIDE: [(&str, &str, &str, &str, &str); 2] = [
+const WRITTEN_BESIDE: [(&str, &str, &str, &str, &str); 3] = [
     ("score_query", "score_queries", "id", "leaf", "result"),
     (
         "credit_decision",
         "credit_decisions",
         "decision_id",
+        "leaf_index",
+        "answer",
+    ),
+    (
+        "guarantee",
+        "guarantees",
+        "guarantee_id",
         "leaf_index",
         "answer",
     ),
@@ -350,6 +357,10 @@ async fn move_unlogged(
                 "the ledger was just created but {table} holds {} records",
                 unlogged.len()
             )));
+        }
+        if table == "guarantees" {
+            // Their agreements' positions counted them.
+            crate::guarantees::withdraw(&mut tx, &unlogged).await?;
         }
         for record in &unlogged {
             sqlx::query(sqlx::AssertSqlSafe(format!(

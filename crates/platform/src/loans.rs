@@ -279,17 +279,20 @@ impl Platform {
         let mut guarantee = None;
         if let Some(g) = &booking.guarantee_id {
             crate::fields::Id::parse("guarantee_id", g)?;
-            let row: Option<(String, String, String, String, String)> = sqlx::query_as(
-                "SELECT bank, decision_id, result, agreement_id, amount FROM guarantees \
-                 WHERE guarantee_id = $1",
+            let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+                "SELECT bank, decision_id, result, agreement_id, amount, leaf_index \
+                 FROM guarantees WHERE guarantee_id = $1",
             )
             .bind(g)
             .fetch_optional(&self.pool)
             .await?;
             match row {
-                Some((bank, d, result, a, amount))
+                Some((bank, d, result, a, amount, leaf))
                     if bank == by.id && d == booking.decision_id && result == "issued" =>
                 {
+                    // A guarantee is stored while its entry is made durable; one whose entry
+                    // is lost never existed, so a loan is not booked on it before.
+                    self.ledger.durable(leaf as u64).await?;
                     guarantee = Some((g.clone(), a, amount.parse::<Decimal>().unwrap_or_default()));
                 }
                 Some((bank, ..)) if bank == by.id => {

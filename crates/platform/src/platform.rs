@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::AnyPool;
 use xinrong_core::{Industry, Purpose, Uscc};
-use xinrong_ledger::{Entry, Ledger, Receipt, SignedCheckpoint, VerifierKey};
+use xinrong_ledger::{Entry, Ledger, LedgerError, Receipt, SignedCheckpoint, VerifierKey};
 use xinrong_sources::{Format, UnknownFields};
 
 use crate::access::{Access, Institution, Kind, Principal, insert_enterprise};
@@ -268,10 +268,19 @@ impl Platform {
         self.health.state()
     }
 
+    /// Why the ledger's writer stopped, if it has: after a failed write (a full disk, an I/O
+    /// error) it takes no entry until a restart recovers the log.
+    pub fn ledger_stopped(&self) -> Option<String> {
+        self.ledger.stopped().map(str::to_string)
+    }
+
     pub(crate) fn writable(&self) -> Result<(), PlatformError> {
-        match self.health.state() {
-            LedgerState::Damaged(reason) => Err(PlatformError::LedgerDamaged(reason)),
-            _ => Ok(()),
+        if let LedgerState::Damaged(reason) = self.health.state() {
+            return Err(PlatformError::LedgerDamaged(reason));
+        }
+        match self.ledger.stopped() {
+            Some(reason) => Err(LedgerError::WriterStopped(reason.to_string()).into()),
+            None => Ok(()),
         }
     }
 

@@ -8,7 +8,11 @@
 //! hand-over to one writer task, in that order. The writer stores guarantees in group commits,
 //! and with each batch the position of each agreement as it stood after the batch's last
 //! guarantee of it. Because guarantees reach the writer in the order they were reserved, a
-//! stored position counts exactly the stored guarantees, whatever crashes.
+//! stored position counts exactly the stored guarantees, whatever crashes. A batch is
+//! committed while the ledger makes its entries durable, so a guarantee waits for one round
+//! of durable writes, not two in a row; a crash between the two leaves records whose entry
+//! was lost, which the next open of the ledger moves aside, giving their agreement's position
+//! back what they counted ([`crate::journal::open_ledger`]).
 //!
 //! When a batch cannot be logged or stored, the positions in memory count guarantees that will
 //! never exist: the writer moves to a new generation, refuses every guarantee reserved in the
@@ -320,24 +324,28 @@ impl Platform {
     }
 }
 
-/// A guarantee with its receipt, to be committed.
+/// A guarantee whose record is being committed while its entry is made durable.
 struct Ready {
     row: GuaranteeRow,
     record: Value,
-    receipt: Receipt,
     standing: String,
     reply: Reply,
     /// The request key's lock and the in-flight mark, let go after the answer.
     _held: (OwnedMutexGuard<()>, OwnedRwLockReadGuard<()>),
 }
 
+/// Stores guarantees in group commits, each batch committed while the ledger makes the
+/// batch's entries durable (a record carries the leaf its entry was given when it was
+/// submitted). A guarantee is answered once both are done. A record whose entry is then lost
+/// (the ledger stopped, or the process died) was never answered: it is moved aside, and its
+/// agreement's position given back what it counted, when the ledger is next opened
+/// ([`crate::journal::open_ledger`]).
 async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc<Shared>) {
     let inserts = Inserts::<GuaranteeRow>::new();
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let generation = shared.generation.load(Ordering::SeqCst);
-        let mut ready = Vec::with_capacity(batch.len());
-        let mut lost = false;
+        let (mut ready, mut pendings) = (Vec::with_capacity(batch.len()), Vec::new());
         for job in batch.drain(..) {
             let Job {
                 reserved,
@@ -352,40 +360,35 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
                 pending,
                 key_lock,
             } = reserved;
-            let receipt = match pending.receipt().await {
-                Ok(r) => r,
-                Err(e) => {
-                    lost = true;
-                    refuse(&shared, &row, reply, e.into());
-                    continue;
-                }
-            };
             if of != generation {
+                // Reserved on a position that counted guarantees that will never be stored:
+                // its entry says so in the ledger, without a record (nobody is answered).
                 refuse(&shared, &row, reply, retry());
                 continue;
             }
-            record["leaf_index"] = json!(receipt.leaf_index);
+            record["leaf_index"] = json!(pending.index());
             row.answer = record.to_string();
-            row.leaf_index = receipt.leaf_index as i64;
+            row.leaf_index = pending.index() as i64;
+            pendings.push(pending);
             ready.push(Ready {
                 row,
                 record,
-                receipt,
                 standing,
                 reply,
                 _held: (key_lock, _in_flight),
             });
         }
-        if lost {
-            // Positions count a guarantee that will never be stored: all are read again, and
-            // what was reserved on them is refused.
-            shared.generation.fetch_add(1, Ordering::SeqCst);
-            for r in ready.drain(..) {
-                refuse(&shared, &r.row, r.reply, retry());
-            }
+        if ready.is_empty() {
             continue;
         }
-        let outcome = async {
+        let receipts = async {
+            let mut out = Vec::with_capacity(pendings.len());
+            for p in pendings {
+                out.push(p.receipt().await);
+            }
+            out
+        };
+        let stored = async {
             let mut tx = pool.begin().await?;
             let rows: Vec<&GuaranteeRow> = ready.iter().map(|r| &r.row).collect();
             inserts.run(&mut tx, &rows).await?;
@@ -404,21 +407,29 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
                 .await?;
             }
             tx.commit().await
-        }
-        .await;
-        match outcome {
-            Ok(()) => {
-                for r in ready {
-                    let _ = r.reply.send(Ok((r.record, r.receipt)));
-                }
+        };
+        let (receipts, stored) = tokio::join!(receipts, stored);
+        if let Err(e) = stored {
+            // The entries are in the ledger without records: nobody is answered.
+            tracing::error!(error = %e, records = ready.len(), "guarantees not stored");
+            shared.generation.fetch_add(1, Ordering::SeqCst);
+            for r in ready {
+                let err = PlatformError::Unavailable(format!("guarantee not stored: {e}"));
+                refuse(&shared, &r.row, r.reply, err);
             }
-            Err(e) => {
-                tracing::error!(error = %e, records = ready.len(), "guarantees not stored");
-                shared.generation.fetch_add(1, Ordering::SeqCst);
-                for r in ready {
-                    let err = PlatformError::Unavailable(format!("guarantee not stored: {e}"));
-                    refuse(&shared, &r.row, r.reply, err);
+            continue;
+        }
+        if receipts.iter().any(Result::is_err) {
+            // The ledger stopped: positions count guarantees that have no entry. All are read
+            // again; the records without an entry are moved aside at the next open.
+            shared.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        for (r, receipt) in ready.into_iter().zip(receipts) {
+            match receipt {
+                Ok(receipt) => {
+                    let _ = r.reply.send(Ok((r.record, receipt)));
                 }
+                Err(e) => refuse(&shared, &r.row, r.reply, e.into()),
             }
         }
     }

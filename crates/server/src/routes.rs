@@ -56,8 +56,8 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers, the ledger has not failed its audit and
-/// shutdown has not begun.
+/// The process can serve: the database answers, the ledger has not failed its audit, its
+/// writer has not stopped after a failed write, and shutdown has not begun.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
@@ -70,6 +70,15 @@ pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
     }
     if let LedgerState::Damaged(reason) = state.platform.ledger_state() {
         return Err(PlatformError::LedgerDamaged(reason).into());
+    }
+    if let Some(reason) = state.platform.ledger_stopped() {
+        // The reason names files: it goes to the operator's log, not to the prober.
+        tracing::error!(reason = %reason, "not ready: the ledger writer has stopped");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ledger_stopped",
+            "the ledger's writer stopped after a failed write; a restart recovers the log",
+        ));
     }
     sqlx_ping(&state).await?;
     Ok(Json(Health { status: "ready" }))
@@ -96,6 +105,9 @@ pub async fn metrics(State(state): Shared) -> impl IntoResponse {
     };
     // 1 = the ledger passed its audit, 0 = it failed (alert on this), -1 = still auditing.
     metrics::gauge!("xinrong_ledger_audit_ok").set(audit);
+    // 1 = the ledger takes entries, 0 = its writer stopped after a failed write (alert on this).
+    let writing = f64::from(u8::from(state.platform.ledger_stopped().is_none()));
+    metrics::gauge!("xinrong_ledger_writer_ok").set(writing);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

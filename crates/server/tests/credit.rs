@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{Harness, Store, code, in_days, load_facts, verifier};
+use common::{
+    Harness, Store, approved, code, in_days, lenient_bank, load_facts, sign, terms, verifier,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use xinrong_credit::flow::BUILTIN_FLOW;
@@ -556,5 +558,85 @@ on_both_stores!(
             .unwrap();
         assert_eq!(kept as u64, xinrong_ledger::MAX_IN_FLIGHT + 1);
         pool.close().await;
+    }
+);
+
+on_both_stores!(
+    a_guarantee_whose_entry_was_lost_is_moved_aside_and_its_room_given_back,
+    |h: Harness| async move {
+        // A guarantee is stored, with its agreement's position, while its entry is made
+        // durable. A crash between the two leaves a record, and a position, that count a
+        // guarantee nobody was told of: the next open moves it aside and gives its room back.
+        let e0 = lenient_bank(&h).await;
+        let (kept, amount) = approved(&h, &e0, "app-kept", "300000").await;
+        let (lost, _) = approved(&h, &e0, "app-lost", "300000").await;
+        let agreement = sign(&h, terms(&h.ids["bank"], amount * 10.0)).await;
+        let ask = |decision: &str, key: &str| json!({"agreement_id": agreement, "decision_id": decision, "request_key": key});
+        let position = |list: Value| {
+            let a = &list[0];
+            [&a["guaranteed"], &a["outstanding"], &a["certificates"]].map(Value::clone)
+        };
+        let (s, g) = h.post("/v1/guarantees", "bank", ask(&kept, "g-kept")).await;
+        assert_eq!(s, StatusCode::OK, "{g}");
+        let before = position(h.get("/v1/agreements", "guarantor").await.1);
+        let (s, g) = h.post("/v1/guarantees", "bank", ask(&lost, "g-lost")).await;
+        assert_eq!(
+            (s, &g["record"]["result"]),
+            (StatusCode::OK, &json!("issued"))
+        );
+        let lost_id = g["record"]["guarantee_id"].as_str().unwrap().to_string();
+        let number = g["record"]["certificate"]["id"].clone();
+        assert_ne!(
+            position(h.get("/v1/agreements", "guarantor").await.1),
+            before
+        );
+        let mut h = h;
+        h.platform().append_admin_actions().await.unwrap();
+        h.shutdown().await;
+        // The crash: the second guarantee's entry never became durable.
+        let size = Ledger::open(h.dir.path().join("ledger")).unwrap().size();
+        let pool = xinrong_platform::db::connect(&h.db_url).await.unwrap();
+        sqlx::query("UPDATE guarantees SET leaf_index = $1 WHERE guarantee_id = $2")
+            .bind(size as i64)
+            .bind(&lost_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        h.restart().await;
+        assert_eq!(
+            position(h.get("/v1/agreements", "guarantor").await.1),
+            before,
+            "the position no longer counts the lost guarantee"
+        );
+        let moved: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, record_id FROM unlogged_records")
+                .fetch_all(h.platform().pool())
+                .await
+                .unwrap();
+        assert_eq!(moved, [("guarantee".to_string(), lost_id.clone())]);
+        // Never answered: its request key guarantees anew, under the number it would have had,
+        // with a receipt for its own entry.
+        let (s, again) = h.post("/v1/guarantees", "bank", ask(&lost, "g-lost")).await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        let record = &again["record"];
+        assert_eq!(record["result"], "issued", "{record}");
+        assert_ne!(record["guarantee_id"], json!(lost_id));
+        assert_eq!(record["certificate"]["id"], number);
+        let receipt: Receipt = serde_json::from_value(again["receipt"].clone()).unwrap();
+        receipt
+            .verify(&verifier(&h).await)
+            .expect("receipt verifies");
+        assert!(
+            receipt
+                .entry
+                .contains(record["guarantee_id"].as_str().unwrap()),
+            "{}",
+            receipt.entry
+        );
+        // The kept guarantee's retry answers what it answered.
+        let (s, kept_again) = h.post("/v1/guarantees", "bank", ask(&kept, "g-kept")).await;
+        assert_eq!(s, StatusCode::OK, "{kept_again}");
+        assert_eq!(kept_again["record"]["result"], "issued");
     }
 );

@@ -116,6 +116,32 @@ fn capacity_and_the_firms_cap_are_never_passed() {
 }
 
 #[test]
+fn a_withdrawn_guarantee_leaves_the_position_as_if_it_had_never_been_asked() {
+    let a = agreement();
+    let mut s = Standing::default();
+    s.guarantee(&a, &candidate("L1", "F1", dec!(1000000)), "a", day())
+        .unwrap();
+    s.forget_request_keys();
+    let before = serde_json::to_value(&s).unwrap();
+    s.guarantee(&a, &candidate("L2", "F1", dec!(500000)), "b", day())
+        .unwrap();
+    s.guarantee(&a, &candidate("L3", "F2", dec!(700000)), "c", day())
+        .unwrap();
+    s.withdraw_certificate("F2", dec!(700000));
+    s.withdraw_certificate("F1", dec!(500000));
+    s.forget_request_keys();
+    assert_eq!(serde_json::to_value(&s).unwrap(), before);
+    // The room the withdrawn guarantees held is free again, and the number is given anew.
+    let again = s
+        .guarantee(&a, &candidate("L4", "F1", dec!(2000000)), "d", day())
+        .unwrap();
+    assert_eq!(again.id, "AG-1-000002");
+    s.manual_reviews = 2;
+    s.withdraw_manual_review();
+    assert_eq!(s.manual_reviews, 1);
+}
+
+#[test]
 fn a_retried_request_key_never_guarantees_twice() {
     let a = agreement();
     let mut s = Standing::default();

@@ -1,0 +1,83 @@
+//! A write that fails stops the writer: the entries acknowledged before it stay, every later
+//! append is refused with the reason, [`Ledger::stopped`] says why, and opening the log again
+//! recovers a whole, verifiable log. The failure is real: the process's file-size limit (the
+//! error a full disk gives, `EFBIG` rather than `ENOSPC`). In a test binary of its own, since
+//! the limit applies to the whole process.
+
+use xinrong_ledger::{Layout, Ledger, LedgerError, Suite, audit};
+
+fn entry(i: usize) -> String {
+    format!(r#"{{"kind":"test","n":{i},"pad":"{}"}}"#, "x".repeat(900))
+}
+
+/// Sets the soft limit on the size of any file this process writes.
+fn limit_file_size(bytes: libc::rlim_t) -> libc::rlim_t {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls on a struct this function owns; SIGXFSZ is ignored so that a
+    // write past the limit fails with EFBIG instead of ending the process.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut old), 0);
+        let new = libc::rlimit {
+            rlim_cur: bytes,
+            rlim_max: old.rlim_max,
+        };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &new), 0);
+    }
+    old.rlim_cur
+}
+
+#[test]
+fn a_failed_write_stops_the_writer_and_the_log_reopens_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::create(dir.path(), "test.example/log", Suite::Sha256Ed25519).unwrap();
+    let mut acknowledged: Vec<_> = (0..4).map(|i| ledger.append(entry(i)).unwrap()).collect();
+    assert!(ledger.stopped().is_none());
+    let largest = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|f| f.unwrap().metadata().unwrap().len())
+        .max()
+        .unwrap();
+    let before = limit_file_size(largest + 8 * 1024);
+    let mut refused = None;
+    for i in 4..200 {
+        match ledger.append(entry(i)) {
+            Ok(r) => acknowledged.push(r),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    limit_file_size(before);
+    let refused = refused.expect("an append past the limit fails");
+    assert!(
+        matches!(refused, LedgerError::WriterStopped(_)),
+        "{refused}"
+    );
+    let reason = ledger.stopped().expect("the ledger says why it stopped");
+    assert!(reason.contains("File too large"), "{reason}");
+    // Refused from then on, though files may grow again: the files may hold a partial batch.
+    let again = ledger.append(entry(1000)).unwrap_err();
+    assert!(matches!(again, LedgerError::WriterStopped(_)), "{again}");
+
+    drop(ledger);
+    let ledger = Ledger::open(dir.path()).unwrap();
+    assert!(ledger.stopped().is_none());
+    let key = Layout::new(dir.path()).read_verifier().unwrap();
+    assert!(ledger.size() >= acknowledged.len() as u64);
+    for receipt in &acknowledged {
+        receipt
+            .verify(&key)
+            .expect("an acknowledged receipt verifies");
+        assert_eq!(ledger.entry(receipt.leaf_index).unwrap(), receipt.entry);
+    }
+    let next = ledger.append(entry(2000)).unwrap();
+    next.verify(&key).unwrap();
+    drop(ledger);
+    let report = audit(dir.path(), &key, |_, _| {}).unwrap();
+    assert_eq!(report.problem, None, "{report:?}");
+}
