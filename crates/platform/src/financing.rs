@@ -5,8 +5,9 @@
 //! latest indicators, and is logged in the ledger and recorded as a query of its kind, so the
 //! enterprise sees who looked and the caller holds a receipt.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -20,8 +21,10 @@ use crate::error::PlatformError;
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::platform::Platform;
 use crate::queries::{Answer, QueryRecord};
+use crate::registry::Published;
 use crate::scoring::{Explained, explain};
 use crate::signals::{self, StoredSignal};
+use crate::snapshots::Snapshot;
 
 /// The product catalogue: `catalogue/products.toml` in the data directory when the operator
 /// put one there, else the built-in one. A catalogue that does not load stops the platform
@@ -73,6 +76,57 @@ impl Need {
     }
 }
 
+/// Grounds kept per enterprise while its latest snapshot and the champion model stay the
+/// same (the same shared values, so a rescoring, a snapshot load or a new champion is never
+/// answered from what was kept): scoring and explaining a snapshot, and hashing its inputs,
+/// were a fifteenth of a credit decision's CPU (bench/RESULTS.md).
+#[derive(Default)]
+pub(crate) struct KeptGrounds(Mutex<HashMap<Uscc, Kept>>);
+
+struct Kept {
+    model: Arc<Published>,
+    snapshot: Arc<Snapshot>,
+    grounds: Arc<Grounds>,
+}
+
+/// Most enterprises whose grounds are kept; past it, the store starts afresh.
+const KEPT_GROUNDS: usize = 50_000;
+
+impl KeptGrounds {
+    fn get(
+        &self,
+        enterprise: &Uscc,
+        model: &Arc<Published>,
+        snapshot: &Arc<Snapshot>,
+    ) -> Option<Arc<Grounds>> {
+        let kept = self.0.lock().expect("kept grounds");
+        kept.get(enterprise)
+            .filter(|k| Arc::ptr_eq(&k.model, model) && Arc::ptr_eq(&k.snapshot, snapshot))
+            .map(|k| Arc::clone(&k.grounds))
+    }
+
+    fn keep(
+        &self,
+        enterprise: &Uscc,
+        model: Arc<Published>,
+        snapshot: Arc<Snapshot>,
+        grounds: Arc<Grounds>,
+    ) {
+        let mut kept = self.0.lock().expect("kept grounds");
+        if kept.len() >= KEPT_GROUNDS {
+            kept.clear();
+        }
+        kept.insert(
+            enterprise.clone(),
+            Kept {
+                model,
+                snapshot,
+                grounds,
+            },
+        );
+    }
+}
+
 /// What an answer rests on: the enterprise scored and its facts.
 pub(crate) struct Grounds {
     pub(crate) explained: Explained,
@@ -113,15 +167,26 @@ impl Platform {
         }
     }
 
-    /// The enterprise scored by the champion model on its latest snapshot, and its facts.
-    pub(crate) async fn grounds(&self, enterprise: &Uscc) -> Result<Grounds, PlatformError> {
+    /// The enterprise scored by the champion model on its latest snapshot, and its facts;
+    /// kept while both stay the same ([`KeptGrounds`]).
+    pub(crate) async fn grounds(&self, enterprise: &Uscc) -> Result<Arc<Grounds>, PlatformError> {
         let model = self.registry.get(None)?;
         let snapshot = self.snapshots.latest(enterprise).await?.ok_or_else(|| {
             PlatformError::Unavailable(format!(
                 "no indicators are loaded for enterprise {enterprise} yet"
             ))
         })?;
-        let explained = explain(&model, &snapshot)?;
+        if let Some(kept) = self.grounds.get(enterprise, &model, &snapshot).filter(|_| true) {
+            return Ok(kept);
+        }
+        let grounds = Arc::new(Self::ground(&model, &snapshot)?);
+        self.grounds
+            .keep(enterprise, model, snapshot, Arc::clone(&grounds));
+        Ok(grounds)
+    }
+
+    fn ground(model: &Published, snapshot: &Snapshot) -> Result<Grounds, PlatformError> {
+        let explained = explain(model, snapshot)?;
         let value = |id: &str| snapshot.values.get(id).copied().flatten();
         let mut facts = Facts::from_indicators(value);
         facts.scored(explained.pd, explained.score, explained.grade.as_str());

@@ -76,6 +76,8 @@ pub struct Platform {
     rescorer: std::sync::OnceLock<Arc<dyn crate::rescoring::Recompute>>,
     /// The market's aggregates, with what they were computed from.
     pub(crate) market: crate::market::Kept,
+    /// Enterprises scored and explained, kept while their snapshot and the champion stay.
+    pub(crate) grounds: crate::financing::KeptGrounds,
     /// Background tasks (the refresher, the audit), stopped by [`Platform::close`].
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -204,6 +206,7 @@ impl Platform {
             journal: tokio::sync::Mutex::new(()),
             rescorer: std::sync::OnceLock::new(),
             market: Default::default(),
+            grounds: Default::default(),
             tasks: std::sync::Mutex::new(Vec::new()),
         });
         let audit = LedgerHealth::audit_in_background(

@@ -430,3 +430,51 @@ on_both_stores!(
         );
     }
 );
+
+on_both_stores!(
+    answers_rest_on_the_latest_snapshot_and_champion_not_on_what_was_kept,
+    |h: Harness| async move {
+        // The scored and explained enterprise is kept between answers; a new snapshot or a new
+        // champion must be answered from, at once.
+        load_facts(&h).await;
+        let e0 = h.enterprises[0].clone();
+        let (s, _) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let need = json!({"purpose": "working_capital"});
+        let (s, first) = a_match(&h, "bank", &e0, need.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        let (_, again) = a_match(&h, "bank", &e0, need.clone()).await;
+        assert_eq!(again["pd"], first["pd"]);
+        let mut values = std::collections::BTreeMap::new();
+        values.insert("cf_net_inflow_6m".to_string(), Some(-500.0));
+        values.insert("ord_largest_won_3m".to_string(), Some(7_000_000.0));
+        values.insert("ip_patents_granted".to_string(), Some(120.0));
+        h.platform()
+            .snapshots()
+            .load(&[xinrong_platform::Snapshot {
+                enterprise: e0.parse().unwrap(),
+                as_of: "2025-02-28".parse().unwrap(),
+                values,
+            }])
+            .await
+            .unwrap();
+        let (s, later) = a_match(&h, "bank", &e0, need.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{later}");
+        assert_ne!(later["pd"], first["pd"], "the new snapshot is scored");
+        assert_eq!(
+            later["financing"]["facts"]["numbers"]["order_value"].as_f64(),
+            Some(7_000_000.0),
+            "the new snapshot's facts"
+        );
+        let v2 = xinrong_platform::Version::parse("name", "v2").unwrap();
+        h.platform()
+            .registry()
+            .publish(&common::model_json(), &v2, common::groups(), "test", true)
+            .await
+            .unwrap();
+        let (s, newest) = a_match(&h, "bank", &e0, need).await;
+        assert_eq!(s, StatusCode::OK, "{newest}");
+        assert_eq!(newest["model_version"], "v2", "the new champion answers");
+        assert_eq!(first["model_version"], "v1");
+    }
+);
