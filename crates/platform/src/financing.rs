@@ -176,7 +176,7 @@ impl Platform {
                 "no indicators are loaded for enterprise {enterprise} yet"
             ))
         })?;
-        if let Some(kept) = self.grounds.get(enterprise, &model, &snapshot).filter(|_| true) {
+        if let Some(kept) = self.grounds.get(enterprise, &model, &snapshot) {
             return Ok(kept);
         }
         let grounds = Arc::new(Self::ground(&model, &snapshot)?);
