@@ -4,30 +4,14 @@
 //! error a full disk gives, `EFBIG` rather than `ENOSPC`). In a test binary of its own, since
 //! the limit applies to the whole process.
 
+#[path = "support/file_size.rs"]
+mod file_size;
+
+use file_size::limit_file_size;
 use xinrong_ledger::{Layout, Ledger, LedgerError, Suite, audit};
 
 fn entry(i: usize) -> String {
     format!(r#"{{"kind":"test","n":{i},"pad":"{}"}}"#, "x".repeat(900))
-}
-
-/// Sets the soft limit on the size of any file this process writes.
-fn limit_file_size(bytes: libc::rlim_t) -> libc::rlim_t {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain system calls on a struct this function owns; SIGXFSZ is ignored so that a
-    // write past the limit fails with EFBIG instead of ending the process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut old), 0);
-        let new = libc::rlimit {
-            rlim_cur: bytes,
-            rlim_max: old.rlim_max,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &new), 0);
-    }
-    old.rlim_cur
 }
 
 #[test]

@@ -8,31 +8,14 @@
 //! so on SQLite it would fail the database's own files first; PostgreSQL's live in its server.
 
 mod common;
+#[path = "../../ledger/tests/support/file_size.rs"]
+mod file_size;
 
 use common::{Harness, Store, code, in_days, load_facts, verifier};
+use file_size::limit_file_size;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use xinrong_ledger::Receipt;
-
-/// Sets the soft limit on the size of any file this process writes; the limit before.
-fn limit_file_size(bytes: libc::rlim_t) -> libc::rlim_t {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain system calls on structs this function owns. SIGXFSZ is ignored so that a
-    // write past the limit fails with EFBIG instead of ending the process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut old), 0);
-        let new = libc::rlimit {
-            rlim_cur: bytes,
-            rlim_max: old.rlim_max,
-        };
-        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &new), 0);
-    }
-    old.rlim_cur
-}
 
 fn largest_file(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
