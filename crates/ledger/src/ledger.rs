@@ -292,11 +292,24 @@ impl Ledger {
             .map_err(|_| stopped())
     }
 
+    /// How many entries are durable and covered by a checkpoint: a record written beside an
+    /// entry at or past it may still be lost (see [`Pending::index`]).
+    pub fn durable_size(&self) -> u64 {
+        *self.durable.borrow()
+    }
+
     /// Why the writer stopped, if it has. After a failed write it refuses every append until
     /// the log is opened again (which recovers from the failure), so a service can say it is
     /// not ready rather than fail each write in turn.
     pub fn stopped(&self) -> Option<&str> {
-        self.shared.stopped.get().map(String::as_str)
+        if let Some(reason) = self.shared.stopped.get() {
+            return Some(reason);
+        }
+        // Exited without saying why: it panicked.
+        self.committer
+            .as_ref()
+            .filter(|h| h.is_finished())
+            .map(|_| "the writer exited")
     }
 
     /// Appends an entry and returns its receipt once it is durable.

@@ -339,15 +339,16 @@ impl Platform {
                 format!("{term} is not 1–360"),
             ));
         }
-        self.writable()?;
         let key_hash = key_hash(&by.id, &req.request_key);
         let key_lock = self.flows.keys.lock(key_hash).await;
-        // Only a key seen before can have a decision: a new key costs no lookup.
+        // Only a key seen before can have a decision: a new key costs no lookup. A retry is
+        // answered from the store even when nothing more can be written.
         if self.flows.keys.known(key_hash)
             && let Some(done) = self.stored_decision(&by.id, &req.request_key).await?
         {
             return Ok(done);
         }
+        self.writable()?;
         self.financing_consent(by, &req.enterprise, req.purpose)?;
         let grounds = self.grounds(&req.enterprise).await?;
         let offer = match_product(

@@ -1,7 +1,8 @@
 //! The guarantees as a list: each guarantee asked for, newest first, with its result (issued,
 //! or the criteria, capacity or cap that refused it, or manual review), amount and the ledger entry of its certificate. A
-//! guarantor sees those under its agreements, a bank its own, a regulator every one; the
-//! stored rows are exactly what was answered.
+//! guarantor sees those under its agreements, a bank its own, a regulator every one. A
+//! guarantee is stored while its entry is made durable, and listed once it is, so the list
+//! holds exactly what was answered.
 
 use serde::Serialize;
 
@@ -60,7 +61,8 @@ impl Platform {
              g.result, g.amount, g.leaf_index, g.created_ms \
              FROM guarantees g JOIN guarantee_agreements a ON a.agreement_id = g.agreement_id \
              WHERE ($1 OR (NOT $2 AND g.bank = $3) OR ($2 AND a.guarantor = $3)) \
-             AND ($4 OR g.guarantee_id < $5) ORDER BY g.guarantee_id DESC LIMIT $6",
+             AND ($4 OR g.guarantee_id < $5) AND g.leaf_index < $7 \
+             ORDER BY g.guarantee_id DESC LIMIT $6",
         )
         .bind(all)
         .bind(guarantor)
@@ -68,6 +70,7 @@ impl Platform {
         .bind(before.is_none())
         .bind(before.unwrap_or_default())
         .bind(page.limit)
+        .bind(self.ledger.durable_size() as i64)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

@@ -247,15 +247,16 @@ impl Platform {
         crate::fields::Id::parse("agreement_id", agreement_id)?;
         crate::fields::Id::parse("decision_id", decision_id)?;
         crate::fields::check_request_key("request_key", request_key)?;
-        self.writable()?;
         let book = &self.guarantee_book;
         let key_hash = crate::request_keys::key_hash(&by.id, request_key);
         let key_lock = book.keys.lock(key_hash).await;
+        // A retry is answered from the store even when nothing more can be written.
         if book.keys.known(key_hash)
             && let Some(done) = self.stored_guarantee(&by.id, request_key).await?
         {
             return Ok(done);
         }
+        self.writable()?;
         let decision = self.decision_brief(&by.id, decision_id).await?;
         let mut position = self.position(agreement_id).await?;
         let Some(Stored {

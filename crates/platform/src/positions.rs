@@ -420,8 +420,9 @@ async fn writer(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Job>, shared: Arc
             continue;
         }
         if receipts.iter().any(Result::is_err) {
-            // The ledger stopped: positions count guarantees that have no entry. All are read
-            // again; the records without an entry are moved aside at the next open.
+            // The ledger stopped, so nothing more is guaranteed in this process (`writable`
+            // refuses, and so does the ledger). The stored positions count the records without
+            // an entry until the next open moves them aside and gives their room back.
             shared.generation.fetch_add(1, Ordering::SeqCst);
         }
         for (r, receipt) in ready.into_iter().zip(receipts) {

@@ -12,7 +12,7 @@ mod common;
 mod file_size;
 
 use common::{Harness, Store, code, in_days, load_facts, verifier};
-use file_size::limit_file_size;
+use file_size::FileSizeLimit;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use xinrong_ledger::Receipt;
@@ -39,6 +39,12 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
     let e0 = h.enterprises[0].clone();
     let (s, body) = h.grant("ent0", "bank", "pre_loan", &in_days(30)).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
+    let decision = |key: &str| {
+        serde_json::json!({"enterprise": e0, "purpose": "pre_loan", "product": "credit_loan",
+                           "amount": "500000", "request_key": key})
+    };
+    let (s, decided) = h.post("/v1/decisions", "bank", decision("before")).await;
+    assert_eq!(s, StatusCode::OK, "{decided}");
     h.platform().append_admin_actions().await.unwrap();
     assert_eq!(
         h.call(Method::GET, "/ready", None, None).await.0,
@@ -47,7 +53,7 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
     assert!(metrics(&h).await.contains("xinrong_ledger_writer_ok 1"));
 
     let ledger_dir = h.dir.path().join("ledger");
-    let before = limit_file_size(largest_file(&ledger_dir) + 16 * 1024);
+    let limit = FileSizeLimit::set(largest_file(&ledger_dir) + 16 * 1024);
     let (mut answered, mut refused) = (Vec::new(), None);
     for _ in 0..500 {
         let (s, q) = h.score("bank", &e0, "pre_loan").await;
@@ -63,7 +69,7 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(!answered.is_empty(), "some queries were answered first");
     // Said at once from now on, though files may grow again: only a restart recovers the log.
-    limit_file_size(before);
+    drop(limit);
     let (s, body) = h.call(Method::GET, "/ready", None, None).await;
     assert_eq!(
         (s, code(&body)),
@@ -76,6 +82,12 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
     );
     assert!(metrics(&h).await.contains("xinrong_ledger_writer_ok 0"));
     let (s, body) = h.score("bank", &e0, "pre_loan").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // A decision asked again with its request key is answered from the store; a new one is not.
+    let (s, again) = h.post("/v1/decisions", "bank", decision("before")).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["decision"], decided["decision"]);
+    let (s, body) = h.post("/v1/decisions", "bank", decision("after")).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let first = answered[0]["query_id"].as_str().unwrap().to_string();
     let (s, body) = h.get(&format!("/v1/queries/{first}"), "bank").await;
