@@ -63,6 +63,9 @@ pub async fn connect(url: &str) -> Result<AnyPool, PlatformError> {
             Backend::Postgres => 1,
         })
         .acquire_timeout(Duration::from_secs(10))
+        // A connection to a local file cannot drop: no ping before each use (a round trip to
+        // the connection's worker thread). A server's connection can, so it is pinged.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
