@@ -52,7 +52,7 @@ impl Platform {
         sqlx::query_as::<_, DecisionRow>(
             "SELECT decision_id, institution, enterprise, product, flow_version, outcome, amount, \
              decided_on, leaf_index FROM credit_decisions \
-             WHERE (institution = $1 OR $2) AND ($3 OR decision_id < $4) \
+             WHERE (institution = $1 OR $2) AND ($3 OR decision_id < $4) AND leaf_index < $6 \
              ORDER BY decision_id DESC LIMIT $5",
         )
         .bind(&by.id)
@@ -60,6 +60,8 @@ impl Platform {
         .bind(before.is_none())
         .bind(before.unwrap_or_default())
         .bind(page.limit)
+        // A decision is listed once its entry is durable (it is stored while it is made so).
+        .bind(self.ledger.durable_size() as i64)
         .fetch_all(&self.pool)
         .await
         .map_err(Into::into)

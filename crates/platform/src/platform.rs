@@ -389,7 +389,12 @@ impl Platform {
             }
         };
         self.queries
-            .list(scope, page.before.as_ref().map(Id::as_str), page.limit)
+            .list(
+                scope,
+                page.before.as_ref().map(Id::as_str),
+                page.limit,
+                self.ledger.durable_size(),
+            )
             .await
     }
 
@@ -718,6 +723,7 @@ impl Platform {
                 Scope::Enterprise(uscc.as_str()),
                 page.before.as_ref().map(Id::as_str),
                 page.limit,
+                self.ledger.durable_size(),
             )
             .await?;
         // Names of the institutions on this page only, each looked up once.

@@ -210,12 +210,15 @@ impl QueryLog {
 
     /// Queries in `scope`, newest first, `limit` at most, older than the query `before` (the
     /// last id of the previous page) when given. The cursor must itself be in `scope`, so a
-    /// cursor reveals nothing about other institutions' queries.
+    /// cursor reveals nothing about other institutions' queries. Only queries whose ledger
+    /// entry is below `durable` (the ledger's durable size) are listed: a record is committed
+    /// while its entry is made durable, and one whose entry a crash lost was never answered.
     pub async fn list(
         &self,
         scope: Scope<'_>,
         before: Option<&str>,
         limit: i64,
+        durable: u64,
     ) -> Result<Vec<QueryRecord>, PlatformError> {
         let (column, value) = match scope {
             Scope::All => (None, None),
@@ -256,11 +259,11 @@ impl QueryLog {
             ));
             n += 2;
         }
+        n += 1;
+        clauses.push(format!("leaf < ${n}"));
         let mut sql = String::from(SELECT_BASE);
-        if !clauses.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&clauses.join(" AND "));
-        }
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
         sql.push_str(&format!(
             " ORDER BY created_ms DESC, id DESC LIMIT ${}",
             n + 1
@@ -273,7 +276,11 @@ impl QueryLog {
         if let Some((ms, id)) = cursor {
             q = q.bind(ms).bind(id);
         }
-        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        let rows = q
+            .bind(durable as i64)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 }

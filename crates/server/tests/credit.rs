@@ -640,3 +640,41 @@ on_both_stores!(
         assert_eq!(kept_again["record"]["result"], "issued");
     }
 );
+
+on_both_stores!(
+    lists_show_a_record_once_its_entry_is_durable,
+    |h: Harness| async move {
+        // A query or decision is stored while its entry is made durable; until it is, the
+        // record may yet be lost (and moved aside), so lists leave it out.
+        let e0 = ready(&h).await;
+        let (_, q) = h.score("bank", &e0, "pre_loan").await;
+        let (s, d) = h
+            .post("/v1/decisions", "bank", application(&e0, "listed"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let query = q["query_id"].as_str().unwrap().to_string();
+        let decision = d["decision"]["decision_id"].as_str().unwrap().to_string();
+        // Copies whose entries are far past the log's durable end.
+        copy_past_the_ledger(&h, QUERIES, &query, 1_000_000, 2).await;
+        copy_past_the_ledger(&h, DECISIONS, &decision, 1_000_000, 2).await;
+        let (s, list) = h.get("/v1/queries", "bank").await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let listed: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["query_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed, [query.as_str()]);
+        let bank = h
+            .platform()
+            .access()
+            .institution(&h.ids["bank"])
+            .await
+            .unwrap();
+        let page = xinrong_platform::Page::new(None, None).unwrap();
+        let decisions = h.platform().decisions(&bank, &page).await.unwrap();
+        let listed: Vec<&str> = decisions.iter().map(|d| d.decision_id.as_str()).collect();
+        assert_eq!(listed, [decision.as_str()]);
+    }
+);
