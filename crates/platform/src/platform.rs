@@ -277,7 +277,8 @@ impl Platform {
         self.ledger.stopped().map(str::to_string)
     }
 
-    pub(crate) fn writable(&self) -> Result<(), PlatformError> {
+    /// Whether writes are taken: the ledger has not failed its audit and its writer runs.
+    pub fn writable(&self) -> Result<(), PlatformError> {
         if let LedgerState::Damaged(reason) = self.health.state() {
             return Err(PlatformError::LedgerDamaged(reason));
         }

@@ -142,7 +142,7 @@ impl From<PlatformError> for ApiError {
                 tracing::error!(error = %e, "the ledger writer has stopped");
                 return ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    "ledger_stopped",
                     "the ledger cannot take entries until the service restarts; the operator's log has the details",
                 );
             }

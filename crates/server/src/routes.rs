@@ -68,18 +68,8 @@ pub async fn ready(State(state): Shared) -> ApiResult<Json<Health>> {
             "shutting down",
         ));
     }
-    if let LedgerState::Damaged(reason) = state.platform.ledger_state() {
-        return Err(PlatformError::LedgerDamaged(reason).into());
-    }
-    if let Some(reason) = state.platform.ledger_stopped() {
-        // The reason names files: it goes to the operator's log, not to the prober.
-        tracing::error!(reason = %reason, "not ready: the ledger writer has stopped");
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ledger_stopped",
-            "the ledger's writer stopped after a failed write; a restart recovers the log",
-        ));
-    }
+    // Answered as a refused write is: 503 `ledger_damaged` or `ledger_stopped`.
+    state.platform.writable()?;
     sqlx_ping(&state).await?;
     Ok(Json(Health { status: "ready" }))
 }

@@ -461,25 +461,29 @@ async fn copy_past_the_ledger(
     pool.close().await;
 }
 
+/// The bank's score query and credit decision (request key `key`) on the first enterprise,
+/// answered: the enterprise, the query's id and the decision's.
+async fn a_query_and_a_decision(h: &Harness, key: &str) -> (String, String, String) {
+    let e0 = ready(h).await;
+    let (s, q) = h.score("bank", &e0, "pre_loan").await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let (s, d) = h.post("/v1/decisions", "bank", application(&e0, key)).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let query = q["query_id"].as_str().unwrap().to_string();
+    let decision = d["decision"]["decision_id"].as_str().unwrap().to_string();
+    (e0, query, decision)
+}
+
 const QUERIES: (&str, &str, &str) = ("score_queries", "id", "leaf");
 const DECISIONS: (&str, &str, &str) = ("credit_decisions", "decision_id", "leaf_index");
 
 on_both_stores!(
-    records_whose_entry_was_not_durable_are_dropped_on_open,
+    records_whose_entry_was_not_durable_are_moved_aside_on_open,
     |h: Harness| async move {
         // Records are committed while their ledger entry is made durable. A crash between the
         // two leaves a record whose entry is lost and whose index the next entry takes: such
-        // records are dropped when the ledger is opened, before anything is appended.
-        let e0 = ready(&h).await;
-        let (_, q) = h.score("bank", &e0, "pre_loan").await;
-        let (s, d) = h
-            .post("/v1/decisions", "bank", application(&e0, "kept"))
-            .await;
-        assert_eq!(s, StatusCode::OK, "{d}");
-        let (query, decision) = (
-            q["query_id"].as_str().unwrap().to_string(),
-            d["decision"]["decision_id"].as_str().unwrap().to_string(),
-        );
+        // records are moved aside when the ledger is opened, before anything is appended.
+        let (e0, query, decision) = a_query_and_a_decision(&h, "kept").await;
         let mut h = h;
         // The fixture's admin actions are appended now, not by the restarted server's first
         // tick, which would race the decision below for the lost index.
@@ -646,14 +650,7 @@ on_both_stores!(
     |h: Harness| async move {
         // A query or decision is stored while its entry is made durable; until it is, the
         // record may yet be lost (and moved aside), so lists leave it out.
-        let e0 = ready(&h).await;
-        let (_, q) = h.score("bank", &e0, "pre_loan").await;
-        let (s, d) = h
-            .post("/v1/decisions", "bank", application(&e0, "listed"))
-            .await;
-        assert_eq!(s, StatusCode::OK, "{d}");
-        let query = q["query_id"].as_str().unwrap().to_string();
-        let decision = d["decision"]["decision_id"].as_str().unwrap().to_string();
+        let (_, query, decision) = a_query_and_a_decision(&h, "listed").await;
         // Copies whose entries are far past the log's durable end.
         copy_past_the_ledger(&h, QUERIES, &query, 1_000_000, 2).await;
         copy_past_the_ledger(&h, DECISIONS, &decision, 1_000_000, 2).await;

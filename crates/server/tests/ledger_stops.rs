@@ -66,7 +66,11 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
         }
     }
     let (s, body) = refused.expect("a score query fails once the ledger cannot grow");
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "ledger_stopped"),
+        "{body}"
+    );
     assert!(!answered.is_empty(), "some queries were answered first");
     // Said at once from now on, though files may grow again: only a restart recovers the log.
     drop(limit);
@@ -82,13 +86,21 @@ async fn a_failed_ledger_write_turns_ready_red_and_a_restart_recovers() {
     );
     assert!(metrics(&h).await.contains("xinrong_ledger_writer_ok 0"));
     let (s, body) = h.score("bank", &e0, "pre_loan").await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "ledger_stopped"),
+        "{body}"
+    );
     // A decision asked again with its request key is answered from the store; a new one is not.
     let (s, again) = h.post("/v1/decisions", "bank", decision("before")).await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["decision"], decided["decision"]);
     let (s, body) = h.post("/v1/decisions", "bank", decision("after")).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "ledger_stopped"),
+        "{body}"
+    );
     let first = answered[0]["query_id"].as_str().unwrap().to_string();
     let (s, body) = h.get(&format!("/v1/queries/{first}"), "bank").await;
     assert_eq!(s, StatusCode::OK, "reads still answer: {body}");
