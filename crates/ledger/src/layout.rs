@@ -9,6 +9,7 @@
 //! | `entries.idx` | `u64 BE` byte offset of each record in `entries.log` |
 //! | `tree.hashes` | 32-byte perfect-subtree hashes in post-order (see [`crate::tree`]) |
 //! | `checkpoints.log` | one JSON line `{"note": signed checkpoint}` per issued checkpoint |
+//! | `derived.mark` | how many entries `entries.idx` and `tree.hashes` hold on disk (see [`crate::mark`]) |
 //! | `LOCK` | held exclusively by the one writer process |
 
 use std::fs;
@@ -79,6 +80,10 @@ impl Layout {
     /// `checkpoints.log`.
     pub fn checkpoints(&self) -> PathBuf {
         self.dir.join("checkpoints.log")
+    }
+    /// `derived.mark`.
+    pub fn derived_mark(&self) -> PathBuf {
+        self.dir.join("derived.mark")
     }
     /// `LOCK`.
     pub fn lock(&self) -> PathBuf {
@@ -157,6 +162,7 @@ impl Layout {
         ] {
             write_synced(&file, b"")?;
         }
+        crate::mark::Mark::open(&self.derived_mark())?.set(0)?;
         let config = LogConfig {
             format: LOG_FORMAT.to_string(),
             origin,

@@ -2,26 +2,30 @@
 //! (group commit: one set of fsyncs and one signed checkpoint per batch) while any number
 //! of threads submit entries and read proofs.
 //!
-//! A batch is acknowledged once its entries are durable and its checkpoint is signed. The
-//! checkpoint's line in `checkpoints.log` is made durable with the next batch's entries, or
-//! as soon as the committer is idle, so a batch waits for one round of fsyncs, not two. A
-//! crash in between loses no acknowledged entry: the entries are on disk, and opening the log
-//! signs a checkpoint of every intact entry, from which the log proves consistency with the
-//! checkpoint the receipt carried (an Ed25519 log signs the very same note again).
+//! A batch is acknowledged once its entries are durable and its checkpoint is signed: one
+//! flush of `entries.log`, made by the committer itself. The files derived from the entries
+//! (`entries.idx`, `tree.hashes`) and the checkpoint lines are flushed by a second thread
+//! every [`DERIVED_FLUSH_EVERY`], which then moves `derived.mark` (see [`crate::mark`]). A
+//! crash in between loses no acknowledged entry: the entries are on disk, recovery derives
+//! what the other files lack from them, and opening the log signs a checkpoint of every intact
+//! entry, from which the log proves consistency with the checkpoint the receipt carried (an
+//! Ed25519 log signs the very same note again).
 
 use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use std::thread::JoinHandle;
+use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 use crate::error::LedgerError;
 use crate::keys::{SigningKey, VerifierKey};
 use crate::layout::{Layout, LogConfig, key_mismatch};
+use crate::mark::Mark;
 use crate::note::Checkpoint;
 use crate::proof::{Edge, TreeAt};
 use crate::receipt::Receipt;
@@ -32,6 +36,9 @@ use crate::store::{
 use crate::suite::{Hash, Suite};
 use crate::tree::{Frontier, node_count};
 
+/// How often the derived files and checkpoint lines are flushed while entries arrive: it
+/// bounds how much recovery derives again after a power loss, not what a crash can lose.
+pub const DERIVED_FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Most entries committed in one batch; bounds the latency one batch adds.
 const MAX_BATCH: usize = 4096;
 /// Submissions waiting beyond this block their submitters (back-pressure).
@@ -181,12 +188,17 @@ impl Ledger {
             verifier,
         });
         let recovered_size = recovered.frontier.size();
-        let committer = Committer {
-            entries: append_handle(&shared.layout.entries())?,
-            index: append_handle(&shared.layout.index())?,
-            tree: append_handle(&shared.layout.tree())?,
-            checkpoints: append_handle(&shared.layout.checkpoints())?,
-            checkpoint_unsynced: false,
+        let layout = &shared.layout;
+        let mut committer = Committer {
+            entries: append_handle(&layout.entries())?,
+            index: append_handle(&layout.index())?,
+            tree: append_handle(&layout.tree())?,
+            checkpoints: append_handle(&layout.checkpoints())?,
+            derived: Arc::new(DerivedState {
+                written: AtomicU64::new(recovered_size),
+                closing: AtomicBool::new(false),
+            }),
+            flusher: None,
             published: watch::Sender::new(recovered_size),
             entries_len: recovered.entries_len,
             frontier: recovered.frontier,
@@ -194,8 +206,15 @@ impl Ledger {
             shared: Arc::clone(&shared),
             _lock: lock,
         };
+        let mut derived = DerivedFiles {
+            index: append_handle(&layout.index())?,
+            tree: append_handle(&layout.tree())?,
+            checkpoints: append_handle(&layout.checkpoints())?,
+            mark: Mark::open(&layout.derived_mark())?,
+            layout: layout.clone(),
+            marked: None,
+        };
         let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
-        let mut committer = committer;
         if shared
             .latest
             .read()
@@ -207,8 +226,15 @@ impl Ledger {
             // Entries made durable just before a crash, or a new log: sign the recovered
             // state so that every size the log serves has a checkpoint.
             committer.issue_checkpoint()?;
-            committer.sync_checkpoints()?;
         }
+        // Everything recovery kept, derived and signed is on disk before anything is added.
+        committer
+            .entries
+            .sync_data()
+            .map_err(LedgerError::io(layout.entries()))?;
+        derived.flush(recovered_size)?;
+        committer.flusher =
+            Some(derived.start(Arc::clone(&committer.derived), Arc::clone(&shared))?);
         let mut ledger = Ledger {
             shared,
             queue: Mutex::new(Some(queue)),
@@ -508,8 +534,9 @@ struct Committer {
     index: File,
     tree: File,
     checkpoints: File,
-    /// Whether a checkpoint line was written since `checkpoints` was last flushed.
-    checkpoint_unsynced: bool,
+    /// What the flusher of the derived files is told.
+    derived: Arc<DerivedState>,
+    flusher: Option<JoinHandle<()>>,
     /// Tells waiters of [`Ledger::durable`] each new checkpoint's size.
     published: watch::Sender<u64>,
     entries_len: u64,
@@ -520,22 +547,19 @@ struct Committer {
 
 impl Committer {
     fn run(mut self, jobs: Receiver<Job>) {
+        self.serve(&jobs);
+        // Closed or stopped: the flusher makes the derived files and checkpoint lines durable
+        // once more before the log is released.
+        self.derived.closing.store(true, Ordering::Release);
+        if let Some(flusher) = self.flusher.take() {
+            flusher.thread().unpark();
+            let _ = flusher.join();
+        }
+    }
+
+    fn serve(&mut self, jobs: &Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        loop {
-            let first = match jobs.try_recv() {
-                Ok(job) => job,
-                Err(TryRecvError::Disconnected) => break,
-                Err(TryRecvError::Empty) => {
-                    // Idle: flush the last checkpoint now rather than with the next batch.
-                    if let Err(error) = self.sync_checkpoints() {
-                        return stop(&self.shared, &error, &mut batch, &jobs);
-                    }
-                    match jobs.recv() {
-                        Ok(job) => job,
-                        Err(_) => break,
-                    }
-                }
-            };
+        while let Ok(first) = jobs.recv() {
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match jobs.try_recv() {
@@ -543,12 +567,15 @@ impl Committer {
                     Err(_) => break,
                 }
             }
-            if let Err(error) = self.commit(&mut batch) {
-                return stop(&self.shared, &error, &mut batch, &jobs);
+            let result = match self.shared.stopped.get() {
+                // The flusher failed: nothing more is written.
+                Some(reason) => Err(reason.clone()),
+                None => self.commit(&mut batch).map_err(|e| e.to_string()),
+            };
+            if let Err(reason) = result {
+                return stop(&self.shared, reason, &mut batch, jobs);
             }
         }
-        // Closed: the last checkpoint goes to disk before the log is released.
-        let _ = self.sync_checkpoints();
     }
 
     fn commit(&mut self, batch: &mut Vec<Job>) -> Result<(), LedgerError> {
@@ -584,29 +611,15 @@ impl Committer {
         (&self.tree)
             .write_all(&tree_bytes)
             .map_err(LedgerError::io(layout.tree()))?;
-        // The three files, and the previous batch's checkpoint line if it is not yet on disk,
-        // are made durable at once (the device serves the flushes together, so a batch waits
-        // for the slowest, not their sum).
-        let sync = |file: &File, path: std::path::PathBuf| {
-            file.sync_data().map_err(LedgerError::io(&path))
-        };
-        let checkpoint_unsynced = self.checkpoint_unsynced;
-        let (entries, index) = std::thread::scope(|s| {
-            let entries = s.spawn(|| sync(&self.entries, layout.entries()));
-            let index = s.spawn(|| sync(&self.index, layout.index()));
-            let checkpoints = checkpoint_unsynced
-                .then(|| s.spawn(|| sync(&self.checkpoints, layout.checkpoints())));
-            let tree = sync(&self.tree, layout.tree());
-            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<(), LedgerError>>| {
-                h.join().expect("an fsync does not panic")
-            };
-            (
-                joined(entries).and(checkpoints.map_or(Ok(()), joined)),
-                joined(index).and(tree),
-            )
-        });
-        entries.and(index)?;
-        self.checkpoint_unsynced = false;
+        // Only the entries must be on disk before the batch is acknowledged: the index and the
+        // tree follow from them, and are flushed by the flusher (see `crate::mark`), which
+        // marks no more than entries already on disk.
+        self.entries
+            .sync_data()
+            .map_err(LedgerError::io(layout.entries()))?;
+        self.derived
+            .written
+            .store(self.frontier.size(), Ordering::Release);
         self.entries_len += records.len() as u64;
         self.shared.nodes.remember(first_node, &nodes);
 
@@ -627,8 +640,8 @@ impl Committer {
         Ok(())
     }
 
-    /// Signs, writes and publishes a checkpoint of the current tree; its line is flushed by
-    /// [`Committer::sync_checkpoints`] or with the next batch.
+    /// Signs, writes and publishes a checkpoint of the current tree (of entries already on
+    /// disk); its line is flushed with the derived files.
     fn issue_checkpoint(&mut self) -> Result<SignedCheckpoint, LedgerError> {
         let checkpoint = Checkpoint {
             origin: self.shared.config.origin.clone(),
@@ -639,30 +652,82 @@ impl Committer {
         (&self.checkpoints)
             .write_all(checkpoint_line(&note).as_bytes())
             .map_err(LedgerError::io(self.shared.layout.checkpoints()))?;
-        self.checkpoint_unsynced = true;
         let size = checkpoint.size;
         let signed = SignedCheckpoint { note, checkpoint };
         *self.shared.latest.write().expect("checkpoint lock") = Some(signed.clone());
         self.published.send_replace(size);
         Ok(signed)
     }
+}
 
-    /// Makes the checkpoint lines written so far durable.
-    fn sync_checkpoints(&mut self) -> Result<(), LedgerError> {
-        if self.checkpoint_unsynced {
-            self.checkpoints
-                .sync_data()
-                .map_err(LedgerError::io(self.shared.layout.checkpoints()))?;
-            self.checkpoint_unsynced = false;
+/// What the committer tells the flusher of the derived files.
+struct DerivedState {
+    /// Entries written to `entries.idx` and `tree.hashes` so far (flushed or not).
+    written: AtomicU64,
+    /// Set when the log closes: the flusher flushes once more and exits.
+    closing: AtomicBool,
+}
+
+/// The files derived from the entries, and the checkpoint lines, as the flusher holds them.
+struct DerivedFiles {
+    index: File,
+    tree: File,
+    checkpoints: File,
+    mark: Mark,
+    layout: Layout,
+    /// The size `derived.mark` records, once this flusher has set it.
+    marked: Option<u64>,
+}
+
+impl DerivedFiles {
+    /// Makes the derived files (holding at least `written` entries) and the checkpoint lines
+    /// durable, then marks `written`.
+    fn flush(&mut self, written: u64) -> Result<(), LedgerError> {
+        if self.marked == Some(written) {
+            return Ok(());
         }
+        for (file, path) in [
+            (&self.index, self.layout.index()),
+            (&self.tree, self.layout.tree()),
+            (&self.checkpoints, self.layout.checkpoints()),
+        ] {
+            file.sync_data().map_err(LedgerError::io(path))?;
+        }
+        self.mark.set(written)?;
+        self.marked = Some(written);
         Ok(())
+    }
+
+    /// Starts the thread that flushes every [`DERIVED_FLUSH_EVERY`] while entries arrive. A
+    /// failed flush stops the writer (the reason is kept for [`Ledger::stopped`]).
+    fn start(
+        mut self,
+        state: Arc<DerivedState>,
+        shared: Arc<Reader>,
+    ) -> Result<JoinHandle<()>, LedgerError> {
+        let dir = shared.layout.dir().to_path_buf();
+        std::thread::Builder::new()
+            .name("ledger-flusher".to_string())
+            .spawn(move || {
+                loop {
+                    let closing = state.closing.load(Ordering::Acquire);
+                    if let Err(error) = self.flush(state.written.load(Ordering::Acquire)) {
+                        let _ = shared.stopped.set(error.to_string());
+                        return;
+                    }
+                    if closing {
+                        return;
+                    }
+                    std::thread::park_timeout(DERIVED_FLUSH_EVERY);
+                }
+            })
+            .map_err(LedgerError::io(dir))
     }
 }
 
 /// After a failed write the files may hold a partial batch; the writer refuses everything
 /// from then on, so that the next open recovers from a known state.
-fn stop(shared: &Reader, error: &LedgerError, batch: &mut Vec<Job>, jobs: &Receiver<Job>) {
-    let message = error.to_string();
+fn stop(shared: &Reader, message: String, batch: &mut Vec<Job>, jobs: &Receiver<Job>) {
     let _ = shared.stopped.set(message.clone());
     for job in batch.drain(..).chain(jobs.try_iter()) {
         let _ = job

@@ -1,14 +1,17 @@
 //! The files on disk: reading nodes and entries, appending a batch durably, and recovering
 //! a consistent state after a crash.
 //!
-//! A batch is acknowledged only after `entries.log`, `entries.idx` and `tree.hashes` are on
-//! disk and its checkpoint is signed; the checkpoint's line reaches the disk with the next
-//! batch (or when the writer is idle), and never before the entries it covers. After a crash
-//! the three data files may therefore hold a partial, unacknowledged batch at their ends, and
-//! intact entries past the last stored checkpoint (acknowledged or not: opening the log signs
-//! a checkpoint of them). Recovery keeps the longest prefix that is complete and agrees in all
-//! three and cuts the rest (a "torn tail"). It never cuts below the last stored checkpoint: if
-//! that would be needed, the log was damaged rather than interrupted, and opening it fails.
+//! A batch is acknowledged once `entries.log` is on disk and its checkpoint is signed. The
+//! files derived from the entries (`entries.idx`, `tree.hashes`) and the checkpoint lines are
+//! flushed a little later, in the background, and `derived.mark` then records how far the
+//! derived files are on disk (see [`crate::mark`]); a checkpoint line is written only after
+//! the entries it covers are on disk. After a crash, `entries.log` may therefore end in a
+//! partial, unacknowledged batch, the derived files may lack or garble what was written after
+//! the mark, and intact entries may lie past the last stored checkpoint (acknowledged or not:
+//! opening the log signs a checkpoint of them). Recovery keeps the derived files up to the
+//! mark, derives the rest from the intact records that follow, and cuts what is left (a "torn
+//! tail"). It never cuts below the last stored checkpoint: if that would be needed, the log
+//! was damaged rather than interrupted, and opening it fails.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom};
@@ -316,6 +319,12 @@ fn truncate(path: &Path, len: u64) -> Result<u64, LedgerError> {
 
 /// Brings the data files to their longest consistent prefix and checks it against the
 /// last stored checkpoint.
+///
+/// `entries.idx` and `tree.hashes` are trusted up to `derived.mark` (where they were last
+/// flushed; see [`crate::mark`]) as far as they agree with the entries there; past that, they
+/// are derived again from the intact records of `entries.log`, which alone is flushed before
+/// a batch is acknowledged. A log without a mark was written when all three files were
+/// flushed with every batch, so its derived files are trusted as far as they agree.
 pub(crate) fn recover(
     layout: &Layout,
     suite: Suite,
@@ -324,13 +333,13 @@ pub(crate) fn recover(
     let (last, cut_checkpoint_line) = last_checkpoint(&layout.checkpoints(), key, true)?;
     let checkpointed = last.as_ref().map_or(0, |(_, c)| c.size);
     let entries_len = file_len(&layout.entries())?;
-    let by_index = file_len(&layout.index())? / 8;
-    let by_tree = size_for_nodes(file_len(&layout.tree())? / 32);
-    let candidates = by_index.min(by_tree);
+    let (index_len, tree_len) = (file_len(&layout.index())?, file_len(&layout.tree())?);
+    let (by_index, by_tree) = (index_len / 8, size_for_nodes(tree_len / 32));
+    let marked = crate::mark::read(&layout.derived_mark())?.unwrap_or(u64::MAX);
 
     let nodes = NodeFile::open(&layout.tree())?;
     let entries = EntryFile::open(layout)?;
-    let mut size = candidates;
+    let mut size = by_index.min(by_tree).min(marked);
     let mut end = 0;
     while size > 0 {
         let offset = entries.offset(size - 1)?;
@@ -343,6 +352,10 @@ pub(crate) fn recover(
         }
         size -= 1;
     }
+    let trusted = size;
+    let mut frontier = Frontier::load(suite, trusted, &nodes)?;
+    let derived = derive(&layout.entries(), end, entries_len, suite, &mut frontier)?;
+    let size = frontier.size();
     if size < checkpointed {
         return Err(LedgerError::Corrupt {
             path: layout.entries(),
@@ -352,10 +365,24 @@ pub(crate) fn recover(
             ),
         });
     }
-    let cut_entries = by_index.max(by_tree) - size;
-    let cut_bytes = truncate(&layout.entries(), end)?
-        + truncate(&layout.index(), size * 8)?
-        + truncate(&layout.tree(), node_count(size) * 32)?;
+    let end = derived.end;
+    let cut_entries = by_index.max(by_tree).saturating_sub(size);
+    let cut_bytes = (entries_len - end)
+        + index_len.saturating_sub(size * 8)
+        + tree_len.saturating_sub(node_count(size) * 32);
+    truncate(&layout.entries(), end)?;
+    for (path, keep, derived) in [
+        (layout.index(), trusted * 8, &derived.offsets),
+        (layout.tree(), node_count(trusted) * 32, &derived.nodes),
+    ] {
+        truncate(&path, keep)?;
+        if !derived.is_empty() {
+            let mut file = append_handle(&path)?;
+            std::io::Write::write_all(&mut file, derived).map_err(LedgerError::io(&path))?;
+            file.sync_data().map_err(LedgerError::io(&path))?;
+        }
+    }
+    let nodes = NodeFile::open(&layout.tree())?;
     if let Some((_, checkpoint)) = &last {
         let root = TreeAt::new(suite, checkpoint.size, &nodes)?.root();
         if root != checkpoint.root {
@@ -368,7 +395,6 @@ pub(crate) fn recover(
             });
         }
     }
-    let frontier = Frontier::load(suite, size, &nodes)?;
     Ok(Recovered {
         entries_len: end,
         frontier,
@@ -380,6 +406,68 @@ pub(crate) fn recover(
             cut_checkpoint_line,
         },
     })
+}
+
+/// What [`derive`] found past the trusted part of the derived files.
+struct Derived {
+    /// Where the last intact record ends.
+    end: u64,
+    /// `entries.idx` bytes for the records found.
+    offsets: Vec<u8>,
+    /// `tree.hashes` bytes for them.
+    nodes: Vec<u8>,
+}
+
+/// Reads the intact records of `entries.log` from byte `start` on (each checked against its
+/// own leaf hash, stopping at the first that is not), pushing their leaves onto `frontier`.
+fn derive(
+    path: &Path,
+    start: u64,
+    file_len: u64,
+    suite: Suite,
+    frontier: &mut Frontier,
+) -> Result<Derived, LedgerError> {
+    use std::io::BufReader;
+    let mut file = File::open(path).map_err(LedgerError::io(path))?;
+    file.seek(SeekFrom::Start(start))
+        .map_err(LedgerError::io(path))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut derived = Derived {
+        end: start,
+        offsets: Vec::new(),
+        nodes: Vec::new(),
+    };
+    let mut data = Vec::new();
+    let mut new_nodes = Vec::new();
+    loop {
+        let offset = derived.end;
+        if offset + RECORD_OVERHEAD > file_len {
+            break;
+        }
+        let mut len = [0u8; 4];
+        reader.read_exact(&mut len).map_err(LedgerError::io(path))?;
+        let len = u64::from(u32::from_be_bytes(len));
+        if len as usize > MAX_ENTRY_BYTES || offset + RECORD_OVERHEAD + len > file_len {
+            break;
+        }
+        data.resize(len as usize, 0);
+        reader
+            .read_exact(&mut data)
+            .map_err(LedgerError::io(path))?;
+        let mut leaf: Hash = [0; 32];
+        reader
+            .read_exact(&mut leaf)
+            .map_err(LedgerError::io(path))?;
+        if leaf != suite.leaf_hash(&data) {
+            break;
+        }
+        derived.offsets.extend_from_slice(&offset.to_be_bytes());
+        new_nodes.clear();
+        frontier.push(leaf, &mut new_nodes);
+        derived.nodes.extend(new_nodes.iter().flatten());
+        derived.end = offset + RECORD_OVERHEAD + len;
+    }
+    Ok(derived)
 }
 
 /// Opens a data file for appending.
