@@ -234,7 +234,7 @@ impl Rules {
         };
         let mut future = std::pin::pin!(
             self.decision
-                .evaluate_with_opts(input.clone().into(), options)
+                .evaluate_with_opts(input.into(), options)
         );
         let response = match future
             .as_mut()

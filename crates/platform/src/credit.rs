@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::AnyPool;
 use xinrong_core::{Purpose, Uscc};
 use xinrong_credit::flow::{BUILTIN_FLOW, Status, Version};
@@ -27,6 +27,7 @@ use crate::group_commit::{GroupCommit, Row};
 use crate::ids::{new_time_ordered_id, now_ms, rfc3339};
 use crate::journal::beside_the_ledger;
 use crate::platform::Platform;
+use crate::queries::Answer;
 use crate::request_keys::{RequestKeys, key_hash};
 
 /// Most versions a bank may keep.
@@ -299,6 +300,35 @@ fn key_of(by: &Institution) -> String {
     by.key.clone().unwrap_or_else(|| by.id.clone())
 }
 
+/// A decision as stored and answered (the trace only when asked for).
+#[derive(Serialize)]
+struct DecisionRecord<'a> {
+    decision_id: &'a str,
+    institution: &'a str,
+    enterprise: &'a Uscc,
+    request_key: &'a str,
+    time: &'a str,
+    leaf_index: u64,
+    product: &'a str,
+    purpose: &'a str,
+    flow_version: u32,
+    rules_sha256: &'a str,
+    outcome: &'a xinrong_credit::Outcome,
+    amount: Decimal,
+    rate: Option<Decimal>,
+    term_months: u32,
+    findings: &'a [xinrong_credit::flow::Finding],
+    passed: &'a [String],
+    missing: &'a [String],
+    model_version: &'a str,
+    catalogue: &'a str,
+    offer_status: &'a OfferStatus,
+    application: &'a Application,
+    digest: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<&'a Value>,
+}
+
 /// A stored decision: the answer as returned, with its receipt's leaf.
 type DecisionRow = (String, i64);
 
@@ -310,7 +340,7 @@ impl Platform {
         &self,
         by: &Institution,
         req: &DecisionRequest,
-    ) -> Result<(Value, Receipt), PlatformError> {
+    ) -> Result<(Answer, Receipt), PlatformError> {
         bank_only(by, "ask for credit decisions")?;
         crate::fields::check_request_key("request_key", &req.request_key)?;
         let product = self
@@ -404,30 +434,43 @@ impl Platform {
         };
         let pending = self.ledger.submit(entry.to_canonical())?;
         let leaf_index = pending.index();
-        let mut record = json!({
-            "decision_id": decision_id,
-            "institution": by.id,
-            "enterprise": req.enterprise,
-            "request_key": req.request_key,
-            "time": time,
-            "leaf_index": leaf_index,
-            "product": product.id,
-            "purpose": req.purpose.as_str(),
-            "flow_version": version,
-            "rules_sha256": decision.rules_sha256,
-            "outcome": decision.outcome,
-            "amount": decision.amount,
-            "rate": decision.rate,
-            "term_months": term,
-            "findings": decision.findings,
-            "passed": decision.passed,
-            "missing": decision.missing,
-            "model_version": grounds.explained.model_version,
-            "catalogue": self.catalogue.version,
-            "offer_status": offer.status,
-            "application": application,
-            "digest": decision.digest,
-        });
+        // Written once as canonical JSON: stored without the trace (the rules' version and the
+        // application reproduce it), answered with it when asked.
+        let (stored_answer, answer) = {
+            let mut record = DecisionRecord {
+                decision_id: &decision_id,
+                institution: &by.id,
+                enterprise: &req.enterprise,
+                request_key: &req.request_key,
+                time: &time,
+                leaf_index,
+                product: &product.id,
+                purpose: req.purpose.as_str(),
+                flow_version: version,
+                rules_sha256: &decision.rules_sha256,
+                outcome: &decision.outcome,
+                amount: decision.amount,
+                rate: decision.rate,
+                term_months: term,
+                findings: &decision.findings,
+                passed: &decision.passed,
+                missing: &decision.missing,
+                model_version: &grounds.explained.model_version,
+                catalogue: &self.catalogue.version,
+                offer_status: &offer.status,
+                application: &application,
+                digest: &decision.digest,
+                trace: None,
+            };
+            let stored = Answer::of(&record);
+            let answer = if req.trace {
+                record.trace = Some(&decision.trace);
+                Answer::of(&record)
+            } else {
+                stored.clone()
+            };
+            (stored, answer)
+        };
         self.flows.keys.remember(key_hash);
         let brief = Brief {
             outcome: decision.outcome.as_str().to_string(),
@@ -444,7 +487,7 @@ impl Platform {
             outcome: decision.outcome.as_str(),
             amount: decision.amount.to_string(),
             decided_on: today.to_string(),
-            answer: record.to_string(),
+            answer: stored_answer.into_text(),
             digest: decision.digest.clone(),
             leaf_index: leaf_index as i64,
             created_ms,
@@ -456,17 +499,14 @@ impl Platform {
             by.id.clone(),
             brief,
         );
-        if req.trace {
-            record["trace"] = decision.trace;
-        }
-        Ok((record, receipt))
+        Ok((answer, receipt))
     }
 
     async fn stored_decision(
         &self,
         bank: &str,
         key: &str,
-    ) -> Result<Option<(Value, Receipt)>, PlatformError> {
+    ) -> Result<Option<(Answer, Receipt)>, PlatformError> {
         let row: Option<DecisionRow> = sqlx::query_as(
             "SELECT answer, leaf_index FROM credit_decisions WHERE institution = $1 AND request_key = $2",
         )
@@ -514,8 +554,8 @@ impl Platform {
     async fn with_receipt(
         &self,
         (answer, leaf): DecisionRow,
-    ) -> Result<(Value, Receipt), PlatformError> {
-        let value: Value = serde_json::from_str(&answer).map_err(|e| {
+    ) -> Result<(Answer, Receipt), PlatformError> {
+        let value = Answer::stored(answer).map_err(|e| {
             PlatformError::Unavailable(format!("a stored decision does not parse: {e}"))
         })?;
         let receipt = crate::journal::receipt_beside(&self.ledger, leaf as u64).await?;
@@ -527,7 +567,7 @@ impl Platform {
         &self,
         by: &Institution,
         decision_id: &str,
-    ) -> Result<(Value, Receipt), PlatformError> {
+    ) -> Result<(Answer, Receipt), PlatformError> {
         if !matches!(by.kind, Kind::Bank | Kind::Regulator) {
             return Err(PlatformError::role(format!(
                 "{} may not read credit decisions; banks and regulators may",

@@ -60,6 +60,16 @@ impl Answer {
         self.0.get()
     }
 
+    /// The canonical text, owned.
+    pub fn into_text(self) -> String {
+        Box::<str>::from(self.0).into()
+    }
+
+    /// An answer stored as its canonical text, read back as it is (not rewritten).
+    pub fn stored(text: String) -> Result<Answer, serde_json::Error> {
+        RawValue::from_string(text).map(Answer)
+    }
+
     /// The answer as a JSON value, for those that read it field by field.
     pub fn value(&self) -> serde_json::Value {
         serde_json::from_str(self.text()).expect("canonical JSON is JSON")

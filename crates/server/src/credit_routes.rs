@@ -62,7 +62,7 @@ pub struct DecisionAnswer {
     /// application as decided (model PD, score, grade, eligibility, limit, price) and the
     /// digest logged in the ledger.
     #[schema(value_type = Object)]
-    pub decision: serde_json::Value,
+    pub decision: xinrong_platform::Answer,
     /// Receipt of the `credit_decision` entry.
     #[schema(value_type = Object)]
     pub receipt: Receipt,

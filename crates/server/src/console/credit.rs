@@ -58,6 +58,7 @@ pub(super) async fn decision(
         .decision(&signed.who, &id)
         .await
         .map_err(fail(&state, &signed))?;
+    let answer = answer.value();
     let zh = signed.lang == Lang::Zh;
     let findings: Vec<Value> = answer["findings"]
         .as_array()
