@@ -232,10 +232,7 @@ impl Rules {
             trace: true,
             max_depth: 8,
         };
-        let mut future = std::pin::pin!(
-            self.decision
-                .evaluate_with_opts(input.into(), options)
-        );
+        let mut future = std::pin::pin!(self.decision.evaluate_with_opts(input.into(), options));
         let response = match future
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()))

@@ -232,7 +232,7 @@ impl Platform {
                 format!("{contract_date} is in the future"),
             ));
         }
-        let (decision, _) = self.decision(by, &booking.decision_id).await?;
+        let decision = self.decision(by, &booking.decision_id).await?.0.value();
         if decision["outcome"] != "approve" {
             return Err(PlatformError::Conflict(format!(
                 "decision {} is {}: only an approved decision becomes a loan",
