@@ -215,6 +215,11 @@ impl Ledger {
             marked: None,
         };
         let (queue, jobs) = mpsc::sync_channel(QUEUE_DEPTH);
+        // What recovery kept is on disk before a checkpoint covers it.
+        committer
+            .entries
+            .sync_data()
+            .map_err(LedgerError::io(layout.entries()))?;
         if shared
             .latest
             .read()
@@ -228,10 +233,6 @@ impl Ledger {
             committer.issue_checkpoint()?;
         }
         // Everything recovery kept, derived and signed is on disk before anything is added.
-        committer
-            .entries
-            .sync_data()
-            .map_err(LedgerError::io(layout.entries()))?;
         derived.flush(recovered_size)?;
         committer.flusher =
             Some(derived.start(Arc::clone(&committer.derived), Arc::clone(&shared))?);
@@ -548,13 +549,7 @@ struct Committer {
 impl Committer {
     fn run(mut self, jobs: Receiver<Job>) {
         self.serve(&jobs);
-        // Closed or stopped: the flusher makes the derived files and checkpoint lines durable
-        // once more before the log is released.
-        self.derived.closing.store(true, Ordering::Release);
-        if let Some(flusher) = self.flusher.take() {
-            flusher.thread().unpark();
-            let _ = flusher.join();
-        }
+        // Dropped here (or while unwinding from a panic): see `Drop`.
     }
 
     fn serve(&mut self, jobs: &Receiver<Job>) {
@@ -617,13 +612,15 @@ impl Committer {
         self.entries
             .sync_data()
             .map_err(LedgerError::io(layout.entries()))?;
-        self.derived
-            .written
-            .store(self.frontier.size(), Ordering::Release);
         self.entries_len += records.len() as u64;
         self.shared.nodes.remember(first_node, &nodes);
 
         let SignedCheckpoint { note, checkpoint } = self.issue_checkpoint()?;
+        // Told after the checkpoint line is written, so that the flush that marks this size
+        // also makes the line durable.
+        self.derived
+            .written
+            .store(self.frontier.size(), Ordering::Release);
         let tree = TreeAt::new(suite, checkpoint.size, &self.shared.nodes)?;
         let note: Arc<str> = note.into();
         for (i, job) in batch.drain(..).enumerate() {
@@ -657,6 +654,18 @@ impl Committer {
         *self.shared.latest.write().expect("checkpoint lock") = Some(signed.clone());
         self.published.send_replace(size);
         Ok(signed)
+    }
+}
+
+impl Drop for Committer {
+    /// Closed, stopped or panicked: the flusher makes the derived files and checkpoint lines
+    /// durable once more and exits before the log's lock is released.
+    fn drop(&mut self) {
+        self.derived.closing.store(true, Ordering::Release);
+        if let Some(flusher) = self.flusher.take() {
+            flusher.thread().unpark();
+            let _ = flusher.join();
+        }
     }
 }
 

@@ -323,8 +323,8 @@ fn truncate(path: &Path, len: u64) -> Result<u64, LedgerError> {
 /// `entries.idx` and `tree.hashes` are trusted up to `derived.mark` (where they were last
 /// flushed; see [`crate::mark`]) as far as they agree with the entries there; past that, they
 /// are derived again from the intact records of `entries.log`, which alone is flushed before
-/// a batch is acknowledged. A log without a mark was written when all three files were
-/// flushed with every batch, so its derived files are trusted as far as they agree.
+/// a batch is acknowledged. Without a mark (a log from before marks, or a lost mark) nothing
+/// of them is trusted and all is derived again: slower, never wrong.
 pub(crate) fn recover(
     layout: &Layout,
     suite: Suite,
@@ -335,26 +335,34 @@ pub(crate) fn recover(
     let entries_len = file_len(&layout.entries())?;
     let (index_len, tree_len) = (file_len(&layout.index())?, file_len(&layout.tree())?);
     let (by_index, by_tree) = (index_len / 8, size_for_nodes(tree_len / 32));
-    let marked = crate::mark::read(&layout.derived_mark())?.unwrap_or(u64::MAX);
+    let marked = crate::mark::read(&layout.derived_mark())?.unwrap_or(0);
 
     let nodes = NodeFile::open(&layout.tree())?;
     let entries = EntryFile::open(layout)?;
-    let mut size = by_index.min(by_tree).min(marked);
-    let mut end = 0;
-    while size > 0 {
-        let offset = entries.offset(size - 1)?;
+    let mut trusted = by_index.min(by_tree).min(marked);
+    let mut start = 0;
+    while trusted > 0 {
+        let offset = entries.offset(trusted - 1)?;
         if let Some(record) = entries.record_at(offset, entries_len)?
             && record.leaf_hash == suite.leaf_hash(&record.data)
-            && record.leaf_hash == nodes.node(0, size - 1)?
+            && record.leaf_hash == nodes.node(0, trusted - 1)?
         {
-            end = offset + record.len();
+            start = offset + record.len();
             break;
         }
-        size -= 1;
+        trusted -= 1;
     }
-    let trusted = size;
-    let mut frontier = Frontier::load(suite, trusted, &nodes)?;
-    let derived = derive(&layout.entries(), end, entries_len, suite, &mut frontier)?;
+    let trusted_frontier = Frontier::load(suite, trusted, &nodes)?;
+    // First only count what can be derived, so that a damaged log is refused as it is.
+    let mut frontier = trusted_frontier.clone();
+    let end = derive(
+        &layout.entries(),
+        start,
+        entries_len,
+        suite,
+        &mut frontier,
+        None,
+    )?;
     let size = frontier.size();
     if size < checkpointed {
         return Err(LedgerError::Corrupt {
@@ -365,22 +373,25 @@ pub(crate) fn recover(
             ),
         });
     }
-    let end = derived.end;
     let cut_entries = by_index.max(by_tree).saturating_sub(size);
     let cut_bytes = (entries_len - end)
         + index_len.saturating_sub(size * 8)
         + tree_len.saturating_sub(node_count(size) * 32);
     truncate(&layout.entries(), end)?;
-    for (path, keep, derived) in [
-        (layout.index(), trusted * 8, &derived.offsets),
-        (layout.tree(), node_count(trusted) * 32, &derived.nodes),
-    ] {
-        truncate(&path, keep)?;
-        if !derived.is_empty() {
-            let mut file = append_handle(&path)?;
-            std::io::Write::write_all(&mut file, derived).map_err(LedgerError::io(&path))?;
-            file.sync_data().map_err(LedgerError::io(&path))?;
-        }
+    truncate(&layout.index(), trusted * 8)?;
+    truncate(&layout.tree(), node_count(trusted) * 32)?;
+    let mut frontier = trusted_frontier;
+    if size > trusted {
+        let mut out = DerivedFiles::open(layout)?;
+        derive(
+            &layout.entries(),
+            start,
+            end,
+            suite,
+            &mut frontier,
+            Some(&mut out),
+        )?;
+        out.finish()?;
     }
     let nodes = NodeFile::open(&layout.tree())?;
     if let Some((_, checkpoint)) = &last {
@@ -408,39 +419,73 @@ pub(crate) fn recover(
     })
 }
 
-/// What [`derive`] found past the trusted part of the derived files.
-struct Derived {
-    /// Where the last intact record ends.
-    end: u64,
-    /// `entries.idx` bytes for the records found.
-    offsets: Vec<u8>,
-    /// `tree.hashes` bytes for them.
-    nodes: Vec<u8>,
+/// `entries.idx` and `tree.hashes` being derived again, written through buffers.
+struct DerivedFiles {
+    index: (std::io::BufWriter<File>, PathBuf),
+    tree: (std::io::BufWriter<File>, PathBuf),
+}
+
+impl DerivedFiles {
+    fn open(layout: &Layout) -> Result<DerivedFiles, LedgerError> {
+        let writer = |path: PathBuf| -> Result<_, LedgerError> {
+            Ok((
+                std::io::BufWriter::with_capacity(1 << 20, append_handle(&path)?),
+                path,
+            ))
+        };
+        Ok(DerivedFiles {
+            index: writer(layout.index())?,
+            tree: writer(layout.tree())?,
+        })
+    }
+
+    fn push(&mut self, offset: u64, nodes: &[Hash]) -> Result<(), LedgerError> {
+        use std::io::Write as _;
+        let (index, path) = &mut self.index;
+        index
+            .write_all(&offset.to_be_bytes())
+            .map_err(LedgerError::io(&*path))?;
+        let (tree, path) = &mut self.tree;
+        for node in nodes {
+            tree.write_all(node).map_err(LedgerError::io(&*path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes out what is buffered and makes both files durable.
+    fn finish(self) -> Result<(), LedgerError> {
+        for (writer, path) in [self.index, self.tree] {
+            let file = writer
+                .into_inner()
+                .map_err(|e| LedgerError::io(&path)(e.into_error()))?;
+            file.sync_data().map_err(LedgerError::io(&path))?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads the intact records of `entries.log` from byte `start` on (each checked against its
-/// own leaf hash, stopping at the first that is not), pushing their leaves onto `frontier`.
+/// own leaf hash, stopping at the first that is not, or at `file_len`), pushing their leaves
+/// onto `frontier` and, given `out`, their offsets and nodes onto the derived files. Returns
+/// where the last intact record ends.
 fn derive(
     path: &Path,
     start: u64,
     file_len: u64,
     suite: Suite,
     frontier: &mut Frontier,
-) -> Result<Derived, LedgerError> {
+    mut out: Option<&mut DerivedFiles>,
+) -> Result<u64, LedgerError> {
     use std::io::BufReader;
     let mut file = File::open(path).map_err(LedgerError::io(path))?;
     file.seek(SeekFrom::Start(start))
         .map_err(LedgerError::io(path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut derived = Derived {
-        end: start,
-        offsets: Vec::new(),
-        nodes: Vec::new(),
-    };
+    let mut end = start;
     let mut data = Vec::new();
-    let mut new_nodes = Vec::new();
+    let mut nodes = Vec::new();
     loop {
-        let offset = derived.end;
+        let offset = end;
         if offset + RECORD_OVERHEAD > file_len {
             break;
         }
@@ -461,13 +506,14 @@ fn derive(
         if leaf != suite.leaf_hash(&data) {
             break;
         }
-        derived.offsets.extend_from_slice(&offset.to_be_bytes());
-        new_nodes.clear();
-        frontier.push(leaf, &mut new_nodes);
-        derived.nodes.extend(new_nodes.iter().flatten());
-        derived.end = offset + RECORD_OVERHEAD + len;
+        nodes.clear();
+        frontier.push(leaf, &mut nodes);
+        if let Some(out) = out.as_deref_mut() {
+            out.push(offset, &nodes)?;
+        }
+        end = offset + RECORD_OVERHEAD + len;
     }
-    Ok(derived)
+    Ok(end)
 }
 
 /// Opens a data file for appending.

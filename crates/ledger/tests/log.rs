@@ -193,17 +193,18 @@ fn the_index_and_tree_lost_with_the_power_are_derived_again_from_the_entries() {
             mark(20),
             "{suite}: closing flushes the derived files and marks them"
         );
+        // Pages written back out of order: the ends of both files reached the disk, their
+        // middles (entries 12..19) did not. Only the mark says not to trust them.
         std::fs::write(layout.derived_mark(), mark(8)).unwrap();
         let index = OpenOptions::new().write(true).open(layout.index()).unwrap();
-        index.write_all_at(&[0u8; 12 * 8], 8 * 8).unwrap();
+        index.write_all_at(&[0u8; 7 * 8], 12 * 8).unwrap();
         let tree = OpenOptions::new().write(true).open(layout.tree()).unwrap();
-        let kept = xinrong_ledger::node_count(8) * 32;
-        tree.set_len(xinrong_ledger::node_count(12) * 32).unwrap();
-        tree.write_all_at(
-            &vec![7u8; (xinrong_ledger::node_count(12) * 32 - kept) as usize],
-            kept,
-        )
-        .unwrap();
+        let (from, to) = (
+            xinrong_ledger::node_count(12) * 32,
+            xinrong_ledger::node_count(19) * 32,
+        );
+        tree.write_all_at(&vec![7u8; (to - from) as usize], from)
+            .unwrap();
 
         let ledger = Ledger::open(dir.path()).unwrap();
         assert_eq!(ledger.size(), 20, "{suite}: no acknowledged entry is lost");
@@ -260,11 +261,19 @@ fn recovery_derives_up_to_the_first_torn_record_after_the_mark() {
 }
 
 #[test]
-fn a_log_written_before_marks_opens_whole_and_is_marked() {
+fn without_a_mark_the_index_and_tree_are_derived_again_whole() {
+    // A log from before marks, or one whose mark was lost: nothing of the derived files is
+    // trusted, so even a garbled middle of the tree is put right.
     let dir = tempfile::tempdir().unwrap();
     drop(fill(dir.path(), Suite::Sm3Sm2, 12));
     let layout = Layout::new(dir.path());
     std::fs::remove_file(layout.derived_mark()).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(layout.tree())
+        .unwrap()
+        .write_all_at(&[7u8; 64], 4 * 32)
+        .unwrap();
     let ledger = Ledger::open(dir.path()).unwrap();
     assert_eq!((ledger.size(), ledger.recovery().cut_entries), (12, 0));
     assert_eq!(std::fs::read(layout.derived_mark()).unwrap(), mark(12));
