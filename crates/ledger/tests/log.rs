@@ -27,6 +27,17 @@ fn audit_ok(dir: &Path) -> xinrong_ledger::AuditReport {
     report
 }
 
+/// Appends entry `n` (its receipt verified), closes the log, and audits `n + 1` entries.
+fn append_close_and_audit(dir: &Path, ledger: Ledger, n: usize) {
+    ledger
+        .append(entry(n))
+        .unwrap()
+        .verify(ledger.verifier())
+        .unwrap();
+    drop(ledger);
+    assert_eq!(audit_ok(dir).entries, n as u64 + 1);
+}
+
 #[test]
 fn concurrent_appends_get_verifiable_receipts_in_both_suites() {
     for suite in Suite::ALL {
@@ -140,13 +151,7 @@ fn a_torn_tail_is_detected_and_cut() {
     let ledger = Ledger::open(dir.path()).unwrap();
     assert_eq!(ledger.size(), 20);
     assert!(ledger.recovery().cut_bytes > 0 && ledger.recovery().cut_checkpoint_line);
-    ledger
-        .append(entry(20))
-        .unwrap()
-        .verify(ledger.verifier())
-        .unwrap();
-    drop(ledger);
-    assert_eq!(audit_ok(dir.path()).entries, 21);
+    append_close_and_audit(dir.path(), ledger, 20);
 }
 
 /// The 16 bytes of `derived.mark` for `size` (see the ledger's `mark` module).
@@ -214,13 +219,7 @@ fn the_index_and_tree_lost_with_the_power_are_derived_again_from_the_entries() {
             fresh.verify(ledger.verifier()).unwrap();
             assert_eq!(fresh.checkpoint, held.checkpoint, "{suite}: the same tree");
         }
-        ledger
-            .append(entry(20))
-            .unwrap()
-            .verify(ledger.verifier())
-            .unwrap();
-        drop(ledger);
-        assert_eq!(audit_ok(dir.path()).entries, 21, "{suite}");
+        append_close_and_audit(dir.path(), ledger, 20);
     }
 }
 
