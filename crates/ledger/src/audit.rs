@@ -9,7 +9,7 @@ use crate::error::LedgerError;
 use crate::keys::VerifierKey;
 use crate::layout::Layout;
 use crate::note::Checkpoint;
-use crate::store::{MAX_ENTRY_BYTES, parse_checkpoint_line};
+use crate::store::{RecordReader, parse_checkpoint_line};
 use crate::suite::Hash;
 use crate::tree::{Frontier, node_count, size_for_nodes};
 
@@ -118,7 +118,10 @@ fn audit_upto(
         }
     }
 
-    let (mut entries, entries_len) = open(&layout.entries())?;
+    let entries_len = std::fs::metadata(layout.entries())
+        .map_err(LedgerError::io(layout.entries()))?
+        .len();
+    let mut entries = RecordReader::open(&layout.entries(), 0, entries_len)?;
     let (mut index, index_len) = open(&layout.index())?;
     let (mut tree, tree_len) = open(&layout.tree())?;
     let mut size = (index_len / 8).min(size_for_nodes(tree_len / 32));
@@ -144,7 +147,6 @@ fn audit_upto(
     let mut frontier = Frontier::new(suite);
     let mut nodes: Vec<Hash> = Vec::with_capacity(64);
     let mut pending = checkpoints.iter().peekable();
-    let mut offset = 0u64;
     let mut last_good = 0u64;
     while let Some((line, c)) = pending.next_if(|(_, c)| c.size == 0) {
         if c.root != suite.empty_root() {
@@ -162,6 +164,7 @@ fn audit_upto(
             progress(i, size);
         }
         let stated = u64::from_be_bytes(read_array::<8>(&mut index, &layout.index())?);
+        let offset = entries.offset();
         if stated != offset {
             fail(
                 &mut report,
@@ -170,22 +173,15 @@ fn audit_upto(
             );
             return Ok(report);
         }
-        let len = u32::from_be_bytes(read_array::<4>(&mut entries, &layout.entries())?) as u64;
-        if len as usize > MAX_ENTRY_BYTES || offset + len + 36 > entries_len {
+        let Some((data, stored)) = entries.next_record()? else {
             fail(
                 &mut report,
                 Some(i),
-                format!("entry {i}: record length {len} runs past the end of entries.log"),
+                format!("entry {i}: its record runs past the end of entries.log"),
             );
             return Ok(report);
-        }
-        let mut data = vec![0u8; len as usize];
-        entries
-            .read_exact(&mut data)
-            .map_err(LedgerError::io(layout.entries()))?;
-        let stored: Hash = read_array::<32>(&mut entries, &layout.entries())?;
-        offset += len + 36;
-        let leaf = suite.leaf_hash(&data);
+        };
+        let leaf = suite.leaf_hash(data);
         if leaf != stored {
             fail(
                 &mut report,
@@ -241,10 +237,10 @@ fn audit_upto(
                 c.size
             ),
         );
-    } else if offset < entries_len && !checkpointed_only {
+    } else if entries.offset() < entries_len && !checkpointed_only {
         report.notes.push(format!(
             "{} bytes after the last entry (unacknowledged tail)",
-            entries_len - offset
+            entries_len - entries.offset()
         ));
     }
     Ok(report)

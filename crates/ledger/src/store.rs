@@ -178,6 +178,64 @@ impl EntryFile {
     }
 }
 
+/// The records of `entries.log` read in order through a buffer, from a given byte on: the
+/// sequential scan that recovery and the audit make (random access goes through
+/// [`EntryFile`]).
+pub(crate) struct RecordReader {
+    reader: std::io::BufReader<File>,
+    path: PathBuf,
+    file_len: u64,
+    /// Where the next record starts.
+    offset: u64,
+    data: Vec<u8>,
+}
+
+impl RecordReader {
+    /// Reads `entries.log` at `path` (of `file_len` bytes) from byte `start`.
+    pub(crate) fn open(
+        path: &Path,
+        start: u64,
+        file_len: u64,
+    ) -> Result<RecordReader, LedgerError> {
+        let mut file = File::open(path).map_err(LedgerError::io(path))?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(LedgerError::io(path))?;
+        Ok(RecordReader {
+            reader: std::io::BufReader::with_capacity(1 << 20, file),
+            path: path.to_path_buf(),
+            file_len,
+            offset: start,
+            data: Vec::new(),
+        })
+    }
+
+    /// Where the next record starts (after the last one read).
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next record's entry bytes and stored leaf hash, or `None` if no complete record
+    /// starts here (the file ends, or a length runs past its end).
+    pub(crate) fn next_record(&mut self) -> Result<Option<(&[u8], Hash)>, LedgerError> {
+        let io = |e| LedgerError::io(&self.path)(e);
+        if self.offset + RECORD_OVERHEAD > self.file_len {
+            return Ok(None);
+        }
+        let mut len = [0u8; 4];
+        self.reader.read_exact(&mut len).map_err(io)?;
+        let len = u64::from(u32::from_be_bytes(len));
+        if len as usize > MAX_ENTRY_BYTES || self.offset + RECORD_OVERHEAD + len > self.file_len {
+            return Ok(None);
+        }
+        self.data.resize(len as usize, 0);
+        self.reader.read_exact(&mut self.data).map_err(io)?;
+        let mut leaf: Hash = [0; 32];
+        self.reader.read_exact(&mut leaf).map_err(io)?;
+        self.offset += RECORD_OVERHEAD + len;
+        Ok(Some((&self.data, leaf)))
+    }
+}
+
 /// What recovery found and did when a log was opened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -476,42 +534,19 @@ fn derive(
     frontier: &mut Frontier,
     mut out: Option<&mut DerivedFiles>,
 ) -> Result<u64, LedgerError> {
-    use std::io::BufReader;
-    let mut file = File::open(path).map_err(LedgerError::io(path))?;
-    file.seek(SeekFrom::Start(start))
-        .map_err(LedgerError::io(path))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut records = RecordReader::open(path, start, file_len)?;
     let mut end = start;
-    let mut data = Vec::new();
     let mut nodes = Vec::new();
-    loop {
-        let offset = end;
-        if offset + RECORD_OVERHEAD > file_len {
-            break;
-        }
-        let mut len = [0u8; 4];
-        reader.read_exact(&mut len).map_err(LedgerError::io(path))?;
-        let len = u64::from(u32::from_be_bytes(len));
-        if len as usize > MAX_ENTRY_BYTES || offset + RECORD_OVERHEAD + len > file_len {
-            break;
-        }
-        data.resize(len as usize, 0);
-        reader
-            .read_exact(&mut data)
-            .map_err(LedgerError::io(path))?;
-        let mut leaf: Hash = [0; 32];
-        reader
-            .read_exact(&mut leaf)
-            .map_err(LedgerError::io(path))?;
-        if leaf != suite.leaf_hash(&data) {
+    while let Some((data, leaf)) = records.next_record()? {
+        if leaf != suite.leaf_hash(data) {
             break;
         }
         nodes.clear();
         frontier.push(leaf, &mut nodes);
         if let Some(out) = out.as_deref_mut() {
-            out.push(offset, &nodes)?;
+            out.push(end, &nodes)?;
         }
-        end = offset + RECORD_OVERHEAD + len;
+        end = records.offset();
     }
     Ok(end)
 }
