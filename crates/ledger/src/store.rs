@@ -440,7 +440,7 @@ pub(crate) fn recover(
     truncate(&layout.tree(), node_count(trusted) * 32)?;
     let mut frontier = trusted_frontier;
     if size > trusted {
-        let mut out = DerivedFiles::open(layout)?;
+        let mut out = DerivedWriter::open(layout)?;
         derive(
             &layout.entries(),
             start,
@@ -478,20 +478,20 @@ pub(crate) fn recover(
 }
 
 /// `entries.idx` and `tree.hashes` being derived again, written through buffers.
-struct DerivedFiles {
+struct DerivedWriter {
     index: (std::io::BufWriter<File>, PathBuf),
     tree: (std::io::BufWriter<File>, PathBuf),
 }
 
-impl DerivedFiles {
-    fn open(layout: &Layout) -> Result<DerivedFiles, LedgerError> {
+impl DerivedWriter {
+    fn open(layout: &Layout) -> Result<DerivedWriter, LedgerError> {
         let writer = |path: PathBuf| -> Result<_, LedgerError> {
             Ok((
                 std::io::BufWriter::with_capacity(1 << 20, append_handle(&path)?),
                 path,
             ))
         };
-        Ok(DerivedFiles {
+        Ok(DerivedWriter {
             index: writer(layout.index())?,
             tree: writer(layout.tree())?,
         })
@@ -532,7 +532,7 @@ fn derive(
     file_len: u64,
     suite: Suite,
     frontier: &mut Frontier,
-    mut out: Option<&mut DerivedFiles>,
+    mut out: Option<&mut DerivedWriter>,
 ) -> Result<u64, LedgerError> {
     let mut records = RecordReader::open(path, start, file_len)?;
     let mut end = start;
